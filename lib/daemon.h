@@ -1,0 +1,102 @@
+/*
+ * daemon.h - what every splitdrv daemon shares: the common command line,
+ * run directory, readiness notification, signals.
+ *
+ * Common options (parsed by daemon_parse_common(), listed by
+ * daemon_usage_common()):
+ *   -F, --foreground       stay in the foreground (systemd Type=notify)
+ *   -v, --verbose          one more log level (repeatable)
+ *       --log-level=LEVEL  error|warning|notice|info|debug
+ *       --syslog           log to syslog instead of stderr
+ *       --run-dir=DIR      run directory (default $SPLITDRV_RUN_DIR or
+ *                          /run/splitdrv)
+ *       --hv=loop|xen|auto hypervisor provider
+ *   -h, --help             usage
+ *   -V, --version          version
+ */
+#ifndef SPLITDRV_DAEMON_H
+#define SPLITDRV_DAEMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+
+#include "hv.h"
+
+#define SPLITDRV_DEFAULT_RUN_DIR "/run/splitdrv"
+
+struct daemon_opts {
+	const char *progname;
+	int foreground;
+	int log_level;
+	int use_syslog;
+	const char *run_dir;
+	enum hv_provider hv;
+};
+
+/* daemon_default_run_dir - $SPLITDRV_RUN_DIR or /run/splitdrv. */
+const char *daemon_default_run_dir(void);
+
+/*
+ * daemon_parse_common - handle one common option (getopt_long's opt and
+ * optarg). Returns 1 if it was one of ours, 0 if not, -1 on a bad value
+ * (after printing a message to stderr). For -h/-V the caller prints and
+ * exits; this only reports them (returns 1 and sets *want_help/version).
+ */
+int daemon_parse_common(struct daemon_opts *o, int opt, const char *optarg);
+/* The getopt_long entries and the short-option string for the above. */
+#define DAEMON_COMMON_SHORTOPTS "FvhV"
+#define DAEMON_OPT_LOG_LEVEL 0x1001
+#define DAEMON_OPT_SYSLOG 0x1002
+#define DAEMON_OPT_RUN_DIR 0x1003
+#define DAEMON_OPT_HV 0x1004
+#define DAEMON_COMMON_LONGOPTS                                              \
+	{ "foreground", no_argument, NULL, 'F' },                            \
+	{ "verbose", no_argument, NULL, 'v' },                                \
+	{ "log-level", required_argument, NULL, DAEMON_OPT_LOG_LEVEL },       \
+	{ "syslog", no_argument, NULL, DAEMON_OPT_SYSLOG },                   \
+	{ "run-dir", required_argument, NULL, DAEMON_OPT_RUN_DIR },           \
+	{ "hv", required_argument, NULL, DAEMON_OPT_HV },                     \
+	{ "help", no_argument, NULL, 'h' },                                   \
+	{ "version", no_argument, NULL, 'V' }
+/* daemon_usage_common - print the common options' help to f. */
+void daemon_usage_common(FILE *f);
+void daemon_opts_init(struct daemon_opts *o, const char *progname);
+
+/* daemon_ensure_dir - mkdir -p with mode; 0 or -errno. */
+int daemon_ensure_dir(const char *path, mode_t mode);
+
+/*
+ * daemon_notify - sd_notify(3)-style readiness: sends state (e.g.
+ * "READY=1\nSTATUS=serving") to $NOTIFY_SOCKET if set; a no-op otherwise.
+ * Uses libsystemd when built with it, else the documented datagram
+ * protocol. Returns 0 or -errno.
+ */
+int daemon_notify(const char *state);
+
+/*
+ * daemon_signals - install libevent handlers: SIGTERM and SIGINT break the
+ * loop (after calling on_stop if set), SIGHUP calls log_reopen() and then
+ * on_hup if set. SIGPIPE is ignored. Returns 0 or -errno.
+ */
+struct daemon_signals;
+struct daemon_signals *daemon_signals_setup(struct event_base *base,
+					    void (*on_stop)(void *),
+					    void (*on_hup)(void *), void *arg);
+void daemon_signals_free(struct daemon_signals *s);
+
+/*
+ * daemon_daemonize - unless foreground: fork, setsid, chdir /, stdio to
+ * /dev/null; the parent waits until the child calls daemon_ready() (or
+ * exits), so that "daemon started" means "serving". 0 or -errno.
+ */
+int daemon_daemonize(const struct daemon_opts *o);
+/* daemon_ready - readiness: sd_notify READY=1 and release the parent. */
+void daemon_ready(const char *status);
+
+/* daemon_monotonic_ms - CLOCK_MONOTONIC in milliseconds. */
+uint64_t daemon_monotonic_ms(void);
+
+#endif /* SPLITDRV_DAEMON_H */
