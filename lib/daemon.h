@@ -8,7 +8,7 @@
  *   -v, --verbose          one more log level (repeatable)
  *       --log-level=LEVEL  error|warning|notice|info|debug
  *       --syslog           log to syslog instead of stderr
- *       --run-dir=DIR      run directory (default $SPLITDRV_RUN_DIR or
+ *       --run-dir=DIR      run directory, absolute (default $SPLITDRV_RUN_DIR or
  *                          /run/splitdrv)
  *       --hv=loop|xen|auto hypervisor provider
  *   -h, --help             usage
@@ -41,10 +41,25 @@ const char *daemon_default_run_dir(void);
 
 /*
  * daemon_parse_common - handle one common option (getopt_long's opt and
- * optarg). Returns 1 if it was one of ours, 0 if not, -1 on a bad value
- * (after printing a message to stderr). For -h/-V the caller prints and
- * exits; this only reports them (returns 1 and sets *want_help/version).
+ * optarg). Returns 1 if it was one of ours and was applied to *o, 0 if it
+ * is not one of ours, -1 on a bad value (after printing a message naming
+ * the option to stderr). For -h and -V it returns DAEMON_PARSE_HELP or
+ * DAEMON_PARSE_VERSION: the caller prints its usage (plus
+ * daemon_usage_common()) or its version and exits 0.
+ *
+ *   while ((c = getopt_long(argc, argv, DAEMON_COMMON_SHORTOPTS "c:",
+ *                           longopts, NULL)) != -1) {
+ *           switch (daemon_parse_common(&o, c, optarg)) {
+ *           case 1: continue;
+ *           case DAEMON_PARSE_HELP: usage(stdout); exit(0);
+ *           case DAEMON_PARSE_VERSION: puts(PACKAGE_STRING); exit(0);
+ *           case -1: exit(2);
+ *           }
+ *           ... the daemon's own options; '?' -> usage(stderr), exit(2)
+ *   }
  */
+#define DAEMON_PARSE_HELP 2
+#define DAEMON_PARSE_VERSION 3
 int daemon_parse_common(struct daemon_opts *o, int opt, const char *optarg);
 /* The getopt_long entries and the short-option string for the above. */
 #define DAEMON_COMMON_SHORTOPTS "FvhV"
@@ -63,6 +78,8 @@ int daemon_parse_common(struct daemon_opts *o, int opt, const char *optarg);
 	{ "version", no_argument, NULL, 'V' }
 /* daemon_usage_common - print the common options' help to f. */
 void daemon_usage_common(FILE *f);
+/* daemon_opts_init - defaults: background, LOG_INFO, stderr,
+ * daemon_default_run_dir(), HV_PROVIDER_AUTO. */
 void daemon_opts_init(struct daemon_opts *o, const char *progname);
 
 /* daemon_ensure_dir - mkdir -p with mode; 0 or -errno. */
@@ -75,11 +92,20 @@ int daemon_ensure_dir(const char *path, mode_t mode);
  * protocol. Returns 0 or -errno.
  */
 int daemon_notify(const char *state);
+/*
+ * daemon_notify_to - the datagram protocol itself: send state to the
+ * AF_UNIX datagram socket named by addr ("/path", or "@name" for an
+ * abstract socket), as daemon_notify() does without libsystemd.
+ * 0 or -errno (-EAFNOSUPPORT for any other address form).
+ */
+int daemon_notify_to(const char *addr, const char *state);
 
 /*
- * daemon_signals - install libevent handlers: SIGTERM and SIGINT break the
- * loop (after calling on_stop if set), SIGHUP calls log_reopen() and then
- * on_hup if set. SIGPIPE is ignored. Returns 0 or -errno.
+ * daemon_signals_setup - install libevent handlers: SIGTERM and SIGINT
+ * break the loop (after calling on_stop if set), SIGHUP calls log_reopen()
+ * and then on_hup if set. SIGPIPE is ignored. Returns the handlers' owner
+ * (free it with daemon_signals_free() before the event_base) or NULL with
+ * errno.
  */
 struct daemon_signals;
 struct daemon_signals *daemon_signals_setup(struct event_base *base,

@@ -1,7 +1,1914 @@
-/* placeholder: being written */
+/*
+ * hv-loop.c - the loop provider of lib/hv.h: a client of loophvd.
+ *
+ * Control operations are one request/reply on the hv's SOCK_SEQPACKET
+ * connection (loophv/proto.h), serialised by a mutex. The data path is
+ * direct:
+ *
+ *   notify   atomic OR of the peer's pending bit in the peer handle's shared
+ *            page + one eventfd write when the bit was clear and unmasked.
+ *            The peer's page and eventfd are fetched once per binding
+ *            (LH_OP_EVTCHN_PEER) and cached by the peer handle's uid.
+ *   pending  scan our page's pending & ~mask; deliver masked (as Linux's
+ *            evtchn driver does); read the eventfd only when the scan is
+ *            empty, then scan once more (a notify between the scan and the
+ *            read would otherwise be lost).
+ *   grants   dom0 maps each domain's RAM memfd once (LH_OP_DOMAIN_MEM) and
+ *            validates grant entries in that shared memory the way Xen does:
+ *            one compare-and-swap on the (flags, domid) word that checks
+ *            GTF_permit_access, the domid and GTF_readonly and sets
+ *            GTF_reading (+ GTF_writing) in the same step, so a guest cannot
+ *            change the entry between the check and the pin. The frame is
+ *            read after the pin. Pins are counted per ref in this process
+ *            and the flags cleared when the last mapping goes.
+ *
+ * Trust: the mapper validates grants itself (memory is shared), so grant
+ * checks protect a backend from a hostile guest, not a guest from a hostile
+ * dom0 -- as on Xen, where dom0 can map anything anyway.
+ */
 #include "config.h"
+
 #include <errno.h>
-#include <stddef.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <stdint.h>
+#include <xen/xen.h>
+#include <xen/memory.h>
+
 #include "hv-impl.h"
-struct hv *hv_loop_open(const struct hv_open_opts *opts) { (void)opts; errno = ENOENT; return NULL; }
-struct hv *hv_loop_domain_create(const struct hv_open_opts *opts, const struct hv_domain_create *cfg) { (void)opts; (void)cfg; errno = ENOENT; return NULL; }
+#include "loophv/proto.h"
+
+#define PAGE HV_PAGE_SIZE
+#define GNT_PER_FRAME (PAGE / sizeof(grant_entry_v1_t))
+#define GNT_RESERVED 8 /* GNTTAB_NR_RESERVED_ENTRIES */
+
+_Static_assert(sizeof(grant_entry_v1_t) == 8, "grant_entry_v1 layout");
+_Static_assert(offsetof(grant_entry_v1_t, domid) == 2, "grant_entry_v1 domid");
+_Static_assert(offsetof(grant_entry_v1_t, frame) == 4, "grant_entry_v1 frame");
+
+struct loop_dom;
+
+struct hv_loop {
+	struct hv base;
+	int fd;
+	pthread_mutex_t lock;
+	uint64_t seq;
+	char run_dir[108];
+	int is_guest;
+	uint64_t token;
+	struct hv_guest_layout layout;
+	uint8_t *ram;       /* guest: our own RAM */
+	size_t ram_bytes;
+	/* guest: page allocator over [LH_GUEST_RESERVED_FRAMES, gnttab_first)
+	 * and grant ref allocator, shared by gntshr handles. */
+	uint8_t *frame_used;
+	uint8_t *ref_used;
+	uint32_t nr_refs;
+};
+
+static struct hv_loop *L(struct hv *hv) { return (struct hv_loop *)hv; }
+
+/* ------------------------------------------------------------------ */
+/* Connection                                                          */
+/* ------------------------------------------------------------------ */
+
+static int loop_connect(const char *run_dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", run_dir,
+		     LH_SOCK_NAME) >= (int)sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static const char *pick_run_dir(const struct hv_open_opts *opts)
+{
+	const char *d = opts ? opts->run_dir : NULL;
+
+	if (!d || !*d)
+		d = getenv("SPLITDRV_RUN_DIR");
+	if (!d || !*d)
+		d = "/run/splitdrv";
+	return d;
+}
+
+/*
+ * recv_rep - one message with up to LH_MAX_FDS descriptors. Returns the
+ * number of bytes, 0 on EOF, -errno. Descriptors beyond what the caller
+ * wants are closed.
+ */
+static ssize_t recv_rep(int fd, struct lh_rep *rep, int *fds, int *nfds,
+			int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * LH_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+	int got = 0;
+
+	do
+		n = recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(f));
+			if (fds && got < LH_MAX_FDS)
+				fds[got++] = f;
+			else
+				close(f);
+		}
+	}
+	if (nfds)
+		*nfds = got;
+	if (n > 0 && (size_t)n < LH_REP_HDR_SIZE) {
+		for (int i = 0; i < got; i++)
+			close(fds[i]);
+		if (nfds)
+			*nfds = 0;
+		return -EBADMSG;
+	}
+	return n;
+}
+
+/*
+ * rpc_fd - one request/reply on fd. Unsolicited events (seq 0) that
+ * arrive meanwhile are handed to on_event. Returns rep->ret, or -EPIPE
+ * when loophvd is gone.
+ */
+static int rpc_fd(int fd, uint64_t seq, struct lh_req *req, struct lh_rep *rep,
+		  int *fds, int *nfds, void (*on_event)(void *, struct lh_rep *),
+		  void *ev_arg)
+{
+	ssize_t n;
+
+	if (nfds)
+		*nfds = 0;
+	req->seq = seq;
+	do
+		n = send(fd, req, sizeof(*req), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ECONNRESET || errno == ENOTCONN ? -EPIPE : -errno;
+	for (;;) {
+		n = recv_rep(fd, rep, fds, nfds, 0);
+		if (n == 0 || n == -ECONNRESET)
+			return -EPIPE;
+		if (n < 0)
+			return (int)n;
+		if (rep->seq == 0 && rep->op >= LH_EV_DOMAIN_DEAD) {
+			if (on_event)
+				on_event(ev_arg, rep);
+			continue;
+		}
+		if (rep->seq != seq) {
+			for (int i = 0; nfds && i < *nfds; i++)
+				close(fds[i]);
+			return -EPROTO;
+		}
+		break;
+	}
+	if (rep->ret < 0 && nfds) {
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+	}
+	return rep->ret;
+}
+
+static int rpc(struct hv_loop *l, struct lh_req *req, struct lh_rep *rep,
+	       int *fds, int *nfds)
+{
+	int r;
+
+	pthread_mutex_lock(&l->lock);
+	r = rpc_fd(l->fd, ++l->seq, req, rep, fds, nfds, NULL, NULL);
+	pthread_mutex_unlock(&l->lock);
+	return r;
+}
+
+static void req_init(struct lh_req *req, uint32_t op)
+{
+	memset(req, 0, sizeof(*req));
+	req->op = op;
+}
+
+/* ------------------------------------------------------------------ */
+/* hv                                                                  */
+/* ------------------------------------------------------------------ */
+
+static const struct hv_ops loop_ops;
+
+static struct hv_loop *loop_new(const struct hv_open_opts *opts)
+{
+	struct hv_loop *l = calloc(1, sizeof(*l));
+	const char *dir = pick_run_dir(opts);
+	int fd;
+
+	if (!l)
+		return NULL;
+	if (strlen(dir) >= sizeof(l->run_dir)) {
+		free(l);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	strcpy(l->run_dir, dir);
+	fd = loop_connect(dir);
+	if (fd < 0) {
+		free(l);
+		errno = -fd;
+		return NULL;
+	}
+	l->fd = fd;
+	pthread_mutex_init(&l->lock, NULL);
+	l->base.ops = &loop_ops;
+	l->base.provider = HV_PROVIDER_LOOP;
+	return l;
+}
+
+static void loop_free(struct hv_loop *l)
+{
+	if (l->ram)
+		munmap(l->ram, l->ram_bytes);
+	free(l->frame_used);
+	free(l->ref_used);
+	close(l->fd);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+struct hv *hv_loop_open(const struct hv_open_opts *opts)
+{
+	struct hv_loop *l = loop_new(opts);
+	struct lh_req req;
+	struct lh_rep rep;
+	int r;
+
+	if (!l)
+		return NULL;
+	req_init(&req, LH_OP_HELLO);
+	r = rpc(l, &req, &rep, NULL, NULL);
+	if (r < 0) {
+		loop_free(l);
+		errno = -r;
+		return NULL;
+	}
+	l->base.domid = 0;
+	return &l->base;
+}
+
+struct hv *hv_loop_domain_create(const struct hv_open_opts *opts,
+				 const struct hv_domain_create *cfg)
+{
+	struct hv_loop *l = loop_new(opts);
+	struct lh_req req;
+	struct lh_rep rep;
+	struct lh_created cr;
+	int fds[LH_MAX_FDS], nfds = 0, r;
+
+	if (!l)
+		return NULL;
+	req_init(&req, LH_OP_DOMAIN_CREATE);
+	req.a.create.mem_bytes = cfg->mem_bytes;
+	req.a.create.grant_frames = cfg->grant_frames;
+	req.a.create.max_vcpus = cfg->max_vcpus;
+	if (cfg->name)
+		snprintf(req.a.create.name, sizeof(req.a.create.name), "%s",
+			 cfg->name);
+	r = rpc(l, &req, &rep, fds, &nfds);
+	if (r >= 0 && (nfds != 1 || rep.len < sizeof(cr)))
+		r = -EPROTO;
+	if (r < 0)
+		goto fail;
+	cr = rep.d.created; /* our copy */
+	if (cr.nr_frames == 0 || cr.gnttab_first + cr.grant_frames != cr.nr_frames ||
+	    cr.gnttab_first <= LH_GUEST_RESERVED_FRAMES) {
+		r = -EPROTO;
+		goto fail;
+	}
+	l->ram_bytes = cr.nr_frames * PAGE;
+	l->ram = mmap(NULL, l->ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      fds[0], 0);
+	close(fds[0]);
+	nfds = 0;
+	if (l->ram == MAP_FAILED) {
+		l->ram = NULL;
+		r = -errno;
+		goto fail;
+	}
+	l->is_guest = 1;
+	l->token = cr.token;
+	l->base.domid = cr.domid;
+	l->layout.nr_frames = cr.nr_frames;
+	l->layout.gnttab_first = cr.gnttab_first;
+	l->layout.gnttab_frames = cr.grant_frames;
+	l->layout.max_vcpus = cr.max_vcpus;
+	l->nr_refs = cr.grant_frames * GNT_PER_FRAME;
+	l->frame_used = calloc(cr.gnttab_first, 1);
+	l->ref_used = calloc(l->nr_refs, 1);
+	if (!l->frame_used || !l->ref_used) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	return &l->base;
+fail:
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	loop_free(l);
+	errno = -r;
+	return NULL;
+}
+
+static void loop_close(struct hv *hv)
+{
+	loop_free(L(hv));
+}
+
+static void *loop_guest_ram(struct hv *hv, struct hv_guest_layout *layout)
+{
+	struct hv_loop *l = L(hv);
+
+	if (!l->is_guest) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	if (layout)
+		*layout = l->layout;
+	return l->ram;
+}
+
+static int loop_param(struct hv *hv, uint32_t op, domid_t domid,
+		      uint32_t param, uint64_t *val)
+{
+	struct lh_req req;
+	struct lh_rep rep;
+	int r;
+
+	req_init(&req, op);
+	req.a.d.domid = domid;
+	req.a.d.param = param;
+	if (op == LH_OP_PARAM_SET)
+		req.a.d.value = *val;
+	r = rpc(L(hv), &req, &rep, NULL, NULL);
+	if (r >= 0 && op == LH_OP_PARAM_GET) {
+		if (rep.len < sizeof(uint64_t))
+			return -EPROTO;
+		*val = rep.d.value;
+	}
+	return r < 0 ? r : 0;
+}
+
+static int loop_param_get(struct hv *hv, domid_t domid, uint32_t param,
+			  uint64_t *val)
+{
+	return loop_param(hv, LH_OP_PARAM_GET, domid, param, val);
+}
+
+static int loop_param_set(struct hv *hv, domid_t domid, uint32_t param,
+			  uint64_t val)
+{
+	return loop_param(hv, LH_OP_PARAM_SET, domid, param, &val);
+}
+
+/* ------------------------------------------------------------------ */
+/* Event channels                                                      */
+/* ------------------------------------------------------------------ */
+
+/* A peer handle's page and eventfd, shared by every port bound to it. */
+struct peer_map {
+	struct peer_map *next;
+	uint64_t uid;
+	unsigned int refs;
+	int efd;
+	uint8_t *page;
+};
+
+struct loop_evtchn {
+	struct hv_handle_common c;
+	int32_t id;
+	int efd;
+	uint8_t *page;
+	struct peer_map *peers;
+	struct {
+		struct peer_map *pm;
+		uint32_t rport;
+	} port[HV_EVTCHN_MAX_PORTS];
+	uint32_t cursor; /* next word to scan in pending() */
+};
+
+#define EVT_BYTES (LH_EVT_PAGES * PAGE)
+
+static uint64_t *pend_of(uint8_t *page)
+{
+	return (uint64_t *)(page + LH_EVT_PENDING_OFF);
+}
+
+static uint64_t *mask_of(uint8_t *page)
+{
+	return (uint64_t *)(page + LH_EVT_MASK_OFF);
+}
+
+static struct loop_evtchn *E(struct hv_evtchn *h)
+{
+	return (struct loop_evtchn *)h;
+}
+
+static struct hv_evtchn *loop_evtchn_open(struct hv *hv)
+{
+	struct loop_evtchn *e = calloc(1, sizeof(*e));
+	struct lh_req req;
+	struct lh_rep rep;
+	int fds[LH_MAX_FDS], nfds = 0, r;
+
+	if (!e)
+		return NULL;
+	req_init(&req, LH_OP_EVTCHN_OPEN);
+	r = rpc(L(hv), &req, &rep, fds, &nfds);
+	if (r >= 0 && nfds != 2)
+		r = -EPROTO;
+	if (r < 0)
+		goto fail;
+	e->page = mmap(NULL, EVT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       fds[1], 0);
+	close(fds[1]);
+	if (e->page == MAP_FAILED) {
+		r = -errno;
+		close(fds[0]);
+		nfds = 0;
+		goto fail;
+	}
+	e->c.hv = hv;
+	e->id = r;
+	e->efd = fds[0];
+	return (struct hv_evtchn *)e;
+fail:
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	free(e);
+	errno = -r;
+	return NULL;
+}
+
+static void peer_put(struct loop_evtchn *e, struct peer_map *pm)
+{
+	struct peer_map **pp;
+
+	if (--pm->refs)
+		return;
+	for (pp = &e->peers; *pp; pp = &(*pp)->next) {
+		if (*pp == pm) {
+			*pp = pm->next;
+			break;
+		}
+	}
+	munmap(pm->page, EVT_BYTES);
+	close(pm->efd);
+	free(pm);
+}
+
+static void port_forget(struct loop_evtchn *e, evtchn_port_t port)
+{
+	if (e->port[port].pm) {
+		peer_put(e, e->port[port].pm);
+		e->port[port].pm = NULL;
+	}
+}
+
+static void loop_evtchn_close(struct hv_evtchn *h)
+{
+	struct loop_evtchn *e = E(h);
+	struct lh_req req;
+	struct lh_rep rep;
+
+	for (evtchn_port_t p = 0; p < HV_EVTCHN_MAX_PORTS; p++)
+		port_forget(e, p);
+	req_init(&req, LH_OP_EVTCHN_CLOSE);
+	req.a.evt.handle = e->id;
+	(void)rpc(L(e->c.hv), &req, &rep, NULL, NULL); /* best effort */
+	munmap(e->page, EVT_BYTES);
+	close(e->efd);
+	free(e);
+}
+
+static int loop_evtchn_fd(struct hv_evtchn *h) { return E(h)->efd; }
+
+static int evt_rpc(struct loop_evtchn *e, uint32_t op, domid_t domid,
+		   uint32_t port)
+{
+	struct lh_req req;
+	struct lh_rep rep;
+
+	req_init(&req, op);
+	req.a.evt.handle = e->id;
+	req.a.evt.domid = domid;
+	req.a.evt.port = port;
+	return rpc(L(e->c.hv), &req, &rep, NULL, NULL);
+}
+
+static int loop_evtchn_alloc_unbound(struct hv_evtchn *h, domid_t remote)
+{
+	return evt_rpc(E(h), LH_OP_EVTCHN_ALLOC_UNBOUND, remote, 0);
+}
+
+static int loop_evtchn_bind_interdomain(struct hv_evtchn *h, domid_t remote,
+					evtchn_port_t rport)
+{
+	return evt_rpc(E(h), LH_OP_EVTCHN_BIND, remote, rport);
+}
+
+static int loop_evtchn_unbind(struct hv_evtchn *h, evtchn_port_t port)
+{
+	struct loop_evtchn *e = E(h);
+	int r;
+
+	if (port >= HV_EVTCHN_MAX_PORTS)
+		return -EINVAL;
+	r = evt_rpc(e, LH_OP_EVTCHN_UNBIND, 0, port);
+	if (r == 0)
+		port_forget(e, port);
+	return r;
+}
+
+static uint8_t port_state(struct loop_evtchn *e, evtchn_port_t port)
+{
+	return __atomic_load_n(e->page + LH_EVT_STATE_OFF + port,
+			       __ATOMIC_ACQUIRE);
+}
+
+static int loop_evtchn_state(struct hv_evtchn *h, evtchn_port_t port)
+{
+	if (port >= HV_EVTCHN_MAX_PORTS)
+		return -EINVAL;
+	return port_state(E(h), port);
+}
+
+/* resolve - fetch (once) the peer handle of an interdomain port. */
+static int resolve(struct loop_evtchn *e, evtchn_port_t port)
+{
+	struct lh_req req;
+	struct lh_rep rep;
+	struct lh_peer peer;
+	struct peer_map *pm;
+	int fds[LH_MAX_FDS], nfds = 0, r;
+
+	req_init(&req, LH_OP_EVTCHN_PEER);
+	req.a.evt.handle = e->id;
+	req.a.evt.port = port;
+	r = rpc(L(e->c.hv), &req, &rep, fds, &nfds);
+	if (r >= 0 && (nfds != 2 || rep.len < sizeof(peer)))
+		r = -EPROTO;
+	if (r < 0)
+		goto out;
+	peer = rep.d.peer;
+	if (peer.peer_port == 0 || peer.peer_port >= HV_EVTCHN_MAX_PORTS) {
+		r = -EPROTO;
+		goto out;
+	}
+	for (pm = e->peers; pm; pm = pm->next)
+		if (pm->uid == peer.peer_handle_uid)
+			break;
+	if (!pm) {
+		pm = calloc(1, sizeof(*pm));
+		if (!pm) {
+			r = -ENOMEM;
+			goto out;
+		}
+		pm->page = mmap(NULL, EVT_BYTES, PROT_READ | PROT_WRITE,
+				MAP_SHARED, fds[1], 0);
+		if (pm->page == MAP_FAILED) {
+			r = -errno;
+			free(pm);
+			goto out;
+		}
+		pm->uid = peer.peer_handle_uid;
+		pm->efd = fds[0];
+		fds[0] = -1;
+		pm->next = e->peers;
+		e->peers = pm;
+	}
+	pm->refs++;
+	e->port[port].pm = pm;
+	e->port[port].rport = peer.peer_port;
+	r = 0;
+out:
+	for (int i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return r;
+}
+
+static int loop_evtchn_notify(struct hv_evtchn *h, evtchn_port_t port)
+{
+	struct loop_evtchn *e = E(h);
+	struct peer_map *pm;
+	uint32_t rp;
+	uint64_t bit, old, one = 1;
+
+	if (port == 0 || port >= HV_EVTCHN_MAX_PORTS)
+		return -EINVAL;
+	switch (port_state(e, port)) {
+	case HV_EVTCHN_INTERDOMAIN:
+		break;
+	case HV_EVTCHN_UNBOUND:
+		return 0; /* as Xen: nobody to tell yet */
+	case HV_EVTCHN_PEER_CLOSED:
+		port_forget(e, port);
+		return -ENOTCONN;
+	default:
+		port_forget(e, port);
+		return -EINVAL;
+	}
+	if (!e->port[port].pm) {
+		int r = resolve(e, port);
+
+		if (r < 0)
+			return r;
+	}
+	pm = e->port[port].pm;
+	rp = e->port[port].rport;
+	bit = 1ULL << (rp % 64);
+	/* seq_cst: pairs with the receiver's unmask (clear mask, then test
+	 * pending) so that one side always sees the other's write. */
+	old = __atomic_fetch_or(&pend_of(pm->page)[rp / 64], bit,
+				__ATOMIC_SEQ_CST);
+	if (old & bit)
+		return 0; /* already pending: coalesced */
+	if (__atomic_load_n(&mask_of(pm->page)[rp / 64], __ATOMIC_SEQ_CST) & bit)
+		return 0; /* masked: delivered on unmask */
+	if (write(pm->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+/* scan - take one pending unmasked port: mask it, clear it, return it. */
+static int scan(struct loop_evtchn *e)
+{
+	uint64_t *pend = pend_of(e->page), *mask = mask_of(e->page);
+
+	for (uint32_t i = 0; i < LH_EVT_WORDS; i++) {
+		uint32_t w = (e->cursor + i) % LH_EVT_WORDS;
+		uint64_t ready = __atomic_load_n(&pend[w], __ATOMIC_SEQ_CST) &
+				 ~__atomic_load_n(&mask[w], __ATOMIC_SEQ_CST);
+
+		if (!ready)
+			continue;
+		uint32_t b = (uint32_t)__builtin_ctzll(ready);
+		uint64_t bit = 1ULL << b;
+
+		/* Mask before clearing pending: a notify in between sees
+		 * the mask and stays pending for the unmask. */
+		__atomic_fetch_or(&mask[w], bit, __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&pend[w], ~bit, __ATOMIC_SEQ_CST);
+		e->cursor = w;
+		return (int)(w * 64 + b);
+	}
+	return -EAGAIN;
+}
+
+static int loop_evtchn_pending(struct hv_evtchn *h)
+{
+	struct loop_evtchn *e = E(h);
+	uint64_t v;
+	int p = scan(e);
+
+	if (p >= 0)
+		return p;
+	if (read(e->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return -errno;
+	return scan(e);
+}
+
+static int loop_evtchn_unmask(struct hv_evtchn *h, evtchn_port_t port)
+{
+	struct loop_evtchn *e = E(h);
+	uint64_t bit = 1ULL << (port % 64), one = 1;
+
+	if (port == 0 || port >= HV_EVTCHN_MAX_PORTS)
+		return -EINVAL;
+	__atomic_fetch_and(&mask_of(e->page)[port / 64], ~bit, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&pend_of(e->page)[port / 64], __ATOMIC_SEQ_CST) & bit) {
+		/* Became pending while masked: wake ourselves up. */
+		if (write(e->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			return -errno;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Guest memory as seen by a mapper                                    */
+/* ------------------------------------------------------------------ */
+
+/* One domain's RAM, mapped once, and our pins of its grant entries. */
+struct loop_dom {
+	struct loop_dom *next;
+	domid_t domid;
+	int memfd;
+	uint8_t *ram;
+	uint64_t nr_frames, gnttab_first;
+	uint32_t nr_refs;
+	uint16_t *rd_pins, *wr_pins;
+};
+
+struct domset {
+	struct hv *hv;
+	struct loop_dom *doms;
+};
+
+static struct loop_dom *dom_get(struct domset *ds, domid_t domid, int *err)
+{
+	struct loop_dom *d;
+	struct lh_req req;
+	struct lh_rep rep;
+	struct lh_created cr;
+	int fds[LH_MAX_FDS], nfds = 0, r;
+
+	for (d = ds->doms; d; d = d->next)
+		if (d->domid == domid)
+			return d;
+	if (domid == 0 || domid >= DOMID_FIRST_RESERVED) {
+		*err = -ESRCH;
+		return NULL;
+	}
+	req_init(&req, LH_OP_DOMAIN_MEM);
+	req.a.d.domid = domid;
+	r = rpc(L(ds->hv), &req, &rep, fds, &nfds);
+	if (r >= 0 && (nfds != 1 || rep.len < sizeof(cr)))
+		r = -EPROTO;
+	if (r < 0)
+		goto fail;
+	cr = rep.d.created;
+	if (cr.nr_frames == 0 || cr.grant_frames == 0 ||
+	    cr.grant_frames > LH_MAX_GRANT_FRAMES ||
+	    cr.gnttab_first + cr.grant_frames != cr.nr_frames) {
+		r = -EPROTO;
+		goto fail;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	d->domid = domid;
+	d->memfd = fds[0];
+	d->nr_frames = cr.nr_frames;
+	d->gnttab_first = cr.gnttab_first;
+	d->nr_refs = cr.grant_frames * GNT_PER_FRAME;
+	d->ram = mmap(NULL, d->nr_frames * PAGE, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, d->memfd, 0);
+	d->rd_pins = calloc(d->nr_refs, sizeof(uint16_t));
+	d->wr_pins = calloc(d->nr_refs, sizeof(uint16_t));
+	if (d->ram == MAP_FAILED || !d->rd_pins || !d->wr_pins) {
+		r = d->ram == MAP_FAILED ? -errno : -ENOMEM;
+		if (d->ram != MAP_FAILED)
+			munmap(d->ram, d->nr_frames * PAGE);
+		free(d->rd_pins);
+		free(d->wr_pins);
+		free(d);
+		goto fail;
+	}
+	d->next = ds->doms;
+	ds->doms = d;
+	return d;
+fail:
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	*err = r;
+	return NULL;
+}
+
+static void domset_free(struct domset *ds)
+{
+	while (ds->doms) {
+		struct loop_dom *d = ds->doms;
+		struct lh_req req;
+		struct lh_rep rep;
+
+		ds->doms = d->next;
+		munmap(d->ram, d->nr_frames * PAGE);
+		close(d->memfd);
+		req_init(&req, LH_OP_DOMAIN_MEM_RELEASE);
+		req.a.d.domid = d->domid;
+		(void)rpc(L(ds->hv), &req, &rep, NULL, NULL);
+		free(d->rd_pins);
+		free(d->wr_pins);
+		free(d);
+	}
+}
+
+static grant_entry_v1_t *gnt_entry(struct loop_dom *d, grant_ref_t ref)
+{
+	return (grant_entry_v1_t *)(d->ram + d->gnttab_first * PAGE) + ref;
+}
+
+/*
+ * gnt_pin - validate and pin ref of d for a mapping by us (mydomid);
+ * returns the frame (>= 0) or -errno. Worked example: the guest wrote
+ * {flags = GTF_permit_access | GTF_readonly, domid = 0, frame = 42}.
+ * A read-only pin CASes flags to permit|readonly|reading and returns 42;
+ * a writable pin fails with -EACCES without touching the entry.
+ */
+static int64_t gnt_pin(struct loop_dom *d, domid_t mydomid, grant_ref_t ref,
+		       int writable)
+{
+	grant_entry_v1_t *ge;
+	uint32_t *word, old, want;
+	uint32_t frame;
+	int tries = 0;
+
+	if (ref >= d->nr_refs)
+		return -EINVAL;
+	ge = gnt_entry(d, ref);
+	/* flags (low 16 bits) and domid (high 16 bits) as one word, so the
+	 * check and the pin are one atomic step. */
+	word = (uint32_t *)(void *)&ge->flags;
+	old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	for (;;) {
+		uint16_t flags = (uint16_t)(old & 0xffff);
+		uint16_t dom = (uint16_t)(old >> 16);
+
+		if ((flags & GTF_type_mask) != GTF_permit_access)
+			return -EINVAL;
+		if (dom != mydomid)
+			return -EACCES;
+		if (writable && (flags & GTF_readonly))
+			return -EACCES;
+		want = old | GTF_reading | (writable ? GTF_writing : 0);
+		if (__atomic_compare_exchange_n(word, &old, want, 0,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			break;
+		if (++tries > 64)
+			return -EBUSY; /* a guest flipping the entry */
+	}
+	/* Read the frame once, after the pin; use only this copy. */
+	frame = __atomic_load_n(&ge->frame, __ATOMIC_ACQUIRE);
+	d->rd_pins[ref]++;
+	if (writable)
+		d->wr_pins[ref]++;
+	if (frame >= d->gnttab_first) {
+		/* Not a RAM frame the guest may grant: undo. */
+		d->rd_pins[ref]--;
+		if (writable)
+			d->wr_pins[ref]--;
+		if (!d->wr_pins[ref])
+			__atomic_fetch_and(&ge->flags, (uint16_t)~GTF_writing,
+					   __ATOMIC_RELEASE);
+		if (!d->rd_pins[ref])
+			__atomic_fetch_and(&ge->flags, (uint16_t)~GTF_reading,
+					   __ATOMIC_RELEASE);
+		return -EINVAL;
+	}
+	return frame;
+}
+
+static void gnt_unpin(struct loop_dom *d, grant_ref_t ref, int writable)
+{
+	grant_entry_v1_t *ge = gnt_entry(d, ref);
+
+	if (writable && d->wr_pins[ref] && --d->wr_pins[ref] == 0)
+		__atomic_fetch_and(&ge->flags, (uint16_t)~GTF_writing,
+				   __ATOMIC_RELEASE);
+	if (d->rd_pins[ref] && --d->rd_pins[ref] == 0)
+		__atomic_fetch_and(&ge->flags, (uint16_t)~GTF_reading,
+				   __ATOMIC_RELEASE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Grant mapping                                                       */
+/* ------------------------------------------------------------------ */
+
+struct gmap_page {
+	struct loop_dom *dom;
+	grant_ref_t ref;
+};
+
+struct gmap {
+	struct gmap *next;
+	uint8_t *addr;
+	uint32_t count;
+	int writable;
+	int direct; /* a pointer into dom->ram: nothing to munmap */
+	struct gmap_page pages[];
+};
+
+struct loop_gnttab {
+	struct hv_handle_common c;
+	struct domset ds;
+	struct gmap *maps;
+};
+
+static struct loop_gnttab *G(struct hv_gnttab *h)
+{
+	return (struct loop_gnttab *)h;
+}
+
+static struct hv_gnttab *loop_gnttab_open(struct hv *hv)
+{
+	struct loop_gnttab *g;
+
+	if (L(hv)->is_guest) {
+		/* Guests map no grants on the loopback (no driver domains). */
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->c.hv = hv;
+	g->ds.hv = hv;
+	return (struct hv_gnttab *)g;
+}
+
+static void gmap_release(struct gmap *m, uint32_t upto)
+{
+	for (uint32_t i = 0; i < upto; i++)
+		gnt_unpin(m->pages[i].dom, m->pages[i].ref, m->writable);
+	if (!m->direct)
+		munmap(m->addr, (size_t)m->count * PAGE);
+}
+
+static void loop_gnttab_close(struct hv_gnttab *h)
+{
+	struct loop_gnttab *g = G(h);
+
+	while (g->maps) {
+		struct gmap *m = g->maps;
+
+		g->maps = m->next;
+		gmap_release(m, m->count);
+		free(m);
+	}
+	domset_free(&g->ds);
+	free(g);
+}
+
+static void *loop_gnttab_map(struct hv_gnttab *h, uint32_t count,
+			     const domid_t *domids, int same_domain,
+			     const grant_ref_t *refs, int flags)
+{
+	struct loop_gnttab *g = G(h);
+	int writable = !(flags & HV_GNTMAP_RO);
+	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+	domid_t me = g->c.hv->domid;
+	struct gmap *m;
+	uint32_t i;
+	int err = 0;
+
+	if (count > (1u << 20)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m) + count * sizeof(m->pages[0]));
+	if (!m)
+		return NULL;
+	m->count = count;
+	m->writable = writable;
+	m->direct = (flags & HV_GNTMAP_PERSISTENT) && count == 1;
+	if (!m->direct) {
+		m->addr = mmap(NULL, (size_t)count * PAGE, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m->addr == MAP_FAILED) {
+			free(m);
+			return NULL;
+		}
+	}
+	for (i = 0; i < count; i++) {
+		domid_t domid = same_domain ? domids[0] : domids[i];
+		struct loop_dom *d = dom_get(&g->ds, domid, &err);
+		int64_t frame;
+
+		if (!d)
+			break;
+		frame = gnt_pin(d, me, refs[i], writable);
+		if (frame < 0) {
+			err = (int)frame;
+			break;
+		}
+		m->pages[i].dom = d;
+		m->pages[i].ref = refs[i];
+		if (m->direct) {
+			m->addr = d->ram + (uint64_t)frame * PAGE;
+		} else if (mmap(m->addr + (size_t)i * PAGE, PAGE, prot,
+				MAP_SHARED | MAP_FIXED, d->memfd,
+				(off_t)((uint64_t)frame * PAGE)) == MAP_FAILED) {
+			err = -errno;
+			gnt_unpin(d, refs[i], writable);
+			break;
+		}
+	}
+	if (i < count) {
+		if (m->direct)
+			m->addr = NULL;
+		gmap_release(m, i);
+		free(m);
+		errno = -err;
+		return NULL;
+	}
+	m->next = g->maps;
+	g->maps = m;
+	return m->addr;
+}
+
+static int loop_gnttab_unmap(struct hv_gnttab *h, void *addr, uint32_t count)
+{
+	struct loop_gnttab *g = G(h);
+	struct gmap **pp;
+
+	for (pp = &g->maps; *pp; pp = &(*pp)->next) {
+		struct gmap *m = *pp;
+
+		if (m->addr != addr)
+			continue;
+		if (m->count != count)
+			return -EINVAL;
+		*pp = m->next;
+		gmap_release(m, m->count);
+		free(m);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int16_t errno_to_gntst(int err)
+{
+	switch (err) {
+	case -EINVAL:
+		return GNTST_bad_gntref;
+	case -EACCES:
+		return GNTST_permission_denied;
+	case -ESRCH:
+		return GNTST_bad_domain;
+	case -EBUSY:
+		return GNTST_eagain;
+	default:
+		return GNTST_general_error;
+	}
+}
+
+/* copy_side - resolve one side of a copy segment to a pointer. */
+static int copy_side(struct loop_gnttab *g, const struct hv_gnttab_copy_ptr *p,
+		     uint16_t len, int writable, uint8_t **out,
+		     struct loop_dom **pinned)
+{
+	struct loop_dom *d;
+	int64_t frame;
+	int err = 0;
+
+	*pinned = NULL;
+	if (!p->is_gref) {
+		*out = p->u.virt;
+		return *out ? 0 : -EFAULT;
+	}
+	if ((uint32_t)p->u.gref.offset + len > PAGE)
+		return -E2BIG;
+	d = dom_get(&g->ds, p->u.gref.domid, &err);
+	if (!d)
+		return err;
+	frame = gnt_pin(d, g->c.hv->domid, p->u.gref.ref, writable);
+	if (frame < 0)
+		return (int)frame;
+	*pinned = d;
+	*out = d->ram + (uint64_t)frame * PAGE + p->u.gref.offset;
+	return 0;
+}
+
+static int loop_gnttab_copy(struct hv_gnttab *h, uint32_t count,
+			    struct hv_gnttab_copy_seg *segs)
+{
+	struct loop_gnttab *g = G(h);
+
+	for (uint32_t i = 0; i < count; i++) {
+		struct hv_gnttab_copy_seg *s = &segs[i];
+		struct loop_dom *sd, *dd;
+		uint8_t *src, *dst;
+		int r;
+
+		if (s->len == 0 || s->len > PAGE) {
+			s->status = GNTST_bad_copy_arg;
+			continue;
+		}
+		r = copy_side(g, &s->source, s->len, 0, &src, &sd);
+		if (r < 0) {
+			s->status = r == -E2BIG || r == -EFAULT
+					    ? GNTST_bad_copy_arg
+					    : errno_to_gntst(r);
+			continue;
+		}
+		r = copy_side(g, &s->dest, s->len, 1, &dst, &dd);
+		if (r < 0) {
+			if (sd)
+				gnt_unpin(sd, s->source.u.gref.ref, 0);
+			s->status = r == -E2BIG || r == -EFAULT
+					    ? GNTST_bad_copy_arg
+					    : errno_to_gntst(r);
+			continue;
+		}
+		memmove(dst, src, s->len);
+		if (dd)
+			gnt_unpin(dd, s->dest.u.gref.ref, 1);
+		if (sd)
+			gnt_unpin(sd, s->source.u.gref.ref, 0);
+		s->status = GNTST_okay;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Grant sharing (guest side)                                          */
+/* ------------------------------------------------------------------ */
+
+struct gshare {
+	struct gshare *next;
+	uint8_t *addr;
+	uint64_t first_frame;
+	uint32_t count;
+	int writable;
+	grant_ref_t refs[];
+};
+
+struct loop_gntshr {
+	struct hv_handle_common c;
+	struct gshare *shares;
+};
+
+static struct loop_gntshr *S(struct hv_gntshr *h)
+{
+	return (struct loop_gntshr *)h;
+}
+
+static struct hv_gntshr *loop_gntshr_open(struct hv *hv)
+{
+	struct loop_gntshr *s;
+
+	if (!L(hv)->is_guest) {
+		/* dom0 frontends are not modelled on the loopback. */
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->c.hv = hv;
+	return (struct hv_gntshr *)s;
+}
+
+static grant_entry_v1_t *own_entry(struct hv_loop *l, grant_ref_t ref)
+{
+	return (grant_entry_v1_t *)(l->ram + l->layout.gnttab_first * PAGE) +
+	       ref;
+}
+
+static int ref_alloc(struct hv_loop *l)
+{
+	for (uint32_t r = GNT_RESERVED; r < l->nr_refs; r++) {
+		if (!l->ref_used[r]) {
+			l->ref_used[r] = 1;
+			return (int)r;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void grant_write(struct hv_loop *l, grant_ref_t ref, domid_t domid,
+			uint64_t frame, int writable)
+{
+	grant_entry_v1_t *ge = own_entry(l, ref);
+
+	ge->domid = domid;
+	ge->frame = (uint32_t)frame;
+	/* The entry is complete before it becomes valid (as a guest kernel
+	 * does with wmb() before writing flags). */
+	__atomic_store_n(&ge->flags,
+			 (uint16_t)(GTF_permit_access |
+				    (writable ? 0 : GTF_readonly)),
+			 __ATOMIC_RELEASE);
+}
+
+/* end_ref - revoke ref unless mapped: -EBUSY while GTF_reading/writing. */
+static int end_ref(struct hv_loop *l, grant_ref_t ref)
+{
+	grant_entry_v1_t *ge = own_entry(l, ref);
+	uint16_t old = __atomic_load_n(&ge->flags, __ATOMIC_ACQUIRE);
+
+	do {
+		if (old & (GTF_reading | GTF_writing))
+			return -EBUSY;
+	} while (!__atomic_compare_exchange_n(&ge->flags, &old, 0, 0,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	return 0;
+}
+
+static int ref_busy(struct hv_loop *l, grant_ref_t ref)
+{
+	return __atomic_load_n(&own_entry(l, ref)->flags, __ATOMIC_ACQUIRE) &
+	       (GTF_reading | GTF_writing);
+}
+
+static void *loop_gntshr_share(struct hv_gntshr *h, domid_t domid,
+			       uint32_t count, grant_ref_t *refs, int writable)
+{
+	struct loop_gntshr *s = S(h);
+	struct hv_loop *l = L(s->c.hv);
+	uint64_t first = 0, run = 0;
+	struct gshare *sh;
+	uint32_t i;
+
+	/* First fit of count contiguous free frames. */
+	for (uint64_t f = LH_GUEST_RESERVED_FRAMES; f < l->layout.gnttab_first;
+	     f++) {
+		if (l->frame_used[f]) {
+			run = 0;
+			continue;
+		}
+		if (run++ == 0)
+			first = f;
+		if (run == count)
+			break;
+	}
+	if (run < count) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	sh = calloc(1, sizeof(*sh) + count * sizeof(grant_ref_t));
+	if (!sh)
+		return NULL;
+	for (i = 0; i < count; i++) {
+		int r = ref_alloc(l);
+
+		if (r < 0)
+			break;
+		sh->refs[i] = (grant_ref_t)r;
+	}
+	if (i < count) {
+		while (i--)
+			l->ref_used[sh->refs[i]] = 0;
+		free(sh);
+		errno = ENOSPC;
+		return NULL;
+	}
+	sh->addr = l->ram + first * PAGE;
+	sh->first_frame = first;
+	sh->count = count;
+	sh->writable = writable;
+	memset(sh->addr, 0, (size_t)count * PAGE);
+	for (i = 0; i < count; i++) {
+		l->frame_used[first + i] = 1;
+		grant_write(l, sh->refs[i], domid, first + i, writable);
+		refs[i] = sh->refs[i];
+	}
+	sh->next = s->shares;
+	s->shares = sh;
+	return sh->addr;
+}
+
+static int loop_gntshr_unshare(struct hv_gntshr *h, void *addr, uint32_t count)
+{
+	struct loop_gntshr *s = S(h);
+	struct hv_loop *l = L(s->c.hv);
+	struct gshare **pp;
+
+	for (pp = &s->shares; *pp; pp = &(*pp)->next) {
+		struct gshare *sh = *pp;
+		uint32_t i;
+
+		if (sh->addr != addr)
+			continue;
+		if (sh->count != count)
+			return -EINVAL;
+		for (i = 0; i < count; i++)
+			if (ref_busy(l, sh->refs[i]))
+				return -EBUSY;
+		for (i = 0; i < count; i++) {
+			if (end_ref(l, sh->refs[i]) < 0) {
+				/* Mapped meanwhile: restore what we ended. */
+				while (i--)
+					grant_write(l, sh->refs[i],
+						    own_entry(l, sh->refs[i])->domid,
+						    sh->first_frame + i,
+						    sh->writable);
+				return -EBUSY;
+			}
+		}
+		for (i = 0; i < count; i++) {
+			l->ref_used[sh->refs[i]] = 0;
+			l->frame_used[sh->first_frame + i] = 0;
+		}
+		*pp = sh->next;
+		free(sh);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int loop_gntshr_grant_frame(struct hv_gntshr *h, domid_t domid,
+				   uint64_t frame, int writable)
+{
+	struct hv_loop *l = L(S(h)->c.hv);
+	int r;
+
+	if (frame >= l->layout.gnttab_first)
+		return -EINVAL;
+	r = ref_alloc(l);
+	if (r < 0)
+		return r;
+	grant_write(l, (grant_ref_t)r, domid, frame, writable);
+	return r;
+}
+
+static int loop_gntshr_end_access(struct hv_gntshr *h, grant_ref_t ref)
+{
+	struct hv_loop *l = L(S(h)->c.hv);
+	int r;
+
+	if (ref < GNT_RESERVED || ref >= l->nr_refs || !l->ref_used[ref])
+		return -EINVAL;
+	r = end_ref(l, ref);
+	if (r == 0)
+		l->ref_used[ref] = 0;
+	return r;
+}
+
+static void loop_gntshr_close(struct hv_gntshr *h)
+{
+	struct loop_gntshr *s = S(h);
+	struct hv_loop *l = L(s->c.hv);
+
+	/* Shares stay granted while mapped; free what we can. */
+	while (s->shares) {
+		struct gshare *sh = s->shares;
+
+		s->shares = sh->next;
+		for (uint32_t i = 0; i < sh->count; i++) {
+			if (end_ref(l, sh->refs[i]) == 0) {
+				l->ref_used[sh->refs[i]] = 0;
+				l->frame_used[sh->first_frame + i] = 0;
+			}
+		}
+		free(sh);
+	}
+	free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Foreign memory                                                      */
+/* ------------------------------------------------------------------ */
+
+struct fmap {
+	struct fmap *next;
+	uint8_t *addr;
+	size_t count;
+};
+
+struct hv_resource {
+	struct hv_resource *next;
+	void *addr;
+	size_t bytes;
+};
+
+struct loop_fmem {
+	struct hv_handle_common c;
+	struct domset ds;
+	struct fmap *maps;
+	struct hv_resource *res;
+};
+
+static struct loop_fmem *F(struct hv_foreignmem *h)
+{
+	return (struct loop_fmem *)h;
+}
+
+static struct hv_foreignmem *loop_fmem_open(struct hv *hv)
+{
+	struct loop_fmem *f;
+
+	if (L(hv)->is_guest) {
+		errno = EPERM; /* dom0 privilege */
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->c.hv = hv;
+	f->ds.hv = hv;
+	return (struct hv_foreignmem *)f;
+}
+
+static void *loop_fmem_map(struct hv_foreignmem *h, domid_t domid, int prot,
+			   size_t count, const uint64_t *gfns, int *err)
+{
+	struct loop_fmem *f = F(h);
+	struct loop_dom *d;
+	struct fmap *m;
+	uint8_t *addr;
+	int e = 0, failed = 0;
+
+	d = dom_get(&f->ds, domid, &e);
+	if (!d) {
+		errno = -e;
+		return NULL;
+	}
+	if (count > d->nr_frames) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	addr = mmap(NULL, count * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	if (addr == MAP_FAILED) {
+		free(m);
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++) {
+		int pe = 0;
+
+		/* A frame outside RAM stays an inaccessible hole, as Xen
+		 * reports per-page errors and leaves the rest mapped. */
+		if (gfns[i] >= d->nr_frames)
+			pe = -EINVAL;
+		else if (mmap(addr + i * PAGE, PAGE, prot,
+			      MAP_SHARED | MAP_FIXED, d->memfd,
+			      (off_t)(gfns[i] * PAGE)) == MAP_FAILED)
+			pe = -errno;
+		if (err)
+			err[i] = pe;
+		if (pe)
+			failed = pe;
+	}
+	if (failed && !err) {
+		munmap(addr, count * PAGE);
+		free(m);
+		errno = -failed;
+		return NULL;
+	}
+	m->addr = addr;
+	m->count = count;
+	m->next = f->maps;
+	f->maps = m;
+	return addr;
+}
+
+static int loop_fmem_unmap(struct hv_foreignmem *h, void *addr, size_t count)
+{
+	struct loop_fmem *f = F(h);
+
+	for (struct fmap **pp = &f->maps; *pp; pp = &(*pp)->next) {
+		struct fmap *m = *pp;
+
+		if (m->addr != addr)
+			continue;
+		if (m->count != count)
+			return -EINVAL;
+		*pp = m->next;
+		munmap(m->addr, m->count * PAGE);
+		free(m);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static struct hv_resource *loop_fmem_map_resource(struct hv_foreignmem *h,
+						  domid_t domid,
+						  unsigned int type,
+						  unsigned int id,
+						  unsigned long frame,
+						  unsigned long nr,
+						  void **addr, int prot)
+{
+	struct loop_fmem *f = F(h);
+	struct hv_resource *res;
+	struct lh_req req;
+	struct lh_rep rep;
+	struct lh_res geo;
+	int fds[LH_MAX_FDS], nfds = 0, r;
+	void *p;
+
+	req_init(&req, LH_OP_RESOURCE_MAP);
+	req.a.res.domid = domid;
+	req.a.res.type = type;
+	req.a.res.id = id;
+	req.a.res.frame = frame;
+	req.a.res.nr = nr;
+	r = rpc(L(f->c.hv), &req, &rep, fds, &nfds);
+	if (r >= 0 && (nfds != 1 || rep.len < sizeof(geo)))
+		r = -EPROTO;
+	if (r < 0)
+		goto fail;
+	geo = rep.d.res;
+	if (geo.offset % PAGE || geo.offset + nr * PAGE > geo.size) {
+		r = -EPROTO;
+		goto fail;
+	}
+	p = mmap(NULL, nr * PAGE, prot, MAP_SHARED, fds[0], (off_t)geo.offset);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		goto fail;
+	}
+	close(fds[0]);
+	res = calloc(1, sizeof(*res));
+	if (!res) {
+		munmap(p, nr * PAGE);
+		errno = ENOMEM;
+		return NULL;
+	}
+	res->addr = p;
+	res->bytes = nr * PAGE;
+	res->next = f->res;
+	f->res = res;
+	*addr = p;
+	return res;
+fail:
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	errno = -r;
+	return NULL;
+}
+
+static int loop_fmem_unmap_resource(struct hv_foreignmem *h,
+				    struct hv_resource *res)
+{
+	struct loop_fmem *f = F(h);
+
+	for (struct hv_resource **pp = &f->res; *pp; pp = &(*pp)->next) {
+		if (*pp != res)
+			continue;
+		*pp = res->next;
+		munmap(res->addr, res->bytes);
+		free(res);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void loop_fmem_close(struct hv_foreignmem *h)
+{
+	struct loop_fmem *f = F(h);
+
+	while (f->maps) {
+		struct fmap *m = f->maps;
+
+		f->maps = m->next;
+		munmap(m->addr, m->count * PAGE);
+		free(m);
+	}
+	while (f->res)
+		loop_fmem_unmap_resource(h, f->res);
+	domset_free(&f->ds);
+	free(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device model                                                        */
+/* ------------------------------------------------------------------ */
+
+struct loop_dm {
+	struct hv_handle_common c;
+};
+
+static struct hv_devicemodel *loop_dm_open(struct hv *hv)
+{
+	struct loop_dm *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->c.hv = hv;
+	return (struct hv_devicemodel *)d;
+}
+
+static void loop_dm_close(struct hv_devicemodel *h) { free(h); }
+
+static int dm_rpc(struct hv_devicemodel *h, uint32_t op, domid_t domid,
+		  uint16_t id, uint32_t type, uint32_t flags, uint64_t start,
+		  uint64_t end, struct lh_rep *rep)
+{
+	struct lh_req req;
+	struct lh_rep local;
+
+	req_init(&req, op);
+	req.a.dm.domid = domid;
+	req.a.dm.id = id;
+	req.a.dm.type = type;
+	req.a.dm.flags = flags;
+	req.a.dm.start = start;
+	req.a.dm.end = end;
+	return rpc(L(((struct loop_dm *)h)->c.hv), &req, rep ? rep : &local,
+		   NULL, NULL);
+}
+
+static int loop_dm_create(struct hv_devicemodel *h, domid_t domid, int buf)
+{
+	return dm_rpc(h, LH_OP_DM_CREATE, domid, 0, 0, (uint32_t)!!buf, 0, 0,
+		      NULL);
+}
+
+static int loop_dm_info(struct hv_devicemodel *h, domid_t domid, uint16_t id,
+			evtchn_port_t *bufport)
+{
+	struct lh_rep rep;
+	int r = dm_rpc(h, LH_OP_DM_INFO, domid, id, 0, 0, 0, 0, &rep);
+
+	if (r < 0)
+		return r;
+	if (rep.len < sizeof(rep.d.dm_info))
+		return -EPROTO;
+	if (bufport)
+		*bufport = rep.d.dm_info.bufioreq_port;
+	return 0;
+}
+
+static int loop_dm_map(struct hv_devicemodel *h, domid_t domid, uint16_t id,
+		       enum hv_io_range type, uint64_t start, uint64_t end)
+{
+	return dm_rpc(h, LH_OP_DM_MAP_RANGE, domid, id, type, 0, start, end,
+		      NULL);
+}
+
+static int loop_dm_unmap(struct hv_devicemodel *h, domid_t domid, uint16_t id,
+			 enum hv_io_range type, uint64_t start, uint64_t end)
+{
+	return dm_rpc(h, LH_OP_DM_UNMAP_RANGE, domid, id, type, 0, start, end,
+		      NULL);
+}
+
+static int loop_dm_state(struct hv_devicemodel *h, domid_t domid, uint16_t id,
+			 int enabled)
+{
+	return dm_rpc(h, LH_OP_DM_SET_STATE, domid, id, 0, (uint32_t)!!enabled,
+		      0, 0, NULL);
+}
+
+static int loop_dm_destroy(struct hv_devicemodel *h, domid_t domid,
+			   uint16_t id)
+{
+	return dm_rpc(h, LH_OP_DM_DESTROY, domid, id, 0, 0, 0, 0, NULL);
+}
+
+static int loop_dm_isa_irq(struct hv_devicemodel *h, domid_t domid,
+			   uint8_t irq, unsigned int level)
+{
+	return dm_rpc(h, LH_OP_DM_SET_IRQ, domid, 0, 0, level, irq, 0, NULL);
+}
+
+static int loop_dm_pci_intx(struct hv_devicemodel *h, domid_t domid,
+			    uint16_t seg, uint8_t bus, uint8_t dev,
+			    uint8_t intx, unsigned int level)
+{
+	uint64_t sbdf = ((uint64_t)seg << 16) | ((uint64_t)bus << 8) |
+			((uint64_t)dev << 3);
+
+	return dm_rpc(h, LH_OP_DM_SET_IRQ, domid, 0, 1, level,
+		      (sbdf << 8) | intx, 0, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Domains                                                             */
+/* ------------------------------------------------------------------ */
+
+#define DEAD_QUEUE 256
+
+struct loop_domains {
+	struct hv_handle_common c;
+	int fd; /* our own subscribed connection */
+	uint64_t seq;
+	int gone;
+	uint16_t dead[DEAD_QUEUE];
+	unsigned int head, tail; /* ring of dead domids */
+};
+
+static struct loop_domains *D(struct hv_domains *h)
+{
+	return (struct loop_domains *)h;
+}
+
+static void dead_push(void *arg, struct lh_rep *ev)
+{
+	struct loop_domains *d = arg;
+
+	if (ev->op != LH_EV_DOMAIN_DEAD)
+		return;
+	if (d->tail - d->head == DEAD_QUEUE)
+		d->head++; /* drop the oldest rather than block */
+	d->dead[d->tail++ % DEAD_QUEUE] = ev->d.dead_domid;
+}
+
+static struct hv_domains *loop_domains_open(struct hv *hv)
+{
+	struct loop_domains *d;
+	struct lh_req req;
+	struct lh_rep rep;
+	int r;
+
+	if (L(hv)->is_guest) {
+		errno = EPERM;
+		return NULL;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->c.hv = hv;
+	d->fd = loop_connect(L(hv)->run_dir);
+	if (d->fd < 0) {
+		r = d->fd;
+		goto fail;
+	}
+	req_init(&req, LH_OP_HELLO);
+	r = rpc_fd(d->fd, ++d->seq, &req, &rep, NULL, NULL, dead_push, d);
+	if (r < 0)
+		goto fail;
+	req_init(&req, LH_OP_SUBSCRIBE);
+	r = rpc_fd(d->fd, ++d->seq, &req, &rep, NULL, NULL, dead_push, d);
+	if (r < 0)
+		goto fail;
+	return (struct hv_domains *)d;
+fail:
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d);
+	errno = -r;
+	return NULL;
+}
+
+static void loop_domains_close(struct hv_domains *h)
+{
+	close(D(h)->fd);
+	free(h);
+}
+
+static void info_from(struct hv_domain_info *o, const struct lh_dominfo *in)
+{
+	memset(o, 0, sizeof(*o));
+	o->domid = in->domid;
+	o->dying = !!in->dying;
+	o->shutdown = !!in->shutdown;
+	o->paused = !!in->paused;
+	o->shutdown_reason = in->shutdown_reason;
+	o->mem_bytes = in->mem_bytes;
+	o->max_vcpus = in->max_vcpus;
+	memcpy(o->name, in->name, sizeof(o->name));
+	o->name[sizeof(o->name) - 1] = '\0';
+}
+
+static int loop_domains_list(struct hv_domains *h, struct hv_domain_info *out,
+			     unsigned int max)
+{
+	struct loop_domains *d = D(h);
+	unsigned int filled = 0;
+	int total = 0;
+	uint32_t next = 0;
+
+	for (;;) {
+		struct lh_req req;
+		struct lh_rep rep;
+		int r;
+
+		req_init(&req, LH_OP_DOMAIN_LIST);
+		req.a.d.domid = (uint16_t)next;
+		r = rpc_fd(d->fd, ++d->seq, &req, &rep, NULL, NULL, dead_push, d);
+		if (r < 0)
+			return r;
+		if (rep.count > LH_LIST_MAX ||
+		    rep.len < rep.count * sizeof(struct lh_dominfo))
+			return -EPROTO;
+		if (next == 0)
+			total = r;
+		for (uint32_t i = 0; i < rep.count && filled < max; i++)
+			info_from(&out[filled++], &rep.d.list[i]);
+		if (rep.count == 0 || (unsigned int)r <= rep.count ||
+		    filled >= max)
+			break;
+		next = (uint32_t)rep.d.list[rep.count - 1].domid + 1;
+		if (next >= DOMID_FIRST_RESERVED)
+			break;
+	}
+	return total;
+}
+
+static int loop_domains_info(struct hv_domains *h, domid_t domid,
+			     struct hv_domain_info *out)
+{
+	struct loop_domains *d = D(h);
+	struct lh_req req;
+	struct lh_rep rep;
+	int r;
+
+	req_init(&req, LH_OP_DOMAIN_INFO);
+	req.a.d.domid = domid;
+	r = rpc_fd(d->fd, ++d->seq, &req, &rep, NULL, NULL, dead_push, d);
+	if (r < 0)
+		return r;
+	if (rep.len < sizeof(rep.d.info))
+		return -EPROTO;
+	info_from(out, &rep.d.info);
+	return 0;
+}
+
+static int loop_domains_fd(struct hv_domains *h) { return D(h)->fd; }
+
+static int loop_domains_next_dead(struct hv_domains *h)
+{
+	struct loop_domains *d = D(h);
+
+	while (d->head == d->tail && !d->gone) {
+		struct lh_rep rep;
+		ssize_t n = recv_rep(d->fd, &rep, NULL, NULL, MSG_DONTWAIT);
+
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			break;
+		if (n == 0 || n == -ECONNRESET) {
+			d->gone = 1;
+			break;
+		}
+		if (n < 0)
+			return (int)n;
+		if (rep.seq == 0)
+			dead_push(d, &rep);
+	}
+	if (d->head != d->tail)
+		return d->dead[d->head++ % DEAD_QUEUE];
+	return d->gone ? -EPIPE : -EAGAIN;
+}
+
+static const struct hv_ops loop_ops = {
+	.close = loop_close,
+	.guest_ram = loop_guest_ram,
+	.param_get = loop_param_get,
+	.param_set = loop_param_set,
+	.evtchn_open = loop_evtchn_open,
+	.evtchn_close = loop_evtchn_close,
+	.evtchn_fd = loop_evtchn_fd,
+	.evtchn_alloc_unbound = loop_evtchn_alloc_unbound,
+	.evtchn_bind_interdomain = loop_evtchn_bind_interdomain,
+	.evtchn_bind_virq = NULL,
+	.evtchn_unbind = loop_evtchn_unbind,
+	.evtchn_notify = loop_evtchn_notify,
+	.evtchn_pending = loop_evtchn_pending,
+	.evtchn_unmask = loop_evtchn_unmask,
+	.evtchn_state = loop_evtchn_state,
+	.gnttab_open = loop_gnttab_open,
+	.gnttab_close = loop_gnttab_close,
+	.gnttab_map = loop_gnttab_map,
+	.gnttab_unmap = loop_gnttab_unmap,
+	.gnttab_copy = loop_gnttab_copy,
+	.gntshr_open = loop_gntshr_open,
+	.gntshr_close = loop_gntshr_close,
+	.gntshr_share = loop_gntshr_share,
+	.gntshr_unshare = loop_gntshr_unshare,
+	.gntshr_grant_frame = loop_gntshr_grant_frame,
+	.gntshr_end_access = loop_gntshr_end_access,
+	.foreignmem_open = loop_fmem_open,
+	.foreignmem_close = loop_fmem_close,
+	.foreignmem_map = loop_fmem_map,
+	.foreignmem_unmap = loop_fmem_unmap,
+	.foreignmem_map_resource = loop_fmem_map_resource,
+	.foreignmem_unmap_resource = loop_fmem_unmap_resource,
+	.dm_open = loop_dm_open,
+	.dm_close = loop_dm_close,
+	.dm_create_ioreq_server = loop_dm_create,
+	.dm_get_ioreq_server_info = loop_dm_info,
+	.dm_map_io_range = loop_dm_map,
+	.dm_unmap_io_range = loop_dm_unmap,
+	.dm_set_ioreq_server_state = loop_dm_state,
+	.dm_destroy_ioreq_server = loop_dm_destroy,
+	.dm_set_isa_irq_level = loop_dm_isa_irq,
+	.dm_set_pci_intx_level = loop_dm_pci_intx,
+	.domains_open = loop_domains_open,
+	.domains_close = loop_domains_close,
+	.domains_list = loop_domains_list,
+	.domains_info = loop_domains_info,
+	.domains_fd = loop_domains_fd,
+	.domains_next_dead = loop_domains_next_dead,
+};

@@ -69,7 +69,9 @@ struct log_ratelimit {
 #define LOG_RATELIMIT_INIT(interval, burst_) \
 	{ .interval_ms = (interval), .burst = (burst_) }
 /* log_ratelimit_ok - 1 if a line may be printed now (and adds the note of
- * suppressed lines to it), 0 if it must be dropped. */
+ * suppressed lines to it), 0 if it must be dropped. *suppressed_out is
+ * the count to report with this line (0 if none). interval_ms == 0
+ * disables the limiter. Not thread-safe: one limiter per thread/object. */
 int log_ratelimit_ok(struct log_ratelimit *rl, uint64_t *suppressed_out);
 
 #define LOG_RATELIMITED(rl, level, d, dev, fmt, ...)                          \

@@ -1,2 +1,1038 @@
+/*
+ * loophvd - the loopback hypervisor.
+ *
+ * Serves the control half of lib/hv.h's loop provider on a unix
+ * SOCK_SEQPACKET socket (see loophv/proto.h): domains (processes with memfd
+ * RAM), event-channel binding, device-model state. The data path (notify,
+ * grant mapping) never comes here.
+ *
+ * A domain lives as long as the connection that created it. When that
+ * connection closes (the guest process exited or was killed), the domain
+ * is dying: its ports close (peers see HV_EVTCHN_PEER_CLOSED and an event),
+ * subscribers get LH_EV_DOMAIN_DEAD, and the record goes away once no dom0
+ * client still holds its memory.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void){return 0;}
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "loophv/loophvd.h"
+
+static struct log_ratelimit bad_msg_rl = LOG_RATELIMIT_INIT(5000, 10);
+
+/* ------------------------------------------------------------------ */
+/* Domains                                                             */
+/* ------------------------------------------------------------------ */
+
+struct lh_domain *lh_domain_find(struct lh_server *s, domid_t domid)
+{
+	struct lh_domain *d;
+
+	TAILQ_FOREACH(d, &s->domains, link)
+		if (d->domid == domid)
+			return d;
+	return NULL;
+}
+
+static void domain_free(struct lh_server *s, struct lh_domain *d)
+{
+	TAILQ_REMOVE(&s->domains, d, link);
+	if (d->memfd >= 0)
+		close(d->memfd);
+	free(d);
+}
+
+static void send_event(struct lh_server *s, struct lh_conn *c, uint32_t ev,
+		       domid_t domid)
+{
+	struct lh_rep rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.op = ev;
+	rep.d.dead_domid = domid;
+	rep.len = sizeof(rep.d.dead_domid);
+	if (send(c->fd, &rep, LH_REP_HDR_SIZE + rep.len,
+		 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_warn("event to pid %d lost", (int)c->pid);
+	(void)s;
+}
+
+static void conn_close(struct lh_server *s, struct lh_conn *c);
+
+/*
+ * domain_kill - the domain is dying: close its ports and its other
+ * connections' handles, tell subscribers, free it unless dom0 holds its
+ * memory.
+ */
+static void domain_kill(struct lh_server *s, struct lh_domain *d)
+{
+	struct lh_conn *c, *tmp;
+
+	if (d->dying)
+		return;
+	d->dying = 1;
+	s->domains_died++;
+	log_info("domain %u (%s) is dying", d->domid, d->name);
+	for (c = TAILQ_FIRST(&s->conns); c; c = tmp) {
+		tmp = TAILQ_NEXT(c, link);
+		if (c->dom != d)
+			continue;
+		if (c == d->owner) {
+			/* Our caller is closing it, or we do now. */
+			while (!LIST_EMPTY(&c->handles))
+				lh_evt_close(s, LIST_FIRST(&c->handles));
+			continue;
+		}
+		conn_close(s, c); /* joined connections die with the domain */
+	}
+	if (d->owner) {
+		d->owner->owns_domain = 0;
+		d->owner = NULL;
+	}
+	lh_dm_destroy_all(d);
+	TAILQ_FOREACH(c, &s->conns, link)
+		if (c->subscribed)
+			send_event(s, c, LH_EV_DOMAIN_DEAD, d->domid);
+	if (d->mem_holders == 0)
+		domain_free(s, d);
+}
+
+static int hold_add(struct lh_conn *c, struct lh_domain *d)
+{
+	for (unsigned int i = 0; i < c->nholds; i++)
+		if (c->holds[i] == d->domid)
+			return 0;
+	if (c->nholds == sizeof(c->holds) / sizeof(c->holds[0]))
+		return -ENOSPC;
+	c->holds[c->nholds++] = d->domid;
+	d->mem_holders++;
+	return 0;
+}
+
+static int hold_drop(struct lh_server *s, struct lh_conn *c, domid_t domid)
+{
+	for (unsigned int i = 0; i < c->nholds; i++) {
+		struct lh_domain *d;
+
+		if (c->holds[i] != domid)
+			continue;
+		c->holds[i] = c->holds[--c->nholds];
+		d = lh_domain_find(s, domid);
+		if (d && --d->mem_holders == 0 && d->dying)
+			domain_free(s, d);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int alloc_domid(struct lh_server *s, domid_t *out)
+{
+	for (unsigned int tries = 0; tries < DOMID_FIRST_RESERVED; tries++) {
+		domid_t id = s->next_domid;
+
+		s->next_domid = (unsigned int)id + 1 >= DOMID_FIRST_RESERVED ? 1
+								 : id + 1;
+		if (!lh_domain_find(s, id)) {
+			*out = id;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static void fill_info(const struct lh_domain *d, struct lh_dominfo *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->domid = d->domid;
+	o->dying = (uint8_t)d->dying;
+	o->shutdown = (uint8_t)d->shutdown;
+	o->paused = (uint8_t)d->paused;
+	o->shutdown_reason = d->shutdown_reason;
+	o->max_vcpus = d->max_vcpus;
+	o->mem_bytes = d->mem_bytes;
+	memcpy(o->name, d->name, sizeof(o->name));
+}
+
+static void fill_layout(const struct lh_domain *d, struct lh_created *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->domid = d->domid;
+	o->grant_frames = d->grant_frames;
+	o->nr_frames = d->nr_frames;
+	o->gnttab_first = d->gnttab_first;
+	o->max_vcpus = d->max_vcpus;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations                                                          */
+/* ------------------------------------------------------------------ */
+
+struct op_ctx {
+	struct lh_server *s;
+	struct lh_conn *c;
+	const struct lh_req *req;
+	struct lh_rep *rep;
+	int fds[LH_MAX_FDS];
+	int nfds;
+};
+
+#define F_IDENT 0x1   /* the connection must have an identity */
+#define F_NOIDENT 0x2 /* only as a connection's first request */
+#define F_PRIV 0x4    /* dom0 only */
+
+struct op_desc {
+	const char *name;
+	int (*fn)(struct op_ctx *x);
+	unsigned int flags;
+};
+
+static int op_hello(struct op_ctx *x)
+{
+	if (!x->c->privileged)
+		return -EACCES;
+	x->c->dom = x->s->dom0;
+	x->c->is_dom0 = 1;
+	fill_layout(x->s->dom0, &x->rep->d.created);
+	x->rep->len = sizeof(x->rep->d.created);
+	return 0;
+}
+
+static int op_join(struct op_ctx *x)
+{
+	struct lh_domain *d = lh_domain_find(x->s, x->req->a.join.domid);
+
+	if (!d || d->dying || d->domid == 0)
+		return -ESRCH;
+	if (d->token != x->req->a.join.token)
+		return -EACCES;
+	x->c->dom = d;
+	fill_layout(d, &x->rep->d.created);
+	x->rep->len = sizeof(x->rep->d.created);
+	return 0;
+}
+
+static int op_domain_create(struct op_ctx *x)
+{
+	struct lh_create cfg = x->req->a.create; /* our own copy */
+	struct lh_domain *d;
+	uint64_t nr_frames;
+	int err;
+
+	cfg.name[sizeof(cfg.name) - 1] = '\0';
+	if (cfg.mem_bytes < LH_MIN_MEM_BYTES || cfg.mem_bytes > LH_MAX_MEM_BYTES)
+		return -EINVAL;
+	if (cfg.grant_frames == 0)
+		cfg.grant_frames = 4;
+	if (cfg.max_vcpus == 0)
+		cfg.max_vcpus = 1;
+	if (cfg.grant_frames > LH_MAX_GRANT_FRAMES ||
+	    cfg.max_vcpus > LH_MAX_VCPUS)
+		return -EINVAL;
+	nr_frames = (cfg.mem_bytes + HV_PAGE_SIZE - 1) >> HV_PAGE_SHIFT;
+	if (nr_frames <= LH_GUEST_RESERVED_FRAMES + cfg.grant_frames)
+		return -EINVAL;
+	for (char *p = cfg.name; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->memfd = -1;
+	err = alloc_domid(x->s, &d->domid);
+	if (err)
+		goto fail;
+	if (getrandom(&d->token, sizeof(d->token), 0) != sizeof(d->token)) {
+		err = -EIO;
+		goto fail;
+	}
+	d->memfd = memfd_create("loophv-guest-ram", MFD_CLOEXEC);
+	if (d->memfd < 0 || ftruncate(d->memfd, (off_t)(nr_frames << HV_PAGE_SHIFT)) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	d->mem_bytes = nr_frames << HV_PAGE_SHIFT;
+	d->nr_frames = nr_frames;
+	d->grant_frames = cfg.grant_frames;
+	d->gnttab_first = nr_frames - cfg.grant_frames;
+	d->max_vcpus = cfg.max_vcpus;
+	snprintf(d->name, sizeof(d->name), "%s",
+		 cfg.name[0] ? cfg.name : "loopguest");
+	d->owner = x->c;
+	TAILQ_INSERT_TAIL(&x->s->domains, d, link);
+	x->c->dom = d;
+	x->c->owns_domain = 1;
+	x->s->domains_created++;
+
+	fill_layout(d, &x->rep->d.created);
+	x->rep->d.created.token = d->token;
+	x->rep->len = sizeof(x->rep->d.created);
+	x->fds[x->nfds++] = d->memfd;
+	log_info("domain %u (%s) created by pid %d: %llu MiB, %u grant frames",
+		 d->domid, d->name, (int)x->c->pid,
+		 (unsigned long long)(d->mem_bytes >> 20), d->grant_frames);
+	return 0;
+fail:
+	if (d->memfd >= 0)
+		close(d->memfd);
+	free(d);
+	return err;
+}
+
+static int op_domain_list(struct op_ctx *x)
+{
+	struct lh_domain *d;
+	unsigned int total = 0, n = 0;
+
+	TAILQ_FOREACH(d, &x->s->domains, link) {
+		if (d->domid < x->req->a.d.domid)
+			continue;
+		total++;
+		if (n < LH_LIST_MAX)
+			fill_info(d, &x->rep->d.list[n++]);
+	}
+	x->rep->count = n;
+	x->rep->len = n * sizeof(struct lh_dominfo);
+	return (int)total;
+}
+
+static struct lh_domain *target(struct op_ctx *x, int allow_dying)
+{
+	struct lh_domain *d = lh_domain_find(x->s, x->req->a.d.domid);
+
+	if (!d || (d->dying && !allow_dying))
+		return NULL;
+	return d;
+}
+
+static int op_domain_info(struct op_ctx *x)
+{
+	struct lh_domain *d = target(x, 1);
+
+	if (!d)
+		return -ESRCH;
+	fill_info(d, &x->rep->d.info);
+	x->rep->len = sizeof(x->rep->d.info);
+	return 0;
+}
+
+static int op_domain_mem(struct op_ctx *x)
+{
+	struct lh_domain *d = target(x, 1);
+	int err;
+
+	if (!d || d->domid == 0)
+		return -ESRCH;
+	err = hold_add(x->c, d);
+	if (err)
+		return err;
+	fill_layout(d, &x->rep->d.created);
+	x->rep->len = sizeof(x->rep->d.created);
+	x->fds[x->nfds++] = d->memfd;
+	return 0;
+}
+
+static int op_domain_mem_release(struct op_ctx *x)
+{
+	return hold_drop(x->s, x->c, x->req->a.d.domid);
+}
+
+static int op_domain_pause(struct op_ctx *x, int pause)
+{
+	struct lh_domain *d = target(x, 0);
+
+	if (!d || d->domid == 0)
+		return -ESRCH;
+	if (d->owner && kill(d->owner->pid, pause ? SIGSTOP : SIGCONT) < 0)
+		return -errno;
+	d->paused = pause;
+	return 0;
+}
+
+static int op_pause(struct op_ctx *x) { return op_domain_pause(x, 1); }
+static int op_unpause(struct op_ctx *x) { return op_domain_pause(x, 0); }
+
+static int op_shutdown(struct op_ctx *x)
+{
+	struct lh_domain *d = x->c->dom;
+
+	if (x->c->is_dom0)
+		return -EINVAL; /* dom0 does not shut itself down here */
+	d->shutdown = 1;
+	d->shutdown_reason = (uint32_t)x->req->a.d.value;
+	log_info("domain %u shut down (reason %u)", d->domid,
+		 d->shutdown_reason);
+	return 0;
+}
+
+static int op_destroy(struct op_ctx *x)
+{
+	struct lh_domain *d = target(x, 0);
+
+	if (!d || d->domid == 0)
+		return -ESRCH;
+	log_info("domain %u destroyed by pid %d", d->domid, (int)x->c->pid);
+	if (d->owner) {
+		/* The guest process sees its connection end. */
+		shutdown(d->owner->fd, SHUT_RDWR);
+		conn_close(x->s, d->owner);
+	} else {
+		domain_kill(x->s, d);
+	}
+	return 0;
+}
+
+static int op_subscribe(struct op_ctx *x)
+{
+	x->c->subscribed = 1;
+	return 0;
+}
+
+/* param_target - dom0 may touch any domain, a guest only itself. */
+static struct lh_domain *param_target(struct op_ctx *x, int *err)
+{
+	domid_t want = x->req->a.d.domid;
+	struct lh_domain *d;
+
+	if (x->req->a.d.param >= LH_NR_PARAMS) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (!x->c->is_dom0) {
+		if (want != DOMID_SELF && want != x->c->dom->domid) {
+			*err = -EACCES;
+			return NULL;
+		}
+		return x->c->dom;
+	}
+	d = lh_domain_find(x->s, want);
+	if (!d) {
+		*err = -ESRCH;
+		return NULL;
+	}
+	return d;
+}
+
+static int op_param_get(struct op_ctx *x)
+{
+	int err = 0;
+	struct lh_domain *d = param_target(x, &err);
+
+	if (!d)
+		return err;
+	x->rep->d.value = d->params[x->req->a.d.param];
+	x->rep->len = sizeof(x->rep->d.value);
+	return 0;
+}
+
+static int op_param_set(struct op_ctx *x)
+{
+	int err = 0;
+	struct lh_domain *d = param_target(x, &err);
+
+	if (!d)
+		return err;
+	d->params[x->req->a.d.param] = x->req->a.d.value;
+	return 0;
+}
+
+static int op_evtchn_open(struct op_ctx *x)
+{
+	struct lh_evt_handle *h = lh_evt_open(x->s, x->c);
+
+	if (!h)
+		return -errno;
+	x->fds[x->nfds++] = h->efd;
+	x->fds[x->nfds++] = h->memfd;
+	return h->id;
+}
+
+static struct lh_evt_handle *evt_handle(struct op_ctx *x)
+{
+	return lh_evt_find(x->c, x->req->a.evt.handle);
+}
+
+static int op_evtchn_close(struct op_ctx *x)
+{
+	struct lh_evt_handle *h = evt_handle(x);
+
+	if (!h)
+		return -EBADF;
+	lh_evt_close(x->s, h);
+	return 0;
+}
+
+static int op_evtchn_alloc_unbound(struct op_ctx *x)
+{
+	struct lh_evt_handle *h = evt_handle(x);
+	domid_t remote = x->req->a.evt.domid;
+
+	if (!h)
+		return -EBADF;
+	if (remote == DOMID_SELF)
+		remote = x->c->dom->domid;
+	return lh_evt_alloc_unbound(x->s, h, remote);
+}
+
+static int op_evtchn_bind(struct op_ctx *x)
+{
+	struct lh_evt_handle *h = evt_handle(x);
+	domid_t remote = x->req->a.evt.domid;
+
+	if (!h)
+		return -EBADF;
+	if (remote == DOMID_SELF)
+		remote = x->c->dom->domid;
+	return lh_evt_bind(x->s, h, remote, x->req->a.evt.port);
+}
+
+static int op_evtchn_unbind(struct op_ctx *x)
+{
+	struct lh_evt_handle *h = evt_handle(x);
+
+	if (!h)
+		return -EBADF;
+	return lh_evt_unbind(x->s, h, x->req->a.evt.port);
+}
+
+static int op_evtchn_peer(struct op_ctx *x)
+{
+	struct lh_evt_handle *h = evt_handle(x), *peer;
+	int err = 0;
+
+	if (!h)
+		return -EBADF;
+	peer = lh_evt_peer(x->s, h, x->req->a.evt.port, &x->rep->d.peer, &err);
+	if (!peer)
+		return err;
+	x->rep->len = sizeof(x->rep->d.peer);
+	x->fds[x->nfds++] = peer->efd;
+	x->fds[x->nfds++] = peer->memfd;
+	return 0;
+}
+
+static struct lh_domain *dm_target(struct op_ctx *x)
+{
+	struct lh_domain *d = lh_domain_find(x->s, x->req->a.dm.domid);
+
+	if (!d || d->dying || d->domid == 0)
+		return NULL;
+	return d;
+}
+
+#define DM_OP(name, expr)                               \
+	static int name(struct op_ctx *x)               \
+	{                                               \
+		const struct lh_dm_args *a = &x->req->a.dm; \
+		struct lh_domain *d = dm_target(x);     \
+		if (!d)                                 \
+			return -ESRCH;                  \
+		return (expr);                          \
+	}
+
+DM_OP(op_dm_create, lh_dm_create(d, (int)a->flags))
+DM_OP(op_dm_map_range, lh_dm_range(d, a->id, 1, a->type, a->start, a->end))
+DM_OP(op_dm_unmap_range, lh_dm_range(d, a->id, 0, a->type, a->start, a->end))
+DM_OP(op_dm_set_state, lh_dm_set_state(d, a->id, (int)a->flags))
+DM_OP(op_dm_destroy, lh_dm_destroy(d, a->id))
+DM_OP(op_dm_set_irq, lh_dm_set_irq(d, a->type, a->start, a->flags))
+
+static int op_dm_info(struct op_ctx *x)
+{
+	struct lh_domain *d = dm_target(x);
+	int err;
+
+	if (!d)
+		return -ESRCH;
+	err = lh_dm_info(d, x->req->a.dm.id, &x->rep->d.dm_info);
+	if (!err)
+		x->rep->len = sizeof(x->rep->d.dm_info);
+	return err;
+}
+
+static int op_resource_map(struct op_ctx *x)
+{
+	struct lh_domain *d = lh_domain_find(x->s, x->req->a.res.domid);
+	int fd = -1, err;
+
+	if (!d || d->dying || d->domid == 0)
+		return -ESRCH;
+	err = lh_dm_resource(d, &x->req->a.res, &fd, &x->rep->d.res);
+	if (err)
+		return err;
+	x->rep->len = sizeof(x->rep->d.res);
+	x->fds[x->nfds++] = fd;
+	return 0;
+}
+
+/* The protocol's operations, indexed by wire number. */
+static const struct op_desc ops[LH_OP_MAX] = {
+	[LH_OP_HELLO] = { "hello", op_hello, F_NOIDENT },
+	[LH_OP_JOIN] = { "join", op_join, F_NOIDENT },
+	[LH_OP_DOMAIN_CREATE] = { "domain_create", op_domain_create, F_NOIDENT },
+	[LH_OP_DOMAIN_LIST] = { "domain_list", op_domain_list, F_IDENT },
+	[LH_OP_DOMAIN_INFO] = { "domain_info", op_domain_info, F_IDENT },
+	[LH_OP_DOMAIN_MEM] = { "domain_mem", op_domain_mem, F_PRIV },
+	[LH_OP_DOMAIN_MEM_RELEASE] = { "domain_mem_release",
+				       op_domain_mem_release, F_PRIV },
+	[LH_OP_DOMAIN_PAUSE] = { "domain_pause", op_pause, F_PRIV },
+	[LH_OP_DOMAIN_UNPAUSE] = { "domain_unpause", op_unpause, F_PRIV },
+	[LH_OP_DOMAIN_SHUTDOWN] = { "domain_shutdown", op_shutdown, F_IDENT },
+	[LH_OP_DOMAIN_DESTROY] = { "domain_destroy", op_destroy, F_PRIV },
+	[LH_OP_SUBSCRIBE] = { "subscribe", op_subscribe, F_PRIV },
+	[LH_OP_PARAM_GET] = { "param_get", op_param_get, F_IDENT },
+	[LH_OP_PARAM_SET] = { "param_set", op_param_set, F_IDENT },
+	[LH_OP_EVTCHN_OPEN] = { "evtchn_open", op_evtchn_open, F_IDENT },
+	[LH_OP_EVTCHN_CLOSE] = { "evtchn_close", op_evtchn_close, F_IDENT },
+	[LH_OP_EVTCHN_ALLOC_UNBOUND] = { "evtchn_alloc_unbound",
+					 op_evtchn_alloc_unbound, F_IDENT },
+	[LH_OP_EVTCHN_BIND] = { "evtchn_bind", op_evtchn_bind, F_IDENT },
+	[LH_OP_EVTCHN_UNBIND] = { "evtchn_unbind", op_evtchn_unbind, F_IDENT },
+	[LH_OP_EVTCHN_PEER] = { "evtchn_peer", op_evtchn_peer, F_IDENT },
+	[LH_OP_DM_CREATE] = { "dm_create", op_dm_create, F_PRIV },
+	[LH_OP_DM_INFO] = { "dm_info", op_dm_info, F_PRIV },
+	[LH_OP_DM_MAP_RANGE] = { "dm_map_range", op_dm_map_range, F_PRIV },
+	[LH_OP_DM_UNMAP_RANGE] = { "dm_unmap_range", op_dm_unmap_range, F_PRIV },
+	[LH_OP_DM_SET_STATE] = { "dm_set_state", op_dm_set_state, F_PRIV },
+	[LH_OP_DM_DESTROY] = { "dm_destroy", op_dm_destroy, F_PRIV },
+	[LH_OP_DM_SET_IRQ] = { "dm_set_irq", op_dm_set_irq, F_PRIV },
+	[LH_OP_RESOURCE_MAP] = { "resource_map", op_resource_map, F_PRIV },
+};
+
+/* ------------------------------------------------------------------ */
+/* Connections                                                         */
+/* ------------------------------------------------------------------ */
+
+static void conn_close(struct lh_server *s, struct lh_conn *c)
+{
+	TAILQ_REMOVE(&s->conns, c, link);
+	while (!LIST_EMPTY(&c->handles))
+		lh_evt_close(s, LIST_FIRST(&c->handles));
+	while (c->nholds)
+		hold_drop(s, c, c->holds[0]);
+	if (c->owns_domain && c->dom) {
+		struct lh_domain *d = c->dom;
+
+		c->dom = NULL;
+		d->owner = NULL;
+		c->owns_domain = 0;
+		domain_kill(s, d);
+	}
+	event_free(c->ev);
+	close(c->fd);
+	free(c);
+}
+
+static int send_reply(struct lh_conn *c, struct lh_rep *rep, const int *fds,
+		      int nfds)
+{
+	struct iovec iov = { .iov_base = rep,
+			     .iov_len = LH_REP_HDR_SIZE + rep->len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * LH_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (nfds > 0) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
+	}
+	if (sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Drop any descriptors a client sent us: we never accept any. */
+static void close_passed_fds(struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int fd;
+
+			for (size_t i = 0; i < n; i++) {
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+				       sizeof(fd));
+				close(fd);
+			}
+		}
+	}
+}
+
+static void on_conn_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct lh_conn *c = arg;
+	struct lh_server *s = c->srv;
+	struct lh_req req;
+	struct lh_rep rep;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct op_ctx x;
+	const struct op_desc *od = NULL;
+	ssize_t n;
+	int ret;
+
+	(void)what;
+	n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(s, c);
+		return;
+	}
+	close_passed_fds(&msg);
+	c->nreq++;
+
+	memset(&rep, 0, sizeof(rep));
+	memset(&x, 0, sizeof(x));
+	x.s = s;
+	x.c = c;
+	x.req = &req;
+	x.rep = &rep;
+	if ((size_t)n >= sizeof(uint32_t))
+		rep.op = req.op;
+	if ((size_t)n >= offsetof(struct lh_req, a))
+		rep.seq = req.seq;
+
+	if ((size_t)n != LH_REQ_SIZE || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		s->bad_messages++;
+		LOG_RATELIMITED(&bad_msg_rl, LOG_WARNING, -1, NULL,
+				"pid %d: malformed message (%zd bytes), rejected",
+				(int)c->pid, n);
+		ret = -EBADMSG;
+	} else if (req.op == 0 || req.op >= LH_OP_MAX || !ops[req.op].fn) {
+		s->bad_messages++;
+		LOG_RATELIMITED(&bad_msg_rl, LOG_WARNING, -1, NULL,
+				"pid %d: unknown operation %u, rejected",
+				(int)c->pid, req.op);
+		ret = -EOPNOTSUPP;
+	} else {
+		od = &ops[req.op];
+		if ((od->flags & F_NOIDENT) && c->dom)
+			ret = -EALREADY;
+		else if (!(od->flags & F_NOIDENT) && !c->dom)
+			ret = -ENOTCONN; /* say hello first */
+		else if ((od->flags & F_PRIV) && !c->is_dom0)
+			ret = -EACCES;
+		else
+			ret = od->fn(&x);
+		s->ops[req.op]++;
+	}
+	rep.ret = ret;
+	if (ret < 0) {
+		c->nerr++;
+		s->errors++;
+		if (od)
+			log_debug("pid %d: %s: %s", (int)c->pid, od->name,
+				  strerror(-ret));
+	}
+	if (send_reply(c, &rep, x.fds, ret < 0 ? 0 : x.nfds) < 0) {
+		log_warn("pid %d: reply failed, dropping the client",
+			 (int)c->pid);
+		conn_close(s, c);
+	}
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct lh_server *s = arg;
+	struct lh_conn *c;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	(void)what;
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn("SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->srv = s;
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	c->privileged = cred.uid == 0 || cred.uid == s->priv_uid;
+	LIST_INIT(&c->handles);
+	c->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_conn_readable, c);
+	if (!c->ev) {
+		close(fd);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&s->conns, c, link);
+	event_add(c->ev, NULL);
+	log_debug("client pid %d uid %u connected%s", (int)c->pid,
+		  (unsigned)c->uid, c->privileged ? " (privileged)" : "");
+}
+
+/* ------------------------------------------------------------------ */
+/* Control socket                                                      */
+/* ------------------------------------------------------------------ */
+
+static json_t *domains_json(struct lh_server *s)
+{
+	json_t *arr = json_array();
+	struct lh_domain *d;
+
+	TAILQ_FOREACH(d, &s->domains, link) {
+		json_array_append_new(arr, json_pack(
+			"{s:i, s:s, s:I, s:b, s:b, s:b, s:i}",
+			"domid", d->domid, "name", d->name,
+			"mem_bytes", (json_int_t)d->mem_bytes,
+			"dying", d->dying, "paused", d->paused,
+			"shutdown", d->shutdown, "mem_holders",
+			(int)d->mem_holders));
+	}
+	return arr;
+}
+
+static int status_fn(void *arg, json_t *obj)
+{
+	struct lh_server *s = arg;
+	struct lh_conn *c;
+	int nconn = 0;
+
+	TAILQ_FOREACH(c, &s->conns, link)
+		nconn++;
+	json_object_set_new(obj, "run_dir", json_string(s->run_dir));
+	json_object_set_new(obj, "connections", json_integer(nconn));
+	json_object_set_new(obj, "domains", domains_json(s));
+	return 0;
+}
+
+static int stats_fn(void *arg, json_t *obj)
+{
+	struct lh_server *s = arg;
+	json_t *ops_obj = json_object();
+
+	for (unsigned int i = 1; i < LH_OP_MAX; i++)
+		if (ops[i].name)
+			json_object_set_new(ops_obj, ops[i].name,
+					    json_integer((json_int_t)s->ops[i]));
+	json_object_set_new(obj, "ops", ops_obj);
+	json_object_set_new(obj, "errors", json_integer((json_int_t)s->errors));
+	json_object_set_new(obj, "bad_messages",
+			    json_integer((json_int_t)s->bad_messages));
+	json_object_set_new(obj, "domains_created",
+			    json_integer((json_int_t)s->domains_created));
+	json_object_set_new(obj, "domains_died",
+			    json_integer((json_int_t)s->domains_died));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Main                                                                */
+/* ------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: loophvd [OPTIONS]\n"
+"\n"
+"The loopback hypervisor of splitdrv: lets the dom0 daemons run on plain\n"
+"Linux. Guests are processes whose RAM is a memfd; loophvd hands out\n"
+"domains, binds event channels and keeps device-model state. Clients use\n"
+"lib/hv.h's loop provider; notifications and grant mappings go directly\n"
+"between the processes, never through loophvd.\n"
+"\n"
+"Files (in the run directory):\n"
+"  loophvd.sock   the hypervisor socket (SOCK_SEQPACKET)\n"
+"  loophvd.ctl    JSON control socket: {\"cmd\":\"status\"}, \"stats\"\n"
+"\n"
+"Options:\n"
+"      --priv-uid=UID     also treat clients of this uid as dom0 (default:\n"
+"                         root only); for tests run by an ordinary user\n");
+	daemon_usage_common(f);
+	fprintf(f,
+"\n"
+"Privilege: a client is dom0 when its SO_PEERCRED uid is 0 or --priv-uid.\n"
+"Any local process may create a loopback guest domain.\n"
+"\n"
+"Signals: SIGTERM/SIGINT stop (guest domains are gone: their processes see\n"
+"the socket close); SIGHUP reopens the log.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		DAEMON_COMMON_LONGOPTS,
+		{ "priv-uid", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon_opts o;
+	struct lh_server s;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct daemon_signals *sig = NULL;
+	struct ctl *ctl = NULL;
+	char path[sizeof(sa.sun_path)], ctlpath[sizeof(sa.sun_path)];
+	int opt, r;
+
+	memset(&s, 0, sizeof(s));
+	s.priv_uid = 0;
+	daemon_opts_init(&o, "loophvd");
+	while ((opt = getopt_long(argc, argv, DAEMON_COMMON_SHORTOPTS "u:",
+				  longopts, NULL)) != -1) {
+		if (opt == 'u') {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end || v > 0xfffffffeUL) {
+				fprintf(stderr, "loophvd: bad --priv-uid '%s'\n",
+					optarg);
+				return 2;
+			}
+			s.priv_uid = (uid_t)v;
+			continue;
+		}
+		switch (daemon_parse_common(&o, opt, optarg)) {
+		case 1:
+			continue;
+		case DAEMON_PARSE_HELP:
+			usage(stdout);
+			return 0;
+		case DAEMON_PARSE_VERSION:
+			printf("loophvd (splitdrv) %s\n", PACKAGE_VERSION);
+			return 0;
+		case -1:
+			return 2;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "loophvd: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+
+	log_open("loophvd", o.use_syslog ? LOG_TO_SYSLOG : LOG_TO_STDERR);
+	log_set_level(o.log_level);
+	s.run_dir = o.run_dir;
+	if (snprintf(path, sizeof(path), "%s/%s", s.run_dir, LH_SOCK_NAME) >=
+		    (int)sizeof(path) ||
+	    snprintf(ctlpath, sizeof(ctlpath), "%s/loophvd.ctl", s.run_dir) >=
+		    (int)sizeof(ctlpath)) {
+		log_errx("run directory path too long: %s", s.run_dir);
+		return 1;
+	}
+	r = daemon_ensure_dir(s.run_dir, 0755);
+	if (r < 0) {
+		errno = -r;
+		log_err("cannot create run directory %s", s.run_dir);
+		return 1;
+	}
+	if (daemon_daemonize(&o) < 0) {
+		log_err("daemonize");
+		return 1;
+	}
+
+	TAILQ_INIT(&s.domains);
+	TAILQ_INIT(&s.conns);
+	s.next_domid = 1;
+	s.dom0 = calloc(1, sizeof(*s.dom0));
+	if (!s.dom0)
+		fatal("calloc");
+	s.dom0->domid = 0;
+	s.dom0->memfd = -1;
+	snprintf(s.dom0->name, sizeof(s.dom0->name), "Domain-0");
+	TAILQ_INSERT_HEAD(&s.domains, s.dom0, link);
+
+	s.base = event_base_new();
+	if (!s.base)
+		fatalx("event_base_new failed");
+	s.listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
+					      SOCK_NONBLOCK, 0);
+	if (s.listen_fd < 0)
+		fatal("socket");
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	if (bind(s.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		log_err("bind %s", path);
+		return 1;
+	}
+	/* Anyone may connect (guests need not be root); privilege is
+	 * decided per client from SO_PEERCRED. */
+	chmod(path, 0666);
+	if (listen(s.listen_fd, 64) < 0)
+		fatal("listen");
+	s.listen_ev = event_new(s.base, s.listen_fd, EV_READ | EV_PERSIST,
+				on_accept, &s);
+	event_add(s.listen_ev, NULL);
+
+	ctl = ctl_open(s.base, ctlpath, "loophvd", PACKAGE_VERSION);
+	if (!ctl) {
+		log_err("control socket %s", ctlpath);
+		return 1;
+	}
+	ctl_set_status_fn(ctl, status_fn, &s);
+	ctl_set_stats_fn(ctl, stats_fn, &s);
+	sig = daemon_signals_setup(s.base, NULL, NULL, NULL);
+	if (!sig)
+		fatal("signals");
+
+	if (s.priv_uid)
+		log_notice("serving on %s (dom0 = uid 0 and uid %u)", path,
+			   (unsigned)s.priv_uid);
+	else
+		log_notice("serving on %s (dom0 = uid 0)", path);
+	daemon_ready("serving");
+	event_base_dispatch(s.base);
+
+	log_notice("shutting down");
+	while (!TAILQ_EMPTY(&s.conns))
+		conn_close(&s, TAILQ_FIRST(&s.conns));
+	while (!TAILQ_EMPTY(&s.domains))
+		domain_free(&s, TAILQ_FIRST(&s.domains));
+	ctl_close(ctl);
+	daemon_signals_free(sig);
+	event_free(s.listen_ev);
+	close(s.listen_fd);
+	unlink(path);
+	event_base_free(s.base);
+	return 0;
+}

@@ -1,1 +1,215 @@
-/* placeholder */
+/*
+ * proto.h - the control protocol between loophvd and its clients (the loop
+ * provider of lib/hv.h).
+ *
+ * Transport: a unix SOCK_SEQPACKET socket, <run_dir>/loophvd.sock, so every
+ * message keeps its boundary and may carry file descriptors (SCM_RIGHTS).
+ * A request is one struct lh_req of exactly LH_REQ_SIZE bytes; the reply is
+ * one struct lh_rep (header + len bytes of data) with nfds descriptors.
+ * Events (domain death) are sent unsolicited as struct lh_rep with
+ * op = LH_EV_DOMAIN_DEAD and seq = 0, only to connections that subscribed.
+ *
+ * Only control operations cross this socket. The data path never does:
+ *   - notify: the client sets the peer's pending bit in the peer handle's
+ *     shared page and writes the peer's eventfd, both obtained once with
+ *     LH_OP_EVTCHN_PEER;
+ *   - grants: dom0 maps a domain's RAM memfd once (LH_OP_DOMAIN_MEM) and
+ *     validates grant entries in it directly, with atomics, as Xen does.
+ *
+ * Identity: the first request on a connection is LH_OP_HELLO (become dom0:
+ * SO_PEERCRED uid must be root or loophvd's --priv-uid), LH_OP_JOIN (attach
+ * to an existing domain with its token) or LH_OP_DOMAIN_CREATE (become a new
+ * domain; when this connection closes the domain dies).
+ *
+ * Event-channel handle page (a memfd of LH_EVT_PAGES pages, mapped shared by
+ * its owner, by loophvd and by every peer that notifies it):
+ *   page 0: uint64_t pending[64] at 0, uint64_t mask[64] at 512
+ *   page 1: uint8_t state[4096], one enum hv_evtchn_state per port,
+ *           written by loophvd only
+ */
+#ifndef SPLITDRV_LOOPHV_PROTO_H
+#define SPLITDRV_LOOPHV_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LH_SOCK_NAME "loophvd.sock"
+#define LH_PROTO_VERSION 1
+
+#define LH_EVT_PAGES 2
+#define LH_EVT_PENDING_OFF 0
+#define LH_EVT_MASK_OFF 512
+#define LH_EVT_STATE_OFF 4096
+#define LH_EVT_WORDS 64 /* 64 x 64 bits = HV_EVTCHN_MAX_PORTS */
+
+/* Reserved frames at the bottom of a loop guest's RAM, for the guest's
+ * own fixed use (start info, xenstore ring, console); gntshr allocates
+ * pages from [LH_GUEST_RESERVED_FRAMES, gnttab_first). */
+#define LH_GUEST_RESERVED_FRAMES 16
+#define LH_MAX_GRANT_FRAMES 32
+#define LH_MAX_MEM_BYTES (64ULL << 30)
+#define LH_MIN_MEM_BYTES (1ULL << 20)
+#define LH_MAX_VCPUS 128
+#define LH_NR_PARAMS 64 /* HVM_NR_PARAMS is larger; we keep the low ones */
+#define LH_MAX_IOREQ_SERVERS 8
+#define LH_MAX_IO_RANGES 64
+
+enum lh_op {
+	LH_OP_HELLO = 1,       /* -> dom0 */
+	LH_OP_JOIN,            /* a.join -> the domain */
+	LH_OP_DOMAIN_CREATE,   /* a.create -> d.created + fd memfd */
+	LH_OP_DOMAIN_LIST,     /* a.domid = first domid -> d.list */
+	LH_OP_DOMAIN_INFO,     /* a.domid -> d.info */
+	LH_OP_DOMAIN_MEM,      /* priv; a.domid -> d.created + fd memfd */
+	LH_OP_DOMAIN_MEM_RELEASE, /* priv; a.domid */
+	LH_OP_DOMAIN_PAUSE,    /* priv; a.domid */
+	LH_OP_DOMAIN_UNPAUSE,  /* priv; a.domid */
+	LH_OP_DOMAIN_SHUTDOWN, /* self; a.value = reason */
+	LH_OP_DOMAIN_DESTROY,  /* priv; a.domid */
+	LH_OP_SUBSCRIBE,       /* priv; this connection gets LH_EV_* */
+	LH_OP_PARAM_GET,       /* self or priv; a.param -> ret 0, d.value */
+	LH_OP_PARAM_SET,       /* self or priv; a.param */
+	LH_OP_EVTCHN_OPEN,     /* -> ret handle id, fds: eventfd, page memfd */
+	LH_OP_EVTCHN_CLOSE,    /* a.evt.handle */
+	LH_OP_EVTCHN_ALLOC_UNBOUND, /* a.evt{handle, domid} -> ret port */
+	LH_OP_EVTCHN_BIND,     /* a.evt{handle, domid, port} -> ret port */
+	LH_OP_EVTCHN_UNBIND,   /* a.evt{handle, port} */
+	LH_OP_EVTCHN_PEER,     /* a.evt{handle, port} -> d.peer + fds */
+	LH_OP_DM_CREATE,       /* priv; a.dm{domid, flags} -> ret id */
+	LH_OP_DM_INFO,         /* priv; a.dm{domid, id} -> d.dm_info */
+	LH_OP_DM_MAP_RANGE,    /* priv; a.dm{domid, id, type, start, end} */
+	LH_OP_DM_UNMAP_RANGE,  /* priv; same */
+	LH_OP_DM_SET_STATE,    /* priv; a.dm{domid, id, flags = enabled} */
+	LH_OP_DM_DESTROY,      /* priv; a.dm{domid, id} */
+	LH_OP_DM_SET_IRQ,      /* priv; a.dm{domid, type 0 isa/1 intx,
+				  start = irq or sbdf<<8|intx, flags = level} */
+	LH_OP_RESOURCE_MAP,    /* priv; a.res -> d.res + fd memfd */
+	LH_OP_MAX
+};
+
+enum lh_event { LH_EV_DOMAIN_DEAD = 100 };
+
+struct lh_create {
+	uint64_t mem_bytes;
+	uint32_t grant_frames;
+	uint32_t max_vcpus;
+	char name[64];
+};
+
+struct lh_evt_args {
+	int32_t handle;
+	uint16_t domid;
+	uint16_t pad;
+	uint32_t port;
+};
+
+struct lh_dm_args {
+	uint16_t domid;
+	uint16_t id;
+	uint32_t type;
+	uint32_t flags;
+	uint32_t pad;
+	uint64_t start, end;
+};
+
+struct lh_res_args {
+	uint16_t domid;
+	uint16_t pad;
+	uint32_t type; /* XENMEM_resource_* */
+	uint32_t id;
+	uint32_t pad2;
+	uint64_t frame, nr;
+};
+
+struct lh_req {
+	uint32_t op;
+	uint32_t pad;
+	uint64_t seq;
+	union {
+		struct lh_create create;
+		struct {
+			uint16_t domid;
+			uint16_t pad;
+			uint32_t pad2;
+			uint64_t token;
+		} join;
+		struct {
+			uint16_t domid;
+			uint16_t pad;
+			uint32_t param;
+			uint64_t value;
+		} d; /* domain ops, params, shutdown */
+		struct lh_evt_args evt;
+		struct lh_dm_args dm;
+		struct lh_res_args res;
+		uint8_t raw[96];
+	} a;
+};
+#define LH_REQ_SIZE sizeof(struct lh_req)
+
+struct lh_dominfo {
+	uint16_t domid;
+	uint8_t dying, shutdown, paused, pad[3];
+	uint32_t shutdown_reason;
+	uint32_t max_vcpus;
+	uint64_t mem_bytes;
+	char name[64];
+};
+
+struct lh_created {
+	uint16_t domid;
+	uint16_t pad;
+	uint32_t grant_frames;
+	uint64_t token;
+	uint64_t nr_frames;
+	uint64_t gnttab_first;
+	uint32_t max_vcpus;
+	uint32_t pad2;
+};
+
+struct lh_peer {
+	uint64_t peer_handle_uid; /* never reused: a cache key */
+	uint16_t peer_domid;
+	uint16_t pad;
+	uint32_t peer_port;
+};
+
+struct lh_dm_info {
+	uint32_t bufioreq_port;
+	uint32_t enabled;
+	uint32_t nr_ranges;
+	uint32_t pad;
+};
+
+struct lh_res {
+	uint64_t offset; /* of frame 0 of the request within the memfd */
+	uint64_t size;   /* of the memfd */
+};
+
+#define LH_LIST_MAX 32
+
+struct lh_rep {
+	uint32_t op;
+	int32_t ret; /* >= 0 or -errno */
+	uint64_t seq;
+	uint32_t len;   /* bytes of d that are valid */
+	uint32_t count; /* entries in d.list */
+	union {
+		struct lh_created created;
+		struct lh_dominfo info;
+		struct lh_dominfo list[LH_LIST_MAX];
+		struct lh_peer peer;
+		struct lh_dm_info dm_info;
+		struct lh_res res;
+		uint64_t value;
+		uint16_t dead_domid; /* LH_EV_DOMAIN_DEAD */
+	} d;
+};
+#define LH_REP_HDR_SIZE offsetof(struct lh_rep, d)
+#define LH_REP_MAX_SIZE sizeof(struct lh_rep)
+#define LH_MAX_FDS 2
+
+_Static_assert(sizeof(struct lh_req) == 112, "lh_req layout");
+_Static_assert(LH_EVT_WORDS * 64 == 4096, "port bitmap covers 4096 ports");
+
+#endif /* SPLITDRV_LOOPHV_PROTO_H */

@@ -1,0 +1,332 @@
+/*
+ * check_loop_evtchn - event channels of the loop provider against a real
+ * loophvd: binding, notify, coalescing, masking, peer death.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "hv.h"
+#include "loophv_fixture.h"
+
+/* A dom0 handle and a guest handle bound to each other. */
+struct pair {
+	struct hv *dom0, *guest;
+	struct hv_evtchn *e0, *eg;
+	int p0, pg; /* local ports on each side */
+};
+
+static void pair_open(struct pair *p)
+{
+	p->dom0 = lhf_dom0();
+	p->guest = lhf_guest(4);
+	p->e0 = hv_evtchn_open(p->dom0);
+	p->eg = hv_evtchn_open(p->guest);
+	ck_assert_ptr_nonnull(p->e0);
+	ck_assert_ptr_nonnull(p->eg);
+	p->p0 = hv_evtchn_alloc_unbound(p->e0, hv_domid(p->guest));
+	ck_assert_int_gt(p->p0, 0);
+	p->pg = hv_evtchn_bind_interdomain(p->eg, 0, (evtchn_port_t)p->p0);
+	ck_assert_int_gt(p->pg, 0);
+}
+
+static void pair_close(struct pair *p)
+{
+	hv_evtchn_close(p->e0);
+	hv_evtchn_close(p->eg);
+	hv_close(p->guest);
+	hv_close(p->dom0);
+}
+
+/* readable - poll fd for up to ms milliseconds. */
+static int readable(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1;
+}
+
+START_TEST(alloc_unbound_then_bind_sets_states)
+{
+	struct pair p;
+
+	pair_open(&p);
+	ck_assert_int_eq(hv_evtchn_state(p.e0, (evtchn_port_t)p.p0),
+			 HV_EVTCHN_INTERDOMAIN);
+	ck_assert_int_eq(hv_evtchn_state(p.eg, (evtchn_port_t)p.pg),
+			 HV_EVTCHN_INTERDOMAIN);
+	ck_assert_int_eq(hv_evtchn_state(p.e0, 4095), HV_EVTCHN_FREE);
+	ck_assert_int_eq(hv_evtchn_state(p.e0, 4096), -EINVAL);
+	pair_close(&p);
+}
+END_TEST
+
+START_TEST(notify_wakes_peer_and_pending_returns_its_port)
+{
+	struct pair p;
+
+	pair_open(&p);
+	ck_assert_int_eq(hv_evtchn_notify(p.eg, (evtchn_port_t)p.pg), 0);
+	ck_assert(readable(hv_evtchn_fd(p.e0), 1000));
+	ck_assert_int_eq(hv_evtchn_pending(p.e0), p.p0);
+	ck_assert_int_eq(hv_evtchn_pending(p.e0), -EAGAIN);
+	ck_assert_int_eq(hv_evtchn_unmask(p.e0, (evtchn_port_t)p.p0), 0);
+	/* and back */
+	ck_assert_int_eq(hv_evtchn_notify(p.e0, (evtchn_port_t)p.p0), 0);
+	ck_assert(readable(hv_evtchn_fd(p.eg), 1000));
+	ck_assert_int_eq(hv_evtchn_pending(p.eg), p.pg);
+	pair_close(&p);
+}
+END_TEST
+
+START_TEST(notify_coalesces_while_pending)
+{
+	struct pair p;
+
+	pair_open(&p);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(hv_evtchn_notify(p.eg, (evtchn_port_t)p.pg), 0);
+	ck_assert(readable(hv_evtchn_fd(p.e0), 1000));
+	ck_assert_int_eq(hv_evtchn_pending(p.e0), p.p0);
+	ck_assert_int_eq(hv_evtchn_pending(p.e0), -EAGAIN);
+	ck_assert(!readable(hv_evtchn_fd(p.e0), 0));
+	pair_close(&p);
+}
+END_TEST
+
+START_TEST(masked_port_does_not_wake_until_unmasked)
+{
+	struct pair p;
+
+	pair_open(&p);
+	ck_assert_int_eq(hv_evtchn_notify(p.eg, (evtchn_port_t)p.pg), 0);
+	ck_assert_int_eq(hv_evtchn_pending(p.e0), p.p0); /* now masked */
+	ck_assert_int_eq(hv_evtchn_pending(p.e0), -EAGAIN);
+	ck_assert_int_eq(hv_evtchn_notify(p.eg, (evtchn_port_t)p.pg), 0);
+	ck_assert_msg(!readable(hv_evtchn_fd(p.e0), 50),
+		      "a masked port woke its handle");
+	ck_assert_int_eq(hv_evtchn_pending(p.e0), -EAGAIN);
+	ck_assert_int_eq(hv_evtchn_unmask(p.e0, (evtchn_port_t)p.p0), 0);
+	ck_assert(readable(hv_evtchn_fd(p.e0), 1000));
+	ck_assert_int_eq(hv_evtchn_pending(p.e0), p.p0);
+	pair_close(&p);
+}
+END_TEST
+
+START_TEST(notify_never_bound_port_is_einval)
+{
+	struct hv *dom0 = lhf_dom0();
+	struct hv_evtchn *e = hv_evtchn_open(dom0);
+
+	ck_assert_int_eq(hv_evtchn_notify(e, 77), -EINVAL);
+	ck_assert_int_eq(hv_evtchn_notify(e, 0), -EINVAL);
+	ck_assert_int_eq(hv_evtchn_notify(e, 5000), -EINVAL);
+	hv_evtchn_close(e);
+	hv_close(dom0);
+}
+END_TEST
+
+START_TEST(notify_unbound_port_is_a_noop)
+{
+	struct hv *dom0 = lhf_dom0();
+	struct hv *g = lhf_guest(4);
+	struct hv_evtchn *e = hv_evtchn_open(dom0);
+	int port = hv_evtchn_alloc_unbound(e, hv_domid(g));
+
+	ck_assert_int_gt(port, 0);
+	ck_assert_int_eq(hv_evtchn_state(e, (evtchn_port_t)port),
+			 HV_EVTCHN_UNBOUND);
+	ck_assert_int_eq(hv_evtchn_notify(e, (evtchn_port_t)port), 0);
+	hv_evtchn_close(e);
+	hv_close(g);
+	hv_close(dom0);
+}
+END_TEST
+
+START_TEST(notify_after_own_unbind_is_einval)
+{
+	struct pair p;
+
+	pair_open(&p);
+	ck_assert_int_eq(hv_evtchn_notify(p.e0, (evtchn_port_t)p.p0), 0);
+	ck_assert_int_eq(hv_evtchn_unbind(p.e0, (evtchn_port_t)p.p0), 0);
+	ck_assert_int_eq(hv_evtchn_notify(p.e0, (evtchn_port_t)p.p0), -EINVAL);
+	ck_assert_int_eq(hv_evtchn_unbind(p.e0, (evtchn_port_t)p.p0), -EINVAL);
+	pair_close(&p);
+}
+END_TEST
+
+START_TEST(peer_unbind_closes_port_and_tells_survivor)
+{
+	struct pair p;
+
+	pair_open(&p);
+	ck_assert_int_eq(hv_evtchn_unbind(p.eg, (evtchn_port_t)p.pg), 0);
+	ck_assert(readable(hv_evtchn_fd(p.e0), 1000));
+	ck_assert_int_eq(hv_evtchn_state(p.e0, (evtchn_port_t)p.p0),
+			 HV_EVTCHN_PEER_CLOSED);
+	ck_assert_int_eq(hv_evtchn_pending(p.e0), p.p0);
+	ck_assert_int_eq(hv_evtchn_notify(p.e0, (evtchn_port_t)p.p0), -ENOTCONN);
+	pair_close(&p);
+}
+END_TEST
+
+START_TEST(bind_to_port_offered_elsewhere_is_refused)
+{
+	struct hv *dom0 = lhf_dom0();
+	struct hv *a = lhf_guest(4), *b = lhf_guest(4);
+	struct hv_evtchn *e0 = hv_evtchn_open(dom0), *eb = hv_evtchn_open(b);
+	int port = hv_evtchn_alloc_unbound(e0, hv_domid(a));
+
+	ck_assert_int_gt(port, 0);
+	ck_assert_int_eq(hv_evtchn_bind_interdomain(eb, 0, (evtchn_port_t)port),
+			 -EPERM);
+	ck_assert_int_eq(hv_evtchn_bind_interdomain(eb, 0, 0), -EINVAL);
+	ck_assert_int_eq(hv_evtchn_bind_interdomain(eb, 0, 4096), -EINVAL);
+	ck_assert_int_eq(hv_evtchn_bind_interdomain(eb, 999, 1), -ESRCH);
+	hv_evtchn_close(eb);
+	hv_evtchn_close(e0);
+	hv_close(a);
+	hv_close(b);
+	hv_close(dom0);
+}
+END_TEST
+
+START_TEST(dead_guest_process_closes_ports_and_dom0_is_told)
+{
+	struct hv *dom0 = lhf_dom0();
+	struct hv_domains *doms = hv_domains_open(dom0);
+	struct hv_evtchn *e0 = hv_evtchn_open(dom0);
+	int c2p[2], p2c[2], status, port, dead = -1;
+	domid_t child_domid;
+	evtchn_port_t rp_out;
+	struct hv_domain_info info;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(doms);
+	ck_assert_int_eq(pipe(c2p), 0);
+	ck_assert_int_eq(pipe(p2c), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* The guest: become a domain, bind to dom0's port, die. */
+		struct hv *g = lhf_guest(4);
+		struct hv_evtchn *eg = hv_evtchn_open(g);
+		domid_t id = hv_domid(g);
+		evtchn_port_t rp;
+
+		if (write(c2p[1], &id, sizeof(id)) != sizeof(id) ||
+		    read(p2c[0], &rp, sizeof(rp)) != sizeof(rp))
+			_exit(2);
+		_exit(hv_evtchn_bind_interdomain(eg, 0, rp) > 0 ? 0 : 3);
+	}
+	ck_assert_int_eq(read(c2p[0], &child_domid, sizeof(child_domid)),
+			 sizeof(child_domid));
+	port = hv_evtchn_alloc_unbound(e0, child_domid);
+	ck_assert_int_gt(port, 0);
+	rp_out = (evtchn_port_t)port;
+	ck_assert_int_eq(write(p2c[1], &rp_out, sizeof(rp_out)), sizeof(rp_out));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+
+	ck_assert(readable(hv_evtchn_fd(e0), 2000));
+	ck_assert_int_eq(hv_evtchn_state(e0, (evtchn_port_t)port),
+			 HV_EVTCHN_PEER_CLOSED);
+	ck_assert_int_eq(hv_evtchn_notify(e0, (evtchn_port_t)port), -ENOTCONN);
+	ck_assert(readable(hv_domains_fd(doms), 2000));
+	dead = hv_domains_next_dead(doms);
+	ck_assert_int_eq(dead, child_domid);
+	ck_assert_int_eq(hv_domains_next_dead(doms), -EAGAIN);
+	ck_assert_int_eq(hv_domains_info(doms, child_domid, &info), -ESRCH);
+	hv_evtchn_close(e0);
+	hv_domains_close(doms);
+	hv_close(dom0);
+}
+END_TEST
+
+START_TEST(domains_list_shows_dom0_and_guests)
+{
+	struct hv *dom0 = lhf_dom0();
+	struct hv *g = lhf_guest(8);
+	struct hv_domains *doms = hv_domains_open(dom0);
+	struct hv_domain_info infos[8], one;
+	int n, found = 0;
+
+	n = hv_domains_list(doms, infos, 8);
+	ck_assert_int_ge(n, 2);
+	for (int i = 0; i < n && i < 8; i++)
+		if (infos[i].domid == hv_domid(g)) {
+			found = 1;
+			ck_assert_uint_eq(infos[i].mem_bytes, 8u << 20);
+			ck_assert_str_eq(infos[i].name, "test-guest");
+		}
+	ck_assert(found);
+	ck_assert_int_eq(infos[0].domid, 0);
+	ck_assert_int_eq(hv_domains_info(doms, hv_domid(g), &one), 0);
+	ck_assert(!one.dying);
+	hv_domains_close(doms);
+	hv_close(g);
+	hv_close(dom0);
+}
+END_TEST
+
+START_TEST(guest_may_not_open_domains_or_foreignmem)
+{
+	struct hv *g = lhf_guest(4);
+
+	ck_assert_ptr_null(hv_domains_open(g));
+	ck_assert_ptr_null(hv_foreignmem_open(g));
+	ck_assert_ptr_null(hv_gnttab_open(g));
+	hv_close(g);
+}
+END_TEST
+
+START_TEST(params_are_per_domain_and_guarded)
+{
+	struct hv *dom0 = lhf_dom0();
+	struct hv *a = lhf_guest(4), *b = lhf_guest(4);
+	uint64_t v = 0;
+
+	ck_assert_int_eq(hv_param_set(a, DOMID_SELF, 1, 0xfeed), 0);
+	ck_assert_int_eq(hv_param_get(dom0, hv_domid(a), 1, &v), 0);
+	ck_assert_uint_eq(v, 0xfeed);
+	ck_assert_int_eq(hv_param_get(b, hv_domid(a), 1, &v), -EACCES);
+	ck_assert_int_eq(hv_param_set(dom0, hv_domid(b), 2, 7), 0);
+	ck_assert_int_eq(hv_param_get(b, DOMID_SELF, 2, &v), 0);
+	ck_assert_uint_eq(v, 7);
+	ck_assert_int_eq(hv_param_get(dom0, hv_domid(a), 9999, &v), -EINVAL);
+	hv_close(a);
+	hv_close(b);
+	hv_close(dom0);
+}
+END_TEST
+
+static Suite *loop_evtchn_suite(void)
+{
+	Suite *s = suite_create("loop_evtchn");
+	TCase *tc = tcase_create("evtchn");
+
+	tcase_add_unchecked_fixture(tc, lhf_start, lhf_stop);
+	tcase_add_test(tc, alloc_unbound_then_bind_sets_states);
+	tcase_add_test(tc, notify_wakes_peer_and_pending_returns_its_port);
+	tcase_add_test(tc, notify_coalesces_while_pending);
+	tcase_add_test(tc, masked_port_does_not_wake_until_unmasked);
+	tcase_add_test(tc, notify_never_bound_port_is_einval);
+	tcase_add_test(tc, notify_unbound_port_is_a_noop);
+	tcase_add_test(tc, notify_after_own_unbind_is_einval);
+	tcase_add_test(tc, peer_unbind_closes_port_and_tells_survivor);
+	tcase_add_test(tc, bind_to_port_offered_elsewhere_is_refused);
+	tcase_add_test(tc, dead_guest_process_closes_ports_and_dom0_is_told);
+	tcase_add_test(tc, domains_list_shows_dom0_and_guests);
+	tcase_add_test(tc, guest_may_not_open_domains_or_foreignmem);
+	tcase_add_test(tc, params_are_per_domain_and_guarded);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(loop_evtchn_suite)
