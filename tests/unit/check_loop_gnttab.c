@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "gntdev/pcache.h"
 #include "hv.h"
 #include "loophv_fixture.h"
 
@@ -391,6 +392,49 @@ START_TEST(foreign_map_sees_guest_ram)
 }
 END_TEST
 
+START_TEST(pcache_maps_once_and_pins_until_flushed)
+{
+	struct env e;
+	struct gnt_pcache *pc;
+	struct gnt_pcache_stats st;
+	grant_ref_t refs[3];
+	uint8_t *g, *a, *b;
+
+	env_open(&e);
+	g = hv_gntshr_share(e.gs, 0, 3, refs, 1);
+	g[0] = 0x42;
+	pc = gnt_pcache_new(e.gt, hv_domid(e.guest), 2);
+	ck_assert_ptr_nonnull(pc);
+	a = gnt_pcache_get(pc, refs[0], 1);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(a[0], 0x42);
+	gnt_pcache_put(pc, refs[0]);
+	b = gnt_pcache_get(pc, refs[0], 1);
+	ck_assert_ptr_eq(a, b);
+	gnt_pcache_put(pc, refs[0]);
+	/* cached, unheld: still pinned in the guest's grant table */
+	ck_assert_int_eq(hv_gntshr_end_access(e.gs, refs[0]), -EBUSY);
+	ck_assert_ptr_nonnull(gnt_pcache_get(pc, refs[1], 0));
+	gnt_pcache_put(pc, refs[1]);
+	ck_assert_ptr_nonnull(gnt_pcache_get(pc, refs[2], 1)); /* evicts refs[0] */
+	gnt_pcache_get_stats(pc, &st);
+	ck_assert_uint_eq(st.hits, 1);
+	ck_assert_uint_eq(st.misses, 3);
+	ck_assert_uint_eq(st.evictions, 1);
+	ck_assert_int_eq(hv_gntshr_end_access(e.gs, refs[0]), 0);
+	/* a ref the guest never granted is an error, not a crash */
+	errno = 0;
+	ck_assert_ptr_null(gnt_pcache_get(pc, 2000, 0));
+	ck_assert_int_eq(errno, EINVAL);
+	gnt_pcache_put(pc, refs[2]);
+	gnt_pcache_flush(pc);
+	ck_assert_int_eq(hv_gntshr_end_access(e.gs, refs[1]), 0);
+	ck_assert_int_eq(hv_gntshr_end_access(e.gs, refs[2]), 0);
+	gnt_pcache_free(pc);
+	env_close(&e);
+}
+END_TEST
+
 /*
  * Two processes, a guest and dom0, ping-pong 10,000 messages through one
  * granted page and one event channel; every message is checked.
@@ -505,6 +549,7 @@ static Suite *loop_gnttab_suite(void)
 	tcase_add_test(tc, grant_copy_both_directions_and_bad_refs);
 	tcase_add_test(tc, map_of_unknown_domain_is_esrch);
 	tcase_add_test(tc, foreign_map_sees_guest_ram);
+	tcase_add_test(tc, pcache_maps_once_and_pins_until_flushed);
 	tcase_add_test(tc, pingpong_10000_messages_between_processes);
 	suite_add_tcase(s, tc);
 	return s;
