@@ -79,21 +79,16 @@ struct ctl {
 /* Built-in commands                                                   */
 /* ------------------------------------------------------------------ */
 
-static int ctl_cmd_status(void *arg, json_t *args, json_t **result,
-			  char **errmsg)
+/* fill_info - let the daemon's callback (if any) add to o; o becomes the
+ * result, or is dropped on error. */
+static int fill_info(json_t *o, ctl_info_fn fn, void *arg, json_t **result)
 {
-	struct ctl *ctl = arg;
-	json_t *o = json_pack("{s:s, s:s, s:I, s:I}", "daemon",
-			      ctl->daemon_name, "version", ctl->version, "pid",
-			      (json_int_t)getpid(), "uptime_s",
-			      (json_int_t)((daemon_monotonic_ms() -
-					    ctl->start_ms) / 1000));
 	int r;
 
 	if (!o)
 		return -ENOMEM;
-	if (ctl->status_fn) {
-		r = ctl->status_fn(ctl->status_arg, o);
+	if (fn) {
+		r = fn(arg, o);
 		if (r < 0) {
 			json_decref(o);
 			return r;
@@ -103,24 +98,26 @@ static int ctl_cmd_status(void *arg, json_t *args, json_t **result,
 	return 0;
 }
 
+static int ctl_cmd_status(void *arg, json_t *args, json_t **result,
+			  char **errmsg)
+{
+	struct ctl *ctl = arg;
+	json_t *o = json_pack("{s:s, s:s, s:I, s:I}", "daemon",
+			      ctl->daemon_name, "version", ctl->version, "pid",
+			      (json_int_t)getpid(), "uptime_s",
+			      (json_int_t)((daemon_monotonic_ms() -
+					    ctl->start_ms) / 1000));
+
+	return fill_info(o, ctl->status_fn, ctl->status_arg, result);
+}
+
 static int ctl_cmd_stats(void *arg, json_t *args, json_t **result,
 			 char **errmsg)
 {
 	struct ctl *ctl = arg;
 	json_t *o = json_object();
-	int r;
 
-	if (!o)
-		return -ENOMEM;
-	if (ctl->stats_fn) {
-		r = ctl->stats_fn(ctl->stats_arg, o);
-		if (r < 0) {
-			json_decref(o);
-			return r;
-		}
-	}
-	*result = o;
-	return 0;
+	return fill_info(o, ctl->stats_fn, ctl->stats_arg, result);
 }
 
 static int ctl_cmd_help(void *arg, json_t *args, json_t **result,
