@@ -1,0 +1,542 @@
+/*
+ * xenbus-be.c - the xenbus backend framework (see xenbus-be.h).
+ *
+ * Watches: one on the backend root (recursive: devices appearing and going,
+ * "online", a toolstack writing our "state"), and one per device on
+ * <frontend>/state. Watch tokens name what they are for; the path that
+ * fired is parsed, never trusted to be one of ours.
+ *
+ * Teardown as libxl does it (xl block-detach, xl destroy): the toolstack
+ * writes online=0 and state=5 (Closing) into the backend directory, waits
+ * up to 10 s for state 6 (Closed), then removes the directories. We see our
+ * state become Closing, disconnect, and answer Closed once the frontend has
+ * closed too (or is gone).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "log.h"
+#include "xenbus-be.h"
+
+#define TOKEN_ROOT "xbe-root"
+#define TOKEN_FE "xbe-fe:" /* + backend path */
+
+struct dev {
+	struct xbe_device pub;
+	TAILQ_ENTRY(dev) link;
+	bool removed; /* remove() called; waiting for the toolstack's rm */
+	bool fe_watched;
+};
+
+struct xbe {
+	struct event_base *base;
+	struct xs_handle *xs;
+	domid_t bd;
+	char type[32];
+	char root[96];
+	const struct xbe_driver_ops *ops;
+	void *arg;
+	struct event *ev;
+	TAILQ_HEAD(, dev) devs;
+	unsigned int ndevs;
+};
+
+static struct log_ratelimit fe_rl = LOG_RATELIMIT_INIT(5000, 20);
+
+void *xbe_arg(const struct xbe *x) { return x->arg; }
+struct xs_handle *xbe_xs(const struct xbe *x) { return x->xs; }
+unsigned int xbe_device_count(const struct xbe *x) { return x->ndevs; }
+
+static const char *state_name(enum xenbus_state s)
+{
+	static const char *const names[] = {
+		"Unknown", "Initialising", "InitWait", "Initialised",
+		"Connected", "Closing", "Closed", "Reconfiguring",
+		"Reconfigured",
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static char *read_key(struct xbe *x, const char *dir, const char *key)
+{
+	char path[256];
+	unsigned int len;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, key) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return xs_read(x->xs, XBT_NULL, path, &len);
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int read_uint(struct xbe *x, const char *dir, const char *key,
+		     unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *s = read_key(x, dir, key);
+	int r;
+
+	if (!s)
+		return -ENOENT;
+	r = parse_uint(s, min, max, out);
+	free(s);
+	return r;
+}
+
+int xbe_read_be_uint(struct xbe_device *d, const char *key, unsigned long min,
+		     unsigned long max, unsigned long *out)
+{
+	return read_uint(d->xbe, d->be_path, key, min, max, out);
+}
+
+int xbe_read_fe_uint(struct xbe_device *d, const char *key, unsigned long min,
+		     unsigned long max, unsigned long *out)
+{
+	return read_uint(d->xbe, d->fe_path, key, min, max, out);
+}
+
+int xbe_read_be_str(struct xbe_device *d, const char *key, char **out)
+{
+	*out = read_key(d->xbe, d->be_path, key);
+	return *out ? 0 : -ENOENT;
+}
+
+int xbe_read_fe_str(struct xbe_device *d, const char *key, char **out)
+{
+	*out = read_key(d->xbe, d->fe_path, key);
+	return *out ? 0 : -ENOENT;
+}
+
+int xbe_write_be(struct xbe_device *d, xs_transaction_t tx, const char *key,
+		 const char *fmt, ...)
+{
+	char path[256], val[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(val) ||
+	    snprintf(path, sizeof(path), "%s/%s", d->be_path, key) >=
+		    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (!xs_write(d->xbe->xs, tx, path, val, (unsigned int)n))
+		return -errno;
+	return 0;
+}
+
+void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx_dev(d->fdomid, d->name, "%s: %s", msg, strerror(err < 0 ? -err : err));
+	xbe_write_be(d, XBT_NULL, "error", "%d %s", err < 0 ? -err : err, msg);
+}
+
+/*
+ * set_state - move the backend to st if that is a legal step from where
+ * it is (the diagram in xenbus-be.h) and write it.
+ */
+static void set_state(struct dev *dv, enum xenbus_state st)
+{
+	struct xbe_device *d = &dv->pub;
+	enum xenbus_state from = d->be_state;
+	bool ok;
+
+	switch (st) {
+	case XenbusStateInitWait:
+		ok = from == XenbusStateInitialising || from == XenbusStateClosed;
+		break;
+	case XenbusStateConnected:
+		ok = from == XenbusStateInitWait || from == XenbusStateInitialised;
+		break;
+	case XenbusStateClosing:
+		ok = from != XenbusStateClosed;
+		break;
+	case XenbusStateClosed:
+		ok = true;
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok) {
+		log_debug_dev(d->fdomid, d->name, "no transition %s -> %s",
+			      state_name(from), state_name(st));
+		return;
+	}
+	if (from == st)
+		return;
+	d->be_state = st;
+	if (xbe_write_be(d, XBT_NULL, "state", "%d", (int)st) < 0)
+		log_warn("%s: cannot write state", d->name);
+	log_info_dev(d->fdomid, d->name, "backend %s -> %s", state_name(from),
+		     state_name(st));
+}
+
+static void do_disconnect(struct xbe *x, struct dev *dv)
+{
+	if (dv->pub.connected) {
+		x->ops->disconnect(&dv->pub);
+		dv->pub.connected = false;
+	}
+}
+
+static void do_remove(struct xbe *x, struct dev *dv)
+{
+	if (dv->removed)
+		return;
+	do_disconnect(x, dv);
+	if (x->ops->remove)
+		x->ops->remove(&dv->pub);
+	dv->pub.priv = NULL;
+	dv->removed = true;
+	log_info_dev(dv->pub.fdomid, dv->pub.name, "removed");
+}
+
+static void fe_token(const struct dev *dv, char *buf, size_t len)
+{
+	snprintf(buf, len, TOKEN_FE "%s", dv->pub.be_path);
+}
+
+static void dev_free(struct xbe *x, struct dev *dv)
+{
+	char tok[160], path[160];
+
+	do_remove(x, dv);
+	if (dv->fe_watched) {
+		fe_token(dv, tok, sizeof(tok));
+		snprintf(path, sizeof(path), "%s/state", dv->pub.fe_path);
+		xs_unwatch(x->xs, path, tok);
+	}
+	TAILQ_REMOVE(&x->devs, dv, link);
+	x->ndevs--;
+	free(dv);
+}
+
+static struct dev *find_dev(struct xbe *x, domid_t fd, uint32_t devid)
+{
+	struct dev *dv;
+
+	TAILQ_FOREACH(dv, &x->devs, link)
+		if (dv->pub.fdomid == fd && dv->pub.devid == devid)
+			return dv;
+	return NULL;
+}
+
+/* frontend_changed - pick the backend's next state from the frontend's. */
+static void frontend_changed(struct xbe *x, struct dev *dv)
+{
+	struct xbe_device *d = &dv->pub;
+	unsigned long v;
+	enum xenbus_state fs;
+	int r;
+
+	if (dv->removed)
+		return;
+	r = xbe_read_fe_uint(d, "state", 0, XenbusStateReconfigured, &v);
+	if (r == -EINVAL)
+		LOG_RATELIMITED(&fe_rl, LOG_WARNING, d->fdomid, d->name,
+				"frontend state is not a xenbus state "
+				"(buggy or malicious guest): treated as Closed");
+	fs = r == 0 ? (enum xenbus_state)v
+		    : (r == -ENOENT ? XenbusStateUnknown : XenbusStateClosed);
+	if (fs == d->fe_state && fs != XenbusStateConnected &&
+	    fs != XenbusStateInitialised)
+		return;
+	log_debug_dev(d->fdomid, d->name, "frontend %s -> %s",
+		      state_name(d->fe_state), state_name(fs));
+	d->fe_state = fs;
+
+	switch (fs) {
+	case XenbusStateInitialising:
+		if (d->be_state == XenbusStateClosed && d->online) {
+			log_info_dev(d->fdomid, d->name, "prepare for reconnect");
+			set_state(dv, XenbusStateInitWait);
+		}
+		break;
+	case XenbusStateInitialised:
+	case XenbusStateConnected:
+		if (d->be_state == XenbusStateConnected)
+			break;
+		if (d->be_state != XenbusStateInitWait &&
+		    d->be_state != XenbusStateInitialised)
+			break; /* closing, or not probed yet */
+		/* Two watches may fire close together: start clean. */
+		do_disconnect(x, dv);
+		r = x->ops->connect(d);
+		if (r < 0) {
+			xbe_error(d, r, "connecting to the frontend");
+			set_state(dv, XenbusStateClosing);
+			break;
+		}
+		d->connected = true;
+		set_state(dv, XenbusStateConnected);
+		break;
+	case XenbusStateClosing:
+		do_disconnect(x, dv);
+		set_state(dv, XenbusStateClosing);
+		break;
+	case XenbusStateClosed:
+	case XenbusStateUnknown:
+	default:
+		do_disconnect(x, dv);
+		set_state(dv, XenbusStateClosed);
+		if (!d->online || fs == XenbusStateUnknown)
+			do_remove(x, dv);
+		break;
+	}
+}
+
+/* backend_changed - online / state keys the toolstack may have written. */
+static void backend_changed(struct xbe *x, struct dev *dv)
+{
+	struct xbe_device *d = &dv->pub;
+	unsigned long v;
+
+	if (xbe_read_be_uint(d, "online", 0, 1, &v) == 0)
+		d->online = v != 0;
+	if (xbe_read_be_uint(d, "state", 0, XenbusStateReconfigured, &v) == 0 &&
+	    (enum xenbus_state)v == XenbusStateClosing &&
+	    d->be_state != XenbusStateClosing && d->be_state != XenbusStateClosed) {
+		/* libxl's device removal: it wrote Closing for us. */
+		log_info_dev(d->fdomid, d->name, "toolstack asks to close");
+		do_disconnect(x, dv);
+		d->be_state = XenbusStateClosing;
+	}
+	if (!d->online && !dv->removed &&
+	    (d->be_state == XenbusStateClosing || d->be_state == XenbusStateClosed) &&
+	    (d->fe_state == XenbusStateClosed || d->fe_state == XenbusStateUnknown ||
+	     d->fe_state == XenbusStateInitialising ||
+	     d->fe_state == XenbusStateInitWait)) {
+		do_disconnect(x, dv);
+		set_state(dv, XenbusStateClosed);
+		do_remove(x, dv);
+	}
+}
+
+static void probe(struct xbe *x, domid_t fd, uint32_t devid)
+{
+	struct dev *dv;
+	struct xbe_device *d;
+	char *fe, expect[64], tok[160], path[160];
+	unsigned long fid, online = 1;
+	int r;
+
+	dv = calloc(1, sizeof(*dv));
+	if (!dv)
+		return;
+	d = &dv->pub;
+	d->xbe = x;
+	d->fdomid = fd;
+	d->devid = devid;
+	d->online = true;
+	d->be_state = XenbusStateInitialising;
+	d->fe_state = XenbusStateUnknown;
+	snprintf(d->be_path, sizeof(d->be_path), "%s/%u/%u", x->root, fd, devid);
+	snprintf(d->name, sizeof(d->name), "%s/%u/%u", x->type, fd, devid);
+	fe = read_key(x, d->be_path, "frontend");
+	if (!fe) {
+		free(dv); /* not complete yet: the toolstack is still writing */
+		return;
+	}
+	/* The toolstack names the frontend; it must be the guest's own. */
+	snprintf(expect, sizeof(expect), "/local/domain/%u/", fd);
+	if (strncmp(fe, expect, strlen(expect)) || strlen(fe) >= sizeof(d->fe_path) ||
+	    strstr(fe, "/../") || read_uint(x, d->be_path, "frontend-id", 0,
+					   DOMID_FIRST_RESERVED - 1, &fid) ||
+	    fid != fd) {
+		log_warnx_dev(fd, d->name, "frontend '%s' does not belong to "
+			      "domain %u: ignoring the device", fe, fd);
+		free(fe);
+		free(dv);
+		return;
+	}
+	strcpy(d->fe_path, fe);
+	free(fe);
+	if (read_uint(x, d->be_path, "online", 0, 1, &online) == 0)
+		d->online = online != 0;
+	TAILQ_INSERT_TAIL(&x->devs, dv, link);
+	x->ndevs++;
+	log_info_dev(fd, d->name, "new device, frontend %s", d->fe_path);
+
+	r = x->ops->probe(d);
+	if (r < 0) {
+		xbe_error(d, r, "probing the device");
+		set_state(dv, XenbusStateClosed);
+		dv->removed = true; /* nothing of the driver's to undo */
+		return;
+	}
+	set_state(dv, XenbusStateInitWait);
+	fe_token(dv, tok, sizeof(tok));
+	snprintf(path, sizeof(path), "%s/state", d->fe_path);
+	if (!xs_watch(x->xs, path, tok)) {
+		xbe_error(d, -errno, "watching the frontend");
+		return;
+	}
+	dv->fe_watched = true; /* fires once now: frontend_changed() */
+}
+
+/* scan - bring the device list in line with the backend directory. */
+static void scan(struct xbe *x)
+{
+	char **fds, **ids, path[160];
+	unsigned int nfd = 0, nid, i, j;
+	struct dev *dv, *tmp;
+
+	fds = xs_directory(x->xs, XBT_NULL, x->root, &nfd);
+	/* Devices whose directory is gone. */
+	for (dv = TAILQ_FIRST(&x->devs); dv; dv = tmp) {
+		char *fe;
+
+		tmp = TAILQ_NEXT(dv, link);
+		fe = read_key(x, dv->pub.be_path, "frontend");
+		if (fe) {
+			free(fe);
+			continue;
+		}
+		log_info_dev(dv->pub.fdomid, dv->pub.name, "backend directory removed");
+		dev_free(x, dv);
+	}
+	for (i = 0; fds && i < nfd; i++) {
+		unsigned long fd;
+
+		if (parse_uint(fds[i], 0, DOMID_FIRST_RESERVED - 1, &fd))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", x->root, fds[i]);
+		nid = 0;
+		ids = xs_directory(x->xs, XBT_NULL, path, &nid);
+		for (j = 0; ids && j < nid; j++) {
+			unsigned long id;
+
+			if (parse_uint(ids[j], 0, 0xffffffffUL, &id))
+				continue;
+			dv = find_dev(x, (domid_t)fd, (uint32_t)id);
+			if (!dv)
+				probe(x, (domid_t)fd, (uint32_t)id);
+			else
+				backend_changed(x, dv);
+		}
+		free(ids);
+	}
+	free(fds);
+}
+
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct xbe *x = arg;
+	char **w;
+	bool rescan = false;
+
+	(void)fd;
+	(void)what;
+	while ((w = xs_check_watch(x->xs))) {
+		const char *tok = w[XS_WATCH_TOKEN];
+
+		if (!strcmp(tok, TOKEN_ROOT)) {
+			rescan = true;
+		} else if (!strncmp(tok, TOKEN_FE, strlen(TOKEN_FE))) {
+			const char *bp = tok + strlen(TOKEN_FE);
+			struct dev *dv;
+
+			TAILQ_FOREACH(dv, &x->devs, link)
+				if (!strcmp(dv->pub.be_path, bp))
+					break;
+			if (dv)
+				frontend_changed(x, dv);
+		}
+		free(w);
+	}
+	if (rescan)
+		scan(x);
+}
+
+struct xbe *xbe_new(struct event_base *base, struct xs_handle *xs,
+		    domid_t backend_domid, const char *type,
+		    const struct xbe_driver_ops *ops, void *arg)
+{
+	struct xbe *x;
+
+	if (!ops || !ops->probe || !ops->connect || !ops->disconnect ||
+	    strlen(type) >= sizeof(x->type) || strchr(type, '/')) {
+		errno = EINVAL;
+		return NULL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->base = base;
+	x->xs = xs;
+	x->bd = backend_domid;
+	x->ops = ops;
+	x->arg = arg;
+	strcpy(x->type, type);
+	snprintf(x->root, sizeof(x->root), "/local/domain/%u/backend/%s",
+		 backend_domid, type);
+	TAILQ_INIT(&x->devs);
+	x->ev = event_new(base, xs_fileno(xs), EV_READ | EV_PERSIST, on_watch, x);
+	if (!x->ev || event_add(x->ev, NULL) < 0) {
+		if (x->ev)
+			event_free(x->ev);
+		free(x);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!xs_watch(xs, x->root, TOKEN_ROOT)) {
+		int e = errno;
+
+		event_free(x->ev);
+		free(x);
+		errno = e;
+		return NULL;
+	}
+	/* The watch fires once on registration: the first scan. */
+	return x;
+}
+
+void xbe_free(struct xbe *x)
+{
+	if (!x)
+		return;
+	while (!TAILQ_EMPTY(&x->devs))
+		dev_free(x, TAILQ_FIRST(&x->devs));
+	xs_unwatch(x->xs, x->root, TOKEN_ROOT);
+	event_free(x->ev);
+	free(x);
+}
+
+void xbe_foreach(struct xbe *x, void (*fn)(struct xbe_device *d, void *arg),
+		 void *arg)
+{
+	struct dev *dv;
+
+	TAILQ_FOREACH(dv, &x->devs, link)
+		if (!dv->removed)
+			fn(&dv->pub, arg);
+}
