@@ -1,0 +1,307 @@
+/*
+ * check_xenbus_be - the xenbus backend framework (lib/xenbus-be.c) against
+ * our xenstored, with a fake driver. The test plays the toolstack (writes
+ * backend and frontend directories as libxl does) and the frontend (writes
+ * its state), through Debian's libxenstore.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <xenstore.h>
+
+#include "check_main.h"
+#include "xenbus-be.h"
+#include "xsd_fixture.h"
+
+struct fake {
+	int probes, connects, disconnects, removes;
+	int fail_connect;
+};
+
+static int fake_probe(struct xbe_device *d)
+{
+	struct fake *f = xbe_arg(d->xbe);
+	unsigned long v;
+
+	f->probes++;
+	if (xbe_read_be_uint(d, "fail-probe", 0, 1, &v) == 0 && v)
+		return -EINVAL;
+	return xbe_write_be(d, XBT_NULL, "feature-test", "1");
+}
+
+static int fake_connect(struct xbe_device *d)
+{
+	struct fake *f = xbe_arg(d->xbe);
+	unsigned long ref;
+
+	f->connects++;
+	if (f->fail_connect)
+		return -EIO;
+	/* what a driver does: read (and check) the frontend's keys */
+	return xbe_read_fe_uint(d, "ring-ref", 0, 0xffffffffUL, &ref);
+}
+
+static void fake_disconnect(struct xbe_device *d)
+{
+	((struct fake *)xbe_arg(d->xbe))->disconnects++;
+}
+
+static void fake_remove(struct xbe_device *d)
+{
+	((struct fake *)xbe_arg(d->xbe))->removes++;
+}
+
+static const struct xbe_driver_ops fake_ops = {
+	.probe = fake_probe,
+	.connect = fake_connect,
+	.disconnect = fake_disconnect,
+	.remove = fake_remove,
+};
+
+struct env {
+	struct event_base *base;
+	struct xs_handle *be_xs, *ts; /* the backend's and the toolstack's */
+	struct xbe *xbe;
+	struct fake f;
+	char be[128], fe[128];
+};
+
+static void put_tx(struct env *e, xs_transaction_t t, const char *dir,
+		   const char *key, const char *v)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, key);
+	ck_assert_msg(xs_write(e->ts, t, p, v, (unsigned)strlen(v)),
+		      "write %s", p);
+}
+
+static void put(struct env *e, const char *dir, const char *key, const char *v)
+{
+	put_tx(e, XBT_NULL, dir, key, v);
+}
+
+static char *get(struct env *e, const char *dir, const char *key)
+{
+	char p[256];
+	unsigned int len;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, key);
+	return xs_read(e->ts, XBT_NULL, p, &len);
+}
+
+/* pump_until - run the loop until the backend state is want (3 s). */
+static int pump_until_state(struct env *e, int want)
+{
+	for (int i = 0; i < 300; i++) {
+		char *s;
+		int st;
+
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+		s = get(e, e->be, "state");
+		st = s ? atoi(s) : -1;
+		free(s);
+		if (st == want)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+static void pump(struct env *e, int ms)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		event_base_loop(e->base, EVLOOP_NONBLOCK);
+		usleep(10000);
+	}
+}
+
+static void env_open(struct env *e, int fdomid, const char *fe_path)
+{
+	xs_transaction_t t;
+
+	memset(e, 0, sizeof(*e));
+	e->base = event_base_new();
+	e->be_xs = xs_open(0);
+	e->ts = xs_open(0);
+	ck_assert_ptr_nonnull(e->be_xs);
+	ck_assert_ptr_nonnull(e->ts);
+	snprintf(e->be, sizeof(e->be), "/local/domain/0/backend/vbd/%d/51712", fdomid);
+	snprintf(e->fe, sizeof(e->fe), "%s", fe_path);
+	e->xbe = xbe_new(e->base, e->be_xs, 0, "vbd", &fake_ops, &e->f);
+	ck_assert_ptr_nonnull(e->xbe);
+	/* the toolstack writes both directories in one transaction */
+	t = xs_transaction_start(e->ts);
+	{
+		char id[16];
+
+		snprintf(id, sizeof(id), "%d", fdomid);
+		put_tx(e, t, e->fe, "state", "1");
+		put_tx(e, t, e->fe, "backend", e->be);
+		put_tx(e, t, e->be, "frontend", e->fe);
+		put_tx(e, t, e->be, "frontend-id", id);
+		put_tx(e, t, e->be, "online", "1");
+		put_tx(e, t, e->be, "state", "1");
+	}
+	ck_assert(xs_transaction_end(e->ts, t, false));
+}
+
+static void env_close(struct env *e)
+{
+	xbe_free(e->xbe);
+	xs_rm(e->ts, XBT_NULL, "/local/domain/0/backend");
+	xs_rm(e->ts, XBT_NULL, "/local/domain/5");
+	xs_close(e->be_xs);
+	xs_close(e->ts);
+	event_base_free(e->base);
+}
+
+START_TEST(device_walks_the_state_machine)
+{
+	struct env e;
+	char *s;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	ck_assert_int_eq(e.f.probes, 1);
+	s = get(&e, e.be, "feature-test");
+	ck_assert_str_eq(s, "1");
+	free(s);
+	ck_assert_uint_eq(xbe_device_count(e.xbe), 1);
+
+	put(&e, e.fe, "ring-ref", "8");
+	put(&e, e.fe, "state", "3");
+	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	ck_assert_int_eq(e.f.connects, 1);
+
+	put(&e, e.fe, "state", "5");
+	ck_assert(pump_until_state(&e, XenbusStateClosing));
+	ck_assert_int_eq(e.f.disconnects, 1);
+	put(&e, e.fe, "state", "6");
+	ck_assert(pump_until_state(&e, XenbusStateClosed));
+	/* the frontend comes back: reconnect */
+	put(&e, e.fe, "state", "1");
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	put(&e, e.fe, "state", "4");
+	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	ck_assert_int_eq(e.f.connects, 2);
+	ck_assert_int_eq(e.f.removes, 0);
+	env_close(&e);
+}
+END_TEST
+
+START_TEST(libxl_style_detach_closes_and_removes)
+{
+	struct env e;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	put(&e, e.fe, "ring-ref", "8");
+	put(&e, e.fe, "state", "4");
+	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	/* xl block-detach: online=0 and state=5 written for us */
+	put(&e, e.be, "online", "0");
+	put(&e, e.be, "state", "5");
+	pump(&e, 100);
+	ck_assert_int_eq(e.f.disconnects, 1);
+	put(&e, e.fe, "state", "6"); /* the frontend closes */
+	ck_assert(pump_until_state(&e, XenbusStateClosed));
+	ck_assert_int_eq(e.f.removes, 1);
+	xs_rm(e.ts, XBT_NULL, e.be);
+	pump(&e, 100);
+	ck_assert_uint_eq(xbe_device_count(e.xbe), 0);
+	env_close(&e);
+}
+END_TEST
+
+START_TEST(frontend_of_another_domain_is_ignored)
+{
+	struct env e;
+
+	env_open(&e, 5, "/local/domain/7/device/vbd/51712");
+	pump(&e, 200);
+	ck_assert_int_eq(e.f.probes, 0);
+	ck_assert_uint_eq(xbe_device_count(e.xbe), 0);
+	env_close(&e);
+}
+END_TEST
+
+START_TEST(garbage_frontend_state_closes_the_device)
+{
+	struct env e;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	put(&e, e.fe, "state", "banana");
+	ck_assert(pump_until_state(&e, XenbusStateClosed));
+	put(&e, e.fe, "state", "99");
+	pump(&e, 100);
+	ck_assert_int_eq(e.f.connects, 0);
+	env_close(&e);
+}
+END_TEST
+
+START_TEST(probe_failure_writes_error_and_closes)
+{
+	struct env e;
+	char *err;
+
+	memset(&e, 0, sizeof(e));
+	{
+		struct xs_handle *ts = xs_open(0);
+
+		ck_assert(xs_write(ts, XBT_NULL,
+				   "/local/domain/0/backend/vbd/5/51712/fail-probe", "1", 1));
+		xs_close(ts);
+	}
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	ck_assert(pump_until_state(&e, XenbusStateClosed));
+	err = get(&e, e.be, "error");
+	ck_assert_ptr_nonnull(err);
+	free(err);
+	env_close(&e);
+}
+END_TEST
+
+START_TEST(connect_failure_goes_to_closing_with_error)
+{
+	struct env e;
+	char *err;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	put(&e, e.fe, "state", "3"); /* no ring-ref: connect() fails */
+	ck_assert(pump_until_state(&e, XenbusStateClosing));
+	err = get(&e, e.be, "error");
+	ck_assert_ptr_nonnull(err);
+	free(err);
+	env_close(&e);
+}
+END_TEST
+
+static Suite *xbe_suite(void)
+{
+	Suite *s = suite_create("xenbus_be");
+	TCase *tc = tcase_create("states");
+
+	tcase_add_unchecked_fixture(tc, xsdf_start, xsdf_cleanup);
+	tcase_add_test(tc, device_walks_the_state_machine);
+	tcase_add_test(tc, libxl_style_detach_closes_and_removes);
+	tcase_add_test(tc, frontend_of_another_domain_is_ignored);
+	tcase_add_test(tc, garbage_frontend_state_closes_the_device);
+	tcase_add_test(tc, probe_failure_writes_error_and_closes);
+	tcase_add_test(tc, connect_failure_goes_to_closing_with_error);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(xbe_suite)

@@ -1,0 +1,414 @@
+/*
+ * check_xs_ring - xenstored's ring transport on the loopback hypervisor.
+ *
+ * Starts a private loophvd and our xenstored (--hv=loop). dom0 speaks
+ * through Debian's libxenstore on the unix socket, as a toolstack does
+ * (mkdir + set_permissions + XS_INTRODUCE); a loopback guest speaks over
+ * its ring with lib/xs-guest.c, as a guest kernel's xenbus does.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+#include <xen/hvm/params.h>
+#include <xen/io/xs_wire.h>
+
+#include "check_main.h"
+#include "hv.h"
+#include "loophv_fixture.h"
+#include "xs-guest.h"
+
+static pid_t xsd_pid = -1;
+static char xsd_sock[300];
+
+static void start_all(void)
+{
+	const char *top = getenv("top_builddir");
+	char bin[512], rundir_arg[300];
+
+	lhf_start();
+	snprintf(xsd_sock, sizeof(xsd_sock), "%s/xenstored.sock", lhf_run_dir);
+	snprintf(bin, sizeof(bin), "%s/xenstored/xenstored", top ? top : ".");
+	snprintf(rundir_arg, sizeof(rundir_arg), "--run-dir=%s", lhf_run_dir);
+	xsd_pid = fork();
+	if (xsd_pid == 0) {
+		execl(bin, "xenstored", "--foreground", "--hv=loop", rundir_arg,
+		      "--socket", xsd_sock, "--log-level",
+		      getenv("XENSTORED_LOG") ? getenv("XENSTORED_LOG") : "warning",
+		      (char *)NULL);
+		perror(bin);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && access(xsd_sock, F_OK); i++)
+		usleep(10000);
+	if (access(xsd_sock, F_OK)) {
+		fprintf(stderr, "xenstored did not start\n");
+		exit(99);
+	}
+	setenv("XENSTORED_PATH", xsd_sock, 1);
+}
+
+static void stop_all(void)
+{
+	if (xsd_pid > 0) {
+		kill(xsd_pid, SIGTERM);
+		waitpid(xsd_pid, NULL, 0);
+	}
+	lhf_stop();
+}
+
+/* A guest with its ring, introduced by "the toolstack" (libxenstore). */
+struct guest {
+	struct hv *hv;
+	struct xsg *xs;
+	domid_t domid;
+	char path[64];
+};
+
+static struct xs_handle *dom0_xs(void)
+{
+	struct xs_handle *h = xs_open(0);
+
+	ck_assert_msg(h != NULL, "xs_open: %s", strerror(errno));
+	return h;
+}
+
+/* introduce - what libxl does for a new domain, then XS_INTRODUCE. */
+static void introduce(struct xs_handle *h, struct guest *g)
+{
+	struct xs_permissions perms[2] = {
+		{ .id = g->domid, .perms = XS_PERM_NONE },
+		{ .id = 0, .perms = XS_PERM_READ },
+	};
+	uint64_t pfn = 0, port = 0;
+	struct hv *dom0 = lhf_dom0();
+
+	ck_assert_int_eq(hv_param_get(dom0, g->domid, HVM_PARAM_STORE_PFN, &pfn), 0);
+	ck_assert_int_eq(hv_param_get(dom0, g->domid, HVM_PARAM_STORE_EVTCHN, &port), 0);
+	hv_close(dom0);
+	ck_assert(xs_mkdir(h, XBT_NULL, g->path));
+	ck_assert(xs_set_permissions(h, XBT_NULL, g->path, perms, 2));
+	ck_assert_msg(xs_introduce_domain(h, g->domid, pfn, (unsigned)port),
+		      "XS_INTRODUCE: %s", strerror(errno));
+}
+
+static void guest_open(struct guest *g, struct xs_handle *h)
+{
+	g->hv = lhf_guest(4);
+	g->domid = hv_domid(g->hv);
+	g->xs = xsg_open(g->hv, 1, 0);
+	ck_assert_msg(g->xs != NULL, "xsg_open: %s", strerror(errno));
+	xsg_set_timeout(g->xs, 5000);
+	snprintf(g->path, sizeof(g->path), "/local/domain/%u", g->domid);
+	introduce(h, g);
+}
+
+static void guest_close(struct guest *g)
+{
+	xsg_close(g->xs);
+	hv_close(g->hv);
+}
+
+START_TEST(guest_reads_and_writes_its_own_nodes)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g;
+	char *v = NULL, *dp = NULL, path[128];
+	unsigned int len;
+
+	guest_open(&g, h);
+	ck_assert_int_eq(xsg_write(g.xs, 0, "data/x", "hello"), 0);
+	snprintf(path, sizeof(path), "%s/data/x", g.path);
+	v = xs_read(h, XBT_NULL, path, &len);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "hello");
+	free(v);
+	ck_assert(xs_write(h, XBT_NULL, path, "from dom0", 9));
+	ck_assert_int_eq(xsg_read(g.xs, 0, "data/x", &v), 0);
+	ck_assert_str_eq(v, "from dom0");
+	free(v);
+	ck_assert_int_eq(xsg_get_domain_path(g.xs, g.domid, &dp), 0);
+	ck_assert_str_eq(dp, g.path);
+	free(dp);
+	ck_assert(xs_is_domain_introduced(h, g.domid));
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
+START_TEST(guest_is_refused_outside_its_permissions)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest a, b;
+	char *v = NULL, path[128];
+
+	guest_open(&a, h);
+	guest_open(&b, h);
+	ck_assert(xs_write(h, XBT_NULL, "/tool/secret", "x", 1));
+	ck_assert_int_eq(xsg_read(a.xs, 0, "/tool/secret", &v), -EACCES);
+	ck_assert_int_eq(xsg_write(a.xs, 0, "/tool/secret", "y"), -EACCES);
+	snprintf(path, sizeof(path), "%s/data", b.path);
+	ck_assert_int_eq(xsg_write(b.xs, 0, "data", "b's"), 0);
+	ck_assert_int_eq(xsg_read(a.xs, 0, path, &v), -EACCES);
+	ck_assert_int_eq(xsg_write(a.xs, 0, path, "a was here"), -EACCES);
+	ck_assert_int_eq(xsg_read(a.xs, 0, "/local/domain/0", &v), -EACCES);
+	guest_close(&a);
+	guest_close(&b);
+	xs_close(h);
+}
+END_TEST
+
+START_TEST(guest_watch_fires_on_register_and_on_dom0_write)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g;
+	char *p = NULL, *t = NULL, path[128];
+
+	guest_open(&g, h);
+	ck_assert_int_eq(xsg_watch(g.xs, "device", "tok1"), 0);
+	ck_assert_int_eq(xsg_wait_watch(g.xs, &p, &t), 0);
+	ck_assert_str_eq(t, "tok1");
+	free(p);
+	free(t);
+	snprintf(path, sizeof(path), "%s/device/vbd/51712/state", g.path);
+	ck_assert(xs_write(h, XBT_NULL, path, "1", 1));
+	ck_assert_int_eq(xsg_wait_watch(g.xs, &p, &t), 0);
+	ck_assert_str_eq(t, "tok1");
+	ck_assert_msg(strstr(p, "device") != NULL, "event path %s", p);
+	free(p);
+	free(t);
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
+START_TEST(guest_transaction_conflict_is_eagain)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g;
+	uint32_t tx;
+	char path[128];
+
+	guest_open(&g, h);
+	ck_assert_int_eq(xsg_write(g.xs, 0, "t", "0"), 0);
+	ck_assert_int_eq(xsg_transaction_start(g.xs, &tx), 0);
+	ck_assert_int_eq(xsg_write(g.xs, tx, "t", "1"), 0);
+	snprintf(path, sizeof(path), "%s/t", g.path);
+	ck_assert(xs_write(h, XBT_NULL, path, "dom0", 4));
+	ck_assert_int_eq(xsg_transaction_end(g.xs, tx, 1), -EAGAIN);
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1;
+}
+
+START_TEST(guest_exit_fires_releaseDomain_and_drops_it)
+{
+	struct xs_handle *h = dom0_xs();
+	int c2p[2], p2c[2], status, fired = 0;
+	struct guest g;
+	pid_t pid;
+	char ok;
+
+	ck_assert(xs_watch(h, "@releaseDomain", "rel"));
+	/* the watch fires once on register */
+	ck_assert(wait_readable(xs_fileno(h), 2000));
+	free(xs_check_watch(h));
+	ck_assert_int_eq(pipe(c2p), 0);
+	ck_assert_int_eq(pipe(p2c), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct hv *hv = lhf_guest(4);
+		struct xsg *x = xsg_open(hv, 1, 0);
+		domid_t id = hv_domid(hv);
+
+		if (!x || write(c2p[1], &id, sizeof(id)) != sizeof(id) ||
+		    read(p2c[0], &ok, 1) != 1)
+			_exit(2);
+		if (xsg_write(x, 0, "alive", "1") != 0)
+			_exit(3);
+		_exit(0); /* the domain dies with us */
+	}
+	ck_assert_int_eq(read(c2p[0], &g.domid, sizeof(g.domid)), sizeof(g.domid));
+	snprintf(g.path, sizeof(g.path), "/local/domain/%u", g.domid);
+	introduce(h, &g);
+	ck_assert_int_eq(write(p2c[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	for (int i = 0; i < 50 && !fired; i++) {
+		char **w;
+
+		if (!wait_readable(xs_fileno(h), 100))
+			continue;
+		while ((w = xs_check_watch(h))) {
+			if (!strcmp(w[XS_WATCH_PATH], "@releaseDomain"))
+				fired = 1;
+			free(w);
+		}
+	}
+	ck_assert_msg(fired, "@releaseDomain did not fire");
+	ck_assert(!xs_is_domain_introduced(h, g.domid));
+	xs_close(h);
+}
+END_TEST
+
+static struct xenstore_domain_interface *ring_of(struct guest *g)
+{
+	return (void *)((uint8_t *)hv_guest_ram(g->hv, NULL) + HV_PAGE_SIZE);
+}
+
+/* wait_error - until xenstored sets the ring's error field (2 s). */
+static uint32_t wait_error(struct xenstore_domain_interface *intf)
+{
+	for (int i = 0; i < 200; i++) {
+		uint32_t e = __atomic_load_n(&intf->error, __ATOMIC_ACQUIRE);
+
+		if (e != XENSTORE_ERROR_NONE)
+			return e;
+		usleep(10000);
+	}
+	return XENSTORE_ERROR_NONE;
+}
+
+static void others_still_served(struct xs_handle *h, struct guest *good)
+{
+	char *v = NULL;
+
+	ck_assert_int_eq(xsg_write(good->xs, 0, "still", "fine"), 0);
+	ck_assert_int_eq(xsg_read(good->xs, 0, "still", &v), 0);
+	ck_assert_str_eq(v, "fine");
+	free(v);
+	ck_assert(xs_write(h, XBT_NULL, "/tool/after", "ok", 2));
+}
+
+START_TEST(corrupt_ring_index_quarantines_only_that_guest)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest bad, good;
+	struct xenstore_domain_interface *intf;
+
+	guest_open(&bad, h);
+	guest_open(&good, h);
+	intf = ring_of(&bad);
+	/* A producer index more than a ring ahead of the consumer. */
+	__atomic_store_n(&intf->req_prod, intf->req_cons + 5000,
+			 __ATOMIC_RELEASE);
+	ck_assert_int_eq(xsg_kick(bad.xs), 0);
+	ck_assert_uint_eq(wait_error(intf), XENSTORE_ERROR_RINGIDX);
+	ck_assert_int_eq(xsg_write(bad.xs, 0, "x", "y"), -EIO);
+	others_still_served(h, &good);
+	guest_close(&good);
+	guest_close(&bad);
+	xs_close(h);
+}
+END_TEST
+
+START_TEST(oversized_request_quarantines_only_that_guest)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest bad, good;
+	struct xenstore_domain_interface *intf;
+	struct xsd_sockmsg hdr = { .type = XS_WRITE, .req_id = 7,
+				   .len = XENSTORE_PAYLOAD_MAX + 1 };
+	XENSTORE_RING_IDX prod;
+
+	guest_open(&bad, h);
+	guest_open(&good, h);
+	intf = ring_of(&bad);
+	prod = intf->req_prod;
+	memcpy(intf->req + MASK_XENSTORE_IDX(prod), &hdr, sizeof(hdr));
+	__atomic_store_n(&intf->req_prod, prod + sizeof(hdr), __ATOMIC_RELEASE);
+	ck_assert_int_eq(xsg_kick(bad.xs), 0);
+	ck_assert_uint_ne(wait_error(intf), XENSTORE_ERROR_NONE);
+	others_still_served(h, &good);
+	guest_close(&good);
+	guest_close(&bad);
+	xs_close(h);
+}
+END_TEST
+
+START_TEST(guest_watch_flood_past_quota_is_refused)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g;
+	char path[32];
+	int refused = 0;
+
+	guest_open(&g, h);
+	for (int i = 0; i < 200; i++) {
+		int r;
+
+		snprintf(path, sizeof(path), "flood/%d", i);
+		r = xsg_watch(g.xs, path, "tok");
+		if (r == -E2BIG)
+			refused++;
+		else
+			ck_assert_int_eq(r, 0);
+	}
+	/* C xenstored's default: 128 watches per domain */
+	ck_assert_int_eq(refused, 200 - 128);
+	ck_assert(xs_write(h, XBT_NULL, "/tool/after-flood", "ok", 2));
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
+START_TEST(corrupt_reply_consumer_index_quarantines_the_guest)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest bad, good;
+	struct xenstore_domain_interface *intf;
+
+	guest_open(&bad, h);
+	guest_open(&good, h);
+	intf = ring_of(&bad);
+	/* The guest claims to have consumed replies never produced. */
+	__atomic_store_n(&intf->rsp_cons, intf->rsp_prod + 5000,
+			 __ATOMIC_RELEASE);
+	/* xenstored reads the request, finds no sane room for the reply */
+	ck_assert_int_eq(xsg_write(bad.xs, 0, "x", "y"), -EIO);
+	ck_assert_uint_eq(wait_error(intf), XENSTORE_ERROR_RINGIDX);
+	others_still_served(h, &good);
+	guest_close(&good);
+	guest_close(&bad);
+	xs_close(h);
+}
+END_TEST
+
+static Suite *xs_ring_suite(void)
+{
+	Suite *s = suite_create("xs_ring");
+	TCase *tc = tcase_create("ring");
+
+	tcase_add_unchecked_fixture(tc, start_all, stop_all);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, guest_reads_and_writes_its_own_nodes);
+	tcase_add_test(tc, guest_is_refused_outside_its_permissions);
+	tcase_add_test(tc, guest_watch_fires_on_register_and_on_dom0_write);
+	tcase_add_test(tc, guest_transaction_conflict_is_eagain);
+	tcase_add_test(tc, guest_exit_fires_releaseDomain_and_drops_it);
+	tcase_add_test(tc, corrupt_ring_index_quarantines_only_that_guest);
+	tcase_add_test(tc, oversized_request_quarantines_only_that_guest);
+	tcase_add_test(tc, guest_watch_flood_past_quota_is_refused);
+	tcase_add_test(tc, corrupt_reply_consumer_index_quarantines_the_guest);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(xs_ring_suite)

@@ -1,0 +1,320 @@
+/* check_xs_persist.c - snapshot + journal: what a restart and a crash
+ * bring back, torn records, stale journals. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "xs_harness.h"
+
+static char dir[64], crash[64];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/check_xs_persist.XXXXXX");
+	strcpy(crash, "/tmp/check_xs_persist.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_ptr_nonnull(mkdtemp(crash));
+}
+
+static void rmdir_files(const char *d)
+{
+	static const char *f[] = { "xenstored.db", "xenstored.journal",
+				   "xenstored.db.tmp", "xenstored.lock" };
+	char p[128];
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", d, f[i]);
+		unlink(p);
+	}
+	rmdir(d);
+}
+
+static void teardown(void)
+{
+	rmdir_files(dir);
+	rmdir_files(crash);
+}
+
+static void copy_file(const char *from_dir, const char *to_dir,
+		      const char *name, off_t cut)
+{
+	char from[128], to[128], buf[65536];
+	int in, out;
+	ssize_t n;
+
+	snprintf(from, sizeof(from), "%s/%s", from_dir, name);
+	snprintf(to, sizeof(to), "%s/%s", to_dir, name);
+	in = open(from, O_RDONLY);
+	ck_assert_int_ge(in, 0);
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(out, 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	close(in);
+	if (cut > 0)
+		ck_assert_int_eq(ftruncate(out, lseek(out, 0, SEEK_END) - cut), 0);
+	close(out);
+}
+
+/* What a kill -9 leaves: the files as they are now, no final snapshot. */
+static void crash_copy(off_t cut_journal)
+{
+	copy_file(dir, crash, "xenstored.db", 0);
+	copy_file(dir, crash, "xenstored.journal", cut_journal);
+}
+
+static off_t journal_size(const char *d)
+{
+	char p[128];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s/xenstored.journal", d);
+	ck_assert_int_eq(stat(p, &sb), 0);
+	return sb.st_size;
+}
+
+struct run {
+	struct xs_store st;
+	struct tconn *a;
+};
+
+static void start(struct run *r, const char *d)
+{
+	ck_assert_int_eq(xs_store_init(&r->st), 0);
+	ck_assert_ptr_nonnull(xs_persist_open(&r->st, d));
+	r->a = t_conn(&r->st, 0, true);
+}
+
+static void stop(struct run *r, bool clean)
+{
+	t_free(r->a);
+	if (clean) {
+		xs_persist_close(r->st.persist);
+	} else {
+		xs_persist_abandon(r->st.persist); /* no final snapshot */
+	}
+	xs_store_free(&r->st);
+}
+
+START_TEST(clean_restart_keeps_nodes_perms_domains)
+{
+	struct run r;
+	char v[16];
+
+	start(&r, dir);
+	ck_assert_int_eq(t_write(r.a, 0, "/a/b", "v1"), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_SET_PERMS, 0, "/a/b", "r5", "w6", NULL), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "5", "777", "3", NULL), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_SET_PERMS, 0, "@releaseDomain", "n0",
+				"r5", NULL), 0);
+	stop(&r, true);
+
+	start(&r, dir);
+	ck_assert_int_eq(t_read(r.a, 0, "/a/b", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "v1");
+	ck_assert_int_eq(t_strs(r.a, XS_GET_PERMS, 0, "/a/b", NULL), 0);
+	ck_assert_mem_eq(r.a->reply.p, "r5\0w6\0", 6);
+	ck_assert_ptr_nonnull(xs_domain_find(&r.st, 5));
+	ck_assert_uint_eq(xs_domain_find(&r.st, 5)->mfn, 777);
+	ck_assert_int_eq(t_strs(r.a, XS_GET_PERMS, 0, "@releaseDomain", NULL), 0);
+	ck_assert_mem_eq(r.a->reply.p, "n0\0r5\0", 6);
+	ck_assert_uint_eq(xs_tree_owned(&r.st.tree, 5), 1);
+	stop(&r, true);
+}
+END_TEST
+
+START_TEST(crash_keeps_every_acknowledged_change)
+{
+	struct run r;
+	char v[16];
+
+	start(&r, dir);
+	ck_assert_int_eq(t_write(r.a, 0, "/k/1", "one"), 0);
+	ck_assert_int_eq(t_write(r.a, 0, "/k/2", "two"), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_RM, 0, "/k/1", NULL), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "4", "1", "2", NULL), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "6", "1", "2", NULL), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_RELEASE, 0, "6", NULL), 0);
+	crash_copy(0);
+	stop(&r, true);
+
+	start(&r, crash);
+	ck_assert_int_eq(t_read(r.a, 0, "/k/2", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "two");
+	ck_assert_int_eq(t_read(r.a, 0, "/k/1", v, sizeof(v)), -ENOENT);
+	ck_assert_ptr_nonnull(xs_domain_find(&r.st, 4));
+	ck_assert_ptr_null(xs_domain_find(&r.st, 6));
+	stop(&r, true);
+}
+END_TEST
+
+START_TEST(domain_death_outside_a_request_is_journalled)
+{
+	struct run r;
+
+	start(&r, dir);
+	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "8", "1", "2", NULL), 0);
+	ck_assert_int_eq(t_write(r.a, 0, "/local/domain/8/x", "1"), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_SET_PERMS, 0, "/local/domain/8/x", "n8",
+				NULL), 0);
+	xs_domain_died(&r.st, 8); /* the hv layer's event */
+	crash_copy(0);
+	stop(&r, true);
+	start(&r, crash);
+	ck_assert_ptr_null(xs_domain_find(&r.st, 8));
+	ck_assert_ptr_null(xs_tree_get(&r.st.tree, "/local/domain/8/x"));
+	stop(&r, true);
+}
+END_TEST
+
+START_TEST(torn_last_record_is_cut_and_rest_kept)
+{
+	struct run r;
+	char v[16];
+
+	start(&r, dir);
+	ck_assert_int_eq(t_write(r.a, 0, "/t/first", "1"), 0);
+	ck_assert_int_eq(t_write(r.a, 0, "/t/second", "2"), 0);
+	crash_copy(3); /* the second write's record lost its last bytes */
+	stop(&r, true);
+
+	start(&r, crash);
+	ck_assert_int_eq(t_read(r.a, 0, "/t/first", v, sizeof(v)), 0);
+	ck_assert_int_eq(t_read(r.a, 0, "/t/second", v, sizeof(v)), -ENOENT);
+	/* and the store goes on journalling after the cut */
+	ck_assert_int_eq(t_write(r.a, 0, "/t/third", "3"), 0);
+	stop(&r, true);
+	start(&r, crash);
+	ck_assert_int_eq(t_read(r.a, 0, "/t/third", v, sizeof(v)), 0);
+	stop(&r, true);
+}
+END_TEST
+
+START_TEST(transaction_is_one_record)
+{
+	struct run r;
+	uint32_t tx;
+	off_t before;
+	char v[16];
+
+	start(&r, dir);
+	before = journal_size(dir);
+	tx = t_tx_start(r.a);
+	ck_assert_int_eq(t_write(r.a, tx, "/tx/a", "1"), 0);
+	ck_assert_int_eq(t_write(r.a, tx, "/tx/b", "2"), 0);
+	ck_assert_int_eq(journal_size(dir), before);
+	ck_assert_int_eq(t_tx_end(r.a, tx, true), 0);
+	ck_assert_int_gt(journal_size(dir), before);
+	/* a crash tearing the commit's record loses the whole transaction */
+	crash_copy(1);
+	stop(&r, true);
+	start(&r, crash);
+	ck_assert_int_eq(t_read(r.a, 0, "/tx/a", v, sizeof(v)), -ENOENT);
+	ck_assert_int_eq(t_read(r.a, 0, "/tx/b", v, sizeof(v)), -ENOENT);
+	stop(&r, true);
+}
+END_TEST
+
+START_TEST(stale_journal_after_snapshot_is_ignored)
+{
+	struct run r;
+	char v[16];
+
+	start(&r, dir);
+	ck_assert_int_eq(t_write(r.a, 0, "/s/x", "1"), 0);
+	/* keep the journal that holds "create /s/x" */
+	copy_file(dir, crash, "xenstored.journal", 0);
+	ck_assert_int_eq(t_strs(r.a, XS_RM, 0, "/s/x", NULL), 0);
+	/* snapshot (new epoch) lands, then we "crash" before the journal
+	 * restart: the old journal sits beside the new snapshot */
+	ck_assert_int_eq(xs_persist_snapshot(r.st.persist), 0);
+	copy_file(dir, crash, "xenstored.db", 0);
+	stop(&r, true);
+	start(&r, crash);
+	ck_assert_int_eq(t_read(r.a, 0, "/s/x", v, sizeof(v)), -ENOENT);
+	stop(&r, true);
+}
+END_TEST
+
+START_TEST(second_store_on_same_dir_is_refused)
+{
+	struct run r;
+	struct xs_store other;
+
+	start(&r, dir);
+	ck_assert_int_eq(xs_store_init(&other), 0);
+	errno = 0;
+	ck_assert_ptr_null(xs_persist_open(&other, dir));
+	ck_assert_int_eq(errno, EBUSY);
+	xs_store_free(&other);
+	stop(&r, true);
+	/* released with the first */
+	start(&r, dir);
+	stop(&r, true);
+}
+END_TEST
+
+START_TEST(garbage_files_start_empty_not_crash)
+{
+	struct run r;
+	char p[128];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/xenstored.db", dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_eq(write(fd, "XSDSNAP1garbagegarbage", 22), 22);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/xenstored.journal", dir);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_eq(write(fd, "not a journal at all", 20), 20);
+	close(fd);
+	start(&r, dir);
+	ck_assert_ptr_nonnull(xs_tree_get(&r.st.tree, "/tool/xenstored"));
+	stop(&r, true);
+}
+END_TEST
+
+START_TEST(journal_compacts_into_snapshot)
+{
+	struct run r;
+	char big[1500];
+	int i;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	start(&r, dir);
+	for (i = 0; i < 2000; i++)
+		ck_assert_int_eq(t_write(r.a, 0, "/c/x", big), 0);
+	/* 3 MB written, the journal stays bounded */
+	ck_assert_int_lt(journal_size(dir), 2 << 20);
+	stop(&r, false);
+	start(&r, dir);
+	ck_assert_ptr_nonnull(xs_tree_get(&r.st.tree, "/c/x"));
+	stop(&r, true);
+}
+END_TEST
+
+static Suite *persist_suite(void)
+{
+	Suite *s = suite_create("xs_persist");
+	TCase *tc = tcase_create("persist");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, clean_restart_keeps_nodes_perms_domains);
+	tcase_add_test(tc, crash_keeps_every_acknowledged_change);
+	tcase_add_test(tc, domain_death_outside_a_request_is_journalled);
+	tcase_add_test(tc, torn_last_record_is_cut_and_rest_kept);
+	tcase_add_test(tc, transaction_is_one_record);
+	tcase_add_test(tc, stale_journal_after_snapshot_is_ignored);
+	tcase_add_test(tc, second_store_on_same_dir_is_refused);
+	tcase_add_test(tc, garbage_files_start_empty_not_crash);
+	tcase_add_test(tc, journal_compacts_into_snapshot);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(persist_suite)

@@ -1,0 +1,142 @@
+/*
+ * xs-scale.c - in-process scaling benchmark of the store (no sockets):
+ * shows that a write's cost does not grow with the number of watches or
+ * nodes, that a transaction's cost does not grow with the store, and what
+ * the journal costs per write.
+ *
+ *   xenstored/bench/xs-scale [-n OPS] [-d DIR]
+ *
+ * Requests go through the real framing and dispatch (tests/unit's
+ * in-memory transport). DIR (default /tmp) holds the journal of the
+ * persistent runs.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tests/unit/xs_harness.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void populate(struct tconn *a, int nodes)
+{
+	char p[64];
+	int i;
+
+	for (i = 0; i < nodes; i++) {
+		snprintf(p, sizeof(p), "/pop/%d/%d", i % 100, i);
+		t_write(a, 0, p, "x");
+	}
+}
+
+static double writes(struct tconn *a, int n)
+{
+	char p[64];
+	double t0 = now();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "/bench/k%d", i % 100);
+		t_write(a, 0, p, "value");
+	}
+	return (now() - t0) / n * 1e6;
+}
+
+static double txns(struct tconn *a, int n)
+{
+	char v[16];
+	double t0 = now();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t tx = t_tx_start(a);
+
+		t_read(a, tx, "/bench/k1", v, sizeof(v));
+		t_write(a, tx, "/bench/k1", "tx");
+		t_tx_end(a, tx, true);
+	}
+	return (now() - t0) / n * 1e6;
+}
+
+static void run(const char *label, int nodes, int watches, const char *dir,
+		int n)
+{
+	struct xs_store st;
+	struct tconn *a, *w;
+	char p[64];
+	int i;
+
+	xs_store_init(&st);
+	if (dir && !xs_persist_open(&st, dir)) {
+		perror("persist");
+		exit(1);
+	}
+	a = t_conn(&st, 0, true);
+	w = t_conn(&st, 0, true);
+	populate(a, nodes);
+	for (i = 0; i < watches; i++) {
+		snprintf(p, sizeof(p), "/watched/%d", i);
+		t_strs(w, XS_WATCH, 0, p, "t", NULL);
+	}
+	t_drain_events(w);
+	printf("%-28s nodes %7zu watches %6d: write %6.2f us  txn %6.2f us\n",
+	       label, st.tree.nnodes, watches, writes(a, n), txns(a, n / 10));
+	t_free(a);
+	t_free(w);
+	if (st.persist)
+		xs_persist_abandon(st.persist);
+	xs_store_free(&st);
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = "/tmp";
+	char tmpl[4096];
+	int n = 100000, opt;
+
+	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
+		if (opt == 'n')
+			n = atoi(optarg);
+		else if (opt == 'd')
+			dir = optarg;
+		else {
+			fprintf(stderr, "usage: xs-scale [-n OPS] [-d DIR]\n");
+			return 2;
+		}
+	}
+	if (n < 10)
+		n = 10;
+	log_set_level(LOG_ERR);
+	run("baseline", 0, 0, NULL, n);
+	run("100k nodes", 100000, 0, NULL, n);
+	run("10k watches elsewhere", 0, 10000, NULL, n);
+	run("100k nodes + 10k watches", 100000, 10000, NULL, n);
+	snprintf(tmpl, sizeof(tmpl), "%s/xs-scale.XXXXXX", dir);
+	if (!mkdtemp(tmpl)) {
+		perror(tmpl);
+		return 1;
+	}
+	run("journalled (tmpfs/disk)", 0, 0, tmpl, n);
+	{
+		char f[4200];
+
+		snprintf(f, sizeof(f), "%s/xenstored.db", tmpl);
+		unlink(f);
+		snprintf(f, sizeof(f), "%s/xenstored.journal", tmpl);
+		unlink(f);
+		rmdir(tmpl);
+	}
+	return 0;
+}

@@ -1,0 +1,299 @@
+/*
+ * main.c - xenstored: the store daemon.
+ *
+ * Serves the xenstore protocol on a unix socket (--socket, else
+ * $XENSTORED_PATH, else /run/xenstored/socket) and, with --hv, on the rings
+ * of introduced domains (ring.c), keeps its state in
+ * <run-dir>/xenstored.{db,journal} (see persist.c) and answers "status",
+ * "stats" and "memreport" on <run-dir>/xenstored.ctl.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "hv.h"
+#include "xenstored/ring.h"
+#include "xenstored/sock.h"
+#include "xenstored/xenstored.h"
+
+#define DEFAULT_SOCKET "/run/xenstored/socket"
+#define OPT_SOCKET 0x2001
+#define OPT_QUOTA 0x2002
+#define OPT_NO_PERSIST 0x2003
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: xenstored [OPTION]...\n"
+"The xenstore daemon of splitdrv: a hierarchical store of small values\n"
+"shared by dom0's tools and the guests, with watches, transactions and\n"
+"permissions, speaking Xen's xs_wire.h protocol.\n"
+"\n"
+"  -s, --socket=PATH      unix socket to serve (default: $XENSTORED_PATH,\n"
+"                         else " DEFAULT_SOCKET ")\n"
+"  -Q, --quota=NAME=VAL   set a quota (repeatable); names and defaults:\n"
+"                           nodes=1000 watches=128 transactions=10\n"
+"                           outstanding=20 transaction-nodes=1024\n"
+"                           node-size=2048 path-max=2048\n"
+"                           permissions=5 (C xenstored's names)\n"
+"                         quotas apply to unprivileged domains only\n"
+"      --no-persist       keep the store in memory only (nothing survives\n"
+"                         a restart)\n");
+	daemon_usage_common(f);
+	fprintf(f,
+"\n"
+"Files (in the run directory):\n"
+"  xenstored.db, xenstored.journal   the store's state: every node,\n"
+"                         permission and introduced domain survives a\n"
+"                         restart or a crash (watches and transactions of\n"
+"                         socket clients do not)\n"
+"  xenstored.ctl          JSON control socket: status, stats, memreport\n"
+"\n"
+"Signals: SIGTERM/SIGINT write a snapshot and exit; SIGHUP reopens logs.\n"
+"XS_CONTROL (xenstore-control): check, help, log, memreport, print, quota.\n"
+"With --hv, introduced domains are served on their xenstore ring (and, on\n"
+"Xen, dom0's own ring); without it, XS_INTRODUCE records the domain and\n"
+"fires @introduceDomain but maps no ring.\n");
+}
+
+struct xsd {
+	struct xs_store st;
+	struct event_base *base;
+	struct xs_sock *sock;
+	struct ctl *ctl;
+	struct hv *hv;
+	struct xs_ring *ring;
+	const char *socket_path;
+	uint64_t started_ms;
+};
+
+static int xsd_status(void *arg, json_t *obj)
+{
+	struct xsd *x = arg;
+
+	json_object_set_new(obj, "socket", json_string(x->socket_path));
+	json_object_set_new(obj, "nodes", json_integer((json_int_t)x->st.tree.nnodes));
+	json_object_set_new(obj, "connections",
+			    json_integer((json_int_t)x->st.nconns));
+	json_object_set_new(obj, "domains",
+			    json_integer((json_int_t)x->st.ndomains));
+	json_object_set_new(obj, "persist", json_boolean(x->st.persist != NULL));
+	return 0;
+}
+
+static int xsd_stats(void *arg, json_t *obj)
+{
+	struct xsd *x = arg;
+	struct xs_store *st = &x->st;
+	json_t *ops = json_object();
+	uint32_t t;
+
+	json_object_set_new(obj, "requests", json_integer((json_int_t)st->nrequests));
+	json_object_set_new(obj, "errors", json_integer((json_int_t)st->nerrors));
+	json_object_set_new(obj, "watch_events",
+			    json_integer((json_int_t)st->nevents));
+	json_object_set_new(obj, "tx_commits",
+			    json_integer((json_int_t)st->ntx_commits));
+	json_object_set_new(obj, "tx_conflicts",
+			    json_integer((json_int_t)st->ntx_conflicts));
+	json_object_set_new(obj, "nodes", json_integer((json_int_t)st->tree.nnodes));
+	json_object_set_new(obj, "watches",
+			    json_integer((json_int_t)st->watches.count));
+	json_object_set_new(obj, "connections", json_integer((json_int_t)st->nconns));
+	for (t = 0; t < XS_TYPE_COUNT; t++)
+		if (st->nops[t])
+			json_object_set_new(ops, xs_op_name(t),
+					    json_integer((json_int_t)st->nops[t]));
+	json_object_set_new(obj, "ops", ops);
+	if (st->persist) {
+		struct xs_persist_stats ps;
+
+		xs_persist_get_stats(st->persist, &ps);
+		json_object_set_new(obj, "journal", json_pack(
+			"{sI sI sI sI}", "records", (json_int_t)ps.records,
+			"bytes", (json_int_t)ps.bytes,
+			"snapshots", (json_int_t)ps.snapshots,
+			"size", (json_int_t)ps.journal_size));
+	}
+	return 0;
+}
+
+static int xsd_memreport(void *arg, json_t *args, json_t **result,
+			 char **errmsg)
+{
+	struct xsd *x = arg;
+	struct xs_buf b = { 0 };
+	int rc = xs_memreport(&x->st, &b, 0);
+
+	if (rc == 0) {
+		*result = json_loads(b.p, 0, NULL);
+		if (!*result)
+			rc = -ENOMEM;
+	}
+	xs_buf_free(&b);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		DAEMON_COMMON_LONGOPTS,
+		{ "socket", required_argument, NULL, 's' },
+		{ "quota", required_argument, NULL, 'Q' },
+		{ "no-persist", no_argument, NULL, OPT_NO_PERSIST },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon_opts o;
+	struct xsd x;
+	struct xs_quota q;
+	struct daemon_signals *sig = NULL;
+	char ctlpath[4096];
+	bool persist = true, want_hv = false;
+	int opt, r, rc = EXIT_FAILURE;
+
+	memset(&x, 0, sizeof(x));
+	daemon_opts_init(&o, "xenstored");
+	xs_quota_defaults(&q);
+	x.socket_path = getenv("XENSTORED_PATH");
+	while ((opt = getopt_long(argc, argv, DAEMON_COMMON_SHORTOPTS "s:Q:",
+				  longopts, NULL)) != -1) {
+		r = daemon_parse_common(&o, opt, optarg);
+		if (r < 0)
+			return EXIT_FAILURE;
+		if (opt == DAEMON_OPT_HV)
+			want_hv = true;
+		if (r > 0) {
+			if (opt == 'h') {
+				usage(stdout);
+				return EXIT_SUCCESS;
+			}
+			if (opt == 'V') {
+				printf("xenstored (%s) %s\n", PACKAGE_NAME,
+				       PACKAGE_VERSION);
+				return EXIT_SUCCESS;
+			}
+			continue;
+		}
+		switch (opt) {
+		case 's':
+			x.socket_path = optarg;
+			break;
+		case 'Q':
+			if (xs_quota_parse_arg(&q, optarg)) {
+				fprintf(stderr, "xenstored: bad quota '%s' "
+					"(NAME=VALUE, VALUE >= 1)\n", optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case OPT_NO_PERSIST:
+			persist = false;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_FAILURE;
+	}
+	if (!x.socket_path || !*x.socket_path)
+		x.socket_path = DEFAULT_SOCKET;
+
+	log_open(o.progname, o.use_syslog ? LOG_TO_SYSLOG : LOG_TO_STDERR);
+	log_set_level(o.log_level);
+	if (xs_store_init(&x.st))
+		fatalx("out of memory");
+	x.st.quota = q;
+	if ((r = daemon_ensure_dir(o.run_dir, 0755)) < 0) {
+		log_errx("cannot create run directory %s: %s", o.run_dir,
+			 strerror(-r));
+		goto out;
+	}
+	if ((r = daemon_daemonize(&o)) < 0) {
+		log_errx("cannot daemonize: %s", strerror(-r));
+		goto out;
+	}
+	x.base = event_base_new();
+	if (!x.base) {
+		log_errx("cannot create the event loop");
+		goto out;
+	}
+	if (persist && !xs_persist_open(&x.st, o.run_dir)) {
+		if (errno == EBUSY)
+			log_errx("another xenstored uses %s", o.run_dir);
+		else
+			log_err("cannot open the store's state in %s", o.run_dir);
+		goto out;
+	}
+	if (want_hv) {
+		struct hv_open_opts ho = { .provider = o.hv, .run_dir = o.run_dir };
+
+		x.hv = hv_open(&ho);
+		if (!x.hv) {
+			log_err("cannot open the hypervisor (--hv)");
+			goto out;
+		}
+		x.ring = xs_ring_new(&x.st, x.base, x.hv);
+		if (!x.ring) {
+			log_err("cannot set up the ring transport");
+			goto out;
+		}
+		if (hv_provider(x.hv) == HV_PROVIDER_XEN &&
+		    (r = xs_ring_dom0(x.ring)) < 0)
+			log_warnx("not serving dom0's ring: %s", strerror(-r));
+	}
+	xs_domains_attach_all(&x.st);
+	x.sock = xs_sock_listen(x.base, &x.st, x.socket_path);
+	if (!x.sock) {
+		log_err("cannot listen on %s", x.socket_path);
+		goto out;
+	}
+	snprintf(ctlpath, sizeof(ctlpath), "%s/xenstored.ctl", o.run_dir);
+	x.ctl = ctl_open(x.base, ctlpath, "xenstored", PACKAGE_VERSION);
+	if (!x.ctl) {
+		log_err("cannot open control socket %s", ctlpath);
+		goto out;
+	}
+	ctl_set_status_fn(x.ctl, xsd_status, &x);
+	ctl_set_stats_fn(x.ctl, xsd_stats, &x);
+	ctl_add_cmd(x.ctl, "memreport", "nodes, watches, connections, domains",
+		    xsd_memreport, &x);
+	sig = daemon_signals_setup(x.base, NULL, NULL, NULL);
+	if (!sig) {
+		log_err("cannot set up signals");
+		goto out;
+	}
+	log_notice("serving %s (%zu nodes, %zu domains%s)", x.socket_path,
+		   x.st.tree.nnodes, x.st.ndomains,
+		   persist ? "" : ", not persistent");
+	daemon_ready("serving");
+	event_base_dispatch(x.base);
+	log_notice("stopping");
+	rc = EXIT_SUCCESS;
+out:
+	if (sig)
+		daemon_signals_free(sig);
+	if (x.ctl)
+		ctl_close(x.ctl);
+	if (x.sock)
+		xs_sock_close(x.sock);
+	xs_persist_close(x.st.persist); /* final snapshot */
+	xs_store_free(&x.st); /* ring connections too */
+	xs_ring_free(x.ring);
+	if (x.hv)
+		hv_close(x.hv);
+	if (x.base)
+		event_base_free(x.base);
+	return rc;
+}

@@ -1,0 +1,685 @@
+/*
+ * persist.c - nothing acknowledged is lost: a snapshot plus an append-only
+ * journal in the run directory.
+ *
+ *   <dir>/xenstored.db       snapshot: header, then one record per node,
+ *                            domain and special-node permission list,
+ *                            then an end record; written to a temporary
+ *                            file and renamed into place
+ *   <dir>/xenstored.lock     flock'ed while a daemon owns the directory
+ *   <dir>/xenstored.journal  header, then one record per request that
+ *                            changed anything, appended with one write(2)
+ *                            before the request's reply is queued
+ *
+ * Record: u32 length, u32 CRC-32 of the payload, payload. A payload is a
+ * sequence of items: N (node: path, value, permissions: the node's whole
+ * state), R (remove path and its subtree), D (domain: domid, gfn, port,
+ * target), X (domain released), S (special node's permissions), E (end of
+ * snapshot). A transaction's commit is one record, so it is replayed
+ * whole or not at all; a torn last record (crash in the middle of a
+ * write) fails its CRC and is cut off.
+ *
+ * Both files carry an epoch. A snapshot is written with epoch e+1 and
+ * renamed over the old one, and only then the journal is restarted with
+ * epoch e+1; on load a journal whose epoch differs from the snapshot's is
+ * already contained in it and is ignored. So a crash at any point leaves
+ * a loadable state.
+ *
+ * The data is in the kernel once write(2) returns, so it survives the
+ * daemon being killed (kill -9). On tmpfs (the run dir) it does not
+ * survive a host reboot, and is not meant to: that is a new boot of dom0.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xenstored/xenstored.h"
+
+#define DB_MAGIC "XSDSNAP1"
+#define JL_MAGIC "XSDJRNL1"
+#define HDR_SIZE 16 /* magic[8] + u64 epoch */
+#define REC_MAX (64u << 20)
+#define JOURNAL_MIN_COMPACT (1u << 20)
+
+struct xs_persist {
+	struct xs_store *st;
+	char db[PATH_MAX], jl[PATH_MAX], tmp[PATH_MAX];
+	int jfd;
+	int lockfd;       /* flock'ed: one daemon per state directory */
+	uint64_t epoch;
+	struct xs_buf pending;
+	uint64_t journal_size, snapshot_size;
+	bool loading;
+	struct xs_persist_stats stats;
+};
+
+/* ---- CRC-32 (IEEE) ----------------------------------------------------- */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+	uint32_t i, j, c;
+
+	if (crc_table[1])
+		return;
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t crc32_buf(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint32_t c = 0xffffffffu;
+
+	while (len--)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+static int put_u8(struct xs_buf *b, uint8_t v)
+{
+	return xs_buf_add(b, &v, 1);
+}
+
+static int put_u32(struct xs_buf *b, uint32_t v)
+{
+	return xs_buf_add(b, &v, 4);
+}
+
+static int put_u64(struct xs_buf *b, uint64_t v)
+{
+	return xs_buf_add(b, &v, 8);
+}
+
+static int put_bytes(struct xs_buf *b, const void *p, uint32_t len)
+{
+	return put_u32(b, len) || xs_buf_add(b, p, len) ? -ENOMEM : 0;
+}
+
+static int put_perms(struct xs_buf *b, const struct xs_perm *p, uint32_t n)
+{
+	uint32_t i;
+
+	if (put_u32(b, n))
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (put_u32(b, p[i].domid) || put_u8(b, p[i].perm))
+			return -ENOMEM;
+	return 0;
+}
+
+static int enc_node(struct xs_buf *b, const struct xs_node *n)
+{
+	if (put_u8(b, 'N') || put_bytes(b, n->path, (uint32_t)strlen(n->path)) ||
+	    put_bytes(b, n->value, n->vlen) || put_perms(b, n->perms, n->nperms))
+		return -ENOMEM;
+	return 0;
+}
+
+static int enc_domain(struct xs_buf *b, const struct xs_domain *d)
+{
+	if (put_u8(b, 'D') || put_u32(b, d->domid) || put_u64(b, d->mfn) ||
+	    put_u32(b, d->port) || put_u32(b, (uint32_t)d->target))
+		return -ENOMEM;
+	return 0;
+}
+
+static int enc_special(struct xs_buf *b, const struct xs_special *sp)
+{
+	if (put_u8(b, 'S') ||
+	    put_bytes(b, sp->name, (uint32_t)strlen(sp->name)) ||
+	    put_perms(b, sp->perms, sp->nperms))
+		return -ENOMEM;
+	return 0;
+}
+
+static void pending_failed(struct xs_persist *p)
+{
+	log_errx("persist: out of memory buffering a journal record");
+}
+
+/* The journal hooks: buffer the item, written by xs_persist_flush(). */
+void xs_persist_node(struct xs_persist *p, const struct xs_node *n)
+{
+	if (!p->loading && enc_node(&p->pending, n))
+		pending_failed(p);
+}
+
+void xs_persist_rm(struct xs_persist *p, const char *path)
+{
+	if (!p->loading && (put_u8(&p->pending, 'R') ||
+			    put_bytes(&p->pending, path, (uint32_t)strlen(path))))
+		pending_failed(p);
+}
+
+void xs_persist_domain(struct xs_persist *p, const struct xs_domain *d)
+{
+	if (!p->loading && enc_domain(&p->pending, d))
+		pending_failed(p);
+}
+
+void xs_persist_domain_rm(struct xs_persist *p, uint32_t domid)
+{
+	if (!p->loading && (put_u8(&p->pending, 'X') ||
+			    put_u32(&p->pending, domid)))
+		pending_failed(p);
+}
+
+void xs_persist_special(struct xs_persist *p, const struct xs_special *sp)
+{
+	if (!p->loading && enc_special(&p->pending, sp))
+		pending_failed(p);
+}
+
+/* ---- decoding and replay ----------------------------------------------- */
+
+struct rd {
+	const unsigned char *p, *end;
+	bool bad;
+};
+
+static const void *take(struct rd *r, size_t n)
+{
+	const void *v = r->p;
+
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		return NULL;
+	}
+	r->p += n;
+	return v;
+}
+
+static uint32_t get_u32(struct rd *r)
+{
+	uint32_t v = 0;
+	const void *s = take(r, 4);
+
+	if (s)
+		memcpy(&v, s, 4);
+	return v;
+}
+
+static uint64_t get_u64(struct rd *r)
+{
+	uint64_t v = 0;
+	const void *s = take(r, 8);
+
+	if (s)
+		memcpy(&v, s, 8);
+	return v;
+}
+
+/* A length-prefixed string copied into out (NUL-terminated). */
+static int get_str(struct rd *r, char *out, size_t outlen)
+{
+	uint32_t len = get_u32(r);
+	const void *s;
+
+	if (r->bad || len >= outlen) {
+		r->bad = true;
+		return -EINVAL;
+	}
+	s = take(r, len);
+	if (!s)
+		return -EINVAL;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static struct xs_perm *get_perms(struct rd *r, uint32_t *n)
+{
+	struct xs_perm *p;
+	uint32_t i;
+
+	*n = get_u32(r);
+	if (r->bad || *n == 0 || *n > 65536) {
+		r->bad = true;
+		return NULL;
+	}
+	p = calloc(*n, sizeof(*p));
+	if (!p) {
+		r->bad = true;
+		return NULL;
+	}
+	for (i = 0; i < *n; i++) {
+		const uint8_t *perm;
+
+		p[i].domid = get_u32(r);
+		perm = take(r, 1);
+		p[i].perm = perm ? (*perm & (XS_P_READ | XS_P_WRITE)) : 0;
+	}
+	if (r->bad) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static int replay_node(struct xs_store *st, struct rd *r)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 2];
+	struct xs_node *n;
+	struct xs_perm *perms;
+	const void *value;
+	uint32_t vlen, np;
+	int rc = 0;
+
+	if (get_str(r, path, sizeof(path)))
+		return -EINVAL;
+	vlen = get_u32(r);
+	value = take(r, vlen);
+	perms = get_perms(r, &np);
+	if (r->bad || path[0] != '/')
+		return -EINVAL;
+	n = xs_tree_get(&st->tree, path);
+	if (n) {
+		rc = xs_tree_set_value(&st->tree, n, value, vlen);
+		if (rc == 0)
+			rc = xs_tree_set_perms(&st->tree, n, perms, np);
+	} else if (!xs_tree_create(&st->tree, path, value, vlen, perms, np)) {
+		rc = -errno;
+	}
+	free(perms);
+	return rc;
+}
+
+/* Apply one record's items; sets *end on an E item. */
+static int replay(struct xs_store *st, const unsigned char *data, size_t len,
+		  bool *end)
+{
+	struct rd r = { data, data + len, false };
+	char path[XENSTORE_ABS_PATH_MAX + 2];
+	int rc = 0;
+
+	while (rc == 0 && r.p < r.end && !r.bad) {
+		const uint8_t *kind = take(&r, 1);
+
+		switch (kind ? *kind : 0) {
+		case 'N':
+			rc = replay_node(st, &r);
+			break;
+		case 'R':
+			if (get_str(&r, path, sizeof(path)) == 0) {
+				struct xs_node *n = xs_tree_get(&st->tree, path);
+
+				if (n && n->parent)
+					xs_tree_rm(&st->tree, n);
+			}
+			break;
+		case 'D': {
+			uint32_t domid = get_u32(&r);
+			uint64_t mfn = get_u64(&r);
+			uint32_t port = get_u32(&r);
+			int32_t target = (int32_t)get_u32(&r);
+
+			if (!r.bad)
+				rc = xs_domain_restore(st, domid, mfn, port,
+						       target);
+			break;
+		}
+		case 'X': {
+			uint32_t domid = get_u32(&r);
+
+			if (!r.bad)
+				xs_domain_forget(st, domid);
+			break;
+		}
+		case 'S': {
+			struct xs_special *sp;
+			struct xs_perm *p;
+			uint32_t np;
+
+			if (get_str(&r, path, sizeof(path)))
+				break;
+			p = get_perms(&r, &np);
+			sp = xs_store_special(st, path);
+			if (p && sp && np <= sizeof(sp->perms) / sizeof(sp->perms[0])) {
+				memcpy(sp->perms, p, np * sizeof(*p));
+				sp->nperms = np;
+			}
+			free(p);
+			break;
+		}
+		case 'E':
+			*end = true;
+			break;
+		default:
+			r.bad = true;
+		}
+	}
+	return r.bad ? -EINVAL : rc;
+}
+
+/*
+ * Load a file of records after its header. Returns the offset after the
+ * last good record (the journal is cut there) or -errno; *epoch gets the
+ * header's epoch.
+ */
+static off_t load_file(struct xs_store *st, const char *path,
+		       const char *magic, uint64_t *epoch, bool *end,
+		       uint64_t want_epoch, bool check_epoch)
+{
+	unsigned char *data = NULL;
+	struct stat sb;
+	size_t off;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0 || sb.st_size < HDR_SIZE) {
+		close(fd);
+		return -EINVAL;
+	}
+	data = malloc((size_t)sb.st_size);
+	if (!data) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = pread(fd, data, (size_t)sb.st_size, 0);
+	close(fd);
+	if (n != sb.st_size || memcmp(data, magic, 8) != 0) {
+		free(data);
+		return -EINVAL;
+	}
+	memcpy(epoch, data + 8, 8);
+	if (check_epoch && *epoch != want_epoch) {
+		free(data);
+		return -ESTALE;
+	}
+	off = HDR_SIZE;
+	while (off + 8 <= (size_t)n) {
+		uint32_t len, crc;
+
+		memcpy(&len, data + off, 4);
+		memcpy(&crc, data + off + 4, 4);
+		if (len > REC_MAX || off + 8 + len > (size_t)n ||
+		    crc32_buf(data + off + 8, len) != crc)
+			break;
+		rc = replay(st, data + off + 8, len, end);
+		if (rc) {
+			log_warnx("persist: %s: bad record at offset %zu (%s)",
+				  path, off, strerror(-rc));
+			break;
+		}
+		off += 8 + len;
+	}
+	free(data);
+	return (off_t)off;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_record(int fd, const void *payload, size_t len)
+{
+	struct xs_buf b = { 0 };
+	uint32_t l = (uint32_t)len, crc = crc32_buf(payload, len);
+	int rc;
+
+	/* one write(2): a record is either all in the file or torn at the end */
+	if (xs_buf_add(&b, &l, 4) || xs_buf_add(&b, &crc, 4) ||
+	    xs_buf_add(&b, payload, len)) {
+		xs_buf_free(&b);
+		return -ENOMEM;
+	}
+	rc = write_all(fd, b.p, b.len);
+	xs_buf_free(&b);
+	return rc;
+}
+
+static int write_header(int fd, const char *magic, uint64_t epoch)
+{
+	char hdr[HDR_SIZE];
+
+	memcpy(hdr, magic, 8);
+	memcpy(hdr + 8, &epoch, 8);
+	return write_all(fd, hdr, sizeof(hdr));
+}
+
+struct snap_ctx {
+	int fd;
+	struct xs_buf b;
+	int rc;
+	uint64_t size;
+};
+
+static int snap_flush(struct snap_ctx *s)
+{
+	if (s->rc == 0 && s->b.len) {
+		s->rc = write_record(s->fd, s->b.p, s->b.len);
+		s->size += s->b.len + 8;
+	}
+	s->b.len = 0;
+	return s->rc;
+}
+
+static int snap_node(const struct xs_node *n, void *arg)
+{
+	struct snap_ctx *s = arg;
+
+	if (enc_node(&s->b, n))
+		s->rc = -ENOMEM;
+	if (s->b.len >= 65536)
+		snap_flush(s);
+	return s->rc;
+}
+
+/* xs_persist_snapshot - write a snapshot and restart the journal. */
+int xs_persist_snapshot(struct xs_persist *p)
+{
+	struct xs_store *st = p->st;
+	struct snap_ctx s = { -1, { 0 }, 0, 0 };
+	struct xs_domain *d;
+	size_t i;
+	int jfd;
+
+	xs_persist_flush(p);
+	s.fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (s.fd < 0)
+		return -errno;
+	s.rc = write_header(s.fd, DB_MAGIC, p->epoch + 1);
+	if (s.rc == 0)
+		xs_tree_walk(st->tree.root, snap_node, &s);
+	TAILQ_FOREACH(d, &st->domains, link)
+		if (enc_domain(&s.b, d))
+			s.rc = -ENOMEM;
+	for (i = 0; i < sizeof(st->special) / sizeof(st->special[0]); i++)
+		if (enc_special(&s.b, &st->special[i]))
+			s.rc = -ENOMEM;
+	if (put_u8(&s.b, 'E'))
+		s.rc = -ENOMEM;
+	snap_flush(&s);
+	if (s.rc == 0 && fdatasync(s.fd) < 0)
+		s.rc = -errno;
+	if (close(s.fd) < 0 && s.rc == 0)
+		s.rc = -errno;
+	xs_buf_free(&s.b);
+	if (s.rc == 0 && rename(p->tmp, p->db) < 0)
+		s.rc = -errno;
+	if (s.rc) {
+		unlink(p->tmp);
+		log_errx("persist: cannot write snapshot %s: %s", p->db,
+			 strerror(-s.rc));
+		return s.rc;
+	}
+	/* the snapshot holds everything: restart the journal at its epoch */
+	p->epoch++;
+	jfd = open(p->jl, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		   0600);
+	if (jfd < 0 || write_header(jfd, JL_MAGIC, p->epoch)) {
+		log_err("persist: cannot restart journal %s", p->jl);
+		if (jfd >= 0)
+			close(jfd);
+		return -EIO;
+	}
+	if (p->jfd >= 0)
+		close(p->jfd);
+	p->jfd = jfd;
+	p->journal_size = HDR_SIZE;
+	p->snapshot_size = s.size;
+	p->stats.snapshots++;
+	return 0;
+}
+
+/* xs_persist_flush - write the pending items as one journal record. */
+int xs_persist_flush(struct xs_persist *p)
+{
+	int rc;
+
+	if (p->pending.len == 0)
+		return 0;
+	rc = p->jfd >= 0 ? write_record(p->jfd, p->pending.p, p->pending.len)
+			 : -EBADF;
+	if (rc == 0) {
+		p->journal_size += p->pending.len + 8;
+		p->stats.records++;
+		p->stats.bytes += p->pending.len + 8;
+	}
+	p->pending.len = 0;
+	if (rc == 0 && p->journal_size > JOURNAL_MIN_COMPACT &&
+	    p->journal_size > 2 * p->snapshot_size)
+		xs_persist_snapshot(p);
+	return rc;
+}
+
+/* xs_persist_open - load the state in dir and keep journalling. */
+struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
+{
+	struct xs_persist *p = calloc(1, sizeof(*p));
+	uint64_t epoch = 0, jepoch = 0;
+	bool end = false, jend = false;
+	off_t off;
+	int saved;
+
+	if (!p)
+		return NULL;
+	crc_init();
+	p->st = st;
+	p->jfd = -1;
+	if ((size_t)snprintf(p->db, sizeof(p->db), "%s/xenstored.db", dir) >=
+		    sizeof(p->db) ||
+	    (size_t)snprintf(p->jl, sizeof(p->jl), "%s/xenstored.journal", dir) >=
+		    sizeof(p->jl) ||
+	    (size_t)snprintf(p->tmp, sizeof(p->tmp), "%s/xenstored.db.tmp",
+			     dir) >= sizeof(p->tmp)) {
+		free(p);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	{
+		char lock[PATH_MAX];
+
+		snprintf(lock, sizeof(lock), "%s/xenstored.lock", dir);
+		p->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (p->lockfd < 0 || flock(p->lockfd, LOCK_EX | LOCK_NB) < 0) {
+			saved = errno == EWOULDBLOCK ? EBUSY : errno;
+			if (p->lockfd >= 0)
+				close(p->lockfd);
+			free(p);
+			errno = saved;
+			return NULL;
+		}
+	}
+	p->loading = true;
+	st->persist = p;
+	off = load_file(st, p->db, DB_MAGIC, &epoch, &end, 0, false);
+	if (off >= 0 && !end)
+		log_warnx("persist: %s has no end record: loaded what it had",
+			  p->db);
+	else if (off < 0 && off != -ENOENT)
+		log_warnx("persist: cannot load %s (%s): starting empty",
+			  p->db, strerror((int)-off));
+	if (off < 0)
+		epoch = 0;
+	p->epoch = epoch;
+	off = load_file(st, p->jl, JL_MAGIC, &jepoch, &jend, epoch, true);
+	if (off >= 0)
+		log_info("persist: loaded %s (epoch %llu) and its journal "
+			 "(%lld bytes)", p->db, (unsigned long long)epoch,
+			 (long long)off);
+	p->loading = false;
+	/* start a fresh epoch: a snapshot of what we loaded, empty journal */
+	if (xs_persist_snapshot(p)) {
+		saved = errno;
+		st->persist = NULL;
+		close(p->lockfd);
+		free(p);
+		errno = saved ? saved : EIO;
+		return NULL;
+	}
+	return p;
+}
+
+/* xs_persist_close - snapshot and close. */
+void xs_persist_close(struct xs_persist *p)
+{
+	if (!p)
+		return;
+	xs_persist_snapshot(p);
+	if (p->jfd >= 0)
+		close(p->jfd);
+	close(p->lockfd);
+	xs_buf_free(&p->pending);
+	if (p->st->persist == p)
+		p->st->persist = NULL;
+	free(p);
+}
+
+/* xs_persist_abandon - close without a snapshot: what a crash leaves
+ * (tests, and a daemon giving up on a broken run directory). */
+void xs_persist_abandon(struct xs_persist *p)
+{
+	if (!p)
+		return;
+	if (p->jfd >= 0)
+		close(p->jfd);
+	close(p->lockfd);
+	xs_buf_free(&p->pending);
+	if (p->st->persist == p)
+		p->st->persist = NULL;
+	free(p);
+}
+
+void xs_persist_get_stats(const struct xs_persist *p,
+			  struct xs_persist_stats *s)
+{
+	*s = p->stats;
+	s->journal_size = p->journal_size;
+}

@@ -1,0 +1,93 @@
+/*
+ * quota.c - per-domain limits, with C xenstored's names and defaults.
+ *
+ * Quotas apply to unprivileged domains only (dom0's tools are exempt, as
+ * in C xenstored). Over-quota requests fail with the errno C xenstored 4.17
+ * gives: ENOSPC for nodes, node size, permissions, transactions and
+ * nodes touched by one transaction, E2BIG for watches; the outstanding-request quota does not fail anything, it
+ * stops reading from the connection until replies drain.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xenstored/xenstored.h"
+
+static const struct {
+	const char *name;
+	const char *descr;
+	unsigned def;
+} quota_tab[XS_Q_COUNT] = {
+	[XS_Q_NODES] = { "nodes", "Nodes per domain", 1000 },
+	[XS_Q_WATCHES] = { "watches", "Watches per domain", 128 },
+	[XS_Q_TRANSACTIONS] = { "transactions", "Transactions per domain", 10 },
+	[XS_Q_OUTSTANDING] = { "outstanding",
+			       "Outstanding requests per domain", 20 },
+	[XS_Q_TRANS_NODES] = { "transaction-nodes",
+			       "Max. number of accessed nodes per transaction",
+			       1024 },
+	[XS_Q_NODE_SIZE] = { "node-size", "Max. size of a node", 2048 },
+	[XS_Q_PATH_MAX] = { "path-max", "Max. length of a node path",
+			    XENSTORE_REL_PATH_MAX },
+	[XS_Q_PERMS] = { "permissions", "Max. number of permissions per node",
+			 5 },
+};
+
+/* xs_quota_defaults - C xenstored's defaults. */
+void xs_quota_defaults(struct xs_quota *q)
+{
+	int i;
+
+	for (i = 0; i < XS_Q_COUNT; i++)
+		q->val[i] = quota_tab[i].def;
+}
+
+/* xs_quota_name - the quota's name as XS_CONTROL and --quota spell it. */
+const char *xs_quota_name(enum xs_quota_id id)
+{
+	return (unsigned)id < XS_Q_COUNT ? quota_tab[id].name : NULL;
+}
+
+/* xs_quota_descr - one-line description. */
+const char *xs_quota_descr(enum xs_quota_id id)
+{
+	return (unsigned)id < XS_Q_COUNT ? quota_tab[id].descr : NULL;
+}
+
+/* xs_quota_set - set by name; value must be 1..2^31-1. 0 or -EINVAL. */
+int xs_quota_set(struct xs_quota *q, const char *name, const char *value)
+{
+	unsigned long v;
+	char *end;
+	int i;
+
+	if (!value || !*value)
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (errno || *end || v < 1 || v > 0x7fffffffUL || value[0] == '-')
+		return -EINVAL;
+	for (i = 0; i < XS_Q_COUNT; i++)
+		if (strcmp(name, quota_tab[i].name) == 0) {
+			if (i == XS_Q_PATH_MAX && v > XENSTORE_REL_PATH_MAX)
+				return -EINVAL;
+			q->val[i] = (unsigned)v;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* xs_quota_parse_arg - "name=value"; 0 or -EINVAL. */
+int xs_quota_parse_arg(struct xs_quota *q, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char name[32];
+
+	if (!eq || (size_t)(eq - arg) >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	return xs_quota_set(q, name, eq + 1);
+}

@@ -1,0 +1,23 @@
+/*
+ * sock.h - the unix socket transport of xenstored.
+ */
+#ifndef XENSTORED_SOCK_H
+#define XENSTORED_SOCK_H
+
+#include <event2/event.h>
+
+#include "xenstored/xenstored.h"
+
+struct xs_sock;
+
+/*
+ * xs_sock_listen - listen on path (mode 0600, its directory created, a
+ * stale socket replaced, EADDRINUSE if a daemon answers there); every client is a privileged dom0 connection of
+ * st. NULL with errno.
+ */
+struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
+			       const char *path);
+/* xs_sock_close - stop listening and unlink the path (clients stay). */
+void xs_sock_close(struct xs_sock *ls);
+
+#endif /* XENSTORED_SOCK_H */

@@ -1,0 +1,315 @@
+/*
+ * tree.c - the node tree.
+ *
+ * Every node is in one hash table keyed by its absolute path, so a lookup
+ * costs one hash of the path (O(depth)); each node also keeps its children
+ * in a list in creation order, so listing is O(children) and removing a
+ * subtree visits only that subtree.
+ *
+ * Generation counts. The tree has a counter bumped by every change; a node
+ * records the counter's value when its value, permissions or list of
+ * children last changed. A transaction remembers the counter at its start
+ * and the generation of each node it touches; see txn.c for how that gives
+ * snapshot reads and conflict detection without copying the tree.
+ *
+ * Accounting: owned[domid] counts the nodes whose owner (perms[0]) is
+ * domid, for the nodes quota.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xenstored/xenstored.h"
+
+#define NDOMIDS 65536
+
+static void account(struct xs_tree *t, uint32_t domid, int delta)
+{
+	if (domid >= NDOMIDS)
+		return;
+	if (!t->owned) {
+		t->owned = calloc(NDOMIDS, sizeof(*t->owned));
+		if (!t->owned)
+			return;
+	}
+	if (delta < 0 && t->owned[domid] == 0)
+		return;
+	t->owned[domid] += (uint32_t)delta;
+}
+
+/* xs_tree_owned - nodes owned by domid. */
+uint32_t xs_tree_owned(const struct xs_tree *t, uint32_t domid)
+{
+	return (t->owned && domid < NDOMIDS) ? t->owned[domid] : 0;
+}
+
+/* xs_node_size - what the node-size quota counts: value, children names
+ * and permission entries, as C xenstored's record size does. */
+size_t xs_node_size(uint32_t vlen, uint32_t nperms, uint32_t childlen)
+{
+	return (size_t)vlen + childlen + (size_t)nperms * 4 + 16;
+}
+
+static struct xs_node *node_alloc(const char *path, const void *value,
+				  uint32_t vlen, const struct xs_perm *perms,
+				  uint32_t nperms)
+{
+	struct xs_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	TAILQ_INIT(&n->children);
+	n->path = strdup(path);
+	n->value = malloc(vlen ? vlen : 1);
+	n->perms = malloc(nperms * sizeof(*perms));
+	if (!n->path || !n->value || !n->perms) {
+		free(n->path);
+		free(n->value);
+		free(n->perms);
+		free(n);
+		return NULL;
+	}
+	if (vlen)
+		memcpy(n->value, value, vlen);
+	n->vlen = vlen;
+	memcpy(n->perms, perms, nperms * sizeof(*perms));
+	n->nperms = nperms;
+	n->name = strrchr(n->path, '/') + 1;
+	return n;
+}
+
+static void node_free(struct xs_node *n)
+{
+	free(n->path);
+	free(n->value);
+	free(n->perms);
+	free(n);
+}
+
+/* xs_tree_init - a tree holding "/" (perms n0). 0 or -ENOMEM. */
+int xs_tree_init(struct xs_tree *t)
+{
+	static const struct xs_perm n0 = { 0, XS_P_NONE };
+
+	memset(t, 0, sizeof(*t));
+	if (xs_hash_init(&t->paths))
+		return -ENOMEM;
+	t->root = node_alloc("/", NULL, 0, &n0, 1);
+	if (!t->root || xs_hash_put(&t->paths, t->root->path, t->root)) {
+		xs_hash_free(&t->paths);
+		if (t->root)
+			node_free(t->root);
+		return -ENOMEM;
+	}
+	t->root->name = ""; /* "/" has no last component */
+	t->gen = 1;
+	t->root->gen = 1;
+	t->nnodes = 1;
+	account(t, 0, 1);
+	return 0;
+}
+
+static void free_subtree(struct xs_node *n)
+{
+	struct xs_node *c;
+
+	while ((c = TAILQ_FIRST(&n->children))) {
+		TAILQ_REMOVE(&n->children, c, sib);
+		free_subtree(c);
+	}
+	node_free(n);
+}
+
+/* xs_tree_free - free every node; the hook is not called. */
+void xs_tree_free(struct xs_tree *t)
+{
+	if (t->root)
+		free_subtree(t->root);
+	t->root = NULL;
+	xs_hash_free(&t->paths);
+	free(t->owned);
+	t->owned = NULL;
+}
+
+/* xs_tree_get - the node at an absolute canonical path, or NULL. */
+struct xs_node *xs_tree_get(const struct xs_tree *t, const char *path)
+{
+	return xs_hash_get(&t->paths, path);
+}
+
+/* xs_tree_nearest - the deepest existing node on path (at least "/"). */
+struct xs_node *xs_tree_nearest(const struct xs_tree *t, const char *path)
+{
+	char buf[XENSTORE_ABS_PATH_MAX + 2];
+	size_t len = strlen(path);
+	struct xs_node *n;
+	char *slash;
+
+	if (len >= sizeof(buf))
+		return t->root;
+	memcpy(buf, path, len + 1);
+	for (;;) {
+		n = xs_hash_get(&t->paths, buf);
+		if (n)
+			return n;
+		slash = strrchr(buf, '/');
+		if (!slash || slash == buf)
+			return t->root;
+		*slash = '\0';
+	}
+}
+
+static void changed(struct xs_tree *t, struct xs_node *n)
+{
+	n->gen = ++t->gen;
+}
+
+/* xs_tree_create - create path under its existing parent. */
+struct xs_node *xs_tree_create(struct xs_tree *t, const char *path,
+			       const void *value, uint32_t vlen,
+			       const struct xs_perm *perms, uint32_t nperms)
+{
+	char pbuf[XENSTORE_ABS_PATH_MAX + 2];
+	const char *slash = strrchr(path, '/');
+	struct xs_node *parent, *n;
+	size_t plen;
+
+	if (!slash || path[0] != '/' || slash[1] == '\0' || nperms == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (xs_hash_get(&t->paths, path)) {
+		errno = EEXIST;
+		return NULL;
+	}
+	plen = slash == path ? 1 : (size_t)(slash - path);
+	if (plen >= sizeof(pbuf)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	memcpy(pbuf, path, plen);
+	pbuf[plen] = '\0';
+	parent = xs_hash_get(&t->paths, pbuf);
+	if (!parent) {
+		errno = ENOENT;
+		return NULL;
+	}
+	n = node_alloc(path, value, vlen, perms, nperms);
+	if (!n) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (xs_hash_put(&t->paths, n->path, n)) {
+		node_free(n);
+		errno = ENOMEM;
+		return NULL;
+	}
+	n->parent = parent;
+	TAILQ_INSERT_TAIL(&parent->children, n, sib);
+	parent->nchildren++;
+	parent->childlen += (uint32_t)strlen(n->name) + 1;
+	changed(t, parent);
+	changed(t, n);
+	t->nnodes++;
+	t->bytes += strlen(path) + vlen;
+	account(t, perms[0].domid, 1);
+	if (t->hook)
+		t->hook(t->hook_arg, n, XS_CHANGE_WRITE);
+	return n;
+}
+
+/* xs_tree_set_value - replace the value; 0 or -ENOMEM. */
+int xs_tree_set_value(struct xs_tree *t, struct xs_node *n, const void *value,
+		      uint32_t vlen)
+{
+	char *v = malloc(vlen ? vlen : 1);
+
+	if (!v)
+		return -ENOMEM;
+	if (vlen)
+		memcpy(v, value, vlen);
+	t->bytes += vlen;
+	t->bytes -= n->vlen;
+	free(n->value);
+	n->value = v;
+	n->vlen = vlen;
+	changed(t, n);
+	if (t->hook)
+		t->hook(t->hook_arg, n, XS_CHANGE_WRITE);
+	return 0;
+}
+
+/* xs_tree_set_perms - replace the permissions (nperms >= 1); 0 or -errno. */
+int xs_tree_set_perms(struct xs_tree *t, struct xs_node *n,
+		      const struct xs_perm *perms, uint32_t nperms)
+{
+	struct xs_perm *p;
+
+	if (nperms == 0)
+		return -EINVAL;
+	p = malloc(nperms * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, perms, nperms * sizeof(*p));
+	account(t, n->perms[0].domid, -1);
+	account(t, p[0].domid, 1);
+	free(n->perms);
+	n->perms = p;
+	n->nperms = nperms;
+	changed(t, n);
+	if (t->hook)
+		t->hook(t->hook_arg, n, XS_CHANGE_WRITE);
+	return 0;
+}
+
+static void rm_subtree(struct xs_tree *t, struct xs_node *n, bool is_root)
+{
+	struct xs_node *c;
+
+	/* children first: the hook sees each node while it still exists */
+	while ((c = TAILQ_FIRST(&n->children))) {
+		TAILQ_REMOVE(&n->children, c, sib);
+		rm_subtree(t, c, false);
+	}
+	if (t->hook)
+		t->hook(t->hook_arg, n,
+			is_root ? XS_CHANGE_RM_ROOT : XS_CHANGE_RM_CHILD);
+	xs_hash_del(&t->paths, n->path);
+	account(t, n->perms[0].domid, -1);
+	t->nnodes--;
+	t->bytes -= strlen(n->path) + n->vlen;
+	node_free(n);
+}
+
+/* xs_tree_rm - remove n and its subtree (never "/"). */
+void xs_tree_rm(struct xs_tree *t, struct xs_node *n)
+{
+	struct xs_node *parent = n->parent;
+
+	if (!parent)
+		return;
+	TAILQ_REMOVE(&parent->children, n, sib);
+	parent->nchildren--;
+	parent->childlen -= (uint32_t)strlen(n->name) + 1;
+	changed(t, parent);
+	rm_subtree(t, n, true);
+}
+
+/* xs_tree_walk - preorder walk; stops and returns fn's value if nonzero. */
+int xs_tree_walk(const struct xs_node *n,
+		 int (*fn)(const struct xs_node *n, void *arg), void *arg)
+{
+	const struct xs_node *c;
+	int rc = fn(n, arg);
+
+	if (rc)
+		return rc;
+	TAILQ_FOREACH(c, &n->children, sib) {
+		rc = xs_tree_walk(c, fn, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

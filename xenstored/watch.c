@@ -1,0 +1,220 @@
+/*
+ * watch.c - watches.
+ *
+ * Watches are indexed by their path in a hash table of lists. A change of
+ * /a/b/c looks up "/", "/a", "/a/b" and "/a/b/c" (O(depth) lookups), so
+ * the cost of a write does not grow with the number of watches; a removed
+ * subtree's inner nodes each look up their own path only ("exact"), which
+ * is how C xenstored reports them.
+ *
+ * An event goes to a watch's connection only if that connection may read
+ * the node that changed (for a removal: the node as it was) or its parent,
+ * as C xenstored decides. An event identical to one still queued for the
+ * same connection is dropped (C xenstored does too); we look at the last
+ * few queued messages only, so a slow reader costs O(1) per event.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xenstored/xenstored.h"
+
+struct xs_wpath {
+	char *path;
+	struct xs_watch_list list;
+};
+
+int xs_watches_init(struct xs_watches *w)
+{
+	w->count = 0;
+	return xs_hash_init(&w->by_path);
+}
+
+static void wpath_free(void *val, void *arg)
+{
+	struct xs_wpath *wp = val;
+
+	(void)arg;
+	free(wp->path);
+	free(wp);
+}
+
+void xs_watches_free(struct xs_watches *w)
+{
+	xs_hash_foreach(&w->by_path, wpath_free, NULL);
+	xs_hash_free(&w->by_path);
+}
+
+static void watch_free(struct xs_store *st, struct xs_watch *w)
+{
+	struct xs_wpath *wp = xs_hash_get(&st->watches.by_path, w->path);
+
+	if (wp) {
+		TAILQ_REMOVE(&wp->list, w, by_path);
+		if (TAILQ_EMPTY(&wp->list)) {
+			xs_hash_del(&st->watches.by_path, wp->path);
+			wpath_free(wp, NULL);
+		}
+	}
+	TAILQ_REMOVE(&w->conn->watches, w, by_conn);
+	w->conn->nwatches--;
+	st->watches.count--;
+	free(w->path);
+	free(w->token);
+	free(w);
+}
+
+/* Queue one event for w about path (already permission-checked). */
+static void watch_event(struct xs_store *st, struct xs_watch *w,
+			const char *path)
+{
+	struct xs_buf b = { 0 };
+	const char *p = path;
+
+	if (w->strip && path[0] == '/' && strlen(path) > w->strip)
+		p = path + w->strip;
+	if (xs_buf_addstr(&b, p) == 0 && xs_buf_addstr(&b, w->token) == 0 &&
+	    b.len <= XENSTORE_PAYLOAD_MAX &&
+	    xs_conn_queue(w->conn, XS_WATCH_EVENT, 0, 0, b.p, b.len, true) == 0)
+		st->nevents++;
+	xs_buf_free(&b);
+}
+
+/* xs_watch_add - register a watch (see xs_watch_initial). */
+int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
+		 const char *token, size_t strip)
+{
+	struct xs_wpath *wp;
+	struct xs_watch *w;
+
+	TAILQ_FOREACH(w, &c->watches, by_conn)
+		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0)
+			return -EEXIST;
+	if (!c->privileged && c->nwatches >= st->quota.val[XS_Q_WATCHES])
+		return -E2BIG;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->conn = c;
+	w->path = strdup(path);
+	w->token = strdup(token);
+	w->strip = strip;
+	wp = xs_hash_get(&st->watches.by_path, path);
+	if (!wp && w->path && w->token) {
+		wp = calloc(1, sizeof(*wp));
+		if (wp) {
+			TAILQ_INIT(&wp->list);
+			wp->path = strdup(path);
+			if (!wp->path ||
+			    xs_hash_put(&st->watches.by_path, wp->path, wp)) {
+				free(wp->path);
+				free(wp);
+				wp = NULL;
+			}
+		}
+	}
+	if (!wp || !w->path || !w->token) {
+		free(w->path);
+		free(w->token);
+		free(w);
+		return -ENOMEM;
+	}
+	TAILQ_INSERT_TAIL(&wp->list, w, by_path);
+	TAILQ_INSERT_TAIL(&c->watches, w, by_conn);
+	c->nwatches++;
+	st->watches.count++;
+	return 0;
+}
+
+/* xs_watch_initial - queue the event every new watch fires once. */
+void xs_watch_initial(struct xs_store *st, struct xs_conn *c, const char *path,
+		      const char *token)
+{
+	struct xs_watch *w;
+
+	TAILQ_FOREACH(w, &c->watches, by_conn)
+		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
+			watch_event(st, w, path);
+			return;
+		}
+}
+
+/* xs_watch_del - unregister; 0 or -ENOENT. */
+int xs_watch_del(struct xs_store *st, struct xs_conn *c, const char *path,
+		 const char *token)
+{
+	struct xs_watch *w;
+
+	TAILQ_FOREACH(w, &c->watches, by_conn)
+		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
+			watch_free(st, w);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* xs_watch_del_all - drop every watch of c. */
+void xs_watch_del_all(struct xs_store *st, struct xs_conn *c)
+{
+	struct xs_watch *w;
+
+	while ((w = TAILQ_FIRST(&c->watches)))
+		watch_free(st, w);
+}
+
+struct fire {
+	const char *path;
+	const struct xs_perm *p, *pp;
+	unsigned np, npp;
+};
+
+static bool may_see(const struct fire *f, const struct xs_conn *c)
+{
+	if (xs_perms_for(f->p, f->np, c->domid, c->privileged, c->target) &
+	    XS_P_READ)
+		return true;
+	return f->pp && (xs_perms_for(f->pp, f->npp, c->domid, c->privileged,
+				      c->target) & XS_P_READ);
+}
+
+static void fire_list(struct xs_store *st, const char *key,
+		      const struct fire *f)
+{
+	struct xs_wpath *wp = xs_hash_get(&st->watches.by_path, key);
+	struct xs_watch *w;
+
+	if (!wp)
+		return;
+	TAILQ_FOREACH(w, &wp->list, by_path)
+		if (may_see(f, w->conn))
+			watch_event(st, w, f->path);
+}
+
+/* xs_watch_fire - queue events for a change of path. */
+void xs_watch_fire(struct xs_store *st, const char *path,
+		   const struct xs_perm *p, unsigned np,
+		   const struct xs_perm *pp, unsigned npp, bool exact)
+{
+	const struct fire f = { path, p, pp, np, npp };
+	char buf[XENSTORE_ABS_PATH_MAX + 2];
+	size_t len = strlen(path), i;
+
+	if (st->watches.count == 0)
+		return;
+	if (exact || path[0] != '/' || len >= sizeof(buf)) {
+		fire_list(st, path, &f);
+		return;
+	}
+	fire_list(st, "/", &f);
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++)
+		if (buf[i] == '/' || buf[i] == '\0') {
+			char save = buf[i];
+
+			buf[i] = '\0';
+			fire_list(st, buf, &f);
+			buf[i] = save;
+		}
+}
