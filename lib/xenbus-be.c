@@ -32,6 +32,10 @@ struct dev {
 	TAILQ_ENTRY(dev) link;
 	bool removed; /* remove() called; waiting for the toolstack's rm */
 	bool fe_watched;
+	bool disconnecting; /* the driver's disconnect is still running */
+	bool want_closed;   /* switch to Closed once it has finished */
+	bool want_remove;   /* and remove() the device */
+	bool want_free;     /* and free it (its directory is gone) */
 };
 
 struct xbe {
@@ -45,6 +49,7 @@ struct xbe {
 	struct event *ev;
 	TAILQ_HEAD(, dev) devs;
 	unsigned int ndevs;
+	bool freeing; /* xbe_free(): no more waiting for disconnects */
 };
 
 static struct log_ratelimit fe_rl = LOG_RATELIMIT_INIT(5000, 20);
@@ -203,9 +208,25 @@ static void set_state(struct dev *dv, enum xenbus_state st)
 static void do_disconnect(struct xbe *x, struct dev *dv)
 {
 	if (dv->pub.connected) {
-		x->ops->disconnect(&dv->pub);
 		dv->pub.connected = false;
+		if (x->ops->disconnect(&dv->pub) > 0)
+			dv->disconnecting = true;
 	}
+}
+
+/* close_dev - Closed, and removed when offline, once disconnected. */
+static void do_remove(struct xbe *x, struct dev *dv);
+static void close_dev(struct xbe *x, struct dev *dv, bool remove)
+{
+	do_disconnect(x, dv);
+	if (dv->disconnecting) {
+		dv->want_closed = true;
+		dv->want_remove |= remove;
+		return;
+	}
+	set_state(dv, XenbusStateClosed);
+	if (remove)
+		do_remove(x, dv);
 }
 
 static void do_remove(struct xbe *x, struct dev *dv)
@@ -213,6 +234,10 @@ static void do_remove(struct xbe *x, struct dev *dv)
 	if (dv->removed)
 		return;
 	do_disconnect(x, dv);
+	if (dv->disconnecting && !x->freeing) {
+		dv->want_remove = true;
+		return;
+	}
 	if (x->ops->remove)
 		x->ops->remove(&dv->pub);
 	dv->pub.priv = NULL;
@@ -229,7 +254,13 @@ static void dev_free(struct xbe *x, struct dev *dv)
 {
 	char tok[160], path[160];
 
+	if (x->freeing)
+		dv->disconnecting = false; /* the daemon drained I/O first */
 	do_remove(x, dv);
+	if (dv->disconnecting) {
+		dv->want_free = true; /* finished by xbe_disconnected() */
+		return;
+	}
 	if (dv->fe_watched) {
 		fe_token(dv, tok, sizeof(tok));
 		snprintf(path, sizeof(path), "%s/state", dv->pub.fe_path);
@@ -288,6 +319,8 @@ static void frontend_changed(struct xbe *x, struct dev *dv)
 		if (d->be_state != XenbusStateInitWait &&
 		    d->be_state != XenbusStateInitialised)
 			break; /* closing, or not probed yet */
+		if (dv->disconnecting)
+			break; /* retried by xbe_disconnected() */
 		/* Two watches may fire close together: start clean. */
 		do_disconnect(x, dv);
 		r = x->ops->connect(d);
@@ -306,10 +339,7 @@ static void frontend_changed(struct xbe *x, struct dev *dv)
 	case XenbusStateClosed:
 	case XenbusStateUnknown:
 	default:
-		do_disconnect(x, dv);
-		set_state(dv, XenbusStateClosed);
-		if (!d->online || fs == XenbusStateUnknown)
-			do_remove(x, dv);
+		close_dev(x, dv, !d->online || fs == XenbusStateUnknown);
 		break;
 	}
 }
@@ -334,11 +364,8 @@ static void backend_changed(struct xbe *x, struct dev *dv)
 	    (d->be_state == XenbusStateClosing || d->be_state == XenbusStateClosed) &&
 	    (d->fe_state == XenbusStateClosed || d->fe_state == XenbusStateUnknown ||
 	     d->fe_state == XenbusStateInitialising ||
-	     d->fe_state == XenbusStateInitWait)) {
-		do_disconnect(x, dv);
-		set_state(dv, XenbusStateClosed);
-		do_remove(x, dv);
-	}
+	     d->fe_state == XenbusStateInitWait))
+		close_dev(x, dv, true);
 }
 
 static void probe(struct xbe *x, domid_t fd, uint32_t devid)
@@ -524,11 +551,39 @@ void xbe_free(struct xbe *x)
 {
 	if (!x)
 		return;
+	x->freeing = true;
 	while (!TAILQ_EMPTY(&x->devs))
 		dev_free(x, TAILQ_FIRST(&x->devs));
 	xs_unwatch(x->xs, x->root, TOKEN_ROOT);
 	event_free(x->ev);
 	free(x);
+}
+
+void xbe_disconnected(struct xbe_device *d)
+{
+	struct dev *dv = (struct dev *)d; /* pub is the first member */
+	struct xbe *x = d->xbe;
+
+	if (!dv->disconnecting)
+		return;
+	dv->disconnecting = false;
+	log_debug_dev(d->fdomid, d->name, "disconnect finished");
+	if (dv->want_closed) {
+		dv->want_closed = false;
+		set_state(dv, XenbusStateClosed);
+	}
+	if (dv->want_remove) {
+		dv->want_remove = false;
+		do_remove(x, dv);
+	}
+	if (dv->want_free) {
+		dv->want_free = false;
+		dev_free(x, dv);
+		return;
+	}
+	/* the frontend may have moved on meanwhile */
+	if (!dv->removed)
+		frontend_changed(x, dv);
 }
 
 void xbe_foreach(struct xbe *x, void (*fn)(struct xbe_device *d, void *arg),

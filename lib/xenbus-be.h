@@ -60,8 +60,11 @@ struct xbe_driver_ops {
 	 * to Connected; -errno to Closing (with "error" written). */
 	int (*connect)(struct xbe_device *d);
 	/* disconnect - stop serving (the frontend is closing, or the device
-	 * goes away); after it returns no grant of the frontend is mapped. */
-	void (*disconnect)(struct xbe_device *d);
+	 * goes away). Return 0 when no grant of the frontend is mapped any
+	 * more, or 1 when that happens later (I/O still in flight): then call
+	 * xbe_disconnected() when it has; the framework holds the Closed
+	 * state (and remove()) until then. */
+	int (*disconnect)(struct xbe_device *d);
 	/* remove - the device is gone: free priv. */
 	void (*remove)(struct xbe_device *d);
 };
@@ -74,7 +77,8 @@ struct xbe_driver_ops {
 struct xbe *xbe_new(struct event_base *base, struct xs_handle *xs,
 		    domid_t backend_domid, const char *type,
 		    const struct xbe_driver_ops *ops, void *arg);
-/* xbe_free - disconnect and remove every device, drop the watches. */
+/* xbe_free - disconnect and remove every device, drop the watches. It
+ * does not wait for disconnects that return 1: drain I/O before. */
 void xbe_free(struct xbe *x);
 void *xbe_arg(const struct xbe *x);
 struct xs_handle *xbe_xs(const struct xbe *x);
@@ -97,6 +101,8 @@ int xbe_write_be(struct xbe_device *d, xs_transaction_t tx, const char *key,
 /* xbe_error - write "error" (and log) as Linux's xenbus_dev_fatal does. */
 void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* xbe_disconnected - a disconnect that returned 1 has completed. */
+void xbe_disconnected(struct xbe_device *d);
 /* xbe_device_count - devices currently known. */
 unsigned int xbe_device_count(const struct xbe *x);
 /* xbe_foreach - call fn for every device (for stats). */

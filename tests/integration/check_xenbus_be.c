@@ -25,6 +25,7 @@
 struct fake {
 	int probes, connects, disconnects, removes;
 	int fail_connect;
+	int async;
 };
 
 static int fake_probe(struct xbe_device *d)
@@ -50,9 +51,27 @@ static int fake_connect(struct xbe_device *d)
 	return xbe_read_fe_uint(d, "ring-ref", 0, 0xffffffffUL, &ref);
 }
 
-static void fake_disconnect(struct xbe_device *d)
+/* With f->async, disconnect "has I/O in flight" and finishes from a
+ * timer, as blkback's does. */
+static void finish_disconnect(evutil_socket_t fd, short what, void *arg)
 {
-	((struct fake *)xbe_arg(d->xbe))->disconnects++;
+	(void)fd;
+	(void)what;
+	xbe_disconnected(arg);
+}
+
+static struct event_base *fake_base;
+
+static int fake_disconnect(struct xbe_device *d)
+{
+	struct fake *f = xbe_arg(d->xbe);
+	struct timeval tv = { 0, 100000 };
+
+	f->disconnects++;
+	if (!f->async)
+		return 0;
+	event_base_once(fake_base, -1, EV_TIMEOUT, finish_disconnect, d, &tv);
+	return 1;
 }
 
 static void fake_remove(struct xbe_device *d)
@@ -131,6 +150,7 @@ static void env_open(struct env *e, int fdomid, const char *fe_path)
 
 	memset(e, 0, sizeof(*e));
 	e->base = event_base_new();
+	fake_base = e->base;
 	e->be_xs = xs_open(0);
 	e->ts = xs_open(0);
 	ck_assert_ptr_nonnull(e->be_xs);
@@ -288,6 +308,28 @@ START_TEST(connect_failure_goes_to_closing_with_error)
 }
 END_TEST
 
+START_TEST(async_disconnect_holds_closed_until_it_finishes)
+{
+	struct env e;
+	char *st;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	e.f.async = 1;
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	put(&e, e.fe, "ring-ref", "8");
+	put(&e, e.fe, "state", "4");
+	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	put(&e, e.fe, "state", "6"); /* closed at once: I/O still in flight */
+	pump(&e, 30);
+	st = get(&e, e.be, "state");
+	ck_assert_str_ne(st, "6"); /* not Closed while the disconnect runs */
+	free(st);
+	ck_assert(pump_until_state(&e, XenbusStateClosed));
+	ck_assert_int_eq(e.f.disconnects, 1);
+	env_close(&e);
+}
+END_TEST
+
 static Suite *xbe_suite(void)
 {
 	Suite *s = suite_create("xenbus_be");
@@ -300,6 +342,7 @@ static Suite *xbe_suite(void)
 	tcase_add_test(tc, garbage_frontend_state_closes_the_device);
 	tcase_add_test(tc, probe_failure_writes_error_and_closes);
 	tcase_add_test(tc, connect_failure_goes_to_closing_with_error);
+	tcase_add_test(tc, async_disconnect_holds_closed_until_it_finishes);
 	suite_add_tcase(s, tc);
 	return s;
 }
