@@ -364,10 +364,8 @@ static void on_domain_event(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	while ((domid = hv_domains_next_dead(r->doms)) >= 0) {
-		log_info_dev(domid, NULL, "died");
-		xs_domain_died(r->st, (uint32_t)domid);
-	}
+	while ((domid = hv_domains_next_dead(r->doms)) >= 0)
+		xs_domain_died(r->st, (uint32_t)domid); /* logs it */
 	if (domid == -EPIPE) {
 		log_errx("the hypervisor connection is gone: no more domain "
 			 "death events");
@@ -426,6 +424,9 @@ int xs_ring_dom0(struct xs_ring *r)
 	r->dom0 = rc;
 	log_info("serving dom0's own ring (kernel port %lu)", kport);
 	service(rc);
+	/* Wake dom0's kernel: its xenbus waits for a first event on
+	 * xsd_port before it probes (C xenstored notifies here too). */
+	hv_evtchn_notify(r->evt, (evtchn_port_t)port);
 	return 0;
 }
 

@@ -1,0 +1,109 @@
+# tests/xen/dom0-lib.sh - helpers for the dom0 side of harness scenarios.
+# Sourced by /init (init-dom0) before it runs the scenario's dom0.sh; the
+# scenario runs in a subshell in the scenario's directory
+# (/harness/scenario: dom0.sh, domU.cfg, markers).
+#
+# Output conventions (the host greps the serial log):
+#   MARK <text>   progress; a scenario's markers file lists the ones it needs
+#   FAIL <text>   a failure; any FAIL line fails the scenario
+# Helpers return 0 on success and 1 (after a FAIL line) otherwise, so that a
+# scenario can write `helper ... || exit 1`.
+
+up() { cut -d' ' -f1 /proc/uptime; }
+mark() { echo "MARK $* t=$(up)"; }
+fail() { echo "FAIL $*"; return 1; }
+
+# wait_for SECS CMD... - run CMD every 0.5 s until it succeeds; 1 on timeout.
+wait_for() {
+	local secs=$1 i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -ge $((secs * 2)) ] && return 1
+		sleep 0.5
+	done
+	return 0
+}
+
+# xs_expect PATH VALUE - the node exists in the store with that value.
+xs_expect() {
+	local v
+	v=$(xenstore-read "$1" 2>&1) || { fail "xenstore node $1 missing ($v)"; return 1; }
+	[ "$v" = "$2" ] || { fail "xenstore node $1 = '$v', expected '$2'"; return 1; }
+	return 0
+}
+
+# xs_absent PATH - no such node.
+xs_absent() {
+	if xenstore-exists "$1" 2>/dev/null; then
+		fail "xenstore node $1 still exists:"
+		xenstore-ls -f "$1" 2>&1 | head -20 | sed 's/^/  /'
+		return 1
+	fi
+	return 0
+}
+
+# xs_wait PATH VALUE SECS - wait until the node reads VALUE.
+xs_wait() {
+	wait_for "$3" sh -c "[ \"\$(xenstore-read '$1' 2>/dev/null)\" = '$2' ]" ||
+		{ fail "xenstore node $1 did not become '$2' within $3 s (now: '$(xenstore-read "$1" 2>&1)')"; return 1; }
+}
+
+# domu_create NAME [KEY=VALUE...] - xl create the scenario's domU.cfg as
+# NAME (extra xl config overrides allowed); sets DOMID.
+domu_create() {
+	local name=$1 rc
+	shift
+	echo "xl create $name t=$(up)"
+	timeout 300 xl create /harness/scenario/domU.cfg "name=\"$name\"" "$@" \
+		>/var/log/xen/xl-create-$name.log 2>&1
+	rc=$?
+	echo "xl create $name rc=$rc t=$(up)"
+	if [ $rc -ne 0 ]; then
+		sed 's/^/  xl: /' /var/log/xen/xl-create-$name.log | tail -30
+		fail "xl create $name"
+		return 1
+	fi
+	DOMID=$(timeout 20 xl domid "$name") || { fail "xl domid $name"; return 1; }
+	echo "domain $name is domid $DOMID"
+}
+
+# domu_wait_done NAME DOMID SECS - wait for the domU's init to finish its
+# script (data/harness-done); 0 when the script's rc was 0.
+domu_wait_done() {
+	local name=$1 id=$2 secs=$3 v
+	if ! wait_for "$secs" xenstore-read "/local/domain/$id/data/harness-done"; then
+		fail "domU $name ($id) did not finish within $secs s"
+		domu_console "$name"
+		return 1
+	fi
+	v=$(xenstore-read "/local/domain/$id/data/harness-done")
+	echo "domU $name finished its script: rc=$v t=$(up)"
+	[ "$v" = 0 ] || { fail "domU $name script rc=$v"; return 1; }
+}
+
+# domu_console NAME - the domU's console so far (xenconsoled's log),
+# prefixed "[domU NAME] "; printed once per domU (the rest is new lines).
+domu_console() {
+	local log=/var/log/xen/guest-$1.log seen=/run/harness-console-$1 n=0 total
+	[ -f "$log" ] || { echo "(no console log for $1)"; return 0; }
+	[ -f "$seen" ] && n=$(cat "$seen")
+	total=$(wc -l < "$log")
+	tail -n +$((n + 1)) "$log" | tr -d '\r' | sed "s/^/[domU $1] /"
+	echo "$total" > "$seen"
+}
+
+# domu_destroy NAME - xl destroy, then the console log of the domU.
+domu_destroy() {
+	local rc
+	timeout 60 xl destroy "$1" >/var/log/xen/xl-destroy-$1.log 2>&1
+	rc=$?
+	echo "xl destroy $1 rc=$rc t=$(up)"
+	[ $rc -eq 0 ] || { sed 's/^/  xl: /' /var/log/xen/xl-destroy-$1.log; fail "xl destroy $1"; return 1; }
+}
+
+# domu_gone NAME SECS - wait until xl no longer lists NAME.
+domu_gone() {
+	wait_for "$2" sh -c "timeout 10 xl domid '$1'; [ \$? = 1 ]" ||
+		{ fail "domain $1 still listed $2 s after destroy"; xl list; return 1; }
+}
