@@ -1,0 +1,341 @@
+/*
+ * check_blkback_daemon - the blkback daemon end to end on the loopback
+ * hypervisor: real loophvd, xenstored (--hv=loop) and blkback processes.
+ * The test is the toolstack (libxenstore: backend and frontend directories
+ * as libxl writes them, XS_INTRODUCE) and the guest: a loopback domain whose
+ * xenbus (lib/xs-guest) negotiates as Linux's blkfront does and whose ring
+ * is driven by the in-test blkfront of check_blk_fe.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <xenstore.h>
+#include <xen/hvm/params.h>
+#include <xen/io/xenbus.h>
+
+#include "check_blk_fe.h"
+#include "check_main.h"
+#include "ctl.h"
+#include "loophv_fixture.h"
+#include "xs-guest.h"
+#include "xsd_fixture.h"
+
+#define DISK_BYTES (8u << 20)
+#define DEVID 51712
+
+static pid_t bk_pid = -1;
+static char disk[300];
+
+static void start_all(void)
+{
+	const char *top = getenv("top_builddir");
+	const char *xsd_args[] = { "--hv=loop", NULL };
+	char bin[512];
+	int fd;
+
+	lhf_start();
+	/* xenstored shares loophvd's run dir (its --hv needs the socket) */
+	snprintf(xsdf_run_dir, 64, "%s", lhf_run_dir);
+	snprintf(xsdf_sock, 128, "%s/socket", lhf_run_dir);
+	xsdf_start_args(xsd_args);
+	snprintf(disk, sizeof(disk), "%s/disk.img", lhf_run_dir);
+	fd = open(disk, O_CREAT | O_RDWR, 0600);
+	if (fd < 0 || ftruncate(fd, DISK_BYTES) < 0)
+		exit(99);
+	close(fd);
+	snprintf(bin, sizeof(bin), "%s/blkback/blkback", top ? top : ".");
+	bk_pid = fork();
+	if (bk_pid == 0) {
+		execl(bin, "blkback", "--foreground", "--hv=loop", "--run-dir",
+		      lhf_run_dir, "--log-level", "warning", (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void stop_all(void)
+{
+	if (bk_pid > 0) {
+		kill(bk_pid, SIGTERM);
+		waitpid(bk_pid, NULL, 0);
+	}
+	xsdf_stop();
+	lhf_stop();
+}
+
+struct vm {
+	struct blkfe f;
+	struct xsg *xs;
+	domid_t domid;
+	char fe[96], be[96];
+};
+
+/* the toolstack: introduce the guest, then attach the disk as libxl does */
+static void attach(struct xs_handle *h, struct vm *v, const char *mode)
+{
+	struct xs_permissions guest_owns[2] = {
+		{ .id = v->domid, .perms = XS_PERM_NONE },
+		{ .id = 0, .perms = XS_PERM_READ },
+	};
+	struct xs_permissions dom0_owns[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = v->domid, .perms = XS_PERM_READ },
+	};
+	struct hv *dom0 = lhf_dom0();
+	uint64_t pfn, port;
+	char home[64], val[320], k[160];
+	xs_transaction_t t;
+
+	ck_assert_int_eq(hv_param_get(dom0, v->domid, HVM_PARAM_STORE_PFN, &pfn), 0);
+	ck_assert_int_eq(hv_param_get(dom0, v->domid, HVM_PARAM_STORE_EVTCHN, &port), 0);
+	hv_close(dom0);
+	snprintf(home, sizeof(home), "/local/domain/%u", v->domid);
+	ck_assert(xs_mkdir(h, XBT_NULL, home));
+	ck_assert(xs_set_permissions(h, XBT_NULL, home, guest_owns, 2));
+	ck_assert(xs_introduce_domain(h, v->domid, pfn, (unsigned)port));
+
+	snprintf(v->fe, sizeof(v->fe), "%s/device/vbd/%d", home, DEVID);
+	snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vbd/%u/%d",
+		 v->domid, DEVID);
+	t = xs_transaction_start(h);
+#define W(dir, key, ...) do {                                              \
+		snprintf(k, sizeof(k), "%s/%s", dir, key);                 \
+		snprintf(val, sizeof(val), __VA_ARGS__);                   \
+		ck_assert(xs_write(h, t, k, val, (unsigned)strlen(val)));  \
+	} while (0)
+	ck_assert(xs_mkdir(h, t, v->fe));
+	ck_assert(xs_set_permissions(h, t, v->fe, guest_owns, 2));
+	W(v->fe, "backend", "%s", v->be);
+	W(v->fe, "backend-id", "0");
+	W(v->fe, "virtual-device", "%d", DEVID);
+	W(v->fe, "device-type", "disk");
+	W(v->fe, "state", "1");
+	ck_assert(xs_mkdir(h, t, v->be));
+	ck_assert(xs_set_permissions(h, t, v->be, dom0_owns, 2));
+	W(v->be, "frontend", "%s", v->fe);
+	W(v->be, "frontend-id", "%u", v->domid);
+	W(v->be, "online", "1");
+	W(v->be, "params", "%s", disk);
+	W(v->be, "mode", "%s", mode);
+	W(v->be, "state", "1");
+#undef W
+	ck_assert(xs_transaction_end(h, t, false));
+}
+
+/* guest side: wait until the backend's state is want (xenbus watch) */
+static void guest_wait_backend(struct vm *v, int want)
+{
+	char path[128], *s = NULL;
+
+	snprintf(path, sizeof(path), "%s/state", v->be);
+	for (int i = 0; i < 100; i++) {
+		if (xsg_read(v->xs, 0, path, &s) == 0) {
+			int st = atoi(s);
+
+			free(s);
+			if (st == want)
+				return;
+		}
+		usleep(50000);
+	}
+	ck_abort_msg("backend never reached state %d", want);
+}
+
+static void guest_write(struct vm *v, const char *key, const char *val)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", v->fe, key);
+	ck_assert_int_eq(xsg_write(v->xs, 0, path, val), 0);
+}
+
+/* what blkfront does once the backend is in InitWait */
+static void guest_connect(struct vm *v)
+{
+	char num[32];
+
+	guest_wait_backend(v, XenbusStateInitWait);
+	snprintf(num, sizeof(num), "%u", v->f.ring_refs[0]);
+	guest_write(v, "ring-ref", num);
+	snprintf(num, sizeof(num), "%d", v->f.port);
+	guest_write(v, "event-channel", num);
+	guest_write(v, "protocol", "x86_64-abi");
+	guest_write(v, "feature-persistent", "1");
+	guest_write(v, "state", "3");
+	guest_wait_backend(v, XenbusStateConnected);
+}
+
+static int guest_io(struct vm *v, uint8_t op, uint64_t id, uint64_t sector,
+		    unsigned int page, unsigned int n)
+{
+	struct blkbk_req r = blkfe_rw(&v->f, op, id, sector, page, n);
+	uint64_t rid;
+	uint8_t rop;
+	int16_t st;
+
+	blkfe_put(&v->f, &r);
+	blkfe_push(&v->f);
+	for (int i = 0; i < 500; i++) {
+		struct pollfd pfd = { .fd = hv_evtchn_fd(v->f.ev), .events = POLLIN };
+		int p;
+
+		if (blkfe_rsp(&v->f, &rid, &rop, &st)) {
+			ck_assert_uint_eq(rid, id);
+			ck_assert_uint_eq(rop, op);
+			return st;
+		}
+		poll(&pfd, 1, 10);
+		while ((p = hv_evtchn_pending(v->f.ev)) >= 0)
+			hv_evtchn_unmask(v->f.ev, (evtchn_port_t)p);
+	}
+	ck_abort_msg("no response to request %llu", (unsigned long long)id);
+	return -1;
+}
+
+static void vm_open(struct vm *v)
+{
+	blkfe_open(&v->f, BLKBK_ABI_X86_64, 0, 8);
+	v->domid = hv_domid(v->f.hv);
+	v->xs = xsg_open(v->f.hv, 1, 0);
+	ck_assert_ptr_nonnull(v->xs);
+	xsg_set_timeout(v->xs, 5000);
+}
+
+START_TEST(guest_attaches_and_does_io_through_the_daemon)
+{
+	struct xs_handle *h = xs_open(0);
+	struct vm v;
+	char path[160], *s = NULL, buf[4096];
+	json_t *st;
+	int fd;
+
+	ck_assert_ptr_nonnull(h);
+	vm_open(&v);
+	attach(h, &v, "w");
+	guest_connect(&v);
+	snprintf(path, sizeof(path), "%s/sectors", v.be);
+	ck_assert_int_eq(xsg_read(v.xs, 0, path, &s), 0);
+	ck_assert_uint_eq(strtoull(s, NULL, 10), DISK_BYTES / 512);
+	free(s);
+
+	/* write 2 pages at sector 16, read them back into pages 4..5 */
+	for (unsigned int i = 0; i < 2 * HV_PAGE_SIZE; i++)
+		blkfe_page(&v.f, 0)[i] = (uint8_t)(i * 7 + 3);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 1, 16, 0, 2), BLKIF_RSP_OKAY);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 2, 16, 4, 2), BLKIF_RSP_OKAY);
+	ck_assert_mem_eq(blkfe_page(&v.f, 0), blkfe_page(&v.f, 4), 2 * HV_PAGE_SIZE);
+	/* and it is really on the disk */
+	fd = open(disk, O_RDONLY);
+	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 16 * 512), (ssize_t)sizeof(buf));
+	close(fd);
+	ck_assert_mem_eq(buf, blkfe_page(&v.f, 0), sizeof(buf));
+
+	snprintf(path, sizeof(path), "%s/blkback.ctl", lhf_run_dir);
+	st = ctl_request(path, "stats", NULL, 2000);
+	ck_assert_ptr_nonnull(st);
+	ck_assert(json_is_true(json_object_get(st, "ok")));
+	ck_assert_int_eq(json_array_size(json_object_get(json_object_get(st, "result"),
+							 "devices")), 1);
+	json_decref(st);
+
+	/* detach as xl does: online=0, state=5; the guest closes */
+	snprintf(path, sizeof(path), "%s/online", v.be);
+	ck_assert(xs_write(h, XBT_NULL, path, "0", 1));
+	snprintf(path, sizeof(path), "%s/state", v.be);
+	ck_assert(xs_write(h, XBT_NULL, path, "5", 1));
+	guest_write(&v, "state", "6");
+	guest_wait_backend(&v, XenbusStateClosed);
+	xsg_close(v.xs);
+	blkfe_close(&v.f);
+	xs_close(h);
+}
+END_TEST
+
+START_TEST(read_only_disk_refuses_writes)
+{
+	struct xs_handle *h = xs_open(0);
+	struct vm v;
+	char path[160], *s = NULL;
+
+	vm_open(&v);
+	attach(h, &v, "r");
+	guest_connect(&v);
+	snprintf(path, sizeof(path), "%s/info", v.be);
+	ck_assert_int_eq(xsg_read(v.xs, 0, path, &s), 0);
+	ck_assert_int_eq(atoi(s) & 4, 4); /* VDISK_READONLY */
+	free(s);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 1, 0, 0, 1), BLKIF_RSP_OKAY);
+	ck_assert_int_ne(guest_io(&v, BLKIF_OP_WRITE, 2, 0, 0, 1), BLKIF_RSP_OKAY);
+	xsg_close(v.xs);
+	blkfe_close(&v.f);
+	xs_close(h);
+}
+END_TEST
+
+START_TEST(guest_killed_mid_io_leaves_the_daemon_serving_others)
+{
+	struct xs_handle *h = xs_open(0);
+	int c2p[2], status;
+	pid_t pid;
+	struct vm v;
+	char ok;
+
+	ck_assert_int_eq(pipe(c2p), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* a guest that connects, queues I/O and dies at once */
+		struct xs_handle *ch = xs_open(0); /* not the parent's */
+		struct vm d;
+		struct blkbk_req r;
+
+		vm_open(&d);
+		attach(ch, &d, "w");
+		guest_connect(&d);
+		for (int i = 0; i < 8; i++) {
+			r = blkfe_rw(&d.f, BLKIF_OP_WRITE, (uint64_t)i, (uint64_t)i * 8,
+				     (unsigned)i, 1);
+			blkfe_put(&d.f, &r);
+		}
+		blkfe_push(&d.f);
+		if (write(c2p[1], "x", 1) != 1)
+			_exit(2);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(c2p[0], &ok, 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	/* another guest attaches and works */
+	vm_open(&v);
+	attach(h, &v, "w");
+	guest_connect(&v);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 9, 100, 0, 1), BLKIF_RSP_OKAY);
+	ck_assert_int_eq(kill(bk_pid, 0), 0); /* blkback is alive */
+	xsg_close(v.xs);
+	blkfe_close(&v.f);
+	xs_close(h);
+}
+END_TEST
+
+static Suite *blkback_daemon_suite(void)
+{
+	Suite *s = suite_create("blkback_daemon");
+	TCase *tc = tcase_create("e2e");
+
+	tcase_add_unchecked_fixture(tc, start_all, stop_all);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, guest_attaches_and_does_io_through_the_daemon);
+	tcase_add_test(tc, read_only_disk_refuses_writes);
+	tcase_add_test(tc, guest_killed_mid_io_leaves_the_daemon_serving_others);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(blkback_daemon_suite)
