@@ -567,8 +567,11 @@ static void respond(struct blkbk_pending *p, int16_t status)
 		q->st.eopnotsupp++;
 	stat_latency(&q->st, now_ns() - p->t_start_ns);
 	if (!q->halted && q->connected) {
-		put_response(q, q->br.rsp_prod_pvt, p->req.id,
-			     p->req.operation, status);
+		/* The effective operation: for BLKIF_OP_INDIRECT its
+		 * indirect_op, as Linux's blkback answers and its blkfront
+		 * checks ("response has wrong operation" otherwise). */
+		put_response(q, q->br.rsp_prod_pvt, p->req.id, p->req.op,
+			     status);
 		q->br.rsp_prod_pvt++;
 		q->rsp_dirty = 1;
 	}

@@ -327,6 +327,9 @@ int blkbe_do(struct blkbe *b, struct blkfe *f, const struct blkbk_req *r)
 	ck_assert_msg(blkbe_wait(b, f, &id, &op, &st), "no response to id %llu",
 		      (unsigned long long)r->id);
 	ck_assert_uint_eq(id, r->id);
-	ck_assert_uint_eq(op, r->operation);
+	/* As Linux's blkfront checks: an indirect request is answered with
+	 * its indirect_op, everything else with its own operation. */
+	ck_assert_uint_eq(op, r->operation == BLKIF_OP_INDIRECT ? r->op
+								 : r->operation);
 	return st;
 }

@@ -136,7 +136,7 @@ mkdir -p "$D/etc/xen/scripts" "$D/var/lib/xen" "$D/var/log/xen" \
 	"$D/run/xen" "$D/run/xenstored" "$D/var/lib/xenstored" "$D/domu" \
 	"$D/harness"
 cp "$S/etc/xen/xl.conf" "$D/etc/xen/"
-install -m 0755 "$here/hotplug/block-file" "$here/hotplug/vif-addr" \
+install -m 0755 "$here"/hotplug/* \
 	"$D/etc/xen/scripts/"
 
 # splitdrv as installed: every executable (with its libraries) at its path.
