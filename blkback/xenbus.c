@@ -66,46 +66,30 @@ static int open_backing(struct vbd *v)
 	return 0;
 }
 
-/* write_features - what we offer, before InitWait. */
-static int write_features(struct vbd *v)
+/* features - what we offer, written before InitWait. */
+static int features(struct xbe_device *d, xs_transaction_t t, void *arg)
 {
-	struct xbe_device *d = v->xd;
-	struct xs_handle *xs = xbe_xs(d->xbe);
+	struct vbd *v = arg;
+	int r = 0;
 
-	for (int tries = 0; tries < 10; tries++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		int r = 0;
-
-		if (!t)
-			return -errno;
-		r |= xbe_write_be(d, t, "feature-flush-cache", "%d", v->can_flush);
-		r |= xbe_write_be(d, t, "feature-barrier", "%d", v->can_flush);
-		r |= xbe_write_be(d, t, "feature-discard", "%d", v->can_discard);
-		if (v->can_discard) {
-			r |= xbe_write_be(d, t, "discard-granularity", "%u",
-					  v->sector_size);
-			r |= xbe_write_be(d, t, "discard-alignment", "0");
-			r |= xbe_write_be(d, t, "discard-secure", "%d",
-					  v->can_discard_secure);
-		}
-		r |= xbe_write_be(d, t, "feature-max-indirect-segments", "%u",
-				  v->bk->cfg.no_indirect ? 0 : BLKBK_MAX_INDIRECT_SEGS);
-		r |= xbe_write_be(d, t, "feature-persistent", "%d",
-				  !v->bk->cfg.no_persistent);
-		r |= xbe_write_be(d, t, "max-ring-page-order", "%u",
-				  v->bk->cfg.max_ring_order);
-		r |= xbe_write_be(d, t, "multi-queue-max-queues", "%u",
-				  v->bk->cfg.max_queues);
-		if (r) {
-			xs_transaction_end(xs, t, true);
-			return -EIO;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
+	r |= xbe_write_be(d, t, "feature-flush-cache", "%d", v->can_flush);
+	r |= xbe_write_be(d, t, "feature-barrier", "%d", v->can_flush);
+	r |= xbe_write_be(d, t, "feature-discard", "%d", v->can_discard);
+	if (v->can_discard) {
+		r |= xbe_write_be(d, t, "discard-granularity", "%u", v->sector_size);
+		r |= xbe_write_be(d, t, "discard-alignment", "0");
+		r |= xbe_write_be(d, t, "discard-secure", "%d",
+				  v->can_discard_secure);
 	}
-	return -EAGAIN;
+	r |= xbe_write_be(d, t, "feature-max-indirect-segments", "%u",
+			  v->bk->cfg.no_indirect ? 0 : BLKBK_MAX_INDIRECT_SEGS);
+	r |= xbe_write_be(d, t, "feature-persistent", "%d",
+			  !v->bk->cfg.no_persistent);
+	r |= xbe_write_be(d, t, "max-ring-page-order", "%u",
+			  v->bk->cfg.max_ring_order);
+	r |= xbe_write_be(d, t, "multi-queue-max-queues", "%u",
+			  v->bk->cfg.max_queues);
+	return r ? -EIO : 0;
 }
 
 static int vbd_probe(struct xbe_device *d)
@@ -139,7 +123,7 @@ static int vbd_probe(struct xbe_device *d)
 		xbe_error(d, r, "opening %s", params);
 		goto fail;
 	}
-	r = write_features(v);
+	r = xbe_transaction(d, features, v);
 	if (r < 0) {
 		xbe_error(d, r, "writing feature keys");
 		goto fail;
@@ -201,34 +185,18 @@ static int queue_keys(struct vbd *v, unsigned int q, unsigned int nq,
 	return 0;
 }
 
-static int write_connected_keys(struct vbd *v)
+/* connected_keys - what blkfront reads once we are Connected. */
+static int connected_keys(struct xbe_device *d, xs_transaction_t t, void *arg)
 {
-	struct xbe_device *d = v->xd;
-	struct xs_handle *xs = xbe_xs(d->xbe);
+	struct vbd *v = arg;
+	int r = 0;
 
-	for (int tries = 0; tries < 10; tries++) {
-		xs_transaction_t t = xs_transaction_start(xs);
-		int r = 0;
-
-		if (!t)
-			return -errno;
-		r |= xbe_write_be(d, t, "sectors", "%llu",
-				  (unsigned long long)(v->size >> 9));
-		r |= xbe_write_be(d, t, "info", "%u",
-				  v->readonly ? VDISK_READONLY : 0);
-		r |= xbe_write_be(d, t, "sector-size", "%u", v->sector_size);
-		r |= xbe_write_be(d, t, "physical-sector-size", "%u",
-				  v->sector_size);
-		if (r) {
-			xs_transaction_end(xs, t, true);
-			return -EIO;
-		}
-		if (xs_transaction_end(xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
-	}
-	return -EAGAIN;
+	r |= xbe_write_be(d, t, "sectors", "%llu",
+			  (unsigned long long)(v->size >> 9));
+	r |= xbe_write_be(d, t, "info", "%u", v->readonly ? VDISK_READONLY : 0);
+	r |= xbe_write_be(d, t, "sector-size", "%u", v->sector_size);
+	r |= xbe_write_be(d, t, "physical-sector-size", "%u", v->sector_size);
+	return r ? -EIO : 0;
 }
 
 static int vbd_connect(struct xbe_device *d)
@@ -299,7 +267,7 @@ static int vbd_connect(struct xbe_device *d)
 			goto fail;
 		}
 	}
-	r = write_connected_keys(v);
+	r = xbe_transaction(d, connected_keys, v);
 	if (r < 0) {
 		xbe_error(d, r, "writing sectors/info");
 		goto fail;

@@ -153,6 +153,32 @@ int xbe_write_be(struct xbe_device *d, xs_transaction_t tx, const char *key,
 	return 0;
 }
 
+int xbe_transaction(struct xbe_device *d,
+		    int (*fill)(struct xbe_device *d, xs_transaction_t t,
+				void *arg),
+		    void *arg)
+{
+	struct xs_handle *xs = d->xbe->xs;
+
+	for (int tries = 0; tries < 10; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		int r;
+
+		if (!t)
+			return -errno;
+		r = fill(d, t, arg);
+		if (r < 0) {
+			xs_transaction_end(xs, t, true);
+			return r;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
 void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
 {
 	char msg[200];

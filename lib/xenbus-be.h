@@ -98,6 +98,15 @@ int xbe_read_fe_str(struct xbe_device *d, const char *key, char **out);
  * XBT_NULL). 0 or -errno. */
 int xbe_write_be(struct xbe_device *d, xs_transaction_t tx, const char *key,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * xbe_transaction - run fill(d, t, arg) inside a xenstore transaction and
+ * commit; retried (a few times) when the commit conflicts. fill returns 0
+ * or -errno (then the transaction is aborted). 0 or -errno.
+ */
+int xbe_transaction(struct xbe_device *d,
+		    int (*fill)(struct xbe_device *d, xs_transaction_t t,
+				void *arg),
+		    void *arg);
 /* xbe_error - write "error" (and log) as Linux's xenbus_dev_fatal does. */
 void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
