@@ -1,15 +1,19 @@
 /*
  * loopguest - a loopback guest domain: a process whose RAM is a memfd,
- * with a xenstore ring as a guest kernel's xenbus has (frontends land here
- * as they are written).
+ * with a xenstore ring as a guest kernel's xenbus has, and a block
+ * frontend whose disk it exports over NBD.
  *
  *   loopguest [--run-dir DIR] [--name NAME] [--mem MIB] [--hold]
- *             [-x "OP ARGS"]...
+ *             [-x "OP ARGS"]... [--disk VDEV --nbd SOCKET]
  *
  * It prints "domid N" first, then runs each -x operation over its ring in
  * order (they wait until a toolstack has introduced the domain), printing
  * one line per result, and exits -- unless --hold, which keeps the domain
- * alive until SIGTERM/SIGINT.
+ * alive until SIGTERM/SIGINT, or --disk: then it waits for the toolstack
+ * to attach VDEV, connects blkfront (tools/blkfront.c), serves the disk
+ * on SOCKET (tools/nbd-server.c) and prints "disk VDEV connected: N
+ * sectors, nbd SOCKET"; when the toolstack detaches the disk it prints
+ * "disk VDEV detached" and waits for the next attach, until SIGTERM.
  */
 #include "config.h"
 
@@ -21,7 +25,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "hv.h"
+#include "log.h"
+#include "tools/blkfront.h"
+#include "tools/nbd-server.h"
 #include "xs-guest.h"
 
 #define STORE_FRAME 1 /* the guest's xenstore page, a reserved frame */
@@ -46,7 +55,7 @@ static void usage(FILE *f)
 "      --run-dir=DIR    loophvd's run directory (default $SPLITDRV_RUN_DIR,\n"
 "                       else /run/splitdrv)\n"
 "      --name=NAME      the domain's name (default loopguest)\n"
-"      --mem=MIB        RAM in MiB (default 16)\n"
+"      --mem=MIB        RAM in MiB (default 16; 64 with --disk)\n"
 "  -x, --xs=\"OP ARGS\"   a xenstore operation, repeatable, run in order:\n"
 "                         read PATH | write PATH VALUE | rm PATH |\n"
 "                         mkdir PATH | ls PATH | watch PATH | domain-path\n"
@@ -55,10 +64,31 @@ static void usage(FILE *f)
 "                       first waits for the toolstack's XS_INTRODUCE)\n"
 "      --hold           keep the domain alive after the operations, until\n"
 "                       SIGTERM or SIGINT\n"
+"      --disk=VDEV      after the operations, wait for the toolstack to\n"
+"                       attach VDEV (xvda, hdb, sdc, or a vbd number; e.g.\n"
+"                       splitctl block-attach DOMID TARGET VDEV), connect\n"
+"                       to its backend as Linux's blkfront does (persistent\n"
+"                       grants, indirect segments, multi-page rings,\n"
+"                       multi-queue, as far as the backend offers them)\n"
+"                       and serve the disk until SIGTERM or SIGINT; a\n"
+"                       detach closes it and the next attach reconnects\n"
+"      --nbd=SOCKET     with --disk: export the disk as an NBD server on\n"
+"                       the unix socket SOCKET (export name \"\" or VDEV;\n"
+"                       e.g. qemu-io nbd+unix:///?socket=SOCKET)\n"
+"      --queues=N       ask for up to N queues (default 2, 1..16)\n"
+"      --ring-order=N   ask for rings of up to 2^N pages (default 2, 0..4)\n"
+"      --pool=PAGES     granted data pages per queue (default 1024)\n"
+"      --no-persistent  do not use persistent grants\n"
+"      --no-indirect    do not use indirect segments\n"
+"  -v, --verbose        log negotiation and NBD clients (to stderr)\n"
 "  -h, --help           this help\n"
 "\n"
 "Output: \"domid N\" and \"store-port P\" first, then one line per operation:\n"
-"\"ok OP: RESULT\" or \"error OP: ERRNO-NAME\". Exit status 1 if any failed.\n");
+"\"ok OP: RESULT\" or \"error OP: ERRNO-NAME\"; with --disk, \"disk VDEV\n"
+"connected: N sectors, nbd SOCKET\" once the export is ready (N in 512-byte\n"
+"units), \"disk VDEV detached\" when the toolstack took it away.\n"
+"Exit status 1 if any operation failed or the disk could not be connected,\n"
+"2 on bad usage.\n");
 }
 
 static int run_op(struct xsg *x, domid_t domid, char *spec)
@@ -117,6 +147,170 @@ static int run_op(struct xsg *x, domid_t domid, char *spec)
 	return r ? -1 : 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* --disk: blkfront exported over NBD                                  */
+/* ------------------------------------------------------------------ */
+
+static int disk_read(void *arg, uint64_t off, void *buf, size_t len)
+{
+	return blkfront_read(arg, off, buf, len);
+}
+
+static int disk_write(void *arg, uint64_t off, const void *buf, size_t len)
+{
+	return blkfront_write(arg, off, buf, len);
+}
+
+static int disk_flush(void *arg)
+{
+	return blkfront_flush(arg);
+}
+
+static int disk_trim(void *arg, uint64_t off, uint64_t len)
+{
+	return blkfront_discard(arg, off, len);
+}
+
+static const struct nbds_disk_ops disk_ops = {
+	.read = disk_read,
+	.write = disk_write,
+	.flush = disk_flush,
+	.trim = disk_trim,
+};
+
+struct serve {
+	struct event_base *base;
+	struct xsg *xs;
+	struct blkfront *bf;
+	int detached;
+};
+
+/* loopguest_on_tick - SIGTERM, and xenstore watch events (the backend
+ * closing the disk), checked every 100 ms: xsg reads its ring without
+ * blocking. */
+static void loopguest_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve *sv = arg;
+	char *path, *token;
+
+	(void)fd;
+	(void)what;
+	if (stop) {
+		event_base_loopbreak(sv->base);
+		return;
+	}
+	while (xsg_next_watch(sv->xs, &path, &token) == 0) {
+		if (blkfront_on_watch(sv->bf, path, token) == 1)
+			sv->detached = 1;
+		free(path);
+		free(token);
+	}
+	if (sv->detached)
+		event_base_loopbreak(sv->base);
+}
+
+/* log_stats - what one connection of the disk did (with -v). */
+static void log_stats(const char *vdev, const struct blkfront *bf,
+		      const struct nbds *srv)
+{
+	struct blkfront_stats b;
+	struct nbds_stats n;
+
+	blkfront_get_stats(bf, &b);
+	nbds_get_stats(srv, &n);
+	log_info("disk %s: %llu requests (%llu indirect), %llu segments, "
+		 "%llu notifies, %llu errors, grants %llu revoked %llu leaked, "
+		 "%llu indirect responses answered as INDIRECT; "
+		 "nbd: %llu clients (%llu dropped), %llu requests, %llu errors, "
+		 "%llu bytes read, %llu written", vdev,
+		 (unsigned long long)b.reqs, (unsigned long long)b.indirect_reqs,
+		 (unsigned long long)b.segs, (unsigned long long)b.notifies,
+		 (unsigned long long)b.errors, (unsigned long long)b.grants_revoked,
+		 (unsigned long long)b.grants_leaked,
+		 (unsigned long long)b.rsp_op_indirect, (unsigned long long)n.clients,
+		 (unsigned long long)n.dropped, (unsigned long long)n.requests,
+		 (unsigned long long)n.errors, (unsigned long long)n.bytes_read,
+		 (unsigned long long)n.bytes_written);
+}
+
+/* serve_disk - attach, export, serve; again after each detach. 0 when
+ * stopped by a signal, 1 on failure. */
+static int serve_disk(struct hv *hv, struct xsg *xs, const char *vdev,
+		      uint32_t devid, const char *sock,
+		      const struct blkfront_opts *bo)
+{
+	struct serve sv = { .xs = xs };
+	struct event *tick;
+	struct timeval tv = { 0, 100000 };
+	int rc = 0;
+
+	sv.base = event_base_new();
+	if (!sv.base)
+		return 1;
+	tick = event_new(sv.base, -1, EV_PERSIST, loopguest_on_tick, &sv);
+	if (!tick) {
+		event_base_free(sv.base);
+		return 1;
+	}
+	while (!stop) {
+		const struct blkfront_info *in;
+		struct nbds_export exp = { 0 };
+		struct nbds *srv;
+		char desc[160];
+
+		sv.bf = blkfront_connect(hv, xs, devid, bo);
+		if (!sv.bf) {
+			if (errno == EINTR)
+				break;
+			printf("error disk %s: %s\n", vdev, strerror(errno));
+			fflush(stdout);
+			rc = 1;
+			break;
+		}
+		in = blkfront_info(sv.bf);
+		snprintf(desc, sizeof(desc), "%s of domain %u (backend %s)", vdev,
+			 hv_domid(hv), in->backend);
+		exp.name = vdev;
+		exp.description = desc;
+		exp.size = in->size;
+		exp.block_size = in->sector_size;
+		exp.readonly = in->readonly;
+		exp.can_flush = in->flush || in->barrier;
+		exp.can_trim = in->discard;
+		exp.ops = &disk_ops;
+		exp.arg = sv.bf;
+		srv = nbds_new(sv.base, sock, &exp, 0);
+		if (!srv) {
+			printf("error disk %s: nbd socket %s: %s\n", vdev, sock,
+			       strerror(errno));
+			fflush(stdout);
+			blkfront_free(sv.bf);
+			rc = 1;
+			break;
+		}
+		printf("disk %s connected: %llu sectors, nbd %s\n", vdev,
+		       (unsigned long long)in->sectors, sock);
+		fflush(stdout);
+		sv.detached = 0;
+		event_add(tick, &tv);
+		event_base_dispatch(sv.base);
+		event_del(tick);
+		log_stats(vdev, sv.bf, srv);
+		nbds_free(srv);
+		/* let libevent finish closing the clients' sockets */
+		event_base_loop(sv.base, EVLOOP_NONBLOCK);
+		blkfront_free(sv.bf);
+		sv.bf = NULL;
+		if (sv.detached) {
+			printf("disk %s detached\n", vdev);
+			fflush(stdout);
+		}
+	}
+	event_free(tick);
+	event_base_free(sv.base);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -126,20 +320,33 @@ int main(int argc, char **argv)
 		{ "xs", required_argument, NULL, 'x' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "hold", no_argument, NULL, 'H' },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "nbd", required_argument, NULL, 'N' },
+		{ "queues", required_argument, NULL, 'Q' },
+		{ "ring-order", required_argument, NULL, 'R' },
+		{ "pool", required_argument, NULL, 'P' },
+		{ "no-persistent", no_argument, NULL, 'p' },
+		{ "no-indirect", no_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hv_open_opts o = { .provider = HV_PROVIDER_LOOP };
 	struct hv_domain_create cfg = { .mem_bytes = 16 << 20, .name = "loopguest" };
 	char **ops = calloc((size_t)argc + 1, sizeof(char *));
-	int nops = 0, hold = 0, timeout = 30, opt, failed = 0;
+	int nops = 0, hold = 0, timeout = 30, opt, failed = 0, verbose = 0;
+	int mem_set = 0;
+	struct blkfront_opts bo = { .max_ring_order = -1U };
+	const char *disk = NULL, *sock = NULL;
+	uint32_t devid = 0;
+	unsigned long v;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct hv *hv;
 	struct xsg *x;
 
 	if (!ops)
 		return 1;
-	while ((opt = getopt_long(argc, argv, "x:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "x:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			o.run_dir = optarg;
@@ -149,6 +356,7 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			cfg.mem_bytes = strtoull(optarg, NULL, 10) << 20;
+			mem_set = 1;
 			break;
 		case 'x':
 			ops[nops++] = optarg;
@@ -163,6 +371,45 @@ int main(int argc, char **argv)
 		case 'H':
 			hold = 1;
 			break;
+		case 'D':
+			disk = optarg;
+			if (blkfront_vdev_to_devid(disk, &devid) < 0) {
+				fprintf(stderr, "loopguest: --disk: '%s' is not a "
+					"virtual device name\n", disk);
+				return 2;
+			}
+			break;
+		case 'N':
+			sock = optarg;
+			break;
+		case 'Q':
+		case 'R':
+		case 'P':
+			v = strtoul(optarg, NULL, 10);
+			if ((opt == 'Q' && (v < 1 || v > BLKFRONT_MAX_QUEUES)) ||
+			    (opt == 'R' && v > BLKFRONT_MAX_RING_ORDER) ||
+			    (opt == 'P' && (v < 1 || v > 8192))) {
+				fprintf(stderr, "loopguest: bad --%s\n",
+					opt == 'Q' ? "queues" :
+					opt == 'R' ? "ring-order" : "pool");
+				return 2;
+			}
+			if (opt == 'Q')
+				bo.max_queues = (unsigned int)v;
+			else if (opt == 'R')
+				bo.max_ring_order = (unsigned int)v;
+			else
+				bo.pool_pages = (unsigned int)v;
+			break;
+		case 'p':
+			bo.no_persistent = 1;
+			break;
+		case 'i':
+			bo.no_indirect = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -175,8 +422,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loopguest: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (!disk != !sock) {
+		fprintf(stderr, "loopguest: --disk and --nbd go together\n");
+		return 2;
+	}
+	log_open("loopguest", LOG_TO_STDERR);
+	log_set_level(verbose ? LOG_DEBUG : LOG_WARNING);
+	if (disk) {
+		/* room for the pools of granted pages of each queue */
+		cfg.grant_frames = 32;
+		if (!mem_set)
+			cfg.mem_bytes = 64 << 20;
+	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* an NBD client that went away: EPIPE */
 	hv = hv_domain_create(&o, &cfg);
 	if (!hv) {
 		fprintf(stderr, "loopguest: cannot become a domain: %s\n",
@@ -194,6 +454,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nops && !stop; i++)
 		if (run_op(x, hv_domid(hv), ops[i]) < 0)
 			failed = 1;
+	if (disk && !stop) {
+		bo.stop = &stop;
+		bo.timeout_ms = 30000;
+		bo.xs_timeout_ms = timeout * 1000;
+		if (serve_disk(hv, x, disk, devid, sock, &bo))
+			failed = 1;
+	}
 	while (hold && !stop)
 		pause();
 	xsg_close(x);

@@ -10,7 +10,8 @@
  *                                 readable by dom0), write name and domid,
  *                                 then XS_INTRODUCE with the domain's
  *                                 HVM_PARAM_STORE_PFN / STORE_EVTCHN
- *   release DOMID                 XS_RELEASE and remove /local/domain/DOMID
+ *   release DOMID                 XS_RELEASE (if still needed), remove
+ *                                 /local/domain/DOMID and its backend dirs
  *   status DAEMON                 JSON status of a daemon's control socket
  *   stats DAEMON                  JSON stats (DAEMON: loophvd, xenstored, ...)
  *
@@ -52,7 +53,8 @@ static void usage(FILE *f)
 "                          (owned by the domain, dom0 may read), then\n"
 "                          XS_INTRODUCE it with its store page and port\n"
 "                          (HVM_PARAM_STORE_PFN / STORE_EVTCHN)\n"
-"  release DOMID           XS_RELEASE the domain and remove its nodes\n"
+"  release DOMID           XS_RELEASE the domain (if xenstored has not yet)\n"
+"                          and remove its nodes and its backend directories\n"
 "  block-attach DOMID TARGET VDEV [mode=r|w] [backendtype=TYPE]\n"
 "                          attach a disk as xl does: TARGET is what blkback\n"
 "                          serves (/path, file:, phy:, nbd://, nbd+unix://),\n"
@@ -220,13 +222,28 @@ static int cmd_release(domid_t domid)
 			strerror(errno));
 		return 1;
 	}
-	if (!xs_release_domain(xs, domid)) {
+	/* xenstored releases a domain by itself when it dies: ENOENT then
+	 * only means there is nothing left to release. */
+	if (!xs_release_domain(xs, domid) && errno != ENOENT) {
 		fprintf(stderr, "splitctl: XS_RELEASE of domain %u: %s\n", domid,
 			strerror(errno));
 		rc = 1;
 	}
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
 	xs_rm(xs, XBT_NULL, path);
+	/* and what the toolstack created for it in dom0's backend dirs */
+	{
+		unsigned int n = 0;
+		char **types = xs_directory(xs, XBT_NULL, "/local/domain/0/backend",
+					    &n);
+
+		for (unsigned int i = 0; types && i < n; i++) {
+			snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u",
+				 types[i], domid);
+			xs_rm(xs, XBT_NULL, path);
+		}
+		free(types);
+	}
 	xs_close(xs);
 	return rc;
 }
@@ -289,16 +306,20 @@ static char *xread(struct xs_handle *xs, const char *fmt, ...)
 	return xs_read(xs, XBT_NULL, path, &len);
 }
 
-/* wait_state - until backend state is want (or an error key shows up). */
+/*
+ * wait_state - until the backend's state is want (or, with at_least, any
+ * of want..Connected: a fast frontend may take it past want before we
+ * look), or an error key shows up.
+ */
 static int wait_state(struct xs_handle *xs, const char *be, int want,
-		      const char *what)
+		      int at_least, const char *what)
 {
 	for (int i = 0; i < wait_s * 10; i++) {
 		char *st = xread(xs, "%s/state", be), *err;
 		int s = st ? atoi(st) : -1;
 
 		free(st);
-		if (s == want) {
+		if (s == want || (at_least && s >= want && s <= 4)) {
 			if (i)
 				fprintf(stderr, "\n");
 			return 0;
@@ -426,8 +447,8 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 	       domid, target, mode);
 	if (wait_s) {
 		/* InitWait: blkback took it; Connected: the frontend too */
-		if (wait_state(xs, be, 2, "blkback") ||
-		    wait_state(xs, be, 4, "frontend")) {
+		if (wait_state(xs, be, 2, 1, "blkback") ||
+		    wait_state(xs, be, 4, 0, "frontend")) {
 			xs_close(xs);
 			return 1;
 		}
@@ -457,20 +478,29 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 	}
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%lu", domid, devid);
 	bepath = xread(xs, "%s/backend", fe);
-	if (!bepath || strncmp(bepath, "/local/domain/", 14)) {
-		fprintf(stderr, "splitctl: domain %u has no disk %s\n", domid, vdev);
+	if (bepath && !strncmp(bepath, "/local/domain/", 14)) {
+		snprintf(be, sizeof(be), "%s", bepath);
+	} else {
+		/* The guest (and its directory) may be gone already: the
+		 * backend is where block-attach puts it. */
+		snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%u/%lu",
+			 domid, devid);
 		free(bepath);
-		xs_close(xs);
-		return 1;
+		bepath = xread(xs, "%s/frontend", be);
+		if (!bepath) {
+			fprintf(stderr, "splitctl: domain %u has no disk %s\n",
+				domid, vdev);
+			xs_close(xs);
+			return 1;
+		}
 	}
-	snprintf(be, sizeof(be), "%s", bepath);
 	free(bepath);
 	/* libxl's way: online=0, state=Closing, wait for Closed, remove */
 	snprintf(path, sizeof(path), "%s/online", be);
 	xs_write(xs, XBT_NULL, path, "0", 1);
 	snprintf(path, sizeof(path), "%s/state", be);
 	xs_write(xs, XBT_NULL, path, "5", 1);
-	if (wait_s && wait_state(xs, be, 6, "close")) {
+	if (wait_s && wait_state(xs, be, 6, 0, "close")) {
 		fprintf(stderr, "splitctl: removing the device anyway\n");
 		rc = 1;
 	}

@@ -45,4 +45,17 @@ xenstore-exists /local/domain/5/device/vbd/268439552 || fail "xvdq is not extend
 xenstore-exists $be 2>/dev/null && fail "backend left behind"
 xenstore-exists $fe 2>/dev/null && fail "frontend left behind"
 "$SPLITCTL" --wait 0 block-detach 5 xvdb >/dev/null 2>&1 && fail "detached twice"
-echo "PASS: splitctl block-attach/detach/list"
+# the guest's directory is gone (it died): detach still finds the backend
+"$SPLITCTL" --wait 0 block-attach 5 /srv/c xvdc >/dev/null || fail "xvdc"
+xenstore-rm /local/domain/5/device/vbd/51744 || fail "rm frontend"
+"$SPLITCTL" --wait 0 block-detach 5 xvdc >/dev/null || fail "detach without frontend"
+xenstore-exists /local/domain/0/backend/vbd/5/51744 2>/dev/null &&
+	fail "xvdc backend left behind"
+
+# release (the domain was never introduced: nothing to XS_RELEASE) removes
+# the domain's home and every backend directory of it
+"$SPLITCTL" release 5 >/dev/null || fail "release"
+xenstore-exists /local/domain/5 2>/dev/null && fail "home left after release"
+xenstore-exists /local/domain/0/backend/vbd/5 2>/dev/null &&
+	fail "backend dirs left after release"
+echo "PASS: splitctl block-attach/detach/list/release"
