@@ -1,7 +1,8 @@
 # blkback-pv, domU side: Linux's xen-blkfront against splitdrv's blkback.
 # xvda: dom0's marker in sector 0, ours in sector 1, 64 MiB written and
 # read back with a checksum. xvdb: hot-plugged by dom0 (xl block-attach),
-# used, then hot-unplugged (xl block-detach).
+# used, then hot-unplugged (xl block-detach); xvdc the same through
+# splitctl block-attach/block-detach.
 i=0
 while [ ! -b /dev/xvda ] && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
 [ -b /dev/xvda ] || { fail "no /dev/xvda"; exit 1; }
@@ -37,3 +38,18 @@ i=0
 while [ -b /dev/xvdb ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
 [ ! -b /dev/xvdb ] || { fail "/dev/xvdb still there after block-detach"; exit 1; }
 mark domU-xvdb-gone
+
+# The third disk, attached and detached by splitctl.
+i=0
+while [ ! -b /dev/xvdc ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+[ -b /dev/xvdc ] || { fail "no /dev/xvdc after splitctl block-attach"; exit 1; }
+s=$(dd if=/dev/xvdc bs=512 count=1 2>/dev/null | head -c 12)
+[ "$s" = THIRD-DISK!! ] || { fail "xvdc sector 0 reads '$s'"; exit 1; }
+echo XVDC-FROM-DOMU | dd of=/dev/xvdc bs=512 seek=3 conv=sync,fsync 2>/dev/null ||
+	{ fail "write xvdc"; exit 1; }
+mark domU-xvdc-ok
+xenstore-write data/xvdc-done 1 || { fail "write data/xvdc-done"; exit 1; }
+i=0
+while [ -b /dev/xvdc ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+[ ! -b /dev/xvdc ] || { fail "/dev/xvdc still there after splitctl block-detach"; exit 1; }
+mark domU-xvdc-gone
