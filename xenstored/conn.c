@@ -93,12 +93,20 @@ static ssize_t conn_take(struct xs_conn *c, void *dst, size_t len)
 	size_t n;
 
 	if (c->roff == c->rlen) {
-		ssize_t r = c->ops->read(c, c->rbuf, sizeof(c->rbuf));
+		ssize_t r;
 
+		/* The last read was short: the transport had nothing more
+		 * then. Don't ask again (a read that would only say EAGAIN);
+		 * the next readable event (socket) or notify (ring) brings
+		 * us back for whatever arrived since. */
+		if (c->drained)
+			return 0;
+		r = c->ops->read(c, c->rbuf, sizeof(c->rbuf));
 		if (r <= 0)
 			return r;
 		c->rlen = (uint32_t)r;
 		c->roff = 0;
+		c->drained = (size_t)r < sizeof(c->rbuf);
 	}
 	n = c->rlen - c->roff;
 	if (n > len)
@@ -113,6 +121,7 @@ int xs_conn_input(struct xs_conn *c)
 {
 	ssize_t n;
 
+	c->drained = false; /* a new readable event: read at least once */
 	while (xs_conn_can_read(c)) {
 		if (c->hdr_got < sizeof(c->hdr)) {
 			n = conn_take(c, (char *)&c->hdr + c->hdr_got,

@@ -402,6 +402,7 @@ struct xs_conn {
 	/* a read buffer, so that one read(2) serves many small requests */
 	char rbuf[8192];
 	uint32_t rlen, roff;
+	bool drained; /* this input pass's last read was short */
 	uint64_t nreq;
 	TAILQ_ENTRY(xs_conn) link;
 };
