@@ -59,7 +59,7 @@ cmp -n 67108864 "$D/disk.img" "$D/random.img" || fail "backing file differs"
 if command -v fio >/dev/null 2>&1 && fio --enghelp 2>&1 | grep -qw nbd; then
 	fio --name=randverify --ioengine=nbd --uri="$NBD_URI" --rw=randwrite \
 		--bsrange=512-64k --offset=64M --size=16M --iodepth=16 \
-		--verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--verify=crc32c --verify_fatal=1 --do_verify=1 --verify_state_save=0 \
 		--output="$D/fio.out" >/dev/null 2>&1 || fail "fio random write + verify"
 	grep -q "err= 0" "$D/fio.out" || fail "fio reported errors"
 else
