@@ -16,7 +16,7 @@ grep -q "^disk xvda connected: 163840 sectors, nbd $NBD_SOCK\$" "$GUEST_OUT" ||
 	fail "wrong connected line: $(grep '^disk' "$GUEST_OUT")"
 
 # what a client sees of the export
-if command -v nbdinfo >/dev/null 2>&1; then
+if bf_have nbdinfo libnbd-bin; then
 	nbdinfo --json "$NBD_URI" >"$D/nbdinfo.out" 2>&1 || fail "nbdinfo"
 	grep -q '"export-size": 83886080' "$D/nbdinfo.out" || fail "nbdinfo size"
 	grep -q '"is_read_only": false' "$D/nbdinfo.out" || fail "nbdinfo read-only"
@@ -56,14 +56,14 @@ cmp -n 67108864 "$D/disk.img" "$D/random.img" || fail "backing file differs"
 
 # fio's nbd engine (libnbd): random writes of mixed sizes, 16 in flight,
 # then read back and verified (crc32c per block)
-if command -v fio >/dev/null 2>&1 && fio --enghelp 2>&1 | grep -qw nbd; then
+if bf_have fio fio && fio --enghelp 2>&1 | grep -qw nbd; then
 	fio --name=randverify --ioengine=nbd --uri="$NBD_URI" --rw=randwrite \
 		--bsrange=512-64k --offset=64M --size=16M --iodepth=16 \
 		--verify=crc32c --verify_fatal=1 --do_verify=1 --verify_state_save=0 \
 		--output="$D/fio.out" >/dev/null 2>&1 || fail "fio random write + verify"
 	grep -q "err= 0" "$D/fio.out" || fail "fio reported errors"
-else
-	echo "note: fio with the nbd engine not installed: fio step skipped"
+elif command -v fio >/dev/null 2>&1; then
+	BF_LEFT_OUT="$BF_LEFT_OUT fio's nbd engine (fio)"
 fi
 
 # discard, then the range reads back as zeros (blkback punches a hole)
@@ -97,4 +97,4 @@ wait "$GUEST_PID"
 rc=$?
 [ $rc -eq 0 ] || fail "loopguest exited $rc on SIGTERM"
 GUEST_PIDS=
-echo "PASS: blkfront NBD export: pattern, 64 MiB random, flush, discard, zeroes"
+bf_pass "blkfront NBD export: pattern, 64 MiB random, flush, discard, zeroes"

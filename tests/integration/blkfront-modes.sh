@@ -55,9 +55,9 @@ bf_wait_line "$GUEST_OUT" '^disk xvdb connected: ' 10 || fail "g2 not connected"
 grep -q 'connected: 1 queue(s), native, persistent grants off' "$D/blkback2.log" ||
 	fail "g2: not 1 queue without persistent grants"
 roundtrip g2
-if command -v nbdinfo >/dev/null 2>&1; then
+if bf_have nbdinfo libnbd-bin; then
 	nbdinfo --json "$NBD_URI" >"$D/nbdinfo.out" 2>&1 || fail "nbdinfo"
 	grep -q '"can_trim": false' "$D/nbdinfo.out" || fail "g2: trim offered"
 fi
 cmp "$D/d2.img" "$D/random.img" || fail "g2: backing file differs"
-echo "PASS: blkfront without persistent grants/indirect/multi-queue, both ways; 4 queues"
+bf_pass "blkfront without persistent grants/indirect/multi-queue, both ways; 4 queues"

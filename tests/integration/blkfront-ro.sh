@@ -15,7 +15,7 @@ bf_attach "$GUEST_DOMID" "file:$D/disk.img" xvdb mode=r
 bf_wait_line "$GUEST_OUT" '^disk xvdb connected: 16384 sectors' 10 ||
 	fail "guest not connected"
 
-if command -v nbdinfo >/dev/null 2>&1; then
+if bf_have nbdinfo libnbd-bin; then
 	nbdinfo --json "$NBD_URI" >"$D/nbdinfo.out" 2>&1 || fail "nbdinfo"
 	grep -q '"is_read_only": true' "$D/nbdinfo.out" || fail "export not read-only"
 	grep -q '"can_trim": false' "$D/nbdinfo.out" || fail "trim offered read-only"
@@ -55,4 +55,4 @@ PY
 [ "$(md5sum <"$D/disk.img")" = "$sum0" ] || fail "the backing file changed"
 [ "$(bf_stat "$GUEST_DOMID" bytes_written)" -eq 0 ] || fail "blkback wrote"
 kill -0 "$GUEST_PID" || fail "loopguest died"
-echo "PASS: read-only disk: export read-only, writes refused, data intact"
+bf_pass "read-only disk: export read-only, writes refused, data intact"
