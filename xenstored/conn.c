@@ -66,7 +66,6 @@ void xs_conn_free(struct xs_conn *c)
 		TAILQ_REMOVE(&c->out, m, link);
 		free(m);
 	}
-	free(c->in);
 	TAILQ_REMOVE(&st->conns, c, link);
 	st->nconns--;
 	if (st->cur == c)
@@ -140,10 +139,7 @@ int xs_conn_input(struct xs_conn *c)
 						c->hdr.len, XENSTORE_PAYLOAD_MAX);
 				return -EPROTO;
 			}
-			c->in = malloc(c->hdr.len + 1);
-			if (!c->in)
-				return -ENOMEM;
-			c->in_got = 0;
+			c->in_got = 0; /* into c->in: no allocation per request */
 		}
 		if (c->in_got < c->hdr.len) {
 			n = conn_take(c, c->in + c->in_got,
@@ -157,8 +153,6 @@ int xs_conn_input(struct xs_conn *c)
 		c->in[c->hdr.len] = '\0'; /* a guard, not part of the payload */
 		c->nreq++;
 		xs_dispatch(c, &c->hdr, c->in);
-		free(c->in);
-		c->in = NULL;
 		c->hdr_got = 0;
 		c->in_got = 0;
 	}

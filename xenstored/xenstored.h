@@ -382,7 +382,7 @@ struct xs_conn {
 	/* input: the header, then a private copy of the payload */
 	struct xsd_sockmsg hdr;
 	uint32_t hdr_got;
-	char *in;
+	char in[XENSTORE_PAYLOAD_MAX + 1]; /* the payload (+ a NUL guard) */
 	uint32_t in_got;
 
 	/* output */
