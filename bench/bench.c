@@ -264,10 +264,16 @@ struct hv *bench_open_dom0(const struct bench_hvd *d)
 
 struct hv *bench_create_guest(const struct bench_hvd *d, const char *name)
 {
+	return bench_create_guest_sized(d, name, 16ULL << 20, 4);
+}
+
+struct hv *bench_create_guest_sized(const struct bench_hvd *d, const char *name,
+				    uint64_t mem_bytes, uint32_t grant_frames)
+{
 	struct hv_open_opts o = { .provider = HV_PROVIDER_LOOP,
 				  .run_dir = d->run_dir };
-	struct hv_domain_create cfg = { .mem_bytes = 16ULL << 20,
-					.grant_frames = 4,
+	struct hv_domain_create cfg = { .mem_bytes = mem_bytes,
+					.grant_frames = grant_frames,
 					.max_vcpus = 1,
 					.name = name };
 	struct hv *hv;

@@ -39,6 +39,10 @@ struct hv *bench_open_dom0(const struct bench_hvd *d);
 /* bench_create_guest - hv_domain_create() of a loop guest, messages as
  * bench_open_dom0. */
 struct hv *bench_create_guest(const struct bench_hvd *d, const char *name);
+/* bench_create_guest_sized - the same with mem_bytes of RAM and
+ * grant_frames grant-table frames. */
+struct hv *bench_create_guest_sized(const struct bench_hvd *d, const char *name,
+				    uint64_t mem_bytes, uint32_t grant_frames);
 
 /* bench_now - CLOCK_MONOTONIC in seconds. */
 double bench_now(void);

@@ -176,27 +176,6 @@ static uint64_t bb_frame(const struct bb_guest *g, uint32_t i)
 	return (uint64_t)(bb_page(g, i) - g->ram) >> HV_PAGE_SHIFT;
 }
 
-static struct hv *bb_create_domain(const struct bench_hvd *d)
-{
-	struct hv_open_opts o = { .provider = HV_PROVIDER_LOOP,
-				  .run_dir = d->run_dir };
-	struct hv_domain_create cfg = { .mem_bytes = BB_GUEST_MEM,
-					.grant_frames = BB_GUEST_GRANT_FRAMES,
-					.max_vcpus = 1,
-					.name = "bench-blk-ring" };
-	double deadline = bench_now() + 2.0;
-	struct hv *hv;
-
-	/* The socket file appears at bind(), a moment before listen(). */
-	while (!(hv = hv_domain_create(&o, &cfg)) && errno == ECONNREFUSED &&
-	       bench_now() < deadline)
-		usleep(10000);
-	if (!hv)
-		fprintf(stderr, "guest: hv_domain_create: %s\n",
-			strerror(errno));
-	return hv;
-}
-
 /* Grant the slot's pages for one request (persistent off). */
 static int bb_grant_slot(struct bb_guest *g, struct bb_slot *s)
 {
@@ -498,7 +477,8 @@ static int bb_guest_main(struct bb_guest *g)
 
 	g->port = -1;
 	g->rng = 0x9e3779b97f4a7c15ULL;
-	g->hv = bb_create_domain(g->hvd);
+	g->hv = bench_create_guest_sized(g->hvd, "bench-blk-ring", BB_GUEST_MEM,
+					 BB_GUEST_GRANT_FRAMES);
 	if (!g->hv)
 		return 1;
 	g->gs = hv_gntshr_open(g->hv);
