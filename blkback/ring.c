@@ -651,22 +651,46 @@ static void pending_io_done(struct blkbk_io *io, int res)
 }
 
 /*
- * Copy the indirect segment pages of r once into r->seg. Returns 0 or
- * -errno (the map error).
+ * Copy the indirect segment pages of r once into r->seg, by grant copy:
+ * no mapping is made (no mmap/munmap per request). Returns 0 or -errno
+ * (-EINVAL bad ref, -EACCES not granted to us, -ESRCH no such domain).
  */
 static int copy_indirect(struct blkbk_queue *q, struct blkbk_req *r)
 {
-	unsigned int pages = (r->nr_segments + BLKBK_SEGS_PER_INDIRECT_PAGE - 1) /
-			     BLKBK_SEGS_PER_INDIRECT_PAGE;
-	domid_t dom = q->d->cfg.domid;
-	void *m;
+	struct hv_gnttab_copy_seg segs[BLKBK_MAX_INDIRECT_PAGES];
+	size_t bytes = (size_t)r->nr_segments * sizeof(r->seg[0]);
+	unsigned int pages = (unsigned int)((bytes + HV_PAGE_SIZE - 1) /
+					    HV_PAGE_SIZE);
+	int rc;
 
-	m = hv_gnttab_map(q->d->cfg.gnttab, pages, &dom, 1, r->indirect_grefs,
-			  HV_GNTMAP_RO);
-	if (!m)
-		return -errno;
-	memcpy(r->seg, m, r->nr_segments * sizeof(r->seg[0]));
-	hv_gnttab_unmap(q->d->cfg.gnttab, m, pages);
+	memset(segs, 0, sizeof(segs));
+	for (unsigned int i = 0; i < pages; i++) {
+		size_t off = (size_t)i * HV_PAGE_SIZE;
+
+		segs[i].source.is_gref = 1;
+		segs[i].source.u.gref.domid = q->d->cfg.domid;
+		segs[i].source.u.gref.ref = r->indirect_grefs[i];
+		segs[i].dest.u.virt = (char *)r->seg + off;
+		segs[i].len = (uint16_t)(bytes - off < HV_PAGE_SIZE ? bytes - off
+								    : HV_PAGE_SIZE);
+	}
+	rc = hv_gnttab_copy(q->d->cfg.gnttab, pages, segs);
+	if (rc < 0)
+		return rc;
+	for (unsigned int i = 0; i < pages; i++) {
+		switch (segs[i].status) {
+		case GNTST_okay:
+			break;
+		case GNTST_permission_denied:
+			return -EACCES;
+		case GNTST_bad_domain:
+			return -ESRCH;
+		case GNTST_bad_gntref:
+			return -EINVAL;
+		default:
+			return -EIO;
+		}
+	}
 	return 0;
 }
 
