@@ -34,6 +34,7 @@ struct xsg {
 	evtchn_port_t port;
 	uint32_t next_req_id;
 	int timeout_ms;
+	uint32_t max_chunk; /* bytes per ring write, 0: as many as fit */
 	struct watch_ev *watch_head, **watch_tail;
 };
 
@@ -115,6 +116,7 @@ void xsg_close(struct xsg *x)
 evtchn_port_t xsg_port(const struct xsg *x) { return x->port; }
 int xsg_fd(const struct xsg *x) { return hv_evtchn_fd(x->ev); }
 void xsg_set_timeout(struct xsg *x, int timeout_ms) { x->timeout_ms = timeout_ms; }
+void xsg_set_max_chunk(struct xsg *x, uint32_t bytes) { x->max_chunk = bytes; }
 int xsg_kick(struct xsg *x) { return hv_evtchn_notify(x->ev, x->port); }
 
 static int errno_of(const char *name)
@@ -183,12 +185,27 @@ static int put(struct xsg *x, const void *data, uint32_t len)
 			chunk = room;
 		if (chunk > len)
 			chunk = len;
+		if (x->max_chunk && chunk > x->max_chunk)
+			chunk = x->max_chunk;
 		memcpy(x->intf->req + off, p, chunk);
 		/* The bytes are in the ring before the index says so. */
 		__atomic_store_n(&x->intf->req_prod, prod + chunk,
 				 __ATOMIC_RELEASE);
 		p += chunk;
 		len -= chunk;
+		/*
+		 * Notify as Linux's xenbus does (xb_write): only when
+		 * xenstored had consumed everything before this chunk, i.e.
+		 * it may be asleep. If it is still busy with earlier bytes it
+		 * gets no event, and must look at req_prod again before it
+		 * sleeps. The fence orders our req_prod store before the
+		 * req_cons load (xenstored: req_cons store, fence, req_prod
+		 * load), so one of the two sides sees the other.
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		cons = __atomic_load_n(&x->intf->req_cons, __ATOMIC_ACQUIRE);
+		if ((int32_t)(cons - prod) >= 0)
+			hv_evtchn_notify(x->ev, x->port);
 	}
 	return 0;
 }
@@ -354,12 +371,12 @@ int xsg_request(struct xsg *x, uint32_t type, uint32_t tx_id,
 		return -E2BIG;
 	if (ring_broken(x))
 		return -EIO;
+	/* header, then payload, each notified (or not) as Linux does */
 	r = put(x, &hdr, sizeof(hdr));
 	if (!r)
 		r = put(x, payload, len);
 	if (r)
 		return r;
-	hv_evtchn_notify(x->ev, x->port);
 	for (;;) {
 		r = pump(x, hdr.req_id, &rh, &body);
 		if (r < 0)

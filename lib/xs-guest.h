@@ -35,6 +35,10 @@ evtchn_port_t xsg_port(const struct xsg *x);
 /* xsg_fd - readable when a reply or a watch event may be there. */
 int xsg_fd(const struct xsg *x);
 void xsg_set_timeout(struct xsg *x, int timeout_ms);
+/* xsg_set_max_chunk - write requests into the ring at most bytes at a
+ * time (0: as much as fits), each chunk notified as Linux's xenbus does:
+ * only when xenstored had caught up. For tests of lost wake-ups. */
+void xsg_set_max_chunk(struct xsg *x, uint32_t bytes);
 /* xsg_kick - notify xenstored (for callers that wrote the ring by hand,
  * e.g. tests of a hostile guest). 0 or -errno. */
 int xsg_kick(struct xsg *x);

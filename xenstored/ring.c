@@ -215,22 +215,60 @@ static const struct xs_conn_ops ring_ops = {
 	.destroy = ring_destroy,
 };
 
+/*
+ * ring_more - after a pass: is there input we were not told about, or
+ * output room we were not told about?
+ *
+ * Linux's xenbus writes a request in pieces (header, then payload) and
+ * notifies after a piece only if it finds us caught up (its old req_prod
+ * <= our req_cons); it reads replies and notifies only if it found the
+ * reply ring full. So bytes it adds while we are still reading, or room it
+ * makes while we are still writing, come with no event. Before we sleep we
+ * look once more. The fence orders our req_cons / rsp_prod stores before
+ * these loads, as Linux's mb orders its req_prod / rsp_cons stores before
+ * its loads: one side always sees the other.
+ *
+ * Worked example: we read prod = 16 (a header) and, before our req_cons =
+ * 16 is visible, the kernel writes 20 payload bytes, sees req_cons = 0 <
+ * 16 and sends nothing. Here we load req_prod = 36 != 16: another pass.
+ */
+static bool ring_more(struct ring_conn *rc)
+{
+	struct xs_conn *c = rc->c;
+	XENSTORE_RING_IDX prod;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	prod = __atomic_load_n(&rc->intf->req_prod, __ATOMIC_ACQUIRE);
+	if (prod != rc->req_cons && xs_conn_can_read(c))
+		return true;
+	return !TAILQ_EMPTY(&c->out) && rsp_room(rc) > 0;
+}
+
 /* service - run input and output until neither moves, then notify. */
 static void service(struct ring_conn *rc)
 {
 	struct xs_conn *c = rc->c;
-	int err;
+	unsigned int passes = 0;
+	int err = 0;
 
 	if (rc->broken)
 		return;
-	err = xs_conn_input(c);
-	if (!err)
-		err = xs_conn_flush(c);
-	while (!err && !rc->broken && c->roff < c->rlen && xs_conn_can_read(c)) {
+	do {
+		if (++passes > 64) {
+			/* a guest that keeps writing: others get a turn */
+			ring_kick(c);
+			break;
+		}
 		err = xs_conn_input(c);
 		if (!err)
 			err = xs_conn_flush(c);
-	}
+		while (!err && !rc->broken && c->roff < c->rlen &&
+		       xs_conn_can_read(c)) {
+			err = xs_conn_input(c);
+			if (!err)
+				err = xs_conn_flush(c);
+		}
+	} while (!err && !rc->broken && !c->closing && ring_more(rc));
 	if (err && !rc->broken)
 		quarantine(rc, err == -E2BIG ? XENSTORE_ERROR_PROTO
 					     : XENSTORE_ERROR_COMM,
