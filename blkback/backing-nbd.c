@@ -11,8 +11,11 @@
  *   reply:   magic 0x67446698, error u32, handle u64
  *            [, length bytes of data for a successful READ]
  *
- * The handshake is done in blkbk_backing_nbd_open(), blocking, bounded by
- * a timeout. Transmission is asynchronous on a libevent bufferevent: many
+ * The connection and handshake (blkbk_nbd_prepare) block, bounded by a
+ * deadline, and touch nothing but the socket: blkback runs them on a
+ * worker thread (backing-async.c) so that a slow or silent server never
+ * stalls the event loop; blkbk_backing_nbd_attach() then puts the
+ * negotiated socket on the loop. Transmission is asynchronous on a libevent bufferevent: many
  * requests in flight, replies in any order, matched by handle (a slot
  * index plus a generation count, so a stale or forged handle is a protocol
  * error, not a use after free). Anything the server sends that does not
@@ -519,6 +522,7 @@ static void nbd_die(struct nbd_backing *nb, const char *why)
 	if (nb->dead)
 		return;
 	nb->dead = 1;
+	nb->b.failed = 1;
 	LOG_RATELIMITED(&nb->rl, LOG_WARNING, -1, NULL,
 			"%s: NBD connection lost: %s", nb->b.desc, why);
 	bufferevent_disable(nb->bev, EV_READ | EV_WRITE);
@@ -744,18 +748,13 @@ static const struct blkbk_backing_ops nbd_ops = {
 	.close = nb_close,
 };
 
-int blkbk_backing_nbd_open(struct event_base *base,
-			   const struct blkbk_params *p, int readonly,
-			   int timeout_ms, struct blkbk_backing **out)
+int blkbk_nbd_prepare(const struct blkbk_params *p, int timeout_ms,
+		      struct blkbk_nbd_conn *c)
 {
-	struct nbd_backing *nb;
 	struct timespec dl;
-	struct log_ratelimit rl = LOG_RATELIMIT_INIT(5000, 5);
-	uint64_t size = 0;
-	uint16_t tflags = 0;
-	uint32_t min_block = 0;
 	int fd, rc;
 
+	c->fd = -1;
 	if (p->kind != BLKBK_BACKING_NBD)
 		return -EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, &dl);
@@ -768,11 +767,31 @@ int blkbk_backing_nbd_open(struct event_base *base,
 	fd = nbd_connect(p, &dl);
 	if (fd < 0)
 		return fd;
-	rc = handshake(fd, p->export_name, &size, &tflags, &min_block, &dl);
+	c->size = 0;
+	c->tflags = 0;
+	c->min_block = 0;
+	rc = handshake(fd, p->export_name, &c->size, &c->tflags, &c->min_block,
+		       &dl);
 	if (rc < 0) {
 		close(fd);
 		return rc;
 	}
+	c->fd = fd;
+	return 0;
+}
+
+int blkbk_backing_nbd_attach(struct event_base *base,
+			     const struct blkbk_params *p, int readonly,
+			     struct blkbk_nbd_conn *c,
+			     struct blkbk_backing **out)
+{
+	struct nbd_backing *nb;
+	struct log_ratelimit rl = LOG_RATELIMIT_INIT(5000, 5);
+	int fd = c->fd;
+
+	c->fd = -1; /* ours from here, on success and on failure */
+	if (fd < 0)
+		return -EBADF;
 	nb = calloc(1, sizeof(*nb));
 	if (!nb) {
 		close(fd);
@@ -780,16 +799,17 @@ int blkbk_backing_nbd_open(struct event_base *base,
 	}
 	nb->rl = rl;
 	nb->base = base;
-	nb->tflags = tflags;
+	nb->tflags = c->tflags;
 	nb->b.ops = &nbd_ops;
-	nb->b.size = size;
-	nb->b.sector_size = min_block >= 512 && min_block <= 4096 &&
-					    !(min_block & (min_block - 1))
-				    ? min_block
+	nb->b.size = c->size;
+	nb->b.sector_size = c->min_block >= 512 && c->min_block <= 4096 &&
+					    !(c->min_block & (c->min_block - 1))
+				    ? c->min_block
 				    : 512;
-	nb->b.readonly = readonly || (tflags & NBD_FLAG_READ_ONLY);
-	nb->b.can_flush = !!(tflags & NBD_FLAG_SEND_FLUSH);
-	nb->b.can_discard = !!(tflags & NBD_FLAG_SEND_TRIM) && !nb->b.readonly;
+	nb->b.readonly = readonly || (c->tflags & NBD_FLAG_READ_ONLY);
+	nb->b.can_flush = !!(c->tflags & NBD_FLAG_SEND_FLUSH);
+	nb->b.can_discard =
+		!!(c->tflags & NBD_FLAG_SEND_TRIM) && !nb->b.readonly;
 	blkbk_params_desc(p, nb->b.desc, sizeof(nb->b.desc));
 	for (uint32_t i = 0; i < NBD_SLOTS; i++)
 		nb->free_idx[i] = NBD_SLOTS - 1 - i;
@@ -805,4 +825,16 @@ int blkbk_backing_nbd_open(struct event_base *base,
 	bufferevent_enable(nb->bev, EV_READ | EV_WRITE);
 	*out = &nb->b;
 	return 0;
+}
+
+int blkbk_backing_nbd_open(struct event_base *base,
+			   const struct blkbk_params *p, int readonly,
+			   int timeout_ms, struct blkbk_backing **out)
+{
+	struct blkbk_nbd_conn c;
+	int rc = blkbk_nbd_prepare(p, timeout_ms, &c);
+
+	if (rc < 0)
+		return rc;
+	return blkbk_backing_nbd_attach(base, p, readonly, &c, out);
 }

@@ -77,6 +77,7 @@ struct blkbk_backing {
 	unsigned int can_discard : 1;
 	unsigned int can_discard_secure : 1;
 	unsigned int direct : 1; /* O_DIRECT: I/O must be sector aligned */
+	unsigned int failed : 1; /* lost for good (NBD: connection gone) */
 	/* set by the user: called after each batch of completions */
 	void (*batch_done)(void *arg);
 	void *batch_arg;
@@ -88,7 +89,8 @@ struct blkbk_params;
 /*
  * blkbk_backing_open - open the backing that p names (see params.c),
  * read-only if readonly or if the store itself is read-only. The NBD
- * handshake is done here, blocking, with a timeout of timeout_ms.
+ * handshake is done here, blocking, with a timeout of timeout_ms (tests
+ * and benches; the daemon uses blkbk_backing_open_async() below).
  * Returns 0 and *out, or -errno.
  */
 int blkbk_backing_open(struct event_base *base, const struct blkbk_params *p,
@@ -103,5 +105,50 @@ int blkbk_backing_file_open(struct event_base *base, const char *path,
 int blkbk_backing_nbd_open(struct event_base *base,
 			   const struct blkbk_params *p, int readonly,
 			   int timeout_ms, struct blkbk_backing **out);
+
+/*
+ * The NBD open in two halves. blkbk_nbd_prepare() connects and negotiates
+ * (blocking, bounded by timeout_ms; DNS included) and touches nothing but
+ * its socket, so it may run on any thread. blkbk_backing_nbd_attach()
+ * puts the negotiated socket on the event loop; it takes c->fd whatever
+ * it returns. Both return 0 or -errno.
+ */
+struct blkbk_nbd_conn {
+	int fd;
+	uint64_t size;
+	uint16_t tflags;
+	uint32_t min_block;
+};
+int blkbk_nbd_prepare(const struct blkbk_params *p, int timeout_ms,
+		      struct blkbk_nbd_conn *c);
+int blkbk_backing_nbd_attach(struct event_base *base,
+			     const struct blkbk_params *p, int readonly,
+			     struct blkbk_nbd_conn *c,
+			     struct blkbk_backing **out);
+
+/*
+ * blkbk_backing_open_async - blkbk_backing_open() without stalling the
+ * event loop: what can block for long (an NBD server's connect and
+ * handshake) runs on a worker thread, bounded by timeout_ms. done(arg,
+ * rc, b) is called once, later, from base's loop (never from inside this
+ * call): rc 0 and b (the caller's), or -errno and NULL. Returns the job,
+ * or NULL with errno (then done is never called).
+ */
+struct blkbk_open_job;
+typedef void (*blkbk_open_done_fn)(void *arg, int rc,
+				   struct blkbk_backing *b);
+struct blkbk_open_job *blkbk_backing_open_async(struct event_base *base,
+						const struct blkbk_params *p,
+						int readonly, int timeout_ms,
+						blkbk_open_done_fn done,
+						void *arg);
+/* blkbk_backing_open_cancel - done() will not be called; what the worker
+ * opens is closed when it finishes (NULL-safe). */
+void blkbk_backing_open_cancel(struct blkbk_open_job *j);
+/* blkbk_backing_open_drain - at exit: wait for every worker (at most its
+ * timeout) and free every job, cancelled or not; no done() is called. */
+void blkbk_backing_open_drain(void);
+/* blkbk_backing_open_pending - jobs not yet finished (for status). */
+unsigned int blkbk_backing_open_pending(void);
 
 #endif /* SPLITDRV_BLKBACK_BACKING_H */

@@ -377,6 +377,10 @@ int blkbk_dev_disconnect(struct blkbk_dev *d, void (*done)(void *), void *arg);
 /* blkbk_dev_free - disconnect if needed (in-flight I/O must be over) and
  * free, backing included. NULL-safe. */
 void blkbk_dev_free(struct blkbk_dev *d);
+/* blkbk_dev_release - as blkbk_dev_free, but the backing is handed back
+ * (nothing in flight on it) for a later device: a reconnecting frontend
+ * reuses the open file or NBD connection. NULL when d is NULL. */
+struct blkbk_backing *blkbk_dev_release(struct blkbk_dev *d);
 
 /* blkbk_dev_get_stats - sum over the queues. */
 void blkbk_dev_get_stats(const struct blkbk_dev *d, struct blkbk_stats *st);

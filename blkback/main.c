@@ -248,6 +248,12 @@ out:
 	/* Devices are freed by xbe_free(); I/O in flight was given the loop's
 	 * last turn above. */
 	xbe_free(bk.xbe);
+	/* opens still under way were cancelled by xbe_free(): wait for their
+	 * workers (each bounded by its timeout) */
+	if (blkbk_backing_open_pending())
+		log_info("waiting for %u backing open(s) to give up",
+			 blkbk_backing_open_pending());
+	blkbk_backing_open_drain();
 	ctl_close(ctl);
 	daemon_signals_free(sig);
 	if (bk.xs)

@@ -1177,8 +1177,15 @@ int blkbk_dev_disconnect(struct blkbk_dev *d, void (*done)(void *), void *arg)
 
 void blkbk_dev_free(struct blkbk_dev *d)
 {
+	blkbk_backing_close(blkbk_dev_release(d));
+}
+
+struct blkbk_backing *blkbk_dev_release(struct blkbk_dev *d)
+{
+	struct blkbk_backing *b;
+
 	if (!d)
-		return;
+		return NULL;
 	if (dev_inflight(d))
 		log_warnx_dev(d->cfg.domid, d->name,
 			      "freed with %u requests in flight", dev_inflight(d));
@@ -1197,8 +1204,13 @@ void blkbk_dev_free(struct blkbk_dev *d)
 	}
 	if (d->disc_ev)
 		event_free(d->disc_ev);
-	blkbk_backing_close(d->backing);
+	b = d->backing;
+	if (b) {
+		b->batch_done = NULL;
+		b->batch_arg = NULL;
+	}
 	free(d);
+	return b;
 }
 
 void blkbk_dev_get_stats(const struct blkbk_dev *d, struct blkbk_stats *st)

@@ -4,8 +4,11 @@
  * ring.c.
  *
  *   probe      params/type/mode from the backend directory (written by the
- *              toolstack); open the backing to learn what it can do; write
- *              the feature keys (one transaction) before InitWait.
+ *              toolstack); open the backing to learn what it can do (in
+ *              the background: an NBD server may be slow, and the loop
+ *              serves every other device meanwhile); write the feature
+ *              keys (one transaction) before InitWait. The backing stays
+ *              open until the device is removed, across reconnects.
  *   connect    the frontend's keys: protocol, feature-persistent,
  *              multi-queue-num-queues, per queue ring-page-order,
  *              ring-ref[N], event-channel -- all guest input, each read
@@ -39,31 +42,28 @@ struct vbd {
 	int readonly;
 	struct blkbk_backing *backing; /* open while not connected */
 	struct blkbk_dev *dev;         /* while connected (or draining) */
+	struct blkbk_open_job *job;    /* an open in progress */
 	uint64_t size;
 	uint32_t sector_size;
 	int can_flush, can_discard, can_discard_secure;
 	char desc[128];
 };
 
-static int open_backing(struct vbd *v)
-{
-	int r;
+/* How long an NBD server may take to connect and negotiate. */
+#define VBD_OPEN_TIMEOUT_MS 5000
 
-	if (v->backing)
-		return 0;
-	r = blkbk_backing_open(v->bk->base, &v->params, v->readonly, 5000,
-			       &v->backing);
-	if (r < 0)
-		return r;
-	v->size = v->backing->size;
-	v->sector_size = v->backing->sector_size;
-	v->readonly |= v->backing->readonly;
-	v->can_flush = v->backing->can_flush;
-	v->can_discard = v->backing->can_discard && !v->readonly &&
+/* took_backing - v now holds b: learn what it can do. */
+static void took_backing(struct vbd *v, struct blkbk_backing *b)
+{
+	v->backing = b;
+	v->size = b->size;
+	v->sector_size = b->sector_size;
+	v->readonly |= b->readonly;
+	v->can_flush = b->can_flush;
+	v->can_discard = b->can_discard && !v->readonly &&
 			 !v->bk->cfg.no_discard;
-	v->can_discard_secure = v->can_discard && v->backing->can_discard_secure;
-	snprintf(v->desc, sizeof(v->desc), "%s", v->backing->desc);
-	return 0;
+	v->can_discard_secure = v->can_discard && b->can_discard_secure;
+	snprintf(v->desc, sizeof(v->desc), "%s", b->desc);
 }
 
 /* features - what we offer, written before InitWait. */
@@ -92,6 +92,60 @@ static int features(struct xbe_device *d, xs_transaction_t t, void *arg)
 	return r ? -EIO : 0;
 }
 
+static void vbd_free(struct vbd *v)
+{
+	blkbk_backing_open_cancel(v->job);
+	blkbk_dev_free(v->dev);
+	blkbk_backing_close(v->backing);
+	free(v);
+}
+
+/* The backing of a new device is open (or not): finish the probe. */
+static void vbd_on_open(void *arg, int rc, struct blkbk_backing *b)
+{
+	struct vbd *v = arg;
+	struct xbe_device *d = v->xd;
+
+	v->job = NULL;
+	if (rc == 0) {
+		took_backing(v, b);
+		rc = xbe_transaction(d, features, v);
+		if (rc < 0)
+			xbe_error(d, rc, "writing feature keys");
+	} else {
+		char desc[128];
+
+		blkbk_params_desc(&v->params, desc, sizeof(desc));
+		xbe_error(d, rc, "opening %s", desc);
+	}
+	if (rc < 0) {
+		d->priv = NULL;
+		vbd_free(v);
+		xbe_probed(d, rc);
+		return;
+	}
+	log_info_dev(d->fdomid, d->name, "%s: %llu sectors of %u bytes%s",
+		     v->desc, (unsigned long long)(v->size / v->sector_size),
+		     v->sector_size, v->readonly ? ", read-only" : "");
+	xbe_probed(d, 0);
+}
+
+/* A lost backing was reopened for the next connect (or not). */
+static void vbd_on_reopen(void *arg, int rc, struct blkbk_backing *b)
+{
+	struct vbd *v = arg;
+	struct xbe_device *d = v->xd;
+
+	v->job = NULL;
+	if (rc < 0) {
+		log_warnx_dev(d->fdomid, d->name, "reopening %s: %s", v->desc,
+			      strerror(-rc));
+		return;
+	}
+	took_backing(v, b);
+	log_info_dev(d->fdomid, d->name, "%s reopened", v->desc);
+}
+
 static int vbd_probe(struct xbe_device *d)
 {
 	struct blkbk *bk = xbe_arg(d->xbe);
@@ -118,30 +172,26 @@ static int vbd_probe(struct xbe_device *d)
 	}
 	if (xbe_read_be_str(d, "mode", &mode) == 0)
 		v->readonly = mode[0] == 'r';
-	r = open_backing(v);
-	if (r < 0) {
+	blkbk_params_desc(&v->params, v->desc, sizeof(v->desc));
+	/* A storage server may be slow: the open goes on in the background
+	 * and the loop keeps serving everybody else (vbd_on_open). */
+	v->job = blkbk_backing_open_async(bk->base, &v->params, v->readonly,
+					  VBD_OPEN_TIMEOUT_MS, vbd_on_open, v);
+	if (!v->job) {
+		r = -errno;
 		xbe_error(d, r, "opening %s", params);
 		goto fail;
 	}
-	r = xbe_transaction(d, features, v);
-	if (r < 0) {
-		xbe_error(d, r, "writing feature keys");
-		goto fail;
-	}
-	log_info_dev(d->fdomid, d->name, "%s: %llu sectors of %u bytes%s", v->desc,
-		     (unsigned long long)(v->size / v->sector_size),
-		     v->sector_size, v->readonly ? ", read-only" : "");
 	free(params);
 	free(type);
 	free(mode);
-	return 0;
+	return 1;
 fail:
 	free(params);
 	free(type);
 	free(mode);
-	blkbk_backing_close(v->backing);
-	free(v);
 	d->priv = NULL;
+	vbd_free(v);
 	return r < 0 ? r : -EINVAL;
 }
 
@@ -199,6 +249,23 @@ static int connected_keys(struct xbe_device *d, xs_transaction_t t, void *arg)
 	return r ? -EIO : 0;
 }
 
+/* vbd_release_dev - free the device, keep its backing for a reconnect
+ * unless it is lost for good. */
+static void vbd_release_dev(struct vbd *v)
+{
+	struct blkbk_backing *b = blkbk_dev_release(v->dev);
+
+	v->dev = NULL;
+	if (b && b->failed) {
+		log_warnx_dev(v->xd->fdomid, v->xd->name,
+			      "%s is lost: closed (reopened on the next connect)",
+			      v->desc);
+		blkbk_backing_close(b);
+		b = NULL;
+	}
+	v->backing = b;
+}
+
 static int vbd_connect(struct xbe_device *d)
 {
 	struct vbd *v = d->priv;
@@ -227,10 +294,16 @@ static int vbd_connect(struct xbe_device *d)
 	}
 	if (xbe_read_fe_uint(d, "feature-persistent", 0, 1, &persistent) < 0)
 		persistent = 0;
-	r = open_backing(v); /* again after a disconnect */
-	if (r < 0) {
-		xbe_error(d, r, "reopening the backing");
-		return r;
+	if (!v->backing) {
+		/* lost (its NBD server went away) since the last connect:
+		 * it is reopened in the background, never in the loop */
+		if (!v->job)
+			v->job = blkbk_backing_open_async(
+				bk->base, &v->params, v->readonly,
+				VBD_OPEN_TIMEOUT_MS, vbd_on_reopen, v);
+		xbe_error(d, -EAGAIN, "%s was lost and is being reopened: "
+			  "reconnect later", v->desc);
+		return -EAGAIN;
 	}
 	cfg.base = bk->base;
 	cfg.gnttab = bk->gnttab;
@@ -244,7 +317,7 @@ static int vbd_connect(struct xbe_device *d)
 	cfg.no_indirect = bk->cfg.no_indirect;
 	cfg.no_discard = bk->cfg.no_discard;
 	cfg.nr_queues = (unsigned int)nq;
-	v->backing = NULL; /* the device owns it now, even on failure */
+	v->backing = NULL; /* the device's now; blkbk_dev_release gives it back */
 	v->dev = blkbk_dev_new(&cfg);
 	if (!v->dev) {
 		r = -errno;
@@ -277,8 +350,7 @@ static int vbd_connect(struct xbe_device *d)
 		     cfg.persistent ? "on" : "off");
 	return 0;
 fail:
-	blkbk_dev_free(v->dev); /* nothing was in flight yet */
-	v->dev = NULL;
+	vbd_release_dev(v); /* nothing was in flight yet */
 	return r;
 }
 
@@ -286,8 +358,7 @@ static void drained(void *arg)
 {
 	struct vbd *v = arg;
 
-	blkbk_dev_free(v->dev);
-	v->dev = NULL;
+	vbd_release_dev(v);
 	log_info_dev(v->xd->fdomid, v->xd->name, "disconnected (I/O drained)");
 	xbe_disconnected(v->xd);
 }
@@ -302,8 +373,7 @@ static int vbd_disconnect(struct xbe_device *d)
 	r = blkbk_dev_disconnect(v->dev, drained, v);
 	if (r == 1)
 		return 1; /* drained() finishes it */
-	blkbk_dev_free(v->dev);
-	v->dev = NULL;
+	vbd_release_dev(v);
 	log_info_dev(d->fdomid, d->name, "disconnected");
 	return 0;
 }
@@ -314,9 +384,7 @@ static void vbd_remove(struct xbe_device *d)
 
 	if (!v)
 		return;
-	blkbk_dev_free(v->dev);
-	blkbk_backing_close(v->backing);
-	free(v);
+	vbd_free(v); /* cancels an open in progress */
 }
 
 const struct xbe_driver_ops blkbk_vbd_ops = {
@@ -339,6 +407,8 @@ json_t *blkbk_vbd_json(struct xbe_device *d)
 	json_object_set_new(o, "connected", json_boolean(d->connected));
 	if (v) {
 		json_object_set_new(o, "backing", json_string(v->desc));
+		if (v->job)
+			json_object_set_new(o, "opening", json_true());
 		json_object_set_new(o, "sectors",
 				    json_integer((json_int_t)(v->size >> 9)));
 		json_object_set_new(o, "readonly", json_boolean(v->readonly));

@@ -31,6 +31,9 @@ struct dev {
 	struct xbe_device pub;
 	TAILQ_ENTRY(dev) link;
 	bool removed; /* remove() called; waiting for the toolstack's rm */
+	bool probing; /* probe() returned 1: xbe_probed() finishes it */
+	unsigned int nerr;       /* xbe_error() calls so far */
+	unsigned int probe_nerr; /* nerr when probe() was called */
 	bool fe_watched;
 	bool disconnecting; /* the driver's disconnect is still running */
 	bool want_closed;   /* switch to Closed once it has finished */
@@ -184,11 +187,24 @@ void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
 	char msg[200];
 	va_list ap;
 
+	((struct dev *)d)->nerr++; /* pub is the first member */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_warnx_dev(d->fdomid, d->name, "%s: %s", msg, strerror(err < 0 ? -err : err));
 	xbe_write_be(d, XBT_NULL, "error", "%d %s", err < 0 ? -err : err, msg);
+}
+
+/* error_unless_set - xbe_error(), unless the driver wrote a more precise
+ * "error" for this failure since nerr0 (it is not overwritten). */
+static void error_unless_set(struct xbe_device *d, unsigned int nerr0,
+			     int err, const char *what)
+{
+	if (((struct dev *)d)->nerr != nerr0) {
+		log_warnx_dev(d->fdomid, d->name, "%s failed", what);
+		return;
+	}
+	xbe_error(d, err, "%s", what);
 }
 
 /*
@@ -265,9 +281,10 @@ static void do_remove(struct xbe *x, struct dev *dv)
 		return;
 	}
 	if (x->ops->remove)
-		x->ops->remove(&dv->pub);
+		x->ops->remove(&dv->pub); /* also cancels a pending probe */
 	dv->pub.priv = NULL;
 	dv->removed = true;
+	dv->probing = false;
 	log_info_dev(dv->pub.fdomid, dv->pub.name, "removed");
 }
 
@@ -313,6 +330,7 @@ static void frontend_changed(struct xbe *x, struct dev *dv)
 	struct xbe_device *d = &dv->pub;
 	unsigned long v;
 	enum xenbus_state fs;
+	unsigned int nerr0;
 	int r;
 
 	if (dv->removed)
@@ -349,9 +367,10 @@ static void frontend_changed(struct xbe *x, struct dev *dv)
 			break; /* retried by xbe_disconnected() */
 		/* Two watches may fire close together: start clean. */
 		do_disconnect(x, dv);
+		nerr0 = dv->nerr;
 		r = x->ops->connect(d);
 		if (r < 0) {
-			xbe_error(d, r, "connecting to the frontend");
+			error_unless_set(d, nerr0, r, "connecting to the frontend");
 			set_state(dv, XenbusStateClosing);
 			break;
 		}
@@ -394,11 +413,13 @@ static void backend_changed(struct xbe *x, struct dev *dv)
 		close_dev(x, dv, true);
 }
 
+static void probe_finish(struct xbe *x, struct dev *dv, int r);
+
 static void probe(struct xbe *x, domid_t fd, uint32_t devid)
 {
 	struct dev *dv;
 	struct xbe_device *d;
-	char *fe, expect[64], tok[160], path[160];
+	char *fe, expect[64];
 	unsigned long fid, online = 1;
 	int r;
 
@@ -439,9 +460,26 @@ static void probe(struct xbe *x, domid_t fd, uint32_t devid)
 	x->ndevs++;
 	log_info_dev(fd, d->name, "new device, frontend %s", d->fe_path);
 
+	dv->probe_nerr = dv->nerr;
 	r = x->ops->probe(d);
+	if (r > 0) {
+		/* the driver finishes it (xbe_probed); until then the
+		 * device stays Initialising and its frontend unwatched */
+		dv->probing = true;
+		log_debug_dev(fd, d->name, "probe in progress");
+		return;
+	}
+	probe_finish(x, dv, r);
+}
+
+/* probe_finish - the driver's probe is over: InitWait, or Closed. */
+static void probe_finish(struct xbe *x, struct dev *dv, int r)
+{
+	struct xbe_device *d = &dv->pub;
+	char tok[160], path[160];
+
 	if (r < 0) {
-		xbe_error(d, r, "probing the device");
+		error_unless_set(d, dv->probe_nerr, r, "probing the device");
 		set_state(dv, XenbusStateClosed);
 		dv->removed = true; /* nothing of the driver's to undo */
 		return;
@@ -454,6 +492,17 @@ static void probe(struct xbe *x, domid_t fd, uint32_t devid)
 		return;
 	}
 	dv->fe_watched = true; /* fires once now: frontend_changed() */
+}
+
+void xbe_probed(struct xbe_device *d, int r)
+{
+	struct dev *dv = (struct dev *)d; /* pub is the first member */
+
+	if (!dv->probing || dv->removed)
+		return;
+	dv->probing = false;
+	log_debug_dev(d->fdomid, d->name, "probe finished: %d", r);
+	probe_finish(d->xbe, dv, r);
 }
 
 /* scan - bring the device list in line with the backend directory. */

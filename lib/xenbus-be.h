@@ -53,7 +53,11 @@ struct xbe_device {
 struct xbe_driver_ops {
 	/* probe - a new device: read the backend's configuration, write
 	 * feature keys (in a transaction of your own), allocate priv.
-	 * 0 moves it to InitWait; -errno closes it and writes "error". */
+	 * 0 moves it to InitWait; -errno closes it and writes "error".
+	 * 1: it goes on in the background (e.g. a slow storage server):
+	 * call xbe_probed() when it is over; meanwhile the device stays
+	 * Initialising and its frontend is not watched. remove() may come
+	 * first (the toolstack gave up): then cancel and never call it. */
 	int (*probe)(struct xbe_device *d);
 	/* connect - the frontend is Initialised or Connected: read its ring
 	 * refs / ports / protocol, map and start serving. 0 moves the device
@@ -110,6 +114,9 @@ int xbe_transaction(struct xbe_device *d,
 /* xbe_error - write "error" (and log) as Linux's xenbus_dev_fatal does. */
 void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* xbe_probed - a probe that returned 1 is over: r as probe() would have
+ * returned it (on -errno the driver has freed priv already). */
+void xbe_probed(struct xbe_device *d, int r);
 /* xbe_disconnected - a disconnect that returned 1 has completed. */
 void xbe_disconnected(struct xbe_device *d);
 /* xbe_device_count - devices currently known. */

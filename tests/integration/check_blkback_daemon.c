@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -80,7 +83,8 @@ struct vm {
 };
 
 /* the toolstack: introduce the guest, then attach the disk as libxl does */
-static void attach(struct xs_handle *h, struct vm *v, const char *mode)
+static void attach_params(struct xs_handle *h, struct vm *v, const char *mode,
+			  const char *params)
 {
 	struct xs_permissions guest_owns[2] = {
 		{ .id = v->domid, .perms = XS_PERM_NONE },
@@ -124,11 +128,16 @@ static void attach(struct xs_handle *h, struct vm *v, const char *mode)
 	W(v->be, "frontend", "%s", v->fe);
 	W(v->be, "frontend-id", "%u", v->domid);
 	W(v->be, "online", "1");
-	W(v->be, "params", "%s", disk);
+	W(v->be, "params", "%s", params);
 	W(v->be, "mode", "%s", mode);
 	W(v->be, "state", "1");
 #undef W
 	ck_assert(xs_transaction_end(h, t, false));
+}
+
+static void attach(struct xs_handle *h, struct vm *v, const char *mode)
+{
+	attach_params(h, v, mode, disk);
 }
 
 /* guest side: wait until the backend's state is want (xenbus watch) */
@@ -324,6 +333,95 @@ START_TEST(guest_killed_mid_io_leaves_the_daemon_serving_others)
 }
 END_TEST
 
+/* dom0's view of a backend key, or -1 */
+static int be_state(struct xs_handle *h, struct vm *v)
+{
+	char path[160], *s;
+	unsigned int len;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/state", v->be);
+	s = xs_read(h, XBT_NULL, path, &len);
+	if (!s)
+		return -1;
+	st = atoi(s);
+	free(s);
+	return st;
+}
+
+START_TEST(silent_nbd_server_does_not_hold_up_other_guests)
+{
+	struct xs_handle *h = xs_open(0);
+	struct vm slow, fast, gone;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char sock[100], params[300], path[160], *err;
+	unsigned int len;
+	int lfd, st = -1;
+	struct timespec t0, t1;
+
+	/* an "NBD server" that lets us connect and then never says a word */
+	snprintf(sock, sizeof(sock), "%s/silent-nbd.sock", lhf_run_dir);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	snprintf(params, sizeof(params), "nbd+unix:///disk?socket=%s", sock);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	vm_open(&slow);
+	attach_params(h, &slow, "w", params);
+	vm_open(&gone);
+	attach_params(h, &gone, "w", params);
+	/* meanwhile another guest attaches a file and does I/O at once */
+	vm_open(&fast);
+	attach(h, &fast, "w");
+	guest_connect(&fast);
+	ck_assert_int_eq(guest_io(&fast, BLKIF_OP_WRITE, 1, 200, 0, 1),
+			 BLKIF_RSP_OKAY);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* the slow handshakes (5 s each) are still going on */
+	ck_assert_int_eq(be_state(h, &slow), XenbusStateInitialising);
+	ck_assert_msg(t1.tv_sec - t0.tv_sec < 4,
+		      "the file disk took %ld s to connect",
+		      (long)(t1.tv_sec - t0.tv_sec));
+
+	/* the toolstack gives up on one of them while it is opening */
+	snprintf(path, sizeof(path), "%s/online", gone.be);
+	ck_assert(xs_write(h, XBT_NULL, path, "0", 1));
+	snprintf(path, sizeof(path), "%s/state", gone.be);
+	ck_assert(xs_write(h, XBT_NULL, path, "5", 1));
+
+	/* the other one fails after its timeout, with what went wrong */
+	for (int i = 0; i < 200 && st != XenbusStateClosed; i++) {
+		usleep(50000);
+		st = be_state(h, &slow);
+	}
+	ck_assert_int_eq(st, XenbusStateClosed);
+	snprintf(path, sizeof(path), "%s/error", slow.be);
+	err = xs_read(h, XBT_NULL, path, &len);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, "opening nbd+unix:///disk") &&
+			      strstr(err, "110 "), /* ETIMEDOUT */
+		      "error key: %s", err);
+	free(err);
+	ck_assert_int_eq(be_state(h, &gone), XenbusStateClosed);
+	/* the daemon is alive and the first guest still works */
+	ck_assert_int_eq(kill(bk_pid, 0), 0);
+	ck_assert_int_eq(guest_io(&fast, BLKIF_OP_READ, 2, 200, 1, 1),
+			 BLKIF_RSP_OKAY);
+	ck_assert_mem_eq(blkfe_page(&fast.f, 0), blkfe_page(&fast.f, 1), 4096);
+	close(lfd);
+	unlink(sock);
+	xsg_close(fast.xs);
+	blkfe_close(&fast.f);
+	xsg_close(slow.xs);
+	blkfe_close(&slow.f);
+	xsg_close(gone.xs);
+	blkfe_close(&gone.f);
+	xs_close(h);
+}
+END_TEST
+
 static Suite *blkback_daemon_suite(void)
 {
 	Suite *s = suite_create("blkback_daemon");
@@ -334,6 +432,7 @@ static Suite *blkback_daemon_suite(void)
 	tcase_add_test(tc, guest_attaches_and_does_io_through_the_daemon);
 	tcase_add_test(tc, read_only_disk_refuses_writes);
 	tcase_add_test(tc, guest_killed_mid_io_leaves_the_daemon_serving_others);
+	tcase_add_test(tc, silent_nbd_server_does_not_hold_up_other_guests);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -648,6 +648,202 @@ START_TEST(oversized_option_reply_is_eproto)
 }
 END_TEST
 
+/* ---- opening in the background (blkbk_backing_open_async) ---- */
+
+struct async_result {
+	int calls;
+	int rc;
+	struct blkbk_backing *b;
+	unsigned int ticks; /* the loop's timer while the open went on */
+	struct event *tick;
+};
+
+static void async_done(void *arg, int rc, struct blkbk_backing *b)
+{
+	struct async_result *ar = arg;
+
+	ar->calls++;
+	ar->rc = rc;
+	ar->b = b;
+}
+
+static void async_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct async_result *ar = arg;
+
+	ar->ticks++;
+}
+
+/* Run the loop (a 10 ms timer ticking) until done() or limit_ms. */
+static void async_wait(struct async_result *ar, int limit_ms)
+{
+	struct timeval tv = { 0, 10 * 1000 };
+	struct timespec t0, t1;
+
+	ar->tick = event_new(be.base, -1, EV_PERSIST, async_tick, ar);
+	ck_assert_ptr_nonnull(ar->tick);
+	event_add(ar->tick, &tv);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		event_base_loop(be.base, EVLOOP_ONCE);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (ar->calls || (t1.tv_sec - t0.tv_sec) * 1000 +
+					 (t1.tv_nsec - t0.tv_nsec) / 1000000 >
+				 limit_ms)
+			break;
+	}
+	event_free(ar->tick);
+}
+
+/* a unix socket that listens and never accepts: connect works (backlog),
+ * the server never says a word */
+static int silent_listener(const char *sock)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	return lfd;
+}
+
+START_TEST(async_open_of_a_silent_server_keeps_the_loop_running)
+{
+	char sock[128], params[300];
+	struct blkbk_params p;
+	struct async_result ar = { 0 };
+	struct blkbk_open_job *j;
+	int lfd;
+
+	snprintf(sock, sizeof(sock), "%s/silent-async.sock", be.dir);
+	lfd = silent_listener(sock);
+	snprintf(params, sizeof(params), "nbd+unix:///d?socket=%s", sock);
+	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
+	j = blkbk_backing_open_async(be.base, &p, 0, 600, async_done, &ar);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(ar.calls, 0); /* never from inside the call */
+	ck_assert_uint_eq(blkbk_backing_open_pending(), 1);
+	async_wait(&ar, 5000);
+	ck_assert_int_eq(ar.calls, 1);
+	ck_assert_int_eq(ar.rc, -ETIMEDOUT);
+	ck_assert_ptr_null(ar.b);
+	/* a blocking open would have held the loop for the 600 ms: the
+	 * timer could not have ticked more than once or twice */
+	ck_assert_msg(ar.ticks >= 10, "the loop ticked %u times in 600 ms",
+		      ar.ticks);
+	ck_assert_uint_eq(blkbk_backing_open_pending(), 0);
+	close(lfd);
+}
+END_TEST
+
+START_TEST(async_open_of_qemu_nbd_gives_a_working_backing)
+{
+	char img[128], sock[128], params[300];
+	struct blkbk_params p;
+	struct async_result ar = { 0 };
+	struct blkfe fe;
+	struct blkbk_dev *d;
+	struct blkbk_req r;
+	pid_t srv;
+
+	snprintf(img, sizeof(img), "%s/async.raw", be.dir);
+	snprintf(sock, sizeof(sock), "%s/async.sock", be.dir);
+	make_image(img, "raw");
+	srv = start_nbd(img, "raw", sock, 0, 0);
+	snprintf(params, sizeof(params), "nbd+unix:///disk?socket=%s", sock);
+	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
+	ck_assert_ptr_nonnull(
+		blkbk_backing_open_async(be.base, &p, 0, 5000, async_done, &ar));
+	async_wait(&ar, 10000);
+	ck_assert_int_eq(ar.calls, 1);
+	ck_assert_msg(ar.rc == 0, "async open: %s", strerror(-ar.rc));
+	ck_assert_uint_eq(ar.b->size, IMG_BYTES);
+	ck_assert_str_eq(ar.b->desc, params);
+	/* and I/O goes through it */
+	blkfe_open(&fe, BLKBK_ABI_NATIVE, 0, 4);
+	d = blkbe_dev(&be, &fe, ar.b, 0, 0);
+	fill(blkfe_page(&fe, 0), 4096, 5);
+	r = blkfe_rw(&fe, BLKIF_OP_WRITE, 1, 8, 0, 1);
+	ck_assert_int_eq(blkbe_do(&be, &fe, &r), BLKIF_RSP_OKAY);
+	memset(blkfe_page(&fe, 1), 0, 4096);
+	r = blkfe_rw(&fe, BLKIF_OP_READ, 2, 8, 1, 1);
+	ck_assert_int_eq(blkbe_do(&be, &fe, &r), BLKIF_RSP_OKAY);
+	ck_assert_mem_eq(blkfe_page(&fe, 0), blkfe_page(&fe, 1), 4096);
+	blkbk_dev_free(d);
+	blkfe_close(&fe);
+	stop_nbd(srv);
+}
+END_TEST
+
+START_TEST(cancelled_async_open_never_calls_back)
+{
+	char sock[128], params[300], img[128];
+	struct blkbk_params p;
+	struct async_result ar = { 0 }, far = { 0 };
+	struct blkbk_open_job *j;
+	int lfd, fd;
+
+	snprintf(sock, sizeof(sock), "%s/silent-cancel.sock", be.dir);
+	lfd = silent_listener(sock);
+	snprintf(params, sizeof(params), "nbd+unix:///d?socket=%s", sock);
+	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
+	j = blkbk_backing_open_async(be.base, &p, 0, 300, async_done, &ar);
+	ck_assert_ptr_nonnull(j);
+	blkbk_backing_open_cancel(j);
+	/* a file open, cancelled before the loop runs it */
+	snprintf(img, sizeof(img), "%s/cancel.img", be.dir);
+	fd = open(img, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	ck_assert_int_eq(blkbk_params_parse(img, NULL, &p, NULL), 0);
+	j = blkbk_backing_open_async(be.base, &p, 0, 300, async_done, &far);
+	ck_assert_ptr_nonnull(j);
+	blkbk_backing_open_cancel(j);
+	ck_assert_uint_eq(blkbk_backing_open_pending(), 1); /* the worker */
+	async_wait(&ar, 1500); /* past the worker's deadline */
+	ck_assert_int_eq(ar.calls, 0);
+	ck_assert_int_eq(far.calls, 0);
+	ck_assert_uint_eq(blkbk_backing_open_pending(), 0);
+	blkbk_backing_open_drain(); /* nothing left: returns at once */
+	close(lfd);
+}
+END_TEST
+
+START_TEST(async_open_of_a_file_calls_back_from_the_loop)
+{
+	char img[128];
+	struct blkbk_params p;
+	struct async_result ar = { 0 };
+	int fd;
+
+	snprintf(img, sizeof(img), "%s/async-file.img", be.dir);
+	fd = open(img, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_eq(ftruncate(fd, 3 << 20), 0);
+	close(fd);
+	ck_assert_int_eq(blkbk_params_parse(img, NULL, &p, NULL), 0);
+	ck_assert_ptr_nonnull(
+		blkbk_backing_open_async(be.base, &p, 1, 300, async_done, &ar));
+	ck_assert_int_eq(ar.calls, 0);
+	async_wait(&ar, 2000);
+	ck_assert_int_eq(ar.calls, 1);
+	ck_assert_int_eq(ar.rc, 0);
+	ck_assert_uint_eq(ar.b->size, 3 << 20);
+	ck_assert(ar.b->readonly);
+	blkbk_backing_close(ar.b);
+	/* and a missing file is an error through the same path */
+	memset(&ar, 0, sizeof(ar));
+	snprintf(img, sizeof(img), "%s/no-such.img", be.dir);
+	ck_assert_int_eq(blkbk_params_parse(img, NULL, &p, NULL), 0);
+	ck_assert_ptr_nonnull(
+		blkbk_backing_open_async(be.base, &p, 1, 300, async_done, &ar));
+	async_wait(&ar, 2000);
+	ck_assert_int_eq(ar.calls, 1);
+	ck_assert_int_eq(ar.rc, -ENOENT);
+	ck_assert_ptr_null(ar.b);
+}
+END_TEST
+
 static Suite *blk_nbd_suite(void)
 {
 	Suite *s = suite_create("blk_nbd");
@@ -662,6 +858,7 @@ static Suite *blk_nbd_suite(void)
 	tcase_add_test(tc, handshake_failures_are_errors);
 	tcase_add_test(tc, non_nbd_or_silent_server_fails_cleanly);
 	tcase_add_test(tc, server_death_fails_requests_not_the_daemon);
+	tcase_add_test(tc, async_open_of_qemu_nbd_gives_a_working_backing);
 	if (find_bin("qemu-nbd", qemu_nbd, sizeof(qemu_nbd)) &&
 	    find_bin("qemu-img", qemu_img, sizeof(qemu_img)))
 		suite_add_tcase(s, tc);
@@ -678,6 +875,9 @@ static Suite *blk_nbd_suite(void)
 			    0, 2);
 	tcase_add_test(tc, server_errors_become_error_responses);
 	tcase_add_test(tc, oversized_option_reply_is_eproto);
+	tcase_add_test(tc, async_open_of_a_silent_server_keeps_the_loop_running);
+	tcase_add_test(tc, cancelled_async_open_never_calls_back);
+	tcase_add_test(tc, async_open_of_a_file_calls_back_from_the_loop);
 	suite_add_tcase(s, tc);
 	return s;
 }
