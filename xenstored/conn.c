@@ -171,6 +171,25 @@ int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
 
 	if (!m)
 		return -ENOMEM;
+	if (is_event && !c->privileged &&
+	    c->out_bytes + sizeof(h) + len >
+		    c->st->quota.val[XS_Q_OUTPUT]) {
+		/* It does not read what we send: stop it (the transport
+		 * does, from its next turn), never queue without bound. */
+		if (!c->overflow)
+			LOG_RATELIMITED(&conn_rl, LOG_WARNING, (int)c->domid,
+					NULL,
+					"conn %llu: %zu bytes of replies and "
+					"watch events not read (quota output "
+					"%u): connection stopped",
+					(unsigned long long)c->id, c->out_bytes,
+					c->st->quota.val[XS_Q_OUTPUT]);
+		c->overflow = true;
+		free(m);
+		if (c->ops && c->ops->kick && c != c->st->cur)
+			c->ops->kick(c);
+		return 0;
+	}
 	if (is_event && ((const char *)data)[0] != '@') {
 		/* an identical event still queued says it all */
 		struct xs_msg *q;

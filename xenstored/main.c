@@ -45,7 +45,10 @@ static void usage(FILE *f)
 "                           nodes=1000 watches=128 transactions=10\n"
 "                           outstanding=20 transaction-nodes=1024\n"
 "                           node-size=2048 path-max=2048\n"
-"                           permissions=5 (C xenstored's names)\n"
+"                           permissions=5 (C xenstored's names),\n"
+"                           output=2097152 (ours: bytes of watch events\n"
+"                           queued for a domain; past it, its ring is\n"
+"                           quarantined)\n"
 "                         quotas apply to unprivileged domains only\n"
 "      --no-persist       keep the store in memory only (nothing survives\n"
 "                         a restart)\n");

@@ -5,7 +5,10 @@
  * in C xenstored). Over-quota requests fail with the errno C xenstored 4.17
  * gives: ENOSPC for nodes, node size, permissions, transactions and
  * nodes touched by one transaction, E2BIG for watches; the outstanding-request quota does not fail anything, it
- * stops reading from the connection until replies drain.
+ * stops reading from the connection until replies drain. "output" is
+ * ours: a domain that does not read its ring while watch events pile up
+ * past it is stopped (its ring quarantined), so that it cannot make us
+ * queue without bound.
  */
 #include "config.h"
 
@@ -33,6 +36,11 @@ static const struct {
 			    XENSTORE_REL_PATH_MAX },
 	[XS_Q_PERMS] = { "permissions", "Max. number of permissions per node",
 			 5 },
+	/* ours, not C xenstored's: it bounds the same thing with its
+	 * memory quota and a watch-event timeout */
+	[XS_Q_OUTPUT] = { "output",
+			  "Max. bytes of replies and watch events queued",
+			  2u << 20 },
 };
 
 /* xs_quota_defaults - C xenstored's defaults. */

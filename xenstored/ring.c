@@ -253,6 +253,11 @@ static void service(struct ring_conn *rc)
 
 	if (rc->broken)
 		return;
+	if (c->overflow) {
+		quarantine(rc, XENSTORE_ERROR_COMM,
+			   "watch events past the output quota, not read");
+		return;
+	}
 	do {
 		if (++passes > 64) {
 			/* a guest that keeps writing: others get a turn */
@@ -268,7 +273,11 @@ static void service(struct ring_conn *rc)
 			if (!err)
 				err = xs_conn_flush(c);
 		}
-	} while (!err && !rc->broken && !c->closing && ring_more(rc));
+	} while (!err && !rc->broken && !c->closing && !c->overflow &&
+		 ring_more(rc));
+	if (c->overflow && !rc->broken)
+		quarantine(rc, XENSTORE_ERROR_COMM,
+			   "watch events past the output quota, not read");
 	if (err && !rc->broken)
 		quarantine(rc, err == -E2BIG ? XENSTORE_ERROR_PROTO
 					     : XENSTORE_ERROR_COMM,

@@ -183,6 +183,7 @@ enum xs_quota_id {  /* in C xenstored 4.17's order and names */
 	XS_Q_NODE_SIZE,   /* "node-size": bytes per node */
 	XS_Q_PATH_MAX,    /* "path-max": path length below /local/domain/<id>/ */
 	XS_Q_PERMS,       /* "permissions": permissions per node */
+	XS_Q_OUTPUT,      /* "output": bytes of watch events queued per domain */
 	XS_Q_COUNT
 };
 
@@ -398,6 +399,7 @@ struct xs_conn {
 	unsigned nwatches;
 
 	bool closing; /* protocol error or released: drop after flushing */
+	bool overflow; /* watch events past the output quota: stop it */
 
 	/* a read buffer, so that one read(2) serves many small requests */
 	char rbuf[8192];

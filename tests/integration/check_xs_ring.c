@@ -407,6 +407,58 @@ START_TEST(guest_watch_flood_past_quota_is_refused)
 }
 END_TEST
 
+static void set_quota(struct xs_handle *h, const char *name, const char *val)
+{
+	char data[64];
+	int n = snprintf(data, sizeof(data), "set%c%s%c%s", 0, name, 0, val);
+	char *r = xs_control_command(h, "quota", data, (unsigned)n + 1);
+
+	ck_assert_msg(r != NULL, "quota set %s %s: %s", name, val,
+		      strerror(errno));
+	free(r);
+}
+
+/*
+ * A guest that registers a watch and then never reads its ring: the
+ * events dom0's writes fire for it would pile up in xenstored without
+ * bound. Past the "output" quota the guest's ring is quarantined (as C
+ * xenstored drops a domain whose watch events time out) and nothing more
+ * is queued for it; everybody else goes on.
+ */
+START_TEST(guest_that_never_reads_its_watch_events_is_stopped)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g, other;
+	char path[160], *v = NULL;
+
+	guest_open(&g, h);
+	guest_open(&other, h);
+	set_quota(h, "output", "4096");
+	ck_assert_int_eq(xsg_watch(g.xs, "data", "tok"), 0);
+	/* from here the guest reads nothing: ~300 events of ~40 bytes
+	 * overflow its 1 KiB reply ring and then the 4 KiB quota */
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "%s/data/n%d", g.path, i);
+		ck_assert(xs_write(h, XBT_NULL, path, "x", 1));
+	}
+	/* dom0 and another guest are served as before */
+	snprintf(path, sizeof(path), "%s/data/n299", g.path);
+	v = xs_read(h, XBT_NULL, path, NULL);
+	ck_assert_ptr_nonnull(v);
+	free(v);
+	ck_assert_int_eq(xsg_write(other.xs, 0, "data/y", "fine"), 0);
+	ck_assert_int_eq(xsg_read(other.xs, 0, "data/y", &v), 0);
+	ck_assert_str_eq(v, "fine");
+	free(v);
+	/* the flooded guest's ring says why it is no longer served */
+	ck_assert_int_eq(xsg_read(g.xs, 0, "data/n0", &v), -EIO);
+	set_quota(h, "output", "2097152");
+	guest_close(&other);
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
 START_TEST(corrupt_reply_consumer_index_quarantines_the_guest)
 {
 	struct xs_handle *h = dom0_xs();
@@ -445,6 +497,7 @@ static Suite *xs_ring_suite(void)
 	tcase_add_test(tc, corrupt_ring_index_quarantines_only_that_guest);
 	tcase_add_test(tc, oversized_request_quarantines_only_that_guest);
 	tcase_add_test(tc, guest_watch_flood_past_quota_is_refused);
+	tcase_add_test(tc, guest_that_never_reads_its_watch_events_is_stopped);
 	tcase_add_test(tc, corrupt_reply_consumer_index_quarantines_the_guest);
 	suite_add_tcase(s, tc);
 	return s;
