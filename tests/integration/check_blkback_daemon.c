@@ -333,6 +333,53 @@ START_TEST(guest_killed_mid_io_leaves_the_daemon_serving_others)
 }
 END_TEST
 
+/*
+ * The frontend closes and comes back on the same device (as Linux's
+ * blkfront does after a suspend/resume or a driver reload): new event
+ * channel, a fresh ring, same vbd. The backend goes Closed -> InitWait ->
+ * Connected and serves the same disk (its backing stayed open).
+ */
+START_TEST(frontend_reconnects_to_the_same_disk)
+{
+	struct xs_handle *h = xs_open(0);
+	struct vm v;
+
+	vm_open(&v);
+	attach(h, &v, "w");
+	guest_connect(&v);
+	for (unsigned int i = 0; i < HV_PAGE_SIZE; i++)
+		blkfe_page(&v.f, 0)[i] = (uint8_t)(i * 13 + 1);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 1, 64, 0, 1),
+			 BLKIF_RSP_OKAY);
+	for (int round = 0; round < 3; round++) {
+		/* close as blkfront does */
+		guest_write(&v, "state", "5");
+		guest_wait_backend(&v, XenbusStateClosing);
+		guest_write(&v, "state", "6");
+		guest_wait_backend(&v, XenbusStateClosed);
+		/* a fresh ring and a new event channel, then Initialising */
+		SHARED_RING_INIT(v.f.sring);
+		v.f.req_prod_pvt = 0;
+		v.f.rsp_cons = 0;
+		hv_evtchn_unbind(v.f.ev, (evtchn_port_t)v.f.port);
+		v.f.port = hv_evtchn_alloc_unbound(v.f.ev, 0);
+		ck_assert_int_gt(v.f.port, 0);
+		guest_write(&v, "state", "1");
+		guest_connect(&v); /* waits for InitWait, then Connected */
+		memset(blkfe_page(&v.f, 1), 0, HV_PAGE_SIZE);
+		ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 10 + (uint64_t)round,
+					  64, 1, 1),
+				 BLKIF_RSP_OKAY);
+		ck_assert_mem_eq(blkfe_page(&v.f, 0), blkfe_page(&v.f, 1),
+				 HV_PAGE_SIZE);
+	}
+	ck_assert_int_eq(kill(bk_pid, 0), 0);
+	xsg_close(v.xs);
+	blkfe_close(&v.f);
+	xs_close(h);
+}
+END_TEST
+
 /* dom0's view of a backend key, or -1 */
 static int be_state(struct xs_handle *h, struct vm *v)
 {
@@ -432,6 +479,7 @@ static Suite *blkback_daemon_suite(void)
 	tcase_add_test(tc, guest_attaches_and_does_io_through_the_daemon);
 	tcase_add_test(tc, read_only_disk_refuses_writes);
 	tcase_add_test(tc, guest_killed_mid_io_leaves_the_daemon_serving_others);
+	tcase_add_test(tc, frontend_reconnects_to_the_same_disk);
 	tcase_add_test(tc, silent_nbd_server_does_not_hold_up_other_guests);
 	suite_add_tcase(s, tc);
 	return s;
