@@ -34,14 +34,12 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <unistd.h>
 
 #include "blkback/backing.h"
 #include "blkback/common.h"
-#include "log.h"
 
 struct blkbk_open_job {
 	struct event_base *base;
@@ -113,13 +111,9 @@ static void job_on_done(evutil_socket_t fd, short what, void *arg)
 	}
 	if (j->p.kind == BLKBK_BACKING_NBD) {
 		rc = j->rc;
-		if (rc == 0) {
+		if (rc == 0)
 			rc = blkbk_backing_nbd_attach(j->base, &j->p,
 						      j->readonly, &j->conn, &b);
-			if (rc == 0)
-				blkbk_params_desc(&j->p, b->desc,
-						  sizeof(b->desc));
-		}
 	} else {
 		rc = blkbk_backing_open(j->base, &j->p, j->readonly,
 					j->timeout_ms, &b);

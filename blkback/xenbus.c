@@ -113,10 +113,7 @@ static void vbd_on_open(void *arg, int rc, struct blkbk_backing *b)
 		if (rc < 0)
 			xbe_error(d, rc, "writing feature keys");
 	} else {
-		char desc[128];
-
-		blkbk_params_desc(&v->params, desc, sizeof(desc));
-		xbe_error(d, rc, "opening %s", desc);
+		xbe_error(d, rc, "opening %s", v->desc);
 	}
 	if (rc < 0) {
 		d->priv = NULL;

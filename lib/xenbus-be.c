@@ -413,7 +413,27 @@ static void backend_changed(struct xbe *x, struct dev *dv)
 		close_dev(x, dv, true);
 }
 
-static void probe_finish(struct xbe *x, struct dev *dv, int r);
+/* probe_finish - the driver's probe is over: InitWait, or Closed. */
+static void probe_finish(struct xbe *x, struct dev *dv, int r)
+{
+	struct xbe_device *d = &dv->pub;
+	char tok[160], path[160];
+
+	if (r < 0) {
+		error_unless_set(d, dv->probe_nerr, r, "probing the device");
+		set_state(dv, XenbusStateClosed);
+		dv->removed = true; /* nothing of the driver's to undo */
+		return;
+	}
+	set_state(dv, XenbusStateInitWait);
+	fe_token(dv, tok, sizeof(tok));
+	snprintf(path, sizeof(path), "%s/state", d->fe_path);
+	if (!xs_watch(x->xs, path, tok)) {
+		xbe_error(d, -errno, "watching the frontend");
+		return;
+	}
+	dv->fe_watched = true; /* fires once now: frontend_changed() */
+}
 
 static void probe(struct xbe *x, domid_t fd, uint32_t devid)
 {
@@ -470,28 +490,6 @@ static void probe(struct xbe *x, domid_t fd, uint32_t devid)
 		return;
 	}
 	probe_finish(x, dv, r);
-}
-
-/* probe_finish - the driver's probe is over: InitWait, or Closed. */
-static void probe_finish(struct xbe *x, struct dev *dv, int r)
-{
-	struct xbe_device *d = &dv->pub;
-	char tok[160], path[160];
-
-	if (r < 0) {
-		error_unless_set(d, dv->probe_nerr, r, "probing the device");
-		set_state(dv, XenbusStateClosed);
-		dv->removed = true; /* nothing of the driver's to undo */
-		return;
-	}
-	set_state(dv, XenbusStateInitWait);
-	fe_token(dv, tok, sizeof(tok));
-	snprintf(path, sizeof(path), "%s/state", d->fe_path);
-	if (!xs_watch(x->xs, path, tok)) {
-		xbe_error(d, -errno, "watching the frontend");
-		return;
-	}
-	dv->fe_watched = true; /* fires once now: frontend_changed() */
 }
 
 void xbe_probed(struct xbe_device *d, int r)

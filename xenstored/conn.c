@@ -163,14 +163,12 @@ int xs_conn_input(struct xs_conn *c)
 int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
 		  uint32_t tx_id, const void *data, size_t len, bool is_event)
 {
-	struct xs_msg *m = malloc(sizeof(*m) + sizeof(struct xsd_sockmsg) + len);
+	struct xs_msg *m;
 	struct xsd_sockmsg h = {
 		.type = type, .req_id = req_id, .tx_id = tx_id,
 		.len = (uint32_t)len,
 	};
 
-	if (!m)
-		return -ENOMEM;
 	if (is_event && !c->privileged &&
 	    c->out_bytes + sizeof(h) + len >
 		    c->st->quota.val[XS_Q_OUTPUT]) {
@@ -185,11 +183,13 @@ int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
 					(unsigned long long)c->id, c->out_bytes,
 					c->st->quota.val[XS_Q_OUTPUT]);
 		c->overflow = true;
-		free(m);
 		if (c->ops && c->ops->kick && c != c->st->cur)
 			c->ops->kick(c);
 		return 0;
 	}
+	m = malloc(sizeof(*m) + sizeof(struct xsd_sockmsg) + len);
+	if (!m)
+		return -ENOMEM;
 	if (is_event && ((const char *)data)[0] != '@') {
 		/* an identical event still queued says it all */
 		struct xs_msg *q;

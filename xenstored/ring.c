@@ -239,8 +239,8 @@ static bool ring_more(struct ring_conn *rc)
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	prod = __atomic_load_n(&rc->intf->req_prod, __ATOMIC_ACQUIRE);
-	if (prod != rc->req_cons && xs_conn_can_read(c))
-		return true;
+	if ((c->roff < c->rlen || prod != rc->req_cons) && xs_conn_can_read(c))
+		return true; /* buffered or new input, and we may read it */
 	return !TAILQ_EMPTY(&c->out) && rsp_room(rc) > 0;
 }
 
@@ -251,14 +251,7 @@ static void service(struct ring_conn *rc)
 	unsigned int passes = 0;
 	int err = 0;
 
-	if (rc->broken)
-		return;
-	if (c->overflow) {
-		quarantine(rc, XENSTORE_ERROR_COMM,
-			   "watch events past the output quota, not read");
-		return;
-	}
-	do {
+	while (!err && !rc->broken && !c->overflow) {
 		if (++passes > 64) {
 			/* a guest that keeps writing: others get a turn */
 			ring_kick(c);
@@ -267,14 +260,9 @@ static void service(struct ring_conn *rc)
 		err = xs_conn_input(c);
 		if (!err)
 			err = xs_conn_flush(c);
-		while (!err && !rc->broken && c->roff < c->rlen &&
-		       xs_conn_can_read(c)) {
-			err = xs_conn_input(c);
-			if (!err)
-				err = xs_conn_flush(c);
-		}
-	} while (!err && !rc->broken && !c->closing && !c->overflow &&
-		 ring_more(rc));
+		if (err || c->closing || !ring_more(rc))
+			break;
+	}
 	if (c->overflow && !rc->broken)
 		quarantine(rc, XENSTORE_ERROR_COMM,
 			   "watch events past the output quota, not read");

@@ -162,6 +162,22 @@ static void stop_nbd(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/* A raw image NAME.raw exported by qemu-nbd as "disk" on NAME.sock;
+ * params gets its nbd+unix:// URL. Returns qemu-nbd's pid. */
+static pid_t unix_raw_export(const char *name, int readonly, char *params,
+			     size_t len)
+{
+	char img[128], sock[128];
+	pid_t srv;
+
+	snprintf(img, sizeof(img), "%s/%s.raw", be.dir, name);
+	snprintf(sock, sizeof(sock), "%s/%s.sock", be.dir, name);
+	make_image(img, "raw");
+	srv = start_nbd(img, "raw", sock, 0, readonly);
+	snprintf(params, len, "nbd+unix:///disk?socket=%s", sock);
+	return srv;
+}
+
 static int free_port(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -314,18 +330,14 @@ END_TEST
 
 START_TEST(readonly_export_rejects_writes)
 {
-	char img[128], sock[128], params[300];
+	char params[300];
 	struct blkfe fe;
 	struct blkbk_dev *d;
 	struct blkbk_backing *bk;
 	struct blkbk_req r;
 	pid_t srv;
 
-	snprintf(img, sizeof(img), "%s/ro.raw", be.dir);
-	snprintf(sock, sizeof(sock), "%s/ro.sock", be.dir);
-	make_image(img, "raw");
-	srv = start_nbd(img, "raw", sock, 0, 1);
-	snprintf(params, sizeof(params), "nbd+unix:///disk?socket=%s", sock);
+	srv = unix_raw_export("ro", 1, params, sizeof(params));
 	bk = open_nbd(params, 0);
 	ck_assert(bk->readonly);
 	blkfe_open(&fe, BLKBK_ABI_NATIVE, 0, 2);
@@ -422,7 +434,7 @@ END_TEST
 
 START_TEST(server_death_fails_requests_not_the_daemon)
 {
-	char img[128], sock[128], params[300];
+	char params[300];
 	struct blkfe fe;
 	struct blkbk_dev *d;
 	struct blkbk_backing *bk;
@@ -430,11 +442,7 @@ START_TEST(server_death_fails_requests_not_the_daemon)
 	struct blkbk_stats st;
 	pid_t srv;
 
-	snprintf(img, sizeof(img), "%s/d.raw", be.dir);
-	snprintf(sock, sizeof(sock), "%s/d.sock", be.dir);
-	make_image(img, "raw");
-	srv = start_nbd(img, "raw", sock, 0, 0);
-	snprintf(params, sizeof(params), "nbd+unix:///disk?socket=%s", sock);
+	srv = unix_raw_export("d", 0, params, sizeof(params));
 	bk = open_nbd(params, 0);
 	blkfe_open(&fe, BLKBK_ABI_NATIVE, 0, 4);
 	d = blkbe_dev(&be, &fe, bk, 0, 0);
@@ -695,29 +703,16 @@ static void async_wait(struct async_result *ar, int limit_ms)
 	event_free(ar->tick);
 }
 
-/* a unix socket that listens and never accepts: connect works (backlog),
- * the server never says a word */
-static int silent_listener(const char *sock)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	ck_assert_int_eq(listen(lfd, 4), 0);
-	return lfd;
-}
-
 START_TEST(async_open_of_a_silent_server_keeps_the_loop_running)
 {
 	char sock[128], params[300];
 	struct blkbk_params p;
 	struct async_result ar = { 0 };
 	struct blkbk_open_job *j;
-	int lfd;
+	pid_t srv;
 
 	snprintf(sock, sizeof(sock), "%s/silent-async.sock", be.dir);
-	lfd = silent_listener(sock);
+	srv = fake_server(sock, NULL, 0); /* accepts, never says a word */
 	snprintf(params, sizeof(params), "nbd+unix:///d?socket=%s", sock);
 	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
 	j = blkbk_backing_open_async(be.base, &p, 0, 600, async_done, &ar);
@@ -733,13 +728,14 @@ START_TEST(async_open_of_a_silent_server_keeps_the_loop_running)
 	ck_assert_msg(ar.ticks >= 10, "the loop ticked %u times in 600 ms",
 		      ar.ticks);
 	ck_assert_uint_eq(blkbk_backing_open_pending(), 0);
-	close(lfd);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
 }
 END_TEST
 
 START_TEST(async_open_of_qemu_nbd_gives_a_working_backing)
 {
-	char img[128], sock[128], params[300];
+	char params[300];
 	struct blkbk_params p;
 	struct async_result ar = { 0 };
 	struct blkfe fe;
@@ -747,11 +743,7 @@ START_TEST(async_open_of_qemu_nbd_gives_a_working_backing)
 	struct blkbk_req r;
 	pid_t srv;
 
-	snprintf(img, sizeof(img), "%s/async.raw", be.dir);
-	snprintf(sock, sizeof(sock), "%s/async.sock", be.dir);
-	make_image(img, "raw");
-	srv = start_nbd(img, "raw", sock, 0, 0);
-	snprintf(params, sizeof(params), "nbd+unix:///disk?socket=%s", sock);
+	srv = unix_raw_export("async", 0, params, sizeof(params));
 	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
 	ck_assert_ptr_nonnull(
 		blkbk_backing_open_async(be.base, &p, 0, 5000, async_done, &ar));
@@ -782,10 +774,11 @@ START_TEST(cancelled_async_open_never_calls_back)
 	struct blkbk_params p;
 	struct async_result ar = { 0 }, far = { 0 };
 	struct blkbk_open_job *j;
-	int lfd, fd;
+	pid_t srv;
+	int fd;
 
 	snprintf(sock, sizeof(sock), "%s/silent-cancel.sock", be.dir);
-	lfd = silent_listener(sock);
+	srv = fake_server(sock, NULL, 0);
 	snprintf(params, sizeof(params), "nbd+unix:///d?socket=%s", sock);
 	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
 	j = blkbk_backing_open_async(be.base, &p, 0, 300, async_done, &ar);
@@ -806,7 +799,8 @@ START_TEST(cancelled_async_open_never_calls_back)
 	ck_assert_int_eq(far.calls, 0);
 	ck_assert_uint_eq(blkbk_backing_open_pending(), 0);
 	blkbk_backing_open_drain(); /* nothing left: returns at once */
-	close(lfd);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
 }
 END_TEST
 
