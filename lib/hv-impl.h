@@ -108,7 +108,8 @@ struct hv_ops {
 	int (*domains_info)(struct hv_domains *h, domid_t domid,
 			    struct hv_domain_info *out);
 	int (*domains_fd)(struct hv_domains *h);
-	int (*domains_next_dead)(struct hv_domains *h);
+	int (*domains_next_event)(struct hv_domains *h,
+				  struct hv_domain_event *ev);
 };
 
 /* Provider entry points. */

@@ -1838,6 +1838,22 @@ static int loop_domains_info(struct hv_domains *h, domid_t domid,
 
 static int loop_domains_fd(struct hv_domains *h) { return D(h)->fd; }
 
+static int loop_domains_next_dead(struct hv_domains *h);
+
+/* Only DEAD events so far. */
+static int loop_domains_next_event(struct hv_domains *h,
+				  struct hv_domain_event *ev)
+{
+	int r = loop_domains_next_dead(h);
+
+	if (r < 0)
+		return r;
+	memset(ev, 0, sizeof(*ev));
+	ev->domid = (domid_t)r;
+	ev->kind = HV_DOMAIN_DEAD;
+	return 0;
+}
+
 static int loop_domains_next_dead(struct hv_domains *h)
 {
 	struct loop_domains *d = D(h);
@@ -1910,5 +1926,5 @@ static const struct hv_ops loop_ops = {
 	.domains_list = loop_domains_list,
 	.domains_info = loop_domains_info,
 	.domains_fd = loop_domains_fd,
-	.domains_next_dead = loop_domains_next_dead,
+	.domains_next_event = loop_domains_next_event,
 };

@@ -1271,6 +1271,22 @@ static int xen_domains_drain(struct xen_domains *d)
 	}
 }
 
+static int xen_domains_next_dead(struct hv_domains *h);
+
+/* Only DEAD events so far. */
+static int xen_domains_next_event(struct hv_domains *h,
+				  struct hv_domain_event *ev)
+{
+	int r = xen_domains_next_dead(h);
+
+	if (r < 0)
+		return r;
+	memset(ev, 0, sizeof(*ev));
+	ev->domid = (domid_t)r;
+	ev->kind = HV_DOMAIN_DEAD;
+	return 0;
+}
+
 static int xen_domains_next_dead(struct hv_domains *h)
 {
 	struct xen_domains *d = xdom(h);
@@ -1351,5 +1367,5 @@ static const struct hv_ops xen_ops = {
 	.domains_list = xen_domains_list,
 	.domains_info = xen_domains_info,
 	.domains_fd = xen_domains_fd,
-	.domains_next_dead = xen_domains_next_dead,
+	.domains_next_event = xen_domains_next_event,
 };

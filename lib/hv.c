@@ -334,7 +334,17 @@ int hv_domains_info(struct hv_domains *h, domid_t domid,
 	return OPS(h)->domains_info(h, domid, out);
 }
 int hv_domains_fd(struct hv_domains *h) { return OPS(h)->domains_fd(h); }
+int hv_domains_next_event(struct hv_domains *h, struct hv_domain_event *ev)
+{
+	return OPS(h)->domains_next_event(h, ev);
+}
 int hv_domains_next_dead(struct hv_domains *h)
 {
-	return OPS(h)->domains_next_dead(h);
+	struct hv_domain_event ev;
+	int rc;
+
+	while ((rc = OPS(h)->domains_next_event(h, &ev)) == 0)
+		if (ev.kind == HV_DOMAIN_DEAD)
+			return ev.domid;
+	return rc;
 }

@@ -334,11 +334,38 @@ int hv_domains_list(struct hv_domains *h, struct hv_domain_info *out,
 /* hv_domains_info - one domain; -ESRCH when it does not exist. */
 int hv_domains_info(struct hv_domains *h, domid_t domid,
 		    struct hv_domain_info *out);
-/* hv_domains_fd - readable when hv_domains_next_dead() may return one. */
+/* hv_domains_fd - readable when hv_domains_next_event() may return one. */
 int hv_domains_fd(struct hv_domains *h);
-/* hv_domains_next_dead - domid of a domain that died (became dying or
- * vanished) since the last call; -EAGAIN when none; -EPIPE when the
- * hypervisor connection is gone. */
+
+/*
+ * What happened to a domain. SHUTDOWN: the domain stopped running (it
+ * asked to, crashed, or the toolstack shut it down; shutdown_reason is a
+ * SHUTDOWN_* of <xen/sched.h>) but still exists: the toolstack will
+ * destroy, restart or resume it. On Xen, xenstored fires @releaseDomain
+ * for it (docs/misc/xenstore.txt), which is what `xl create`'s monitor
+ * waits on. DEAD: the domain became dying or vanished; everything of it
+ * is to be released. A domain may be reported SHUTDOWN and later DEAD,
+ * or DEAD alone (destroyed while running).
+ */
+enum hv_domain_event_kind {
+	HV_DOMAIN_SHUTDOWN = 1,
+	HV_DOMAIN_DEAD = 2,
+};
+
+struct hv_domain_event {
+	domid_t domid;
+	enum hv_domain_event_kind kind;
+	unsigned int shutdown_reason; /* SHUTDOWN only */
+};
+
+/* hv_domains_next_event - the next event since the last call: 0 and *ev
+ * filled; -EAGAIN when none; -EPIPE when the hypervisor connection is
+ * gone. Events of one domain come in order. */
+int hv_domains_next_event(struct hv_domains *h, struct hv_domain_event *ev);
+
+/* hv_domains_next_dead - hv_domains_next_event() reduced to DEAD events
+ * (SHUTDOWN ones are consumed and skipped): the domid, -EAGAIN or
+ * -EPIPE. */
 int hv_domains_next_dead(struct hv_domains *h);
 
 #endif /* SPLITDRV_HV_H */
