@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -71,6 +72,13 @@ struct hv_loop {
 	uint8_t *frame_used;
 	uint8_t *ref_used;
 	uint32_t nr_refs;
+	/* dom0: every domain's RAM we map, shared by all our gnttab and
+	 * foreignmem handles (one mapping and one pin count per domain);
+	 * dlock guards it. gens: loophvd's generation table (proto.h). */
+	pthread_mutex_t dlock;
+	struct loop_dom *doms;
+	const uint32_t *gens;
+	uint32_t seen_deaths;
 };
 
 static struct hv_loop *L(struct hv *hv) { return (struct hv_loop *)hv; }
@@ -253,20 +261,40 @@ static struct hv_loop *loop_new(const struct hv_open_opts *opts)
 	}
 	l->fd = fd;
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->dlock, NULL);
 	l->base.ops = &loop_ops;
 	l->base.provider = HV_PROVIDER_LOOP;
 	return l;
 }
 
+static void doms_free_all(struct hv_loop *l);
+
 static void loop_free(struct hv_loop *l)
 {
+	doms_free_all(l);
+	if (l->gens)
+		munmap((void *)l->gens, LH_GEN_BYTES);
 	if (l->ram)
 		munmap(l->ram, l->ram_bytes);
 	free(l->frame_used);
 	free(l->ref_used);
 	close(l->fd);
 	pthread_mutex_destroy(&l->lock);
+	pthread_mutex_destroy(&l->dlock);
 	free(l);
+}
+
+/* memfd_sealed - fd's size cannot change under our mappings. */
+static int memfd_sealed(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals < 0)
+		return -errno;
+	return (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) ==
+			       (F_SEAL_SHRINK | F_SEAL_GROW)
+		       ? 0
+		       : -EPROTO;
 }
 
 struct hv *hv_loop_open(const struct hv_open_opts *opts)
@@ -274,17 +302,29 @@ struct hv *hv_loop_open(const struct hv_open_opts *opts)
 	struct hv_loop *l = loop_new(opts);
 	struct lh_req req;
 	struct lh_rep rep;
-	int r;
+	int fds[LH_MAX_FDS], nfds = 0, r;
+	void *p = MAP_FAILED;
 
 	if (!l)
 		return NULL;
 	req_init(&req, LH_OP_HELLO);
-	r = rpc(l, &req, &rep, NULL, NULL);
+	r = rpc(l, &req, &rep, fds, &nfds);
+	if (r >= 0 && nfds != 1)
+		r = -EPROTO; /* a loophvd without the generation table */
+	if (r >= 0 && (r = memfd_sealed(fds[0])) == 0) {
+		p = mmap(NULL, LH_GEN_BYTES, PROT_READ, MAP_SHARED, fds[0], 0);
+		if (p == MAP_FAILED)
+			r = -errno;
+	}
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
 	if (r < 0) {
 		loop_free(l);
 		errno = -r;
 		return NULL;
 	}
+	l->gens = p;
+	l->seen_deaths = __atomic_load_n(&l->gens[0], __ATOMIC_ACQUIRE);
 	l->base.domid = 0;
 	return &l->base;
 }
@@ -730,23 +770,108 @@ static int loop_evtchn_unmask(struct hv_evtchn *h, evtchn_port_t port)
 /* Guest memory as seen by a mapper                                    */
 /* ------------------------------------------------------------------ */
 
-/* One domain's RAM, mapped once, and our pins of its grant entries. */
+/*
+ * One domain's RAM, mapped once per hv, and our pins of its grant entries.
+ *
+ * Lifetime: an entry is made on first use (LH_OP_DOMAIN_MEM: loophvd counts
+ * us as a holder of the domain's memory) and counted by what uses it: each
+ * grant-mapped page and each foreign mapping (refs). It is stale once
+ * loophvd's generation table no longer shows its generation (the domain
+ * died; its domid may even be in use again). A stale entry leaves the
+ * lookup list at once and is freed, its hold released, when refs is 0:
+ * right away, or at the unmap that drops the last use. Staleness is seen
+ * with one load of the death counter on every dom_get() and dom_put(), and
+ * by hv_domains_next_event() when it reports a death, so a dom0 process
+ * that learns of a death through its domains handle, or that maps or
+ * unmaps anything afterwards, holds nothing of the dead domain left.
+ */
 struct loop_dom {
 	struct loop_dom *next;
 	domid_t domid;
+	uint32_t gen;
+	int stale;
 	int memfd;
 	uint8_t *ram;
 	uint64_t nr_frames, gnttab_first;
 	uint32_t nr_refs;
+	uint64_t refs;
+	uint32_t vma_pages; /* grant-mapped pages that cost a mapping (VMA) */
 	uint16_t *rd_pins, *wr_pins;
+	/* Frames where a direct grant map starts: a second map there gets
+	 * a mapping of its own, so that every live map has its own address
+	 * and unmap knows which one it ends. */
+	uint8_t *direct_at; /* bitmap of nr_frames bits, made on first use */
 };
 
-struct domset {
-	struct hv *hv;
-	struct loop_dom *doms;
-};
+static void dom_free(struct hv_loop *l, struct loop_dom *d)
+{
+	struct lh_req req;
+	struct lh_rep rep;
 
-static struct loop_dom *dom_get(struct domset *ds, domid_t domid, int *err)
+	munmap(d->ram, d->nr_frames * PAGE);
+	close(d->memfd);
+	free(d->direct_at);
+	req_init(&req, LH_OP_DOMAIN_MEM_RELEASE);
+	req.a.d.domid = d->domid;
+	(void)rpc(l, &req, &rep, NULL, NULL);
+	free(d->rd_pins);
+	free(d->wr_pins);
+	free(d);
+}
+
+static int dom_dead(const struct hv_loop *l, const struct loop_dom *d)
+{
+	return __atomic_load_n(&l->gens[d->domid], __ATOMIC_ACQUIRE) != d->gen;
+}
+
+/* doms_sweep - with dlock: unlink the entries of dead domains; free the
+ * unused ones (the others go when their last use does). */
+static void doms_sweep(struct hv_loop *l)
+{
+	uint32_t deaths = __atomic_load_n(&l->gens[0], __ATOMIC_ACQUIRE);
+	struct loop_dom **pp = &l->doms;
+
+	if (deaths == l->seen_deaths)
+		return;
+	l->seen_deaths = deaths;
+	while (*pp) {
+		struct loop_dom *d = *pp;
+
+		if (!dom_dead(l, d)) {
+			pp = &d->next;
+			continue;
+		}
+		*pp = d->next;
+		d->stale = 1;
+		d->next = NULL;
+		if (d->refs == 0)
+			dom_free(l, d);
+	}
+}
+
+/* dom_put - with dlock: drop n uses of d. */
+static void dom_put(struct hv_loop *l, struct loop_dom *d, uint64_t n)
+{
+	d->refs -= n;
+	if (d->refs == 0 && d->stale)
+		dom_free(l, d);
+	else
+		doms_sweep(l);
+}
+
+static void doms_free_all(struct hv_loop *l)
+{
+	while (l->doms) {
+		struct loop_dom *d = l->doms;
+
+		l->doms = d->next;
+		dom_free(l, d);
+	}
+}
+
+/* dom_get - with dlock: domid's entry, made on first use; the caller
+ * takes a use (d->refs) of what it keeps. */
+static struct loop_dom *dom_get(struct hv_loop *l, domid_t domid, int *err)
 {
 	struct loop_dom *d;
 	struct lh_req req;
@@ -754,7 +879,8 @@ static struct loop_dom *dom_get(struct domset *ds, domid_t domid, int *err)
 	struct lh_created cr;
 	int fds[LH_MAX_FDS], nfds = 0, r;
 
-	for (d = ds->doms; d; d = d->next)
+	doms_sweep(l);
+	for (d = l->doms; d; d = d->next)
 		if (d->domid == domid)
 			return d;
 	if (domid == 0 || domid >= DOMID_FIRST_RESERVED) {
@@ -763,7 +889,7 @@ static struct loop_dom *dom_get(struct domset *ds, domid_t domid, int *err)
 	}
 	req_init(&req, LH_OP_DOMAIN_MEM);
 	req.a.d.domid = domid;
-	r = rpc(L(ds->hv), &req, &rep, fds, &nfds);
+	r = rpc(l, &req, &rep, fds, &nfds);
 	if (r >= 0 && (nfds != 1 || rep.len < sizeof(cr)))
 		r = -EPROTO;
 	if (r < 0)
@@ -773,14 +899,20 @@ static struct loop_dom *dom_get(struct domset *ds, domid_t domid, int *err)
 	    cr.grant_frames > LH_MAX_GRANT_FRAMES ||
 	    cr.gnttab_first + cr.grant_frames != cr.nr_frames) {
 		r = -EPROTO;
-		goto fail;
+		goto fail_hold;
 	}
+	/* A memfd whose size may change would fault us (SIGBUS) on a guest's
+	 * ftruncate: map only sealed RAM. */
+	r = memfd_sealed(fds[0]);
+	if (r < 0)
+		goto fail_hold;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		r = -ENOMEM;
-		goto fail;
+		goto fail_hold;
 	}
 	d->domid = domid;
+	d->gen = cr.gen;
 	d->memfd = fds[0];
 	d->nr_frames = cr.nr_frames;
 	d->gnttab_first = cr.gnttab_first;
@@ -796,35 +928,27 @@ static struct loop_dom *dom_get(struct domset *ds, domid_t domid, int *err)
 		free(d->rd_pins);
 		free(d->wr_pins);
 		free(d);
-		goto fail;
+		goto fail_hold;
 	}
-	d->next = ds->doms;
-	ds->doms = d;
+	d->next = l->doms;
+	l->doms = d;
+	if (dom_dead(l, d)) {
+		/* It died between the reply and now: not for new uses. */
+		l->doms = d->next;
+		dom_free(l, d);
+		*err = -ESRCH;
+		return NULL;
+	}
 	return d;
+fail_hold:
+	req_init(&req, LH_OP_DOMAIN_MEM_RELEASE);
+	req.a.d.domid = domid;
+	(void)rpc(l, &req, &rep, NULL, NULL);
 fail:
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
 	*err = r;
 	return NULL;
-}
-
-static void domset_free(struct domset *ds)
-{
-	while (ds->doms) {
-		struct loop_dom *d = ds->doms;
-		struct lh_req req;
-		struct lh_rep rep;
-
-		ds->doms = d->next;
-		munmap(d->ram, d->nr_frames * PAGE);
-		close(d->memfd);
-		req_init(&req, LH_OP_DOMAIN_MEM_RELEASE);
-		req.a.d.domid = d->domid;
-		(void)rpc(L(ds->hv), &req, &rep, NULL, NULL);
-		free(d->rd_pins);
-		free(d->wr_pins);
-		free(d);
-	}
 }
 
 static grant_entry_v1_t *gnt_entry(struct loop_dom *d, grant_ref_t ref)
@@ -849,6 +973,8 @@ static int64_t gnt_pin(struct loop_dom *d, domid_t mydomid, grant_ref_t ref,
 
 	if (ref >= d->nr_refs)
 		return -EINVAL;
+	if (d->rd_pins[ref] == UINT16_MAX)
+		return -EBUSY; /* our pin count of this ref is full */
 	ge = gnt_entry(d, ref);
 	/* flags (low 16 bits) and domid (high 16 bits) as one word, so the
 	 * check and the pin are one atomic step. */
@@ -920,14 +1046,32 @@ struct gmap {
 	uint32_t count;
 	int writable;
 	int direct; /* a pointer into dom->ram: nothing to munmap */
+	int persistent;
 	struct gmap_page pages[];
 };
 
 struct loop_gnttab {
 	struct hv_handle_common c;
-	struct domset ds;
 	struct gmap *maps;
 };
+
+/*
+ * Grant maps and the process's mapping budget. A map whose pages are one
+ * run of consecutive frames of one domain (every single-page map, and most
+ * rings) is a pointer into our mapping of that domain's RAM: no mapping of
+ * its own, no munmap, no TLB shootdown. Any other map costs one mapping
+ * (VMA) per page, and vm.max_map_count (65530 by default) is per process:
+ * a guest that piles up requests must not use them all. So each granting
+ * domain may hold at most LOOP_GNT_VMA_PAGES such pages mapped by one dom0
+ * process at a time (beyond: -ENOSPC), as Xen bounds a domain's maptrack.
+ * 16384 is a quarter of the default budget: three guests at their limit
+ * still leave room for every other. blkback's worst case is far above any
+ * budget (4 queues x 512 requests of an order-4 ring x 256 indirect
+ * segments = 524288 pages), so a guest that deep gets -ENOSPC for the
+ * requests beyond 16384 mapped pages (64 MiB in flight), not the others
+ * their maps.
+ */
+#define LOOP_GNT_VMA_PAGES 16384
 
 static struct loop_gnttab *G(struct hv_gnttab *h)
 {
@@ -947,31 +1091,93 @@ static struct hv_gnttab *loop_gnttab_open(struct hv *hv)
 	if (!g)
 		return NULL;
 	g->c.hv = hv;
-	g->ds.hv = hv;
 	return (struct hv_gnttab *)g;
 }
 
-static void gmap_release(struct gmap *m, uint32_t upto)
+static int direct_test(const struct loop_dom *d, uint64_t frame)
 {
-	for (uint32_t i = 0; i < upto; i++)
-		gnt_unpin(m->pages[i].dom, m->pages[i].ref, m->writable);
-	if (!m->direct)
+	return d->direct_at && (d->direct_at[frame / 8] >> (frame % 8)) & 1;
+}
+
+static void direct_set(struct loop_dom *d, uint64_t frame, int on)
+{
+	uint8_t bit = (uint8_t)(1u << (frame % 8));
+
+	if (on)
+		d->direct_at[frame / 8] |= bit;
+	else
+		d->direct_at[frame / 8] &= (uint8_t)~bit;
+}
+
+/* gmap_release - with dlock: unpin and drop the first upto pages. */
+static void gmap_release(struct hv_loop *l, struct gmap *m, uint32_t upto)
+{
+	if (!m->direct && m->addr)
 		munmap(m->addr, (size_t)m->count * PAGE);
+	if (m->direct && !m->persistent && m->addr && upto)
+		direct_set(m->pages[0].dom,
+			   (uint64_t)(m->addr - m->pages[0].dom->ram) / PAGE, 0);
+	for (uint32_t i = 0; i < upto; i++) {
+		struct loop_dom *d = m->pages[i].dom;
+
+		gnt_unpin(d, m->pages[i].ref, m->writable);
+		if (!m->direct)
+			d->vma_pages--;
+		dom_put(l, d, 1);
+	}
 }
 
 static void loop_gnttab_close(struct hv_gnttab *h)
 {
 	struct loop_gnttab *g = G(h);
+	struct hv_loop *l = L(g->c.hv);
 
+	pthread_mutex_lock(&l->dlock);
 	while (g->maps) {
 		struct gmap *m = g->maps;
 
 		g->maps = m->next;
-		gmap_release(m, m->count);
+		gmap_release(l, m, m->count);
 		free(m);
 	}
-	domset_free(&g->ds);
+	pthread_mutex_unlock(&l->dlock);
 	free(g);
+}
+
+/* gmap_fill - with dlock: pin every page; the direct form when they are
+ * one run of frames of one domain. 0 or -errno (nothing left pinned). */
+static int gmap_fill(struct hv_loop *l, struct gmap *m, const domid_t *domids,
+		     int same_domain, const grant_ref_t *refs, uint64_t *frames)
+{
+	uint32_t i;
+	int err = 0;
+
+	for (i = 0; i < m->count; i++) {
+		domid_t domid = same_domain ? domids[0] : domids[i];
+		struct loop_dom *d = dom_get(l, domid, &err);
+		int64_t frame;
+
+		if (!d)
+			break;
+		frame = gnt_pin(d, l->base.domid, refs[i], m->writable);
+		if (frame < 0) {
+			err = (int)frame;
+			break;
+		}
+		d->refs++;
+		m->pages[i].dom = d;
+		m->pages[i].ref = refs[i];
+		frames[i] = (uint64_t)frame;
+		if (i > 0 && (d != m->pages[0].dom ||
+			      frames[i] != frames[0] + i))
+			m->direct = 0;
+	}
+	if (i < m->count) {
+		m->direct = 1; /* nothing mapped yet */
+		gmap_release(l, m, i);
+		return err;
+	}
+	return 0;
 }
 
 static void *loop_gnttab_map(struct hv_gnttab *h, uint32_t count,
@@ -979,86 +1185,123 @@ static void *loop_gnttab_map(struct hv_gnttab *h, uint32_t count,
 			     const grant_ref_t *refs, int flags)
 {
 	struct loop_gnttab *g = G(h);
-	int writable = !(flags & HV_GNTMAP_RO);
-	int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-	domid_t me = g->c.hv->domid;
+	struct hv_loop *l = L(g->c.hv);
+	int prot;
 	struct gmap *m;
+	uint64_t fbuf[16], *frames = fbuf;
 	uint32_t i;
-	int err = 0;
+	int err;
 
-	if (count > (1u << 20)) {
+	if (count == 0 || count > (1u << 20)) {
 		errno = EINVAL;
 		return NULL;
 	}
 	m = calloc(1, sizeof(*m) + count * sizeof(m->pages[0]));
-	if (!m)
+	if (m && count > 16)
+		frames = malloc(count * sizeof(*frames));
+	if (!m || !frames) {
+		free(m);
+		errno = ENOMEM;
 		return NULL;
+	}
 	m->count = count;
-	m->writable = writable;
-	m->direct = (flags & HV_GNTMAP_PERSISTENT) && count == 1;
-	if (!m->direct) {
-		m->addr = mmap(NULL, (size_t)count * PAGE, PROT_NONE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m->addr == MAP_FAILED) {
-			free(m);
-			return NULL;
-		}
+	m->writable = !(flags & HV_GNTMAP_RO);
+	/* A persistent map (a grant cache's) may share its address with
+	 * another map of the same frame, as before; unmap then ends the
+	 * newest of them. */
+	m->persistent = !!(flags & HV_GNTMAP_PERSISTENT);
+	prot = PROT_READ | (m->writable ? PROT_WRITE : 0);
+	m->direct = 1;
+	pthread_mutex_lock(&l->dlock);
+	err = gmap_fill(l, m, domids, same_domain, refs, frames);
+	if (err)
+		goto fail;
+	if (m->direct && !m->persistent) {
+		struct loop_dom *d = m->pages[0].dom;
+
+		if (!d->direct_at)
+			d->direct_at = calloc((d->nr_frames + 7) / 8, 1);
+		if (!d->direct_at || direct_test(d, frames[0]))
+			m->direct = 0;
+	}
+	if (m->direct) {
+		/* Read-only grants too: dom0 is trusted not to write them,
+		 * as on Xen it could map the frame writable anyway. */
+		m->addr = m->pages[0].dom->ram + frames[0] * PAGE;
+		if (!m->persistent)
+			direct_set(m->pages[0].dom, frames[0], 1);
+		goto done;
 	}
 	for (i = 0; i < count; i++) {
-		domid_t domid = same_domain ? domids[0] : domids[i];
-		struct loop_dom *d = dom_get(&g->ds, domid, &err);
-		int64_t frame;
-
-		if (!d)
-			break;
-		frame = gnt_pin(d, me, refs[i], writable);
-		if (frame < 0) {
-			err = (int)frame;
+		if (m->pages[i].dom->vma_pages >= LOOP_GNT_VMA_PAGES) {
+			err = -ENOSPC;
 			break;
 		}
-		m->pages[i].dom = d;
-		m->pages[i].ref = refs[i];
-		if (m->direct) {
-			m->addr = d->ram + (uint64_t)frame * PAGE;
-		} else if (mmap(m->addr + (size_t)i * PAGE, PAGE, prot,
-				MAP_SHARED | MAP_FIXED, d->memfd,
-				(off_t)((uint64_t)frame * PAGE)) == MAP_FAILED) {
-			err = -errno;
-			gnt_unpin(d, refs[i], writable);
-			break;
-		}
+		m->pages[i].dom->vma_pages++;
 	}
 	if (i < count) {
-		if (m->direct)
-			m->addr = NULL;
-		gmap_release(m, i);
-		free(m);
-		errno = -err;
-		return NULL;
+		while (i-- > 0)
+			m->pages[i].dom->vma_pages--;
+		m->direct = 1; /* unpin only */
+		gmap_release(l, m, count);
+		goto fail;
 	}
+	m->addr = mmap(NULL, (size_t)count * PAGE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m->addr == MAP_FAILED) {
+		err = -errno;
+		m->addr = NULL;
+		gmap_release(l, m, count);
+		goto fail;
+	}
+	for (i = 0; i < count; i++) {
+		struct loop_dom *d = m->pages[i].dom;
+
+		if (mmap(m->addr + (size_t)i * PAGE, PAGE, prot,
+			 MAP_SHARED | MAP_FIXED, d->memfd,
+			 (off_t)(frames[i] * PAGE)) == MAP_FAILED) {
+			err = -errno;
+			gmap_release(l, m, count);
+			goto fail;
+		}
+	}
+done:
 	m->next = g->maps;
 	g->maps = m;
+	pthread_mutex_unlock(&l->dlock);
+	if (frames != fbuf)
+		free(frames);
 	return m->addr;
+fail:
+	pthread_mutex_unlock(&l->dlock);
+	if (frames != fbuf)
+		free(frames);
+	free(m);
+	errno = -err;
+	return NULL;
 }
 
 static int loop_gnttab_unmap(struct hv_gnttab *h, void *addr, uint32_t count)
 {
 	struct loop_gnttab *g = G(h);
+	struct hv_loop *l = L(g->c.hv);
 	struct gmap **pp;
+	int r = -EINVAL;
 
+	pthread_mutex_lock(&l->dlock);
 	for (pp = &g->maps; *pp; pp = &(*pp)->next) {
 		struct gmap *m = *pp;
 
-		if (m->addr != addr)
+		if (m->addr != addr || m->count != count)
 			continue;
-		if (m->count != count)
-			return -EINVAL;
 		*pp = m->next;
-		gmap_release(m, m->count);
+		gmap_release(l, m, m->count);
 		free(m);
-		return 0;
+		r = 0;
+		break;
 	}
-	return -EINVAL;
+	pthread_mutex_unlock(&l->dlock);
+	return r;
 }
 
 static int16_t errno_to_gntst(int err)
@@ -1077,8 +1320,9 @@ static int16_t errno_to_gntst(int err)
 	}
 }
 
-/* copy_side - resolve one side of a copy segment to a pointer. */
-static int copy_side(struct loop_gnttab *g, const struct hv_gnttab_copy_ptr *p,
+/* copy_side - with dlock: resolve one side of a copy segment to a pointer
+ * (a gref side is pinned and holds a use of its domain). */
+static int copy_side(struct hv_loop *l, const struct hv_gnttab_copy_ptr *p,
 		     uint16_t len, int writable, uint8_t **out,
 		     struct loop_dom **pinned)
 {
@@ -1093,22 +1337,33 @@ static int copy_side(struct loop_gnttab *g, const struct hv_gnttab_copy_ptr *p,
 	}
 	if ((uint32_t)p->u.gref.offset + len > PAGE)
 		return -E2BIG;
-	d = dom_get(&g->ds, p->u.gref.domid, &err);
+	d = dom_get(l, p->u.gref.domid, &err);
 	if (!d)
 		return err;
-	frame = gnt_pin(d, g->c.hv->domid, p->u.gref.ref, writable);
+	frame = gnt_pin(d, l->base.domid, p->u.gref.ref, writable);
 	if (frame < 0)
 		return (int)frame;
+	d->refs++;
 	*pinned = d;
 	*out = d->ram + (uint64_t)frame * PAGE + p->u.gref.offset;
 	return 0;
 }
 
+static void copy_unpin(struct hv_loop *l, struct loop_dom *d, grant_ref_t ref,
+		       int writable)
+{
+	if (!d)
+		return;
+	gnt_unpin(d, ref, writable);
+	dom_put(l, d, 1);
+}
+
 static int loop_gnttab_copy(struct hv_gnttab *h, uint32_t count,
 			    struct hv_gnttab_copy_seg *segs)
 {
-	struct loop_gnttab *g = G(h);
+	struct hv_loop *l = L(G(h)->c.hv);
 
+	pthread_mutex_lock(&l->dlock);
 	for (uint32_t i = 0; i < count; i++) {
 		struct hv_gnttab_copy_seg *s = &segs[i];
 		struct loop_dom *sd, *dd;
@@ -1119,29 +1374,27 @@ static int loop_gnttab_copy(struct hv_gnttab *h, uint32_t count,
 			s->status = GNTST_bad_copy_arg;
 			continue;
 		}
-		r = copy_side(g, &s->source, s->len, 0, &src, &sd);
+		r = copy_side(l, &s->source, s->len, 0, &src, &sd);
 		if (r < 0) {
 			s->status = r == -E2BIG || r == -EFAULT
 					    ? GNTST_bad_copy_arg
 					    : errno_to_gntst(r);
 			continue;
 		}
-		r = copy_side(g, &s->dest, s->len, 1, &dst, &dd);
+		r = copy_side(l, &s->dest, s->len, 1, &dst, &dd);
 		if (r < 0) {
-			if (sd)
-				gnt_unpin(sd, s->source.u.gref.ref, 0);
+			copy_unpin(l, sd, s->source.u.gref.ref, 0);
 			s->status = r == -E2BIG || r == -EFAULT
 					    ? GNTST_bad_copy_arg
 					    : errno_to_gntst(r);
 			continue;
 		}
 		memmove(dst, src, s->len);
-		if (dd)
-			gnt_unpin(dd, s->dest.u.gref.ref, 1);
-		if (sd)
-			gnt_unpin(sd, s->source.u.gref.ref, 0);
+		copy_unpin(l, dd, s->dest.u.gref.ref, 1);
+		copy_unpin(l, sd, s->source.u.gref.ref, 0);
 		s->status = GNTST_okay;
 	}
+	pthread_mutex_unlock(&l->dlock);
 	return 0;
 }
 
@@ -1390,6 +1643,8 @@ struct fmap {
 	struct fmap *next;
 	uint8_t *addr;
 	size_t count;
+	struct loop_dom *dom; /* holds one use */
+	int direct;           /* a pointer into dom->ram */
 };
 
 struct hv_resource {
@@ -1400,7 +1655,6 @@ struct hv_resource {
 
 struct loop_fmem {
 	struct hv_handle_common c;
-	struct domset ds;
 	struct fmap *maps;
 	struct hv_resource *res;
 };
@@ -1422,7 +1676,6 @@ static struct hv_foreignmem *loop_fmem_open(struct hv *hv)
 	if (!f)
 		return NULL;
 	f->c.hv = hv;
-	f->ds.hv = hv;
 	return (struct hv_foreignmem *)f;
 }
 
@@ -1430,28 +1683,41 @@ static void *loop_fmem_map(struct hv_foreignmem *h, domid_t domid, int prot,
 			   size_t count, const uint64_t *gfns, int *err)
 {
 	struct loop_fmem *f = F(h);
+	struct hv_loop *l = L(f->c.hv);
 	struct loop_dom *d;
 	struct fmap *m;
 	uint8_t *addr;
-	int e = 0, failed = 0;
+	int e = 0, failed = 0, run = 1;
 
-	d = dom_get(&f->ds, domid, &e);
-	if (!d) {
-		errno = -e;
-		return NULL;
-	}
-	if (count > d->nr_frames) {
-		errno = EINVAL;
-		return NULL;
-	}
+	pthread_mutex_lock(&l->dlock);
+	d = dom_get(l, domid, &e);
+	if (!d)
+		goto fail;
+	e = -EINVAL;
+	if (count == 0 || count > d->nr_frames)
+		goto fail;
+	e = -ENOMEM;
 	m = calloc(1, sizeof(*m));
 	if (!m)
-		return NULL;
+		goto fail;
+	for (size_t i = 0; i < count; i++)
+		if (gfns[i] >= d->nr_frames || gfns[i] != gfns[0] + i)
+			run = 0;
+	if (run) {
+		/* One run of RAM frames: a pointer into our mapping of it,
+		 * no mapping of its own (see LOOP_GNT_VMA_PAGES). */
+		addr = d->ram + gfns[0] * PAGE;
+		for (size_t i = 0; err && i < count; i++)
+			err[i] = 0;
+		m->direct = 1;
+		goto done;
+	}
 	addr = mmap(NULL, count * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 		    -1, 0);
 	if (addr == MAP_FAILED) {
+		e = -errno;
 		free(m);
-		return NULL;
+		goto fail;
 	}
 	for (size_t i = 0; i < count; i++) {
 		int pe = 0;
@@ -1472,33 +1738,52 @@ static void *loop_fmem_map(struct hv_foreignmem *h, domid_t domid, int prot,
 	if (failed && !err) {
 		munmap(addr, count * PAGE);
 		free(m);
-		errno = -failed;
-		return NULL;
+		e = failed;
+		goto fail;
 	}
+done:
+	d->refs++;
+	m->dom = d;
 	m->addr = addr;
 	m->count = count;
 	m->next = f->maps;
 	f->maps = m;
+	pthread_mutex_unlock(&l->dlock);
 	return addr;
+fail:
+	pthread_mutex_unlock(&l->dlock);
+	errno = -e;
+	return NULL;
+}
+
+/* fmap_release - with dlock. */
+static void fmap_release(struct hv_loop *l, struct fmap *m)
+{
+	if (!m->direct)
+		munmap(m->addr, m->count * PAGE);
+	dom_put(l, m->dom, 1);
+	free(m);
 }
 
 static int loop_fmem_unmap(struct hv_foreignmem *h, void *addr, size_t count)
 {
 	struct loop_fmem *f = F(h);
+	struct hv_loop *l = L(f->c.hv);
+	int r = -EINVAL;
 
+	pthread_mutex_lock(&l->dlock);
 	for (struct fmap **pp = &f->maps; *pp; pp = &(*pp)->next) {
 		struct fmap *m = *pp;
 
-		if (m->addr != addr)
+		if (m->addr != addr || m->count != count)
 			continue;
-		if (m->count != count)
-			return -EINVAL;
 		*pp = m->next;
-		munmap(m->addr, m->count * PAGE);
-		free(m);
-		return 0;
+		fmap_release(l, m);
+		r = 0;
+		break;
 	}
-	return -EINVAL;
+	pthread_mutex_unlock(&l->dlock);
+	return r;
 }
 
 static struct hv_resource *loop_fmem_map_resource(struct hv_foreignmem *h,
@@ -1577,17 +1862,18 @@ static int loop_fmem_unmap_resource(struct hv_foreignmem *h,
 static void loop_fmem_close(struct hv_foreignmem *h)
 {
 	struct loop_fmem *f = F(h);
+	struct hv_loop *l = L(f->c.hv);
 
+	pthread_mutex_lock(&l->dlock);
 	while (f->maps) {
 		struct fmap *m = f->maps;
 
 		f->maps = m->next;
-		munmap(m->addr, m->count * PAGE);
-		free(m);
+		fmap_release(l, m);
 	}
+	pthread_mutex_unlock(&l->dlock);
 	while (f->res)
 		loop_fmem_unmap_resource(h, f->res);
-	domset_free(&f->ds);
 	free(f);
 }
 
@@ -1698,15 +1984,14 @@ static int loop_dm_pci_intx(struct hv_devicemodel *h, domid_t domid,
 /* Domains                                                             */
 /* ------------------------------------------------------------------ */
 
-#define DEAD_QUEUE 256
-
 struct loop_domains {
 	struct hv_handle_common c;
 	int fd; /* our own subscribed connection */
 	uint64_t seq;
 	int gone;
-	uint16_t dead[DEAD_QUEUE];
-	unsigned int head, tail; /* ring of dead domids */
+	int oom;           /* an event could not be queued: report -ENOMEM */
+	uint16_t *dead;    /* dead domids not yet returned, oldest at head */
+	unsigned int head, tail, cap;
 };
 
 static struct loop_domains *D(struct hv_domains *h)
@@ -1720,9 +2005,27 @@ static void dead_push(void *arg, struct lh_rep *ev)
 
 	if (ev->op != LH_EV_DOMAIN_DEAD)
 		return;
-	if (d->tail - d->head == DEAD_QUEUE)
-		d->head++; /* drop the oldest rather than block */
-	d->dead[d->tail++ % DEAD_QUEUE] = ev->d.dead_domid;
+	if (d->head > 0 && d->head == d->tail)
+		d->head = d->tail = 0;
+	if (d->tail == d->cap) {
+		/* Never drop one: a missed death is a leaked domain. */
+		unsigned int live = d->tail - d->head;
+		unsigned int cap = live * 2 + 64;
+		uint16_t *n = malloc(cap * sizeof(*n));
+
+		if (!n) {
+			d->oom = 1;
+			return;
+		}
+		if (live)
+			memcpy(n, d->dead + d->head, live * sizeof(*n));
+		free(d->dead);
+		d->dead = n;
+		d->cap = cap;
+		d->head = 0;
+		d->tail = live;
+	}
+	d->dead[d->tail++] = ev->d.dead_domid;
 }
 
 static struct hv_domains *loop_domains_open(struct hv *hv)
@@ -1765,6 +2068,7 @@ fail:
 static void loop_domains_close(struct hv_domains *h)
 {
 	close(D(h)->fd);
+	free(D(h)->dead);
 	free(h);
 }
 
@@ -1838,25 +2142,16 @@ static int loop_domains_info(struct hv_domains *h, domid_t domid,
 
 static int loop_domains_fd(struct hv_domains *h) { return D(h)->fd; }
 
-static int loop_domains_next_dead(struct hv_domains *h);
-
-/* Only DEAD events so far. */
+/*
+ * loop_domains_next_event - DEAD events only so far. Each death also makes
+ * this process let go of what it cached of the dead domain (its RAM
+ * mapping and loophvd's hold) unless something is still mapped from it.
+ */
 static int loop_domains_next_event(struct hv_domains *h,
-				  struct hv_domain_event *ev)
-{
-	int r = loop_domains_next_dead(h);
-
-	if (r < 0)
-		return r;
-	memset(ev, 0, sizeof(*ev));
-	ev->domid = (domid_t)r;
-	ev->kind = HV_DOMAIN_DEAD;
-	return 0;
-}
-
-static int loop_domains_next_dead(struct hv_domains *h)
+				   struct hv_domain_event *ev)
 {
 	struct loop_domains *d = D(h);
+	struct hv_loop *l = L(d->c.hv);
 
 	while (d->head == d->tail && !d->gone) {
 		struct lh_rep rep;
@@ -1873,9 +2168,19 @@ static int loop_domains_next_dead(struct hv_domains *h)
 		if (rep.seq == 0)
 			dead_push(d, &rep);
 	}
-	if (d->head != d->tail)
-		return d->dead[d->head++ % DEAD_QUEUE];
-	return d->gone ? -EPIPE : -EAGAIN;
+	if (d->oom) {
+		d->oom = 0;
+		return -ENOMEM;
+	}
+	if (d->head == d->tail)
+		return d->gone ? -EPIPE : -EAGAIN;
+	pthread_mutex_lock(&l->dlock);
+	doms_sweep(l);
+	pthread_mutex_unlock(&l->dlock);
+	memset(ev, 0, sizeof(*ev));
+	ev->domid = d->dead[d->head++];
+	ev->kind = HV_DOMAIN_DEAD;
+	return 0;
 }
 
 static const struct hv_ops loop_ops = {

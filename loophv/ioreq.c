@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -37,10 +38,14 @@ int lh_dm_create(struct lh_domain *d, int bufioreq)
 		if (sv->used)
 			continue;
 		memset(sv, 0, sizeof(*sv));
-		sv->memfd = memfd_create("loophv-ioreq", MFD_CLOEXEC);
+		sv->memfd = memfd_create("loophv-ioreq",
+					 MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		if (sv->memfd < 0)
 			return -errno;
-		if (ftruncate(sv->memfd, IOREQ_PAGES * HV_PAGE_SIZE) < 0) {
+		/* Sealed: its size never changes under a mapping. */
+		if (ftruncate(sv->memfd, IOREQ_PAGES * HV_PAGE_SIZE) < 0 ||
+		    fcntl(sv->memfd, F_ADD_SEALS,
+			  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 			int e = -errno;
 
 			close(sv->memfd);

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,19 +59,25 @@ static void domain_free(struct lh_server *s, struct lh_domain *d)
 	free(d);
 }
 
+static int conn_send(struct lh_conn *c, struct lh_rep *rep, const int *fds,
+		     int nfds);
+static void conn_break(struct lh_conn *c, const char *why);
+
 static void send_event(struct lh_server *s, struct lh_conn *c, uint32_t ev,
 		       domid_t domid)
 {
 	struct lh_rep rep;
+	int r;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.op = ev;
 	rep.d.dead_domid = domid;
 	rep.len = sizeof(rep.d.dead_domid);
-	if (send(c->fd, &rep, LH_REP_HDR_SIZE + rep.len,
-		 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		log_warn("event to pid %d lost", (int)c->pid);
-	(void)s;
+	r = conn_send(c, &rep, NULL, 0);
+	if (r == -EAGAIN)
+		s->events_queued++;
+	else if (r < 0)
+		conn_break(c, "cannot take events");
 }
 
 static void conn_close(struct lh_server *s, struct lh_conn *c);
@@ -88,6 +95,9 @@ static void domain_kill(struct lh_server *s, struct lh_domain *d)
 		return;
 	d->dying = 1;
 	s->domains_died++;
+	/* Cached mappings of d in dom0 clients are now stale (proto.h). */
+	__atomic_store_n(&s->gens[d->domid], 0, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&s->gens[0], 1, __ATOMIC_RELEASE);
 	log_info("domain %u (%s) is dying", d->domid, d->name);
 	for (c = TAILQ_FIRST(&s->conns); c; c = tmp) {
 		tmp = TAILQ_NEXT(c, link);
@@ -118,8 +128,18 @@ static int hold_add(struct lh_conn *c, struct lh_domain *d)
 	for (unsigned int i = 0; i < c->nholds; i++)
 		if (c->holds[i] == d->domid)
 			return 0;
-	if (c->nholds == sizeof(c->holds) / sizeof(c->holds[0]))
-		return -ENOSPC;
+	if (c->nholds == c->holds_cap) {
+		unsigned int cap = c->holds_cap ? c->holds_cap * 2 : 16;
+		domid_t *n;
+
+		if (cap > DOMID_FIRST_RESERVED)
+			return -ENOSPC; /* cannot happen: one per live domid */
+		n = realloc(c->holds, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->holds = n;
+		c->holds_cap = cap;
+	}
 	c->holds[c->nholds++] = d->domid;
 	d->mem_holders++;
 	return 0;
@@ -134,8 +154,11 @@ static int hold_drop(struct lh_server *s, struct lh_conn *c, domid_t domid)
 			continue;
 		c->holds[i] = c->holds[--c->nholds];
 		d = lh_domain_find(s, domid);
-		if (d && --d->mem_holders == 0 && d->dying)
+		if (d && --d->mem_holders == 0 && d->dying) {
+			log_debug("domain %u: last hold released, forgotten",
+				  d->domid);
 			domain_free(s, d);
+		}
 		return 0;
 	}
 	return -ENOENT;
@@ -210,6 +233,7 @@ static int op_hello(struct op_ctx *x)
 	x->c->is_dom0 = 1;
 	fill_layout(x->s->dom0, &x->rep->d.created);
 	x->rep->len = sizeof(x->rep->d.created);
+	x->fds[x->nfds++] = x->s->gen_fd;
 	return 0;
 }
 
@@ -262,9 +286,17 @@ static int op_domain_create(struct op_ctx *x)
 		err = -EIO;
 		goto fail;
 	}
-	d->memfd = memfd_create("loophv-guest-ram", MFD_CLOEXEC);
-	if (d->memfd < 0 || ftruncate(d->memfd, (off_t)(nr_frames << HV_PAGE_SHIFT)) < 0) {
+	/* Sealed before anyone else sees it: the guest owns its RAM's
+	 * contents, not its size (a shrink would SIGBUS dom0's mappings). */
+	d->memfd = memfd_create("loophv-guest-ram",
+				MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (d->memfd < 0 ||
+	    ftruncate(d->memfd, (off_t)(nr_frames << HV_PAGE_SHIFT)) < 0 ||
+	    fcntl(d->memfd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 		err = -errno;
+		log_warn("domain RAM memfd (%llu bytes)",
+			 (unsigned long long)(nr_frames << HV_PAGE_SHIFT));
 		goto fail;
 	}
 	d->mem_bytes = nr_frames << HV_PAGE_SHIFT;
@@ -275,6 +307,10 @@ static int op_domain_create(struct op_ctx *x)
 	snprintf(d->name, sizeof(d->name), "%s",
 		 cfg.name[0] ? cfg.name : "loopguest");
 	d->owner = x->c;
+	if (++x->s->next_gen == 0)
+		x->s->next_gen = 1;
+	d->gen = x->s->next_gen;
+	__atomic_store_n(&x->s->gens[d->domid], d->gen, __ATOMIC_RELEASE);
 	TAILQ_INSERT_TAIL(&x->s->domains, d, link);
 	x->c->dom = d;
 	x->c->owns_domain = 1;
@@ -334,7 +370,9 @@ static int op_domain_info(struct op_ctx *x)
 
 static int op_domain_mem(struct op_ctx *x)
 {
-	struct lh_domain *d = target(x, 1);
+	/* Not of a dying domain: its memory is on its way out, and a new
+	 * hold would keep it in the domain list. */
+	struct lh_domain *d = target(x, 0);
 	int err;
 
 	if (!d || d->domid == 0)
@@ -343,6 +381,7 @@ static int op_domain_mem(struct op_ctx *x)
 	if (err)
 		return err;
 	fill_layout(d, &x->rep->d.created);
+	x->rep->d.created.gen = d->gen;
 	x->rep->len = sizeof(x->rep->d.created);
 	x->fds[x->nfds++] = d->memfd;
 	return 0;
@@ -619,6 +658,20 @@ static const struct op_desc ops[LH_OP_MAX] = {
 /* Connections                                                         */
 /* ------------------------------------------------------------------ */
 
+static void outq_free(struct lh_conn *c)
+{
+	while (c->outq_head) {
+		struct lh_outmsg *m = c->outq_head;
+
+		c->outq_head = m->next;
+		for (int i = 0; i < m->nfds; i++)
+			close(m->fds[i]);
+		free(m);
+	}
+	c->outq_tail = &c->outq_head;
+	c->outq_len = 0;
+}
+
 static void conn_close(struct lh_server *s, struct lh_conn *c)
 {
 	TAILQ_REMOVE(&s->conns, c, link);
@@ -626,6 +679,10 @@ static void conn_close(struct lh_server *s, struct lh_conn *c)
 		lh_evt_close(s, LIST_FIRST(&c->handles));
 	while (c->nholds)
 		hold_drop(s, c, c->holds[0]);
+	free(c->holds);
+	outq_free(c);
+	if (c->wev)
+		event_free(c->wev);
 	if (c->owns_domain && c->dom) {
 		struct lh_domain *d = c->dom;
 
@@ -639,11 +696,10 @@ static void conn_close(struct lh_server *s, struct lh_conn *c)
 	free(c);
 }
 
-static int send_reply(struct lh_conn *c, struct lh_rep *rep, const int *fds,
-		      int nfds)
+static ssize_t send_msg(int fd, struct lh_rep *rep, size_t len,
+			const int *fds, int nfds)
 {
-	struct iovec iov = { .iov_base = rep,
-			     .iov_len = LH_REP_HDR_SIZE + rep->len };
+	struct iovec iov = { .iov_base = rep, .iov_len = len };
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * LH_MAX_FDS)];
 		struct cmsghdr align;
@@ -662,9 +718,96 @@ static int send_reply(struct lh_conn *c, struct lh_rep *rep, const int *fds,
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nfds);
 	}
-	if (sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		return -errno;
-	return 0;
+	return sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* At most this many messages wait for one connection; a client that lets
+ * more pile up is broken (told by its socket's end), never silently
+ * short of an event. */
+#define LH_OUTQ_MAX 65536
+
+/*
+ * conn_send - send rep (+ fds, which stay the caller's) to c now, or queue
+ * it behind what already waits. Returns 0 when sent, -EAGAIN when queued,
+ * another -errno when c is broken (the caller drops it).
+ */
+static int conn_send(struct lh_conn *c, struct lh_rep *rep, const int *fds,
+		     int nfds)
+{
+	size_t len = LH_REP_HDR_SIZE + rep->len;
+	struct lh_outmsg *m;
+
+	if (!c->outq_head) {
+		if (send_msg(c->fd, rep, len, fds, nfds) >= 0)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+	}
+	if (c->outq_len >= LH_OUTQ_MAX)
+		return -ENOBUFS;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	memcpy(&m->rep, rep, len);
+	m->len = len;
+	for (int i = 0; i < nfds; i++) {
+		m->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+		if (m->fds[i] < 0) {
+			int e = -errno;
+
+			while (i-- > 0)
+				close(m->fds[i]);
+			free(m);
+			return e;
+		}
+		m->nfds++;
+	}
+	if (!c->outq_head) {
+		/* Requests wait until the client took what we owe it. */
+		event_del(c->ev);
+		event_add(c->wev, NULL);
+	}
+	*c->outq_tail = m;
+	c->outq_tail = &m->next;
+	c->outq_len++;
+	return -EAGAIN;
+}
+
+/* conn_break - c cannot be served: end it through its read event (it may
+ * be in the middle of a list walk now). */
+static void conn_break(struct lh_conn *c, const char *why)
+{
+	log_warnx("pid %d: %s, dropping the client", (int)c->pid, why);
+	shutdown(c->fd, SHUT_RDWR);
+	outq_free(c);
+	event_del(c->wev);
+	event_active(c->ev, EV_READ, 0);
+	event_add(c->ev, NULL);
+}
+
+static void on_conn_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct lh_conn *c = arg;
+
+	(void)what;
+	while (c->outq_head) {
+		struct lh_outmsg *m = c->outq_head;
+
+		if (send_msg(fd, &m->rep, m->len, m->fds, m->nfds) < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			conn_close(c->srv, c);
+			return;
+		}
+		c->outq_head = m->next;
+		for (int i = 0; i < m->nfds; i++)
+			close(m->fds[i]);
+		free(m);
+		c->outq_len--;
+	}
+	c->outq_tail = &c->outq_head;
+	event_del(c->wev);
+	event_add(c->ev, NULL);
 }
 
 /* Drop any descriptors a client sent us: we never accept any. */
@@ -759,7 +902,9 @@ static void on_conn_readable(evutil_socket_t fd, short what, void *arg)
 			log_debug("pid %d: %s: %s", (int)c->pid, od->name,
 				  strerror(-ret));
 	}
-	if (send_reply(c, &rep, x.fds, ret < 0 ? 0 : x.nfds) < 0) {
+	ret = conn_send(c, &rep, x.fds, ret < 0 ? 0 : x.nfds);
+	if (ret < 0 && ret != -EAGAIN) {
+		errno = -ret;
 		log_warn("pid %d: reply failed, dropping the client",
 			 (int)c->pid);
 		conn_close(s, c);
@@ -797,8 +942,15 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	c->uid = cred.uid;
 	c->privileged = cred.uid == 0 || cred.uid == s->priv_uid;
 	LIST_INIT(&c->handles);
+	c->outq_tail = &c->outq_head;
 	c->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_conn_readable, c);
-	if (!c->ev) {
+	c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST,
+			   on_conn_writable, c);
+	if (!c->ev || !c->wev) {
+		if (c->ev)
+			event_free(c->ev);
+		if (c->wev)
+			event_free(c->wev);
 		close(fd);
 		free(c);
 		return;
@@ -830,16 +982,60 @@ static json_t *domains_json(struct lh_server *s)
 	return arr;
 }
 
+/* gen_table_create - the generation table of proto.h: ours to write,
+ * dom0's to read. */
+static int gen_table_create(struct lh_server *s)
+{
+	int fd = memfd_create("loophv-gen", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	void *p;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, LH_GEN_BYTES) < 0)
+		goto fail;
+	p = mmap(NULL, LH_GEN_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	/* No new writable mapping from now on (where the kernel knows
+	 * F_SEAL_FUTURE_WRITE, 5.1); no size change ever. */
+#ifdef F_SEAL_FUTURE_WRITE
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) < 0 && errno != EINVAL)
+		goto fail_map;
+#endif
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto fail_map;
+	s->gen_fd = fd;
+	s->gens = p;
+	return 0;
+fail_map:
+	munmap(p, LH_GEN_BYTES);
+fail:
+	{
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+}
+
+_Static_assert(LH_GEN_ENTRIES == DOMID_FIRST_RESERVED, "one entry per domid");
+_Static_assert(LH_GEN_ENTRIES * 4 <= LH_GEN_BYTES, "table fits");
+
 static int status_fn(void *arg, json_t *obj)
 {
 	struct lh_server *s = arg;
 	struct lh_conn *c;
-	int nconn = 0;
+	struct lh_domain *d;
+	int nconn = 0, holders = 0;
 
 	TAILQ_FOREACH(c, &s->conns, link)
 		nconn++;
+	TAILQ_FOREACH(d, &s->domains, link)
+		holders += (int)d->mem_holders;
 	json_object_set_new(obj, "run_dir", json_string(s->run_dir));
 	json_object_set_new(obj, "connections", json_integer(nconn));
+	/* dom0 holds of guest RAM, all domains together */
+	json_object_set_new(obj, "mem_holders", json_integer(holders));
 	json_object_set_new(obj, "domains", domains_json(s));
 	return 0;
 }
@@ -861,6 +1057,8 @@ static int stats_fn(void *arg, json_t *obj)
 			    json_integer((json_int_t)s->domains_created));
 	json_object_set_new(obj, "domains_died",
 			    json_integer((json_int_t)s->domains_died));
+	json_object_set_new(obj, "events_queued",
+			    json_integer((json_int_t)s->events_queued));
 	return 0;
 }
 
@@ -973,6 +1171,12 @@ int main(int argc, char **argv)
 
 	TAILQ_INIT(&s.domains);
 	TAILQ_INIT(&s.conns);
+	r = gen_table_create(&s);
+	if (r < 0) {
+		errno = -r;
+		log_err("generation table memfd");
+		return 1;
+	}
 	s.next_domid = 1;
 	s.dom0 = calloc(1, sizeof(*s.dom0));
 	if (!s.dom0)

@@ -70,6 +70,7 @@ struct lh_domain {
 	int memfd;
 	int dying, shutdown, paused;
 	uint32_t shutdown_reason;
+	uint32_t gen;             /* generation (proto.h); 0 for dom0 */
 	unsigned int mem_holders; /* dom0 connections holding the memfd */
 	struct lh_conn *owner;    /* NULL once dying */
 	uint64_t params[LH_NR_PARAMS];
@@ -92,11 +93,24 @@ struct lh_conn {
 	int subscribed;
 	int32_t next_handle_id;
 	LIST_HEAD(, lh_evt_handle) handles;
-	/* dom0 memory holds, by domid: a small bitmap would be 8 KiB per
-	 * connection; a short list is enough for a few domains. */
-	unsigned int nholds;
-	domid_t holds[64];
+	/* dom0 memory holds, by domid (a client releases a dead domain's
+	 * hold as soon as it sees the death, so this stays short). */
+	unsigned int nholds, holds_cap;
+	domid_t *holds;
+	/* Messages the socket could not take yet, sent in order when it is
+	 * writable; requests wait meanwhile. Nothing is dropped. */
+	struct lh_outmsg *outq_head, **outq_tail;
+	unsigned int outq_len;
+	struct event *wev;
 	uint64_t nreq, nerr;
+};
+
+struct lh_outmsg {
+	struct lh_outmsg *next;
+	int fds[LH_MAX_FDS]; /* our own duplicates */
+	int nfds;
+	size_t len;
+	struct lh_rep rep;
 };
 
 /* The whole server. */
@@ -110,9 +124,13 @@ struct lh_server {
 	TAILQ_HEAD(, lh_conn) conns;
 	struct lh_domain *dom0;  /* a pseudo-domain: ports of dom0 clients */
 	domid_t next_domid;
+	uint32_t next_gen;
+	int gen_fd;              /* the generation table (proto.h) */
+	uint32_t *gens;          /* our writable mapping of it */
 	uint64_t next_handle_uid;
 	uint64_t ops[LH_OP_MAX];
 	uint64_t errors, bad_messages, domains_created, domains_died;
+	uint64_t events_queued;  /* events that waited for a full socket */
 };
 
 /* loophvd.c */

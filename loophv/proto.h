@@ -21,6 +21,26 @@
  * to an existing domain with its token) or LH_OP_DOMAIN_CREATE (become a new
  * domain; when this connection closes the domain dies).
  *
+ * Guest RAM (LH_OP_DOMAIN_CREATE, LH_OP_DOMAIN_MEM) is a memfd sealed with
+ * F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL: nobody, the guest included,
+ * can change its size while dom0 has it mapped (no SIGBUS in dom0).
+ *
+ * Generation table (the fd of LH_OP_HELLO's reply, LH_GEN_BYTES, dom0 maps
+ * it read-only; loophvd alone writes it, sealed F_SEAL_FUTURE_WRITE where
+ * the kernel has it): uint32_t gen[DOMID_FIRST_RESERVED].
+ *   gen[0]      counts domain deaths (it changes whenever one dies);
+ *   gen[domid]  the generation of the live domain with that domid, 0 when
+ *               none is live (dying or free); a new domain with a reused
+ *               domid gets a new generation.
+ * A dom0 client that cached a domain's RAM (LH_OP_DOMAIN_MEM, whose reply
+ * gives d.created.gen) knows it is dead when the two differ, with one load
+ * and no request, and then releases its hold (LH_OP_DOMAIN_MEM_RELEASE).
+ * A dying domain vanishes from the domain list once no holder is left.
+ *
+ * Event delivery: events and replies to a connection are never dropped; what
+ * the socket cannot take now is queued in loophvd, in order, and sent when
+ * the socket is writable (no request of that connection is read meanwhile).
+ *
  * Event-channel handle page (a memfd of LH_EVT_PAGES pages, mapped shared by
  * its owner, by loophvd and by every peer that notifies it):
  *   page 0: uint64_t pending[64] at 0, uint64_t mask[64] at 512
@@ -53,9 +73,11 @@
 #define LH_NR_PARAMS 64 /* HVM_NR_PARAMS is larger; we keep the low ones */
 #define LH_MAX_IOREQ_SERVERS 8
 #define LH_MAX_IO_RANGES 64
+#define LH_GEN_ENTRIES 0x7ff0 /* DOMID_FIRST_RESERVED */
+#define LH_GEN_BYTES (32 * 4096) /* LH_GEN_ENTRIES x 4, whole pages */
 
 enum lh_op {
-	LH_OP_HELLO = 1,       /* -> dom0 */
+	LH_OP_HELLO = 1,       /* -> dom0 + fd: the generation table */
 	LH_OP_JOIN,            /* a.join -> the domain */
 	LH_OP_DOMAIN_CREATE,   /* a.create -> d.created + fd memfd */
 	LH_OP_DOMAIN_LIST,     /* a.domid = first domid -> d.list */
@@ -164,7 +186,7 @@ struct lh_created {
 	uint64_t nr_frames;
 	uint64_t gnttab_first;
 	uint32_t max_vcpus;
-	uint32_t pad2;
+	uint32_t gen; /* LH_OP_DOMAIN_MEM: this domain's generation */
 };
 
 struct lh_peer {
