@@ -280,6 +280,100 @@ START_TEST(batch_map_is_contiguous_in_ref_order)
 }
 END_TEST
 
+/*
+ * Issue 9 (c): maps that cost a mapping each (pages of no single run) are
+ * bounded per granting domain, so a guest that piles them up cannot take
+ * dom0's whole vm.max_map_count (65530) from the other guests.
+ */
+START_TEST(one_guest_cannot_use_up_dom0s_mappings)
+{
+	enum { MAX_TRIES = 40000 }; /* 80000 mappings: past max_map_count */
+	struct env e;
+	struct hv *gb = lhf_guest(4);
+	struct hv_gntshr *gsb = hv_gntshr_open(gb);
+	static uint8_t *maps[MAX_TRIES];
+	grant_ref_t a[3], b[3], pa[2], pb[2];
+	domid_t da, db = hv_domid(gb);
+	uint8_t *ga, *gbp, *m;
+	int n, err = 0;
+
+	env_open(&e);
+	da = hv_domid(e.guest);
+	ck_assert_ptr_nonnull(gsb);
+	ga = hv_gntshr_share(e.gs, 0, 3, a, 1);
+	gbp = hv_gntshr_share(gsb, 0, 3, b, 1);
+	ck_assert_ptr_nonnull(ga);
+	ck_assert_ptr_nonnull(gbp);
+	ga[2 * 4096] = 'A';
+	gbp[2 * 4096] = 'B';
+	/* Pages 0 and 2: not one run of frames, so a mapping per page. */
+	pa[0] = a[0];
+	pa[1] = a[2];
+	pb[0] = b[0];
+	pb[1] = b[2];
+	for (n = 0; n < MAX_TRIES; n++) {
+		maps[n] = hv_gnttab_map(e.gt, 2, &da, 1, pa, HV_GNTMAP_RO);
+		if (!maps[n]) {
+			err = errno;
+			break;
+		}
+	}
+	ck_assert_msg(n < MAX_TRIES, "guest A mapped %d x 2 pages unbounded", n);
+	ck_assert_msg(err == ENOSPC, "guest A's map %d: %s, not ENOSPC", n,
+		      strerror(err));
+	/* Guest B's map still gets its mappings. */
+	m = hv_gnttab_map(e.gt, 2, &db, 1, pb, HV_GNTMAP_RO);
+	ck_assert_msg(m != NULL, "guest B's map: %s", strerror(errno));
+	ck_assert_int_eq(m[4096], 'B');
+	ck_assert_int_eq(hv_gnttab_unmap(e.gt, m, 2), 0);
+	/* A's maps work, and after one unmap A may map again. */
+	ck_assert_int_eq(maps[n - 1][4096], 'A');
+	ck_assert_int_eq(hv_gnttab_unmap(e.gt, maps[n - 1], 2), 0);
+	maps[n - 1] = hv_gnttab_map(e.gt, 2, &da, 1, pa, HV_GNTMAP_RO);
+	ck_assert_ptr_nonnull(maps[n - 1]);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(hv_gnttab_unmap(e.gt, maps[i], 2), 0);
+	ck_assert_uint_eq(entry(&e, a[0])->flags & (GTF_reading | GTF_writing), 0);
+	hv_gntshr_close(gsb);
+	hv_close(gb);
+	env_close(&e);
+}
+END_TEST
+
+/* A single page or one run of frames is a pointer into dom0's mapping of
+ * the guest's RAM, yet every live map has an address of its own. */
+START_TEST(maps_of_one_run_share_no_address)
+{
+	struct env e;
+	grant_ref_t refs[2];
+	uint8_t *g, *m1, *m2, *m3;
+	domid_t d;
+
+	env_open(&e);
+	d = hv_domid(e.guest);
+	g = hv_gntshr_share(e.gs, 0, 2, refs, 1);
+	ck_assert_ptr_nonnull(g);
+	m1 = hv_gnttab_map(e.gt, 2, &d, 1, refs, 0);
+	m2 = hv_gnttab_map(e.gt, 2, &d, 1, refs, 0);
+	m3 = hv_gnttab_map_one(e.gt, d, refs[0], HV_GNTMAP_RO);
+	ck_assert_ptr_nonnull(m1);
+	ck_assert_ptr_nonnull(m2);
+	ck_assert_ptr_nonnull(m3);
+	ck_assert_ptr_ne(m1, m2);
+	m1[4096] = 'x';
+	ck_assert_int_eq(m2[4096], 'x');
+	ck_assert_int_eq(g[4096], 'x');
+	ck_assert_int_eq(hv_gnttab_unmap(e.gt, m2, 2), 0);
+	ck_assert_int_eq(hv_gnttab_unmap(e.gt, m1, 2), 0);
+	ck_assert_uint_eq(entry(&e, refs[0])->flags & (GTF_reading | GTF_writing),
+			  GTF_reading);
+	ck_assert_int_eq(hv_gnttab_unmap(e.gt, m3, 1), 0);
+	ck_assert_uint_eq(entry(&e, refs[1])->flags & (GTF_reading | GTF_writing),
+			  0);
+	env_close(&e);
+}
+END_TEST
+
 START_TEST(persistent_map_pins_without_a_new_mapping)
 {
 	struct env e;
@@ -546,6 +640,8 @@ static Suite *loop_gnttab_suite(void)
 	tcase_add_test(tc, batch_map_with_one_bad_ref_fails_cleanly);
 	tcase_add_test(tc, batch_map_is_contiguous_in_ref_order);
 	tcase_add_test(tc, persistent_map_pins_without_a_new_mapping);
+	tcase_add_test(tc, one_guest_cannot_use_up_dom0s_mappings);
+	tcase_add_test(tc, maps_of_one_run_share_no_address);
 	tcase_add_test(tc, grant_copy_both_directions_and_bad_refs);
 	tcase_add_test(tc, map_of_unknown_domain_is_esrch);
 	tcase_add_test(tc, foreign_map_sees_guest_ram);

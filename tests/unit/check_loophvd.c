@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "check_main.h"
+#include "ctl.h"
 #include "hv.h"
 #include <sys/mman.h>
 #include <xen/memory.h>
@@ -323,6 +327,206 @@ START_TEST(devicemodel_ranges_and_resources)
 }
 END_TEST
 
+/* recv_fd - the reply to the last request and its first descriptor. */
+static int recv_fd(int fd, struct lh_rep *rep, int *out)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * LH_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+
+	*out = -1;
+	ck_assert_int_ge(recvmsg(fd, &msg, 0), (ssize_t)LH_REP_HDR_SIZE);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(out, CMSG_DATA(cm), sizeof(int));
+	return rep->ret;
+}
+
+/* status_int - loophvd's control socket: status (or stats) field key. */
+static json_int_t ctl_int(const char *cmd, const char *key)
+{
+	char path[300];
+	json_t *r, *v;
+	json_int_t n;
+
+	snprintf(path, sizeof(path), "%s/loophvd.ctl", lhf_run_dir);
+	r = ctl_request(path, cmd, NULL, 5000);
+	ck_assert_msg(r != NULL, "%s: %s", path, strerror(errno));
+	v = json_object_get(json_object_get(r, "result"), key);
+	ck_assert_msg(json_is_integer(v), "%s has no integer %s", cmd, key);
+	n = json_integer_value(v);
+	json_decref(r);
+	return n;
+}
+
+/* Issue 9 (a): the guest owns its RAM's contents, not its size. */
+START_TEST(guest_cannot_resize_its_ram_under_dom0)
+{
+	struct hv *dom0 = lhf_dom0();
+	struct hv_foreignmem *fm = hv_foreignmem_open(dom0);
+	int fd = raw_connect(lhf_run_dir), memfd;
+	struct lh_req req;
+	struct lh_rep rep;
+	volatile uint8_t *p;
+	uint64_t last;
+
+	memset(&req, 0, sizeof(req));
+	req.op = LH_OP_DOMAIN_CREATE;
+	req.seq = 1;
+	req.a.create.mem_bytes = 4 << 20;
+	ck_assert_int_eq(send(fd, &req, sizeof(req), 0), (ssize_t)sizeof(req));
+	ck_assert_int_eq(recv_fd(fd, &rep, &memfd), 0);
+	ck_assert_int_ge(memfd, 0);
+	last = rep.d.created.nr_frames - 1;
+	p = hv_foreignmem_map(fm, rep.d.created.domid, PROT_READ | PROT_WRITE,
+			      1, &last, NULL);
+	ck_assert_ptr_nonnull((void *)p);
+	p[4095] = 7;
+	/* The guest tries to pull its RAM from under dom0, and to grow it. */
+	errno = 0;
+	ck_assert_int_eq(ftruncate(memfd, 4096), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(ftruncate(memfd, 8 << 20), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE), -1);
+	/* dom0's mapping still works (no SIGBUS). */
+	ck_assert_int_eq(p[4095], 7);
+	ck_assert_int_eq(hv_foreignmem_unmap(fm, (void *)p, 1), 0);
+	close(memfd);
+	close(fd);
+	hv_foreignmem_close(fm);
+	hv_close(dom0);
+}
+END_TEST
+
+static void wait_readable(int fd)
+{
+	ck_assert_msg(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1,
+			   5000) == 1,
+		      "no domain event within 5 s");
+}
+
+/*
+ * Issue 9 (b): 120 guest lifetimes, each guest's RAM mapped by the same
+ * dom0 process (a grant map and a foreign map). Half of the guests die
+ * while mapped (unmapped after the death), half after the unmap. Every
+ * one of them must attach (loophvd once refused the 65th) and at the end
+ * nothing of them is held or listed.
+ */
+START_TEST(dead_domains_release_everything_across_many_lifetimes)
+{
+	struct hv *dom0 = lhf_dom0();
+	struct hv_gnttab *gt = hv_gnttab_open(dom0);
+	struct hv_foreignmem *fm = hv_foreignmem_open(dom0);
+	struct hv_domains *doms = hv_domains_open(dom0);
+	struct hv_domain_info info[4];
+	struct hv_domain_event ev;
+	unsigned int dead = 0;
+
+	ck_assert_ptr_nonnull(gt);
+	ck_assert_ptr_nonnull(fm);
+	ck_assert_ptr_nonnull(doms);
+	for (int i = 0; i < 120; i++) {
+		struct hv *g = lhf_guest(1);
+		struct hv_gntshr *gs = hv_gntshr_open(g);
+		domid_t d = hv_domid(g);
+		uint64_t gfn = 0;
+		grant_ref_t ref;
+		uint8_t *shared, *m, *f;
+
+		ck_assert_ptr_nonnull(gs);
+		shared = hv_gntshr_share(gs, 0, 1, &ref, 1);
+		ck_assert_ptr_nonnull(shared);
+		shared[0] = (uint8_t)i;
+		m = hv_gnttab_map_one(gt, d, ref, 0);
+		ck_assert_msg(m != NULL, "lifetime %d: grant map: %s", i,
+			      strerror(errno));
+		ck_assert_int_eq(m[0], (uint8_t)i);
+		f = hv_foreignmem_map(fm, d, PROT_READ, 1, &gfn, NULL);
+		ck_assert_msg(f != NULL, "lifetime %d: foreign map: %s", i,
+			      strerror(errno));
+		if (i % 2) {
+			hv_gntshr_close(gs);
+			hv_close(g); /* dies with dom0's maps in place */
+			ck_assert_int_eq(m[0], (uint8_t)i);
+		}
+		ck_assert_int_eq(hv_gnttab_unmap(gt, m, 1), 0);
+		ck_assert_int_eq(hv_foreignmem_unmap(fm, f, 1), 0);
+		if (!(i % 2)) {
+			hv_gntshr_close(gs);
+			hv_close(g);
+		}
+	}
+	/* This process learns of the deaths as a daemon does. */
+	while (dead < 120) {
+		int r = hv_domains_next_event(doms, &ev);
+
+		if (r == -EAGAIN) {
+			wait_readable(hv_domains_fd(doms));
+			continue;
+		}
+		ck_assert_int_eq(r, 0);
+		ck_assert_int_eq(ev.kind, HV_DOMAIN_DEAD);
+		dead++;
+	}
+	ck_assert_int_eq(ctl_int("status", "mem_holders"), 0);
+	/* Only Domain-0 is left: no guest stays dying. */
+	ck_assert_int_eq(hv_domains_list(doms, info, 4), 1);
+	ck_assert_int_eq(info[0].domid, 0);
+	hv_domains_close(doms);
+	hv_foreignmem_close(fm);
+	hv_gnttab_close(gt);
+	hv_close(dom0);
+}
+END_TEST
+
+/*
+ * Issue 9 (d): a subscriber that reads nothing while many domains die
+ * gets every death afterwards, in order, once each.
+ */
+START_TEST(no_death_event_is_lost_to_a_full_socket)
+{
+	enum { N = 600 };
+	struct hv *dom0 = lhf_dom0();
+	struct hv_domains *doms = hv_domains_open(dom0);
+	static domid_t died[N];
+	struct hv_domain_event ev;
+	int got = 0;
+
+	ck_assert_ptr_nonnull(doms);
+	for (int i = 0; i < N; i++) {
+		struct hv *g = lhf_guest(1);
+
+		died[i] = hv_domid(g);
+		hv_close(g);
+	}
+	/* The socket could not take them all: some waited in loophvd. */
+	ck_assert_int_gt(ctl_int("stats", "events_queued"), 0);
+	while (got < N) {
+		int r = hv_domains_next_event(doms, &ev);
+
+		if (r == -EAGAIN) {
+			wait_readable(hv_domains_fd(doms));
+			continue;
+		}
+		ck_assert_int_eq(r, 0);
+		ck_assert_int_eq(ev.kind, HV_DOMAIN_DEAD);
+		ck_assert_int_eq(ev.domid, died[got]);
+		got++;
+	}
+	/* The connection still serves requests. */
+	ck_assert_int_eq(hv_domains_list(doms, NULL, 0), 1);
+	hv_domains_close(doms);
+	hv_close(dom0);
+}
+END_TEST
+
 static Suite *loophvd_suite(void)
 {
 	Suite *s = suite_create("loophvd");
@@ -338,6 +542,9 @@ static Suite *loophvd_suite(void)
 	tcase_add_test(tc, destroy_ends_the_guest_connection);
 	tcase_add_test(tc, killed_loophvd_gives_clients_epipe_not_a_hang);
 	tcase_add_test(tc, devicemodel_ranges_and_resources);
+	tcase_add_test(tc, guest_cannot_resize_its_ram_under_dom0);
+	tcase_add_test(tc, dead_domains_release_everything_across_many_lifetimes);
+	tcase_add_test(tc, no_death_event_is_lost_to_a_full_socket);
 	suite_add_tcase(s, tc);
 	return s;
 }
