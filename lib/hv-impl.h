@@ -31,6 +31,8 @@ struct hv_ops {
 			 uint64_t *val);
 	int (*param_set)(struct hv *hv, domid_t domid, uint32_t param,
 			 uint64_t val);
+	int (*domain_shutdown)(struct hv *hv, unsigned int reason);
+	int (*domain_destroy)(struct hv *hv, domid_t domid);
 
 	struct hv_evtchn *(*evtchn_open)(struct hv *hv);
 	void (*evtchn_close)(struct hv_evtchn *h);

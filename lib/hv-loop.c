@@ -430,6 +430,32 @@ static int loop_param(struct hv *hv, uint32_t op, domid_t domid,
 	return r < 0 ? r : 0;
 }
 
+static int loop_domain_shutdown(struct hv *hv, unsigned int reason)
+{
+	struct lh_req req;
+	struct lh_rep rep;
+	int r;
+
+	if (!L(hv)->is_guest)
+		return -EINVAL; /* dom0 is not shut down from here */
+	req_init(&req, LH_OP_DOMAIN_SHUTDOWN);
+	req.a.d.value = reason;
+	r = rpc(L(hv), &req, &rep, NULL, NULL);
+	return r < 0 ? r : 0;
+}
+
+static int loop_domain_destroy(struct hv *hv, domid_t domid)
+{
+	struct lh_req req;
+	struct lh_rep rep;
+	int r;
+
+	req_init(&req, LH_OP_DOMAIN_DESTROY);
+	req.a.d.domid = domid;
+	r = rpc(L(hv), &req, &rep, NULL, NULL);
+	return r < 0 ? r : 0;
+}
+
 static int loop_param_get(struct hv *hv, domid_t domid, uint32_t param,
 			  uint64_t *val)
 {
@@ -1990,7 +2016,7 @@ struct loop_domains {
 	uint64_t seq;
 	int gone;
 	int oom;           /* an event could not be queued: report -ENOMEM */
-	uint16_t *dead;    /* dead domids not yet returned, oldest at head */
+	struct hv_domain_event *q; /* not yet returned, oldest at head */
 	unsigned int head, tail, cap;
 };
 
@@ -2002,30 +2028,38 @@ static struct loop_domains *D(struct hv_domains *h)
 static void dead_push(void *arg, struct lh_rep *ev)
 {
 	struct loop_domains *d = arg;
+	struct hv_domain_event e = { .domid = ev->d.ev.domid };
 
-	if (ev->op != LH_EV_DOMAIN_DEAD)
+	if (ev->op == LH_EV_DOMAIN_DEAD) {
+		e.kind = HV_DOMAIN_DEAD;
+	} else if (ev->op == LH_EV_DOMAIN_SHUTDOWN &&
+		   ev->len >= sizeof(ev->d.ev)) {
+		e.kind = HV_DOMAIN_SHUTDOWN;
+		e.shutdown_reason = ev->d.ev.reason;
+	} else {
 		return;
+	}
 	if (d->head > 0 && d->head == d->tail)
 		d->head = d->tail = 0;
 	if (d->tail == d->cap) {
 		/* Never drop one: a missed death is a leaked domain. */
 		unsigned int live = d->tail - d->head;
 		unsigned int cap = live * 2 + 64;
-		uint16_t *n = malloc(cap * sizeof(*n));
+		struct hv_domain_event *n = malloc(cap * sizeof(*n));
 
 		if (!n) {
 			d->oom = 1;
 			return;
 		}
 		if (live)
-			memcpy(n, d->dead + d->head, live * sizeof(*n));
-		free(d->dead);
-		d->dead = n;
+			memcpy(n, d->q + d->head, live * sizeof(*n));
+		free(d->q);
+		d->q = n;
 		d->cap = cap;
 		d->head = 0;
 		d->tail = live;
 	}
-	d->dead[d->tail++] = ev->d.dead_domid;
+	d->q[d->tail++] = e;
 }
 
 static struct hv_domains *loop_domains_open(struct hv *hv)
@@ -2068,7 +2102,7 @@ fail:
 static void loop_domains_close(struct hv_domains *h)
 {
 	close(D(h)->fd);
-	free(D(h)->dead);
+	free(D(h)->q);
 	free(h);
 }
 
@@ -2143,7 +2177,7 @@ static int loop_domains_info(struct hv_domains *h, domid_t domid,
 static int loop_domains_fd(struct hv_domains *h) { return D(h)->fd; }
 
 /*
- * loop_domains_next_event - DEAD events only so far. Each death also makes
+ * loop_domains_next_event - SHUTDOWN and DEAD events. Each death also makes
  * this process let go of what it cached of the dead domain (its RAM
  * mapping and loophvd's hold) unless something is still mapped from it.
  */
@@ -2174,12 +2208,12 @@ static int loop_domains_next_event(struct hv_domains *h,
 	}
 	if (d->head == d->tail)
 		return d->gone ? -EPIPE : -EAGAIN;
-	pthread_mutex_lock(&l->dlock);
-	doms_sweep(l);
-	pthread_mutex_unlock(&l->dlock);
-	memset(ev, 0, sizeof(*ev));
-	ev->domid = d->dead[d->head++];
-	ev->kind = HV_DOMAIN_DEAD;
+	*ev = d->q[d->head++];
+	if (ev->kind == HV_DOMAIN_DEAD) {
+		pthread_mutex_lock(&l->dlock);
+		doms_sweep(l);
+		pthread_mutex_unlock(&l->dlock);
+	}
 	return 0;
 }
 
@@ -2188,6 +2222,8 @@ static const struct hv_ops loop_ops = {
 	.guest_ram = loop_guest_ram,
 	.param_get = loop_param_get,
 	.param_set = loop_param_set,
+	.domain_shutdown = loop_domain_shutdown,
+	.domain_destroy = loop_domain_destroy,
 	.evtchn_open = loop_evtchn_open,
 	.evtchn_close = loop_evtchn_close,
 	.evtchn_fd = loop_evtchn_fd,

@@ -81,6 +81,20 @@ void hv_close(struct hv *hv)
 		hv->ops->close(hv);
 }
 
+int hv_domain_shutdown(struct hv *hv, unsigned int reason)
+{
+	if (!hv->ops->domain_shutdown)
+		return -EOPNOTSUPP;
+	return hv->ops->domain_shutdown(hv, reason);
+}
+
+int hv_domain_destroy(struct hv *hv, domid_t domid)
+{
+	if (!hv->ops->domain_destroy)
+		return -EOPNOTSUPP;
+	return hv->ops->domain_destroy(hv, domid);
+}
+
 enum hv_provider hv_provider(const struct hv *hv) { return hv->provider; }
 domid_t hv_domid(const struct hv *hv) { return hv->domid; }
 

@@ -89,6 +89,25 @@ struct hv *hv_domain_create(const struct hv_open_opts *opts,
 /* hv_close - close the identity (for a loop guest: the domain dies). */
 void hv_close(struct hv *hv);
 
+/*
+ * hv_domain_shutdown - a guest stops its own domain, as SCHEDOP_shutdown:
+ * reason is a SHUTDOWN_* of <xen/sched.h> (poweroff, reboot, suspend,
+ * crash, watchdog, soft_reset). The domain is then shut down (listed so,
+ * with its reason) and dom0 gets HV_DOMAIN_SHUTDOWN; only the first call
+ * counts. The domain still exists until the toolstack destroys it (or,
+ * on loop, the guest's connection closes). 0, -EINVAL (reason), -EPIPE;
+ * -EOPNOTSUPP on the xen provider (a Xen guest's kernel does this).
+ */
+int hv_domain_shutdown(struct hv *hv, unsigned int reason);
+
+/*
+ * hv_domain_destroy - dom0 ends a domain, as `xl destroy`: it becomes
+ * dying at once (loop: the guest process sees its connection close) and
+ * dom0 gets HV_DOMAIN_DEAD. 0, -ESRCH (no such live domain), -EACCES (not
+ * dom0); -EOPNOTSUPP on the xen provider (libxl does this).
+ */
+int hv_domain_destroy(struct hv *hv, domid_t domid);
+
 enum hv_provider hv_provider(const struct hv *hv);
 const char *hv_provider_name(enum hv_provider p);
 /* hv_parse_provider - "loop", "xen" or "auto"; -EINVAL otherwise. */

@@ -30,6 +30,10 @@
 
 #include <jansson.h>
 
+#include <stdint.h>
+#include <xen/xen.h>
+#include <xen/sched.h>
+
 #include "ctl.h"
 #include "daemon.h"
 #include "log.h"
@@ -64,15 +68,16 @@ static int conn_send(struct lh_conn *c, struct lh_rep *rep, const int *fds,
 static void conn_break(struct lh_conn *c, const char *why);
 
 static void send_event(struct lh_server *s, struct lh_conn *c, uint32_t ev,
-		       domid_t domid)
+		       const struct lh_domain *d)
 {
 	struct lh_rep rep;
 	int r;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.op = ev;
-	rep.d.dead_domid = domid;
-	rep.len = sizeof(rep.d.dead_domid);
+	rep.d.ev.domid = d->domid;
+	rep.d.ev.reason = d->shutdown_reason;
+	rep.len = sizeof(rep.d.ev);
 	r = conn_send(c, &rep, NULL, 0);
 	if (r == -EAGAIN)
 		s->events_queued++;
@@ -118,7 +123,7 @@ static void domain_kill(struct lh_server *s, struct lh_domain *d)
 	lh_dm_destroy_all(d);
 	TAILQ_FOREACH(c, &s->conns, link)
 		if (c->subscribed)
-			send_event(s, c, LH_EV_DOMAIN_DEAD, d->domid);
+			send_event(s, c, LH_EV_DOMAIN_DEAD, d);
 	if (d->mem_holders == 0)
 		domain_free(s, d);
 }
@@ -411,12 +416,21 @@ static int op_shutdown(struct op_ctx *x)
 {
 	struct lh_domain *d = x->c->dom;
 
+	struct lh_conn *c;
+
 	if (x->c->is_dom0)
 		return -EINVAL; /* dom0 does not shut itself down here */
+	if (x->req->a.d.value > SHUTDOWN_MAX)
+		return -EINVAL;
+	if (d->shutdown)
+		return 0; /* as Xen: the first reason stands */
 	d->shutdown = 1;
 	d->shutdown_reason = (uint32_t)x->req->a.d.value;
 	log_info("domain %u shut down (reason %u)", d->domid,
 		 d->shutdown_reason);
+	TAILQ_FOREACH(c, &x->s->conns, link)
+		if (c->subscribed)
+			send_event(x->s, c, LH_EV_DOMAIN_SHUTDOWN, d);
 	return 0;
 }
 
@@ -972,11 +986,12 @@ static json_t *domains_json(struct lh_server *s)
 
 	TAILQ_FOREACH(d, &s->domains, link) {
 		json_array_append_new(arr, json_pack(
-			"{s:i, s:s, s:I, s:b, s:b, s:b, s:i}",
+			"{s:i, s:s, s:I, s:b, s:b, s:b, s:i, s:i}",
 			"domid", d->domid, "name", d->name,
 			"mem_bytes", (json_int_t)d->mem_bytes,
 			"dying", d->dying, "paused", d->paused,
-			"shutdown", d->shutdown, "mem_holders",
+			"shutdown", d->shutdown, "shutdown_reason",
+			(int)d->shutdown_reason, "mem_holders",
 			(int)d->mem_holders));
 	}
 	return arr;

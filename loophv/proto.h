@@ -6,8 +6,9 @@
  * message keeps its boundary and may carry file descriptors (SCM_RIGHTS).
  * A request is one struct lh_req of exactly LH_REQ_SIZE bytes; the reply is
  * one struct lh_rep (header + len bytes of data) with nfds descriptors.
- * Events (domain death) are sent unsolicited as struct lh_rep with
- * op = LH_EV_DOMAIN_DEAD and seq = 0, only to connections that subscribed.
+ * Events (a domain's shutdown, its death) are sent unsolicited as struct
+ * lh_rep with op = LH_EV_DOMAIN_SHUTDOWN or LH_EV_DOMAIN_DEAD and seq = 0,
+ * only to connections that subscribed.
  *
  * Only control operations cross this socket. The data path never does:
  *   - notify: the client sets the peer's pending bit in the peer handle's
@@ -109,7 +110,8 @@ enum lh_op {
 	LH_OP_MAX
 };
 
-enum lh_event { LH_EV_DOMAIN_DEAD = 100 };
+/* Events: d.ev (d.dead_domid is d.ev.domid). */
+enum lh_event { LH_EV_DOMAIN_DEAD = 100, LH_EV_DOMAIN_SHUTDOWN };
 
 struct lh_create {
 	uint64_t mem_bytes;
@@ -225,6 +227,11 @@ struct lh_rep {
 		struct lh_res res;
 		uint64_t value;
 		uint16_t dead_domid; /* LH_EV_DOMAIN_DEAD */
+		struct {
+			uint16_t domid;
+			uint16_t pad;
+			uint32_t reason; /* LH_EV_DOMAIN_SHUTDOWN */
+		} ev;
 	} d;
 };
 #define LH_REP_HDR_SIZE offsetof(struct lh_rep, d)

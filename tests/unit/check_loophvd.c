@@ -22,6 +22,7 @@
 #include "check_main.h"
 #include "ctl.h"
 #include "hv.h"
+#include <xen/sched.h>
 #include <sys/mman.h>
 #include <xen/memory.h>
 
@@ -527,6 +528,61 @@ START_TEST(no_death_event_is_lost_to_a_full_socket)
 }
 END_TEST
 
+/* next_event - the next domain event within 5 s. */
+static void next_event(struct hv_domains *doms, struct hv_domain_event *ev)
+{
+	int r;
+
+	while ((r = hv_domains_next_event(doms, ev)) == -EAGAIN)
+		wait_readable(hv_domains_fd(doms));
+	ck_assert_int_eq(r, 0);
+}
+
+/* A guest shuts itself down (SCHEDOP_shutdown): listed as shut down with
+ * its reason, dom0 told once; dom0 then destroys it (xl destroy). */
+START_TEST(guest_shutdown_then_dom0_destroy)
+{
+	struct hv *dom0 = lhf_dom0();
+	struct hv *g = lhf_guest(1), *g2 = lhf_guest(1);
+	struct hv_domains *doms = hv_domains_open(dom0);
+	struct hv_domain_event ev;
+	struct hv_domain_info info;
+	domid_t d = hv_domid(g);
+
+	ck_assert_ptr_nonnull(doms);
+	ck_assert_int_eq(hv_domain_shutdown(g, SHUTDOWN_MAX + 1), -EINVAL);
+	ck_assert_int_eq(hv_domain_shutdown(dom0, SHUTDOWN_poweroff), -EINVAL);
+	ck_assert_int_eq(hv_domain_shutdown(g, SHUTDOWN_reboot), 0);
+	next_event(doms, &ev);
+	ck_assert_int_eq(ev.domid, d);
+	ck_assert_int_eq(ev.kind, HV_DOMAIN_SHUTDOWN);
+	ck_assert_uint_eq(ev.shutdown_reason, SHUTDOWN_reboot);
+	ck_assert_int_eq(hv_domains_info(doms, d, &info), 0);
+	ck_assert(info.shutdown && !info.dying);
+	ck_assert_uint_eq(info.shutdown_reason, SHUTDOWN_reboot);
+	/* The first reason stands; no second event. */
+	ck_assert_int_eq(hv_domain_shutdown(g, SHUTDOWN_crash), 0);
+	ck_assert_int_eq(hv_domains_info(doms, d, &info), 0);
+	ck_assert_uint_eq(info.shutdown_reason, SHUTDOWN_reboot);
+	ck_assert_int_eq(hv_domains_next_event(doms, &ev), -EAGAIN);
+
+	/* Only dom0 destroys, and only live domains. */
+	ck_assert_int_eq(hv_domain_destroy(g2, d), -EACCES);
+	ck_assert_int_eq(hv_domain_destroy(dom0, 4000), -ESRCH);
+	ck_assert_int_eq(hv_domain_destroy(dom0, d), 0);
+	next_event(doms, &ev);
+	ck_assert_int_eq(ev.domid, d);
+	ck_assert_int_eq(ev.kind, HV_DOMAIN_DEAD);
+	ck_assert_int_eq(hv_domain_destroy(dom0, d), -ESRCH);
+	ck_assert_int_eq(hv_param_set(g, DOMID_SELF, 1, 1), -EPIPE);
+	ck_assert_int_eq(hv_domains_info(doms, d, &info), -ESRCH);
+	hv_domains_close(doms);
+	hv_close(g2);
+	hv_close(g);
+	hv_close(dom0);
+}
+END_TEST
+
 static Suite *loophvd_suite(void)
 {
 	Suite *s = suite_create("loophvd");
@@ -545,6 +601,7 @@ static Suite *loophvd_suite(void)
 	tcase_add_test(tc, guest_cannot_resize_its_ram_under_dom0);
 	tcase_add_test(tc, dead_domains_release_everything_across_many_lifetimes);
 	tcase_add_test(tc, no_death_event_is_lost_to_a_full_socket);
+	tcase_add_test(tc, guest_shutdown_then_dom0_destroy);
 	suite_add_tcase(s, tc);
 	return s;
 }
