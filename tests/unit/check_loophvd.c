@@ -587,6 +587,8 @@ static Suite *loophvd_suite(void)
 {
 	Suite *s = suite_create("loophvd");
 	TCase *tc = tcase_create("robustness");
+	/* 600 and 120 guest lifetimes: seconds under ASan on a loaded machine */
+	tcase_set_timeout(tc, 60);
 
 	tcase_add_unchecked_fixture(tc, lhf_start, lhf_stop);
 	tcase_add_test(tc, garbage_and_truncated_messages_get_ebadmsg);
