@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,24 @@ const struct hv_open_opts *lhf_opts(void)
 	opts.provider = HV_PROVIDER_LOOP;
 	opts.run_dir = lhf_run_dir;
 	return &opts;
+}
+
+/* accepting - loophvd listens at sock (the file appears at bind(), a
+ * moment before listen(): a connect then is refused). */
+static int accepting(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ok;
+
+	if (access(sock, F_OK) != 0 || strlen(sock) >= sizeof(sa.sun_path))
+		return 0;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
 }
 
 pid_t lhf_spawn(const char *dir, const char *extra_arg)
@@ -46,7 +66,7 @@ pid_t lhf_spawn(const char *dir, const char *extra_arg)
 	for (int i = 0; i < 500; i++) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 
-		if (access(sock, F_OK) == 0)
+		if (accepting(sock))
 			return pid;
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			break;
