@@ -138,7 +138,9 @@ static int hold_add(struct lh_conn *c, struct lh_domain *d)
 		domid_t *n;
 
 		if (cap > DOMID_FIRST_RESERVED)
-			return -ENOSPC; /* cannot happen: one per live domid */
+			cap = DOMID_FIRST_RESERVED; /* one per domid at most */
+		if (cap <= c->holds_cap)
+			return -ENOSPC;
 		n = realloc(c->holds, cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;
