@@ -127,7 +127,10 @@ void daemon_usage_common(FILE *f)
 		"      --log-level=LEVEL  error|warning|notice|info|debug\n"
 		"      --syslog           log to syslog instead of stderr\n"
 		"      --run-dir=DIR      run directory (default "
-		"$SPLITDRV_RUN_DIR or %s)\n"
+		"$SPLITDRV_RUN_DIR or %s);\n"
+		"                         one instance per directory: a second "
+		"one refuses\n"
+		"                         to start (lock: DIR/<daemon>.pid)\n"
 		"      --hv=loop|xen|auto hypervisor provider (default auto)\n"
 		"  -h, --help             this help\n"
 		"  -V, --version          version\n",
