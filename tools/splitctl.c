@@ -601,8 +601,10 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 	}
 	xs = xs_open(0);
 	if (!xs) {
-		CANNOT("cannot reach xenstored: %s (is it running? "
-		       "$XENSTORED_PATH)", strerror(errno));
+		CANNOT("cannot reach xenstored at %s: %s (is it running?)",
+		       getenv("XENSTORED_PATH") ? getenv("XENSTORED_PATH")
+						: "libxenstore's default socket",
+		       strerror(errno));
 		return 1;
 	}
 	if (check_domain(xs, domid, val, sizeof(val))) {
@@ -793,7 +795,9 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 	xs_write(xs, XBT_NULL, path, "0", 1);
 	snprintf(path, sizeof(path), "%s/state", be);
 	xs_write(xs, XBT_NULL, path, "5", 1);
-	if (wait_s && (end = wait_state(xs, be, 6, 0, "close", &err)) != WAIT_OK) {
+	/* gone meanwhile (someone removed it): closed all the same */
+	if (wait_s && (end = wait_state(xs, be, 6, 0, "close", &err)) != WAIT_OK &&
+	    end != WAIT_GONE) {
 		if (end == WAIT_ERROR) {
 			error_words(err, path, sizeof(path));
 			fprintf(stderr, "splitctl: closing %s: %s\n", be, path);
