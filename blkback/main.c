@@ -196,6 +196,10 @@ int main(int argc, char **argv)
 		log_err("run directory %s", o.run_dir);
 		return EXIT_FAILURE;
 	}
+	/* Before xenstore and any socket: a second blkback must not touch
+	 * the devices a live one serves. */
+	if (daemon_lock_or_explain(&o) < 0)
+		return EXIT_FAILURE;
 	if (daemon_daemonize(&o) < 0) {
 		log_err("daemonize");
 		return EXIT_FAILURE;
@@ -265,5 +269,6 @@ out:
 	hv_gnttab_close(bk.gnttab);
 	hv_close(bk.hv);
 	event_base_free(bk.base);
+	daemon_unlock();
 	return rc;
 }

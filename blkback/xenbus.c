@@ -113,7 +113,9 @@ static void vbd_on_open(void *arg, int rc, struct blkbk_backing *b)
 		if (rc < 0)
 			xbe_error(d, rc, "writing feature keys");
 	} else {
-		xbe_error(d, rc, "opening %s", v->desc);
+		/* the node says what failed in words, not the errno only:
+		 * "2 cannot open file:/x: No such file or directory" */
+		xbe_error(d, rc, "cannot open %s: %s", v->desc, strerror(-rc));
 	}
 	if (rc < 0) {
 		d->priv = NULL;

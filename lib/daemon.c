@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,6 +29,9 @@
 
 /* The write end of the pipe the daemonizing parent waits on (or -1). */
 static int daemon_ready_fd = -1;
+/* The flock'ed pid file of daemon_lock() (or -1) and its path. */
+static int daemon_lock_fd = -1;
+static char daemon_lock_file[PATH_MAX];
 
 /* daemon_default_run_dir - $SPLITDRV_RUN_DIR if set and not empty, else
  * /run/splitdrv. The string is not ours to free. */
@@ -123,7 +127,10 @@ void daemon_usage_common(FILE *f)
 		"      --log-level=LEVEL  error|warning|notice|info|debug\n"
 		"      --syslog           log to syslog instead of stderr\n"
 		"      --run-dir=DIR      run directory (default "
-		"$SPLITDRV_RUN_DIR or %s)\n"
+		"$SPLITDRV_RUN_DIR or %s);\n"
+		"                         one instance per directory: a second "
+		"one refuses\n"
+		"                         to start (lock: DIR/<daemon>.pid)\n"
 		"      --hv=loop|xen|auto hypervisor provider (default auto)\n"
 		"  -h, --help             this help\n"
 		"  -V, --version          version\n",
@@ -174,6 +181,131 @@ int daemon_ensure_dir(const char *path, mode_t mode)
 			return r;
 	}
 	return daemon_mkdir_one(buf, mode);
+}
+
+/* Write our pid into the lock file (after a fork too). 0 or -errno. */
+static int daemon_lock_write_pid(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (ftruncate(fd, 0) < 0)
+		return -errno;
+	if (pwrite(fd, buf, (size_t)n, 0) != n)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* The pid a lock file names, or 0 when it names none (yet). */
+static pid_t daemon_lock_read_pid(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	char *end;
+	long v;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	v = strtol(buf, &end, 10);
+	if (end == buf || (*end && *end != '\n') || v <= 0 || v > INT_MAX)
+		return 0;
+	return (pid_t)v;
+}
+
+/*
+ * daemon_lock - see daemon.h. The holder unlinks the file when it stops
+ * (daemon_unlock), so a lock won on a file that is no longer the one at
+ * the path (unlinked, or replaced, between our open and our flock) is
+ * worthless: drop it and try again with the file now there.
+ */
+int daemon_lock(const char *run_dir, const char *name, pid_t *holder)
+{
+	char path[PATH_MAX];
+	struct stat fst, pst;
+	int fd, r;
+
+	if (holder)
+		*holder = 0;
+	if (!run_dir || !name || !*name || strchr(name, '/'))
+		return -EINVAL;
+	if (daemon_lock_fd >= 0)
+		return -EALREADY;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.pid", run_dir, name) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	for (int tries = 0; tries < 10; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+			if (r == -EBUSY && holder)
+				*holder = daemon_lock_read_pid(fd);
+			close(fd);
+			return r;
+		}
+		if (fstat(fd, &fst) < 0) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		if (stat(path, &pst) == 0 && pst.st_dev == fst.st_dev &&
+		    pst.st_ino == fst.st_ino) {
+			r = daemon_lock_write_pid(fd);
+			if (r < 0) {
+				close(fd);
+				return r;
+			}
+			daemon_lock_fd = fd;
+			memcpy(daemon_lock_file, path, sizeof(path));
+			return 0;
+		}
+		close(fd); /* the file went away under us: again */
+	}
+	return -EAGAIN;
+}
+
+/* daemon_lock_or_explain - see daemon.h. */
+int daemon_lock_or_explain(const struct daemon_opts *o)
+{
+	const char *prog = daemon_prog(o);
+	pid_t pid = 0;
+	int r = daemon_lock(o->run_dir, prog, &pid);
+
+	if (r == -EBUSY && pid > 0)
+		log_errx("another %s (pid %ld) is running with run directory "
+			 "%s (it holds %s/%s.pid): stop it first, or give this "
+			 "one another --run-dir",
+			 prog, (long)pid, o->run_dir, o->run_dir, prog);
+	else if (r == -EBUSY)
+		log_errx("another %s is running with run directory %s (it "
+			 "holds %s/%s.pid): stop it first, or give this one "
+			 "another --run-dir",
+			 prog, o->run_dir, o->run_dir, prog);
+	else if (r < 0)
+		log_errx("cannot take the lock %s/%s.pid: %s", o->run_dir, prog,
+			 strerror(-r));
+	return r;
+}
+
+/* daemon_lock_path - see daemon.h. */
+const char *daemon_lock_path(void)
+{
+	return daemon_lock_fd >= 0 ? daemon_lock_file : NULL;
+}
+
+/* daemon_unlock - see daemon.h. Unlinked while still locked, so that a
+ * newcomer never holds a lock on a file that is about to vanish (it
+ * checks that the file it locked is still the one at the path). */
+void daemon_unlock(void)
+{
+	if (daemon_lock_fd < 0)
+		return;
+	unlink(daemon_lock_file);
+	close(daemon_lock_fd);
+	daemon_lock_fd = -1;
+	daemon_lock_file[0] = '\0';
 }
 
 /* daemon_notify_to - see daemon.h. */
@@ -384,6 +516,10 @@ int daemon_daemonize(const struct daemon_opts *o)
 
 	close(pfd[0]);
 	daemon_ready_fd = pfd[1];
+	/* The lock is shared with the parent's copy of the fd, which goes
+	 * with the parent; the file names the daemon from now on. */
+	if (daemon_lock_fd >= 0)
+		daemon_lock_write_pid(daemon_lock_fd);
 	if (setsid() < 0 || chdir("/") < 0) {
 		int e = errno;
 

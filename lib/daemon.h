@@ -86,6 +86,31 @@ void daemon_opts_init(struct daemon_opts *o, const char *progname);
 int daemon_ensure_dir(const char *path, mode_t mode);
 
 /*
+ * daemon_lock - one instance of a daemon per run directory: create
+ * <run_dir>/<name>.pid, take an exclusive flock(2) on it without waiting
+ * and write our pid into it. Call it before any socket is created or any
+ * state is touched, so that a second instance leaves a live one alone.
+ * The file of an instance that died is not locked (the kernel drops a
+ * lock with its process): it is taken over. The lock is held until
+ * daemon_unlock() or exit, across daemon_daemonize() (which writes the
+ * daemon's own pid into the file).
+ * Returns 0; -EBUSY when a live instance holds the lock (*holder, if not
+ * NULL, gets the pid its file names, or 0 when it names none yet);
+ * -EALREADY when this process already holds a lock; or -errno.
+ */
+int daemon_lock(const char *run_dir, const char *name, pid_t *holder);
+/*
+ * daemon_lock_or_explain - daemon_lock(o->run_dir, o->progname) with the
+ * failure logged in words: who holds it (pid and path) and the next step
+ * ("stop it first"). 0 or -errno.
+ */
+int daemon_lock_or_explain(const struct daemon_opts *o);
+/* daemon_lock_path - the path of the lock daemon_lock() holds, or NULL. */
+const char *daemon_lock_path(void);
+/* daemon_unlock - remove the pid file and drop the lock; no-op if none. */
+void daemon_unlock(void);
+
+/*
  * daemon_notify - sd_notify(3)-style readiness: sends state (e.g.
  * "READY=1\nSTATUS=serving") to $NOTIFY_SOCKET if set; a no-op otherwise.
  * Uses libsystemd when built with it, else the documented datagram
@@ -116,7 +141,8 @@ void daemon_signals_free(struct daemon_signals *s);
 /*
  * daemon_daemonize - unless foreground: fork, setsid, chdir /, stdio to
  * /dev/null; the parent waits until the child calls daemon_ready() (or
- * exits), so that "daemon started" means "serving". 0 or -errno.
+ * exits), so that "daemon started" means "serving". The child writes its
+ * pid into the daemon_lock() file, if one is held. 0 or -errno.
  */
 int daemon_daemonize(const struct daemon_opts *o);
 /* daemon_ready - readiness: sd_notify READY=1 and release the parent. */

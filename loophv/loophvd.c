@@ -1181,6 +1181,9 @@ int main(int argc, char **argv)
 		log_err("cannot create run directory %s", s.run_dir);
 		return 1;
 	}
+	/* Before any socket: a live loophvd's must stay as they are. */
+	if (daemon_lock_or_explain(&o) < 0)
+		return 1;
 	if (daemon_daemonize(&o) < 0) {
 		log_err("daemonize");
 		return 1;
@@ -1255,5 +1258,6 @@ int main(int argc, char **argv)
 	close(s.listen_fd);
 	unlink(path);
 	event_base_free(s.base);
+	daemon_unlock();
 	return 0;
 }

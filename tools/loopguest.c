@@ -13,7 +13,9 @@
  * to attach VDEV, connects blkfront (tools/blkfront.c), serves the disk
  * on SOCKET (tools/nbd-server.c) and prints "disk VDEV connected: N
  * sectors, nbd SOCKET"; when the toolstack detaches the disk it prints
- * "disk VDEV detached" and waits for the next attach, until SIGTERM.
+ * "disk VDEV detached" and waits for the next attach, until SIGTERM; an
+ * attach the backend fails prints "error disk VDEV: ..." and is waited out
+ * the same way.
  */
 #include "config.h"
 
@@ -233,6 +235,38 @@ static void log_stats(const char *vdev, const struct blkfront *bf,
 		 (unsigned long long)n.bytes_written);
 }
 
+/*
+ * wait_removed - until the toolstack removed the device devid of ours (its
+ * "backend" node is gone), after an attach that failed: the next attach
+ * is a new device. 0, or -EINTR when stopped.
+ */
+static int wait_removed(struct hv *hv, struct xsg *xs, uint32_t devid,
+			int xs_timeout_ms)
+{
+	char fe[96], path[128], *v, *p, *t;
+	int r;
+
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%u",
+		 hv_domid(hv), devid);
+	snprintf(path, sizeof(path), "%s/backend", fe);
+	xsg_set_timeout(xs, 200);
+	xsg_watch(xs, fe, "loopguest-removed");
+	while (!stop) {
+		r = xsg_read(xs, 0, path, &v);
+		if (r == -ENOENT)
+			break;
+		if (r == 0)
+			free(v);
+		if (xsg_wait_watch(xs, &p, &t) == 0) {
+			free(p);
+			free(t);
+		}
+	}
+	xsg_unwatch(xs, fe, "loopguest-removed");
+	xsg_set_timeout(xs, xs_timeout_ms > 0 ? xs_timeout_ms : 10000);
+	return stop ? -EINTR : 0;
+}
+
 /* serve_disk - attach, export, serve; again after each detach. 0 when
  * stopped by a signal, 1 on failure. */
 static int serve_disk(struct hv *hv, struct xsg *xs, const char *vdev,
@@ -260,10 +294,17 @@ static int serve_disk(struct hv *hv, struct xsg *xs, const char *vdev,
 
 		sv.bf = blkfront_connect(hv, xs, devid, bo);
 		if (!sv.bf) {
-			if (errno == EINTR)
+			int e = errno;
+
+			if (e == EINTR)
 				break;
-			printf("error disk %s: %s\n", vdev, strerror(errno));
+			printf("error disk %s: %s\n", vdev, strerror(e));
 			fflush(stdout);
+			/* ENODEV: the backend gave up on this attach (or it
+			 * was removed): wait for the next one, as a Linux
+			 * guest's blkfront would */
+			if (e == ENODEV && wait_removed(hv, xs, devid, bo->xs_timeout_ms) == 0)
+				continue;
 			rc = 1;
 			break;
 		}

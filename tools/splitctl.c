@@ -22,16 +22,19 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <xenstore.h>
 #include <xen/hvm/params.h>
 
+#include "blkback/common.h" /* blkbk_params_parse: blkback's own parser */
 #include "ctl.h"
 #include "daemon.h"
 #include "hv.h"
@@ -60,8 +63,14 @@ static void usage(FILE *f)
 "                          serves (/path, file:, phy:, nbd://, nbd+unix://),\n"
 "                          VDEV the guest's name (xvda, hda, sda, or a\n"
 "                          number); waits until the backend is Connected\n"
-"                          (--wait SEC, default 20; 0: do not wait)\n"
+"                          (--wait SEC, default 20; 0: do not wait).\n"
+"                          First checks, as xl does, that the domain exists\n"
+"                          and a local TARGET is a readable (mode=w:\n"
+"                          writable) file or block device; if the backend\n"
+"                          then fails (or the wait ends), removes what it\n"
+"                          wrote and says why\n"
 "  block-detach DOMID VDEV  close the device as libxl does and remove it\n"
+"                          (one that never connected: just remove it)\n"
 "  block-list DOMID         the domain's disks: backend state, target and\n"
 "                          blkback's per-device stats\n"
 "  status DAEMON           the daemon's JSON status (loophvd, xenstored,\n"
@@ -306,39 +315,239 @@ static char *xread(struct xs_handle *xs, const char *fmt, ...)
 	return xs_read(xs, XBT_NULL, path, &len);
 }
 
+/* Set by SIGINT/SIGTERM while block-attach waits: undo, then exit. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/*
+ * The outcome of a wait for the backend: reached (0), or why not. An
+ * "error" node carries Linux's xenbus_dev_error shape, "<errno> <what>".
+ */
+enum wait_end {
+	WAIT_OK = 0,
+	WAIT_ERROR,       /* the backend wrote "error" (in *err) */
+	WAIT_CLOSED,      /* it closed (state 5 or 6) without saying why */
+	WAIT_GONE,        /* the backend directory vanished */
+	WAIT_TIMEOUT,
+	WAIT_INTERRUPTED,
+};
+
 /*
  * wait_state - until the backend's state is want (or, with at_least, any
  * of want..Connected: a fast frontend may take it past want before we
- * look), or an error key shows up.
+ * look), an error key shows up (*err, to free), the device closes, or
+ * wait_s passes. Progress on stderr.
  */
-static int wait_state(struct xs_handle *xs, const char *be, int want,
-		      int at_least, const char *what)
+static enum wait_end wait_state(struct xs_handle *xs, const char *be, int want,
+				int at_least, const char *what, char **err)
 {
+	enum wait_end end = WAIT_TIMEOUT;
+	int printed = 0;
+
+	*err = NULL;
 	for (int i = 0; i < wait_s * 10; i++) {
-		char *st = xread(xs, "%s/state", be), *err;
+		char *st = xread(xs, "%s/state", be);
 		int s = st ? atoi(st) : -1;
 
 		free(st);
 		if (s == want || (at_least && s >= want && s <= 4)) {
-			if (i)
-				fprintf(stderr, "\n");
-			return 0;
+			end = WAIT_OK;
+			break;
 		}
-		err = xread(xs, "%s/error", be);
-		if (err && *err) {
-			fprintf(stderr, "%ssplitctl: the backend reports: %s\n",
-				i ? "\n" : "", err);
-			free(err);
-			return -1;
+		/* after the state: blkback writes error before Closed */
+		*err = xread(xs, "%s/error", be);
+		if (*err && **err) {
+			end = WAIT_ERROR;
+			break;
 		}
-		free(err);
-		if (i % 10 == 0)
+		free(*err);
+		*err = NULL;
+		if (!st) {
+			end = WAIT_GONE;
+			break;
+		}
+		if ((s == 5 || s == 6) && want < 5) {
+			end = WAIT_CLOSED;
+			break;
+		}
+		if (interrupted) {
+			end = WAIT_INTERRUPTED;
+			break;
+		}
+		if (i % 10 == 0 && i > 0) {
 			fprintf(stderr, "\r%s: backend state %d (waiting for %d) %ds ",
 				what, s, want, i / 10);
+			printed = 1;
+		}
 		usleep(100000);
 	}
-	fprintf(stderr, "\nsplitctl: timed out after %d s waiting for state %d "
-			"(is blkback running?)\n", wait_s, want);
+	if (printed)
+		fprintf(stderr, "\n");
+	return end;
+}
+
+/*
+ * error_words - an "error" node's "<errno> <what>" as words: the errno's
+ * text, then what the backend says it was doing, into buf.
+ */
+static void error_words(const char *err, char *buf, size_t len)
+{
+	char *end;
+	long e = strtol(err, &end, 10);
+
+	if (end != err && e > 0 && e < 4096 && (*end == ' ' || !*end)) {
+		while (*end == ' ')
+			end++;
+		if (*end)
+			snprintf(buf, len, "%s (the backend reports: %s)",
+				 strerror((int)e), end);
+		else
+			snprintf(buf, len, "%s", strerror((int)e));
+	} else {
+		snprintf(buf, len, "the backend reports: %s", err);
+	}
+}
+
+/*
+ * check_target - what xl checks before it writes anything: the target is
+ * one blkback serves (the same parser), and a local path exists, is a
+ * regular file or a block device, and is readable (and writable for
+ * mode w) by us. NBD URIs are checked for syntax only: the server may be
+ * elsewhere. 0, or -1 with *why (static or in buf).
+ */
+static int check_target(const char *target, int writable, char *buf,
+			size_t len, const char **why)
+{
+	struct blkbk_params p;
+	struct stat st;
+
+	if (blkbk_params_parse(target, NULL, &p, why) < 0) {
+		snprintf(buf, len, "not a target blkback serves: %s (/path, "
+			 "file:/path, phy:/dev/X, nbd://HOST[:PORT][/EXPORT], "
+			 "nbd+unix:///EXPORT?socket=PATH)", *why ? *why : "invalid");
+		*why = buf;
+		return -1;
+	}
+	if (p.kind != BLKBK_BACKING_FILE)
+		return 0;
+	if (stat(p.path, &st) < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		*why = S_ISDIR(st.st_mode)
+			? "it is a directory, not a disk image or a block device"
+			: "not a regular file or a block device";
+		return -1;
+	}
+	if (access(p.path, writable ? R_OK | W_OK : R_OK) < 0) {
+		snprintf(buf, len, "%s%s", strerror(errno),
+			 writable ? " (opened read-write; mode=r for a "
+				    "read-only disk)" : "");
+		*why = buf;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * check_domain - the guest exists: it has its xenstore home and, when the
+ * hypervisor answers, the hypervisor knows it and it is not on its way
+ * out. 0, or -1 with *why in buf.
+ */
+static int check_domain(struct xs_handle *xs, domid_t domid, char *buf,
+			size_t len)
+{
+	struct hv_open_opts o = hvo;
+	struct hv_domain_info info;
+	struct hv_domains *d;
+	struct hv *hv;
+	char *home;
+	int r;
+
+	home = xread(xs, "/local/domain/%u/domid", domid);
+	if (!home) {
+		snprintf(buf, len, "domain %u does not exist (it has no "
+			 "/local/domain/%u in xenstore: introduce it first)",
+			 domid, domid);
+		return -1;
+	}
+	free(home);
+	o.run_dir = run_dir;
+	hv = hv_open(&o);
+	if (!hv)
+		return 0; /* no hypervisor to ask: xenstore's word for it */
+	d = hv_domains_open(hv);
+	r = d ? hv_domains_info(d, domid, &info) : 0;
+	hv_domains_close(d);
+	hv_close(hv);
+	if (r == -ESRCH) {
+		snprintf(buf, len, "domain %u does not exist (the hypervisor "
+			 "does not know it; see splitctl domains)", domid);
+		return -1;
+	}
+	if (r == 0 && (info.dying || info.shutdown)) {
+		snprintf(buf, len, "domain %u is %s", domid,
+			 info.dying ? "dying" : "shut down");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * close_backend - libxl's way to take a device from a backend that drives
+ * it (state InitWait..Closing): online=0, state Closing, then up to
+ * timeout_s for Closed. Removing the directories under a backend that is
+ * still on the way would have it write its state back into them.
+ */
+static void close_backend(struct xs_handle *xs, const char *be, int timeout_s)
+{
+	char path[160], *st;
+	int s;
+
+	st = xread(xs, "%s/state", be);
+	s = st ? atoi(st) : -1;
+	free(st);
+	if (s < 2 || s > 5)
+		return; /* nobody drives it, or it is closed already */
+	snprintf(path, sizeof(path), "%s/online", be);
+	xs_write(xs, XBT_NULL, path, "0", 1);
+	snprintf(path, sizeof(path), "%s/state", be);
+	xs_write(xs, XBT_NULL, path, "5", 1);
+	for (int i = 0; i < timeout_s * 10; i++) {
+		st = xread(xs, "%s/state", be);
+		s = st ? atoi(st) : -1;
+		free(st);
+		if (s == 6 || s < 0)
+			return;
+		usleep(100000);
+	}
+}
+
+/* remove_device - the backend and frontend directories, in one go. */
+static int remove_device(struct xs_handle *xs, const char *be, const char *fe)
+{
+	for (int tries = 0; tries < 10; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+
+		if (!t)
+			return -1;
+		/* ENOENT: gone already, fine */
+		if ((!xs_rm(xs, t, be) && errno != ENOENT) ||
+		    (!xs_rm(xs, t, fe) && errno != ENOENT)) {
+			xs_transaction_end(xs, t, true);
+			return -1;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+	}
 	return -1;
 }
 
@@ -352,16 +561,19 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 		{ .id = 0, .perms = XS_PERM_NONE },
 		{ .id = domid, .perms = XS_PERM_READ },
 	};
-	const char *target = args[0], *mode = "w", *btype = "vbd";
-	char fe[128], be[128], key[192], val[320], *home;
+	const char *target = args[0], *vdev = args[1], *mode = "w",
+		   *btype = "vbd", *why = NULL;
+	char fe[128], be[128], key[192], val[320], whybuf[512], *err = NULL;
 	unsigned long devid;
 	struct xs_handle *xs;
+	struct sigaction sa;
 	xs_transaction_t t;
+	enum wait_end end;
 	int ok = 1;
 
-	if (vdev_to_devid(args[1], &devid)) {
+	if (vdev_to_devid(vdev, &devid)) {
 		fprintf(stderr, "splitctl: '%s' is not a virtual device name "
-				"(xvda, hda, sda, or a number)\n", args[1]);
+				"(xvda, hda, sda, or a number)\n", vdev);
 		return 2;
 	}
 	for (int i = 2; i < nargs; i++) {
@@ -377,20 +589,29 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 			return 2;
 		}
 	}
-	xs = xs_open(0);
-	if (!xs) {
-		fprintf(stderr, "splitctl: cannot reach xenstored: %s\n",
-			strerror(errno));
+#define CANNOT(...) do {                                                   \
+		snprintf(whybuf, sizeof(whybuf), __VA_ARGS__);             \
+		fprintf(stderr, "splitctl: cannot attach %s to domain %u "  \
+			"as %s: %s\n", target, domid, vdev, whybuf);      \
+	} while (0)
+	/* Nothing is written before the target and the domain passed. */
+	if (check_target(target, mode[0] == 'w', val, sizeof(val), &why)) {
+		CANNOT("%s", why);
 		return 1;
 	}
-	home = xread(xs, "/local/domain/%u/domid", domid);
-	if (!home) {
-		fprintf(stderr, "splitctl: domain %u is not in xenstore "
-				"(introduce it first)\n", domid);
+	xs = xs_open(0);
+	if (!xs) {
+		CANNOT("cannot reach xenstored at %s: %s (is it running?)",
+		       getenv("XENSTORED_PATH") ? getenv("XENSTORED_PATH")
+						: "libxenstore's default socket",
+		       strerror(errno));
+		return 1;
+	}
+	if (check_domain(xs, domid, val, sizeof(val))) {
+		CANNOT("%s", val);
 		xs_close(xs);
 		return 1;
 	}
-	free(home);
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%lu", domid, devid);
 	snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%lu", btype, domid,
 		 devid);
@@ -402,8 +623,9 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 		if (exists) {
 			free(exists);
 			xs_transaction_end(xs, t, true);
-			fprintf(stderr, "splitctl: domain %u already has %s\n", domid,
-				args[1]);
+			CANNOT("domain %u already has %s (%s; splitctl "
+			       "block-detach %u %s removes it)", domid, vdev, be,
+			       domid, vdev);
 			xs_close(xs);
 			return 1;
 		}
@@ -424,38 +646,90 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 		W(be, "online", "1");
 		W(be, "removable", "0");
 		W(be, "bootable", "1");
-		W(be, "dev", "%s", args[1]);
+		W(be, "dev", "%s", vdev);
 		W(be, "params", "%s", target);
 		W(be, "mode", "%s", mode);
 		W(be, "state", "1");
 #undef W
 		if (!ok) {
+			int e = errno;
+
 			xs_transaction_end(xs, t, true);
-			fprintf(stderr, "splitctl: writing %s: %s\n", be, strerror(errno));
+			CANNOT("writing %s: %s", be, strerror(e));
 			xs_close(xs);
 			return 1;
 		}
 		if (xs_transaction_end(xs, t, false))
 			break;
 		if (errno != EAGAIN || tries > 10) {
-			fprintf(stderr, "splitctl: transaction: %s\n", strerror(errno));
+			CANNOT("writing %s: %s", be, strerror(errno));
 			xs_close(xs);
 			return 1;
 		}
 	}
-	printf("attached %s (devid %lu) of domain %u: %s, mode %s\n", args[1], devid,
-	       domid, target, mode);
-	if (wait_s) {
-		/* InitWait: blkback took it; Connected: the frontend too */
-		if (wait_state(xs, be, 2, 1, "blkback") ||
-		    wait_state(xs, be, 4, 0, "frontend")) {
-			xs_close(xs);
-			return 1;
-		}
-		printf("connected\n");
+	if (!wait_s) {
+		printf("attaching %s (devid %lu) of domain %u: %s, mode %s "
+		       "(--wait 0: not waiting for the backend)\n", vdev, devid,
+		       domid, target, mode);
+		xs_close(xs);
+		return 0;
 	}
+	/* From here on, a failure removes what was written: a retry, or
+	 * the next valid attach, finds a clean slate. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt; /* no SA_RESTART: usleep returns */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* InitWait: blkback took it; Connected: the frontend too */
+	end = wait_state(xs, be, 2, 1, "blkback", &err);
+	if (end == WAIT_OK)
+		end = wait_state(xs, be, 4, 0, "frontend", &err);
+	switch (end) {
+	case WAIT_OK:
+		printf("attached %s (devid %lu) of domain %u: %s, mode %s: "
+		       "connected\n", vdev, devid, domid, target, mode);
+		xs_close(xs);
+		return 0;
+	case WAIT_ERROR:
+		error_words(err, val, sizeof(val));
+		CANNOT("%s", val);
+		break;
+	case WAIT_CLOSED:
+		CANNOT("the device closed before it connected (see blkback's "
+		       "log)");
+		break;
+	case WAIT_GONE:
+		CANNOT("%s was removed while it connected", be);
+		break;
+	case WAIT_TIMEOUT: {
+		char *st = xread(xs, "%s/state", be);
+
+		if (st && atoi(st) >= 2)
+			CANNOT("the guest's frontend did not connect within %d s "
+			       "(is the guest running its blkfront? --wait SEC "
+			       "waits longer)", wait_s);
+		else
+			CANNOT("blkback did not take the device within %d s "
+			       "(is blkback running? splitctl status blkback)",
+			       wait_s);
+		free(st);
+		break;
+	}
+	case WAIT_INTERRUPTED:
+		CANNOT("interrupted");
+		break;
+	}
+#undef CANNOT
+	free(err);
+	close_backend(xs, be, 5);
+	if (remove_device(xs, be, fe) < 0)
+		fprintf(stderr, "splitctl: removing %s and %s: %s (splitctl "
+				"block-detach %u %s)\n", be, fe, strerror(errno),
+			domid, vdev);
+	else
+		fprintf(stderr, "splitctl: removed %s and %s\n", be, fe);
 	xs_close(xs);
-	return 0;
+	return 1;
 }
 
 static int cmd_block_detach(domid_t domid, const char *vdev)
@@ -463,8 +737,9 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 	unsigned long devid;
 	char be[128], fe[128], path[160];
 	struct xs_handle *xs;
-	char *bepath;
-	int rc = 0;
+	char *bepath, *st, *err = NULL;
+	enum wait_end end;
+	int rc = 0, s;
 
 	if (vdev_to_devid(vdev, &devid)) {
 		fprintf(stderr, "splitctl: '%s' is not a virtual device name\n", vdev);
@@ -495,17 +770,46 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 		}
 	}
 	free(bepath);
+	/* A device that never connected (blkback gave up on it: Closed,
+	 * or an error) has nothing to close: remove it. */
+	st = xread(xs, "%s/state", be);
+	s = st ? atoi(st) : -1;
+	free(st);
+	err = xread(xs, "%s/error", be);
+	if (s == 6 || s < 0 || (err && *err)) {
+		free(err);
+		if (remove_device(xs, be, fe) < 0) {
+			fprintf(stderr, "splitctl: removing %s: %s\n", be,
+				strerror(errno));
+			xs_close(xs);
+			return 1;
+		}
+		printf("detached %s of domain %u (it was not connected)\n",
+		       vdev, domid);
+		xs_close(xs);
+		return 0;
+	}
+	free(err);
 	/* libxl's way: online=0, state=Closing, wait for Closed, remove */
 	snprintf(path, sizeof(path), "%s/online", be);
 	xs_write(xs, XBT_NULL, path, "0", 1);
 	snprintf(path, sizeof(path), "%s/state", be);
 	xs_write(xs, XBT_NULL, path, "5", 1);
-	if (wait_s && wait_state(xs, be, 6, 0, "close")) {
+	/* gone meanwhile (someone removed it): closed all the same */
+	if (wait_s && (end = wait_state(xs, be, 6, 0, "close", &err)) != WAIT_OK &&
+	    end != WAIT_GONE) {
+		if (end == WAIT_ERROR) {
+			error_words(err, path, sizeof(path));
+			fprintf(stderr, "splitctl: closing %s: %s\n", be, path);
+		} else {
+			fprintf(stderr, "splitctl: %s did not close within %d s "
+					"(is blkback running?)\n", be, wait_s);
+		}
+		free(err);
 		fprintf(stderr, "splitctl: removing the device anyway\n");
 		rc = 1;
 	}
-	xs_rm(xs, XBT_NULL, be);
-	xs_rm(xs, XBT_NULL, fe);
+	remove_device(xs, be, fe);
 	if (!rc)
 		printf("detached %s of domain %u\n", vdev, domid);
 	xs_close(xs);

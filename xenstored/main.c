@@ -223,6 +223,10 @@ int main(int argc, char **argv)
 			 strerror(-r));
 		goto out;
 	}
+	/* Before the store's state and the sockets: a live xenstored's
+	 * stay as they are. */
+	if (daemon_lock_or_explain(&o) < 0)
+		goto out;
 	if ((r = daemon_daemonize(&o)) < 0) {
 		log_errx("cannot daemonize: %s", strerror(-r));
 		goto out;
@@ -298,5 +302,6 @@ out:
 		hv_close(x.hv);
 	if (x.base)
 		event_base_free(x.base);
+	daemon_unlock();
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * check_daemon - lib/daemon.c: common options, run dir, readiness
- * notification, signals, daemonizing.
+ * check_daemon - lib/daemon.c: common options, run dir, the single-
+ * instance lock, readiness notification, signals, daemonizing.
  */
 #include "config.h"
 
@@ -218,6 +218,233 @@ START_TEST(ensure_dir_fails_on_a_file_in_the_way)
 	snprintf(p, sizeof(p), "%s/sub", f);
 	ck_assert_int_eq(daemon_ensure_dir(p, 0755), -ENOTDIR);
 	ck_assert_int_eq(daemon_ensure_dir("", 0755), -EINVAL);
+}
+END_TEST
+
+/* ---- single instance ---- */
+
+/* The pid a lock file names (0 when none). */
+static long pid_in_file(const char *path)
+{
+	char buf[32] = { 0 };
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : 0;
+}
+
+/*
+ * Fork a holder: it takes the lock of tmpdir/name and waits until we
+ * close *release_fd (or it dies). Returns its pid once it holds the lock.
+ */
+static pid_t spawn_holder(const char *name, int *release_fd)
+{
+	int ready[2], rel[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(rel), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(rel[1]);
+		if (daemon_lock(tmpdir, name, NULL) < 0)
+			_exit(1);
+		if (write(ready[1], "L", 1) != 1)
+			_exit(2);
+		(void)!read(rel[0], &c, 1); /* EOF: released */
+		daemon_unlock();
+		_exit(0);
+	}
+	close(ready[1]);
+	close(rel[0]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	*release_fd = rel[1];
+	return pid;
+}
+
+START_TEST(lock_writes_pid_and_unlock_removes_the_file)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/d.pid", tmpdir);
+	ck_assert_int_eq(daemon_lock(tmpdir, "d", NULL), 0);
+	ck_assert_str_eq(daemon_lock_path(), path);
+	ck_assert_int_eq(pid_in_file(path), (long)getpid());
+	ck_assert_int_eq(daemon_lock(tmpdir, "d", NULL), -EALREADY);
+	daemon_unlock();
+	ck_assert_ptr_null(daemon_lock_path());
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	/* and again */
+	ck_assert_int_eq(daemon_lock(tmpdir, "d", NULL), 0);
+	daemon_unlock();
+}
+END_TEST
+
+START_TEST(lock_refuses_beside_a_live_holder_and_names_it)
+{
+	char path[128];
+	struct stat before, after;
+	pid_t holder, who = -1;
+	int rel, status;
+
+	snprintf(path, sizeof(path), "%s/d.pid", tmpdir);
+	holder = spawn_holder("d", &rel);
+	ck_assert_int_eq(stat(path, &before), 0);
+	ck_assert_int_eq(daemon_lock(tmpdir, "d", &who), -EBUSY);
+	ck_assert_int_eq(who, holder);
+	/* the holder's file is untouched: same inode, still its pid */
+	ck_assert_int_eq(stat(path, &after), 0);
+	ck_assert_uint_eq(after.st_ino, before.st_ino);
+	ck_assert_int_eq(pid_in_file(path), (long)holder);
+	ck_assert_ptr_null(daemon_lock_path());
+	close(rel);
+	ck_assert_int_eq(waitpid(holder, &status, 0), holder);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* gone: ours now */
+	ck_assert_int_eq(daemon_lock(tmpdir, "d", &who), 0);
+	ck_assert_int_eq(pid_in_file(path), (long)getpid());
+	daemon_unlock();
+}
+END_TEST
+
+START_TEST(lock_takes_over_the_file_of_a_dead_instance)
+{
+	char path[128];
+	pid_t pid;
+	int status, fd;
+
+	/* a holder killed outright leaves its file behind, unlocked */
+	snprintf(path, sizeof(path), "%s/d.pid", tmpdir);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (daemon_lock(tmpdir, "d", NULL) < 0)
+			_exit(1);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(pid_in_file(path), (long)pid);
+	ck_assert_int_eq(daemon_lock(tmpdir, "d", NULL), 0);
+	ck_assert_int_eq(pid_in_file(path), (long)getpid());
+	daemon_unlock();
+	/* and one with junk in it */
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "junk\n", 5), 5);
+	close(fd);
+	ck_assert_int_eq(daemon_lock(tmpdir, "d", NULL), 0);
+	ck_assert_int_eq(pid_in_file(path), (long)getpid());
+	daemon_unlock();
+}
+END_TEST
+
+START_TEST(lock_is_per_name_and_checks_its_arguments)
+{
+	pid_t who = 7;
+	int rel;
+	pid_t holder = spawn_holder("a", &rel);
+
+	ck_assert_int_eq(daemon_lock(tmpdir, "b", NULL), 0);
+	daemon_unlock();
+	ck_assert_int_eq(daemon_lock(tmpdir, "x/y", &who), -EINVAL);
+	ck_assert_int_eq(who, 0);
+	ck_assert_int_eq(daemon_lock(tmpdir, "", NULL), -EINVAL);
+	ck_assert_int_eq(daemon_lock(NULL, "a", NULL), -EINVAL);
+	ck_assert_int_eq(daemon_lock("/nonexistent/dir", "a", NULL), -ENOENT);
+	close(rel);
+	waitpid(holder, NULL, 0);
+}
+END_TEST
+
+START_TEST(lock_or_explain_says_who_where_and_what_to_do)
+{
+	struct daemon_opts o;
+	char out[128], msg[1024] = { 0 }, want[256];
+	int rel, saved, fd;
+	pid_t holder = spawn_holder("mydaemon", &rel);
+	ssize_t n;
+
+	daemon_opts_init(&o, "mydaemon");
+	o.run_dir = tmpdir;
+	snprintf(out, sizeof(out), "%s/stderr", tmpdir);
+	fd = open(out, O_CREAT | O_RDWR | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	ck_assert_int_eq(daemon_lock_or_explain(&o), -EBUSY);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, msg, sizeof(msg) - 1, 0);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	snprintf(want, sizeof(want), "another mydaemon (pid %ld)", (long)holder);
+	ck_assert_msg(strstr(msg, want), "no '%s' in: %s", want, msg);
+	snprintf(want, sizeof(want), "%s/mydaemon.pid", tmpdir);
+	ck_assert_msg(strstr(msg, want), "no '%s' in: %s", want, msg);
+	ck_assert_msg(strstr(msg, "stop it first"), "no next step in: %s", msg);
+	close(rel);
+	waitpid(holder, NULL, 0);
+	ck_assert_int_eq(daemon_lock_or_explain(&o), 0);
+	daemon_unlock();
+}
+END_TEST
+
+START_TEST(lock_follows_the_daemon_through_daemonize)
+{
+	char path[128];
+	struct daemon_opts o;
+	int p[2], status;
+	pid_t pid, dpid, who = 0;
+
+	snprintf(path, sizeof(path), "%s/t.pid", tmpdir);
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		pid_t me;
+
+		close(p[0]);
+		daemon_opts_init(&o, "t");
+		o.run_dir = tmpdir;
+		if (daemon_lock(tmpdir, "t", NULL) < 0)
+			_exit(4);
+		if (daemon_daemonize(&o) < 0)
+			_exit(5);
+		me = getpid();
+		daemon_ready(NULL);
+		if (write(p[1], &me, sizeof(me)) != sizeof(me))
+			_exit(6);
+		pause(); /* until killed */
+		_exit(0);
+	}
+	close(p[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(read(p[0], &dpid, sizeof(dpid)), sizeof(dpid));
+	close(p[0]);
+	/* the parent is gone; the daemon holds the lock and is named */
+	ck_assert_int_eq(pid_in_file(path), (long)dpid);
+	ck_assert_int_eq(daemon_lock(tmpdir, "t", &who), -EBUSY);
+	ck_assert_int_eq(who, dpid);
+	ck_assert_int_eq(kill(dpid, SIGKILL), 0);
+	for (int i = 0; i < 200; i++) {
+		if (daemon_lock(tmpdir, "t", NULL) == 0)
+			break;
+		usleep(10000);
+	}
+	ck_assert_str_eq(daemon_lock_path(), path);
+	daemon_unlock();
 }
 END_TEST
 
@@ -547,6 +774,12 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, run_dir_defaults_from_environment);
 	tcase_add_test(tc, ensure_dir_creates_parents_and_accepts_existing);
 	tcase_add_test(tc, ensure_dir_fails_on_a_file_in_the_way);
+	tcase_add_test(tc, lock_writes_pid_and_unlock_removes_the_file);
+	tcase_add_test(tc, lock_refuses_beside_a_live_holder_and_names_it);
+	tcase_add_test(tc, lock_takes_over_the_file_of_a_dead_instance);
+	tcase_add_test(tc, lock_is_per_name_and_checks_its_arguments);
+	tcase_add_test(tc, lock_or_explain_says_who_where_and_what_to_do);
+	tcase_add_test(tc, lock_follows_the_daemon_through_daemonize);
 	tcase_add_test(tc, notify_sends_ready_to_notify_socket);
 	tcase_add_test(tc, notify_reaches_abstract_socket);
 	tcase_add_test(tc, notify_without_notify_socket_does_nothing);
