@@ -79,8 +79,9 @@ static void set_state(struct lh_port *p, uint32_t port, uint8_t st)
 				 __ATOMIC_RELEASE);
 }
 
-/* raise - what a notify of end e does, done by loophvd. */
-static void raise_end(struct lh_chan *ch, unsigned int e)
+/* raise - what a notify of end e (port of domid) does, done by loophvd. */
+static void raise_end(struct lh_chan *ch, unsigned int e, domid_t domid,
+		      uint32_t port)
 {
 	struct lh_bell_end *be = &ch->bell->end[e];
 	uint64_t one = 1;
@@ -92,23 +93,27 @@ static void raise_end(struct lh_chan *ch, unsigned int e)
 	if (__atomic_load_n(&be->mask, __ATOMIC_SEQ_CST) & 1)
 		return;
 	if (write(ch->efd[e], &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("evtchn: doorbell write");
+		log_warn("evtchn: telling d%u port %u that its peer closed: "
+			 "doorbell write", domid, port);
 }
 
 struct lh_evt_handle *lh_evt_open(struct lh_server *s, struct lh_conn *c)
 {
 	struct lh_evt_handle *h = calloc(1, sizeof(*h));
 	int extra = 0;
-	void *map;
+	void *map = NULL;
 
 	if (!h)
 		return NULL;
 #ifdef F_SEAL_FUTURE_WRITE
 	extra = F_SEAL_FUTURE_WRITE; /* the state page is ours to write */
 #endif
+	h->memfd = -1;
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (h->epfd < 0)
+		goto fail;
 	h->memfd = sealed_memfd("loophv-evtchn-state", PAGE_BYTES, extra, &map);
-	if (h->epfd < 0 || h->memfd < 0)
+	if (h->memfd < 0)
 		goto fail;
 	h->page = map;
 	h->id = c->next_handle_id++;
@@ -123,8 +128,10 @@ fail:
 
 		if (h->epfd >= 0)
 			close(h->epfd);
-		if (h->memfd >= 0)
+		if (h->memfd >= 0) {
+			munmap(map, PAGE_BYTES);
 			close(h->memfd);
+		}
 		free(h);
 		errno = e;
 	}
@@ -304,7 +311,7 @@ static void close_port(struct lh_server *s, struct lh_domain *d, uint32_t port)
 		/* The survivor learns it from its state byte and an event. */
 		set_state(rp, p->remote_port, HV_EVTCHN_PEER_CLOSED);
 		if (rp->chan)
-			raise_end(rp->chan, rp->end);
+			raise_end(rp->chan, rp->end, rd->domid, p->remote_port);
 	}
 	if (p->chan)
 		chan_drop(p->chan, p->end, p->owner);

@@ -37,9 +37,10 @@
  *     The owner of X learns its ready ports from epoll_wait and clears
  *     pending / sets mask in the bell. A peer can thus only silence or
  *     wake the one channel it shares with X.
- *   - Every memfd loophvd hands out is sealed F_SEAL_SHRINK | F_SEAL_GROW |
- *     F_SEAL_SEAL first, so no holder can ftruncate it under a mapping;
- *     clients check the seals before they map.
+ *   - Every event-channel memfd loophvd hands out is sealed LH_SEALS
+ *     (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) first, so no holder can
+ *     ftruncate it under a mapping; clients check the seals before they
+ *     map.
  */
 #ifndef SPLITDRV_LOOPHV_PROTO_H
 #define SPLITDRV_LOOPHV_PROTO_H
@@ -49,12 +50,12 @@
 #include <stdint.h>
 
 #define LH_SOCK_NAME "loophvd.sock"
-#define LH_PROTO_VERSION 1
+#define LH_PROTO_VERSION 2 /* 2: per-channel bell pages and doorbells */
 
 #define LH_EVT_PAGES 1   /* the handle's state page */
 #define LH_EVT_STATE_OFF 0
 #define LH_BELL_BYTES 4096 /* one channel's bell page */
-/* The seals every memfd from loophvd carries. */
+/* The seals every event-channel memfd from loophvd carries. */
 #define LH_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
 /* Reserved frames at the bottom of a loop guest's RAM, for the guest's
