@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -605,6 +606,90 @@ START_TEST(evtchn_pages_cannot_be_truncated_under_dom0)
 }
 END_TEST
 
+/* ---- A loophvd impostor: the client does not trust the sender ------- */
+
+/* fake_serve - answer one client: every request succeeds; EVTCHN_OPEN
+ * hands out an epoll fd and a state page that is NOT sealed. */
+static void fake_serve(int lfd)
+{
+	int c = accept(lfd, NULL, NULL);
+	struct lh_req req;
+	struct lh_rep rep;
+
+	if (c < 0)
+		_exit(2);
+	while (recv(c, &req, sizeof(req), 0) == (ssize_t)sizeof(req)) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * 2)];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { .iov_base = &rep,
+				     .iov_len = LH_REP_HDR_SIZE };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		int fds[2];
+
+		memset(&rep, 0, sizeof(rep));
+		rep.op = req.op;
+		rep.seq = req.seq;
+		if (req.op == LH_OP_EVTCHN_OPEN) {
+			struct cmsghdr *cm;
+
+			fds[0] = eventfd(0, 0);
+			fds[1] = memfd_create("unsealed", 0);
+			if (fds[0] < 0 || fds[1] < 0 ||
+			    ftruncate(fds[1], 1 << 16) < 0)
+				_exit(3);
+			memset(&u, 0, sizeof(u));
+			msg.msg_control = u.buf;
+			msg.msg_controllen = sizeof(u.buf);
+			cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(fds));
+			memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+		}
+		if (sendmsg(c, &msg, MSG_NOSIGNAL) < 0)
+			_exit(4);
+	}
+	_exit(0);
+}
+
+START_TEST(client_refuses_an_unsealed_evtchn_page)
+{
+	char dir[] = "/tmp/fake-loophvd.XXXXXX";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct hv_open_opts o = { .provider = HV_PROVIDER_LOOP };
+	struct hv_evtchn *e;
+	struct hv *hv;
+	int lfd, status;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, LH_SOCK_NAME);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		fake_serve(lfd);
+	close(lfd);
+	o.run_dir = dir;
+	hv = hv_open(&o);
+	ck_assert_ptr_nonnull(hv);
+	errno = 0;
+	e = hv_evtchn_open(hv);
+	ck_assert_msg(e == NULL && errno == EPROTO,
+		      "mapped an event-channel page its other holders may "
+		      "truncate (errno %s)", strerror(errno));
+	hv_close(hv);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *loop_evtchn_suite(void)
 {
 	Suite *s = suite_create("loop_evtchn");
@@ -627,6 +712,7 @@ static Suite *loop_evtchn_suite(void)
 	tcase_add_test(tc, mux_dispatches_loop_ports_through_libevent);
 	tcase_add_test(tc, hostile_guest_cannot_silence_another_guests_channel);
 	tcase_add_test(tc, evtchn_pages_cannot_be_truncated_under_dom0);
+	tcase_add_test(tc, client_refuses_an_unsealed_evtchn_page);
 	suite_add_tcase(s, tc);
 	return s;
 }
