@@ -4,21 +4,32 @@
  * Each domain has a table of HV_EVTCHN_MAX_PORTS ports (port 0 is never
  * used, as on Xen). A port belongs to one evtchn handle of its domain.
  * loophvd only binds and unbinds; delivery is done by the clients
- * themselves through the handle pages (see loophv/proto.h):
+ * themselves through each channel's bell page (see loophv/proto.h):
  *
- *   notify(port P of A, peer port Q of handle H):
- *     old = atomic_fetch_or(H.pending[Q / 64], bit)   -- by the notifier
- *     if !(old & bit) && !(H.mask[Q / 64] & bit): write(H.eventfd, 1)
+ *   notify(port P of A, peer port Q = end X of channel C):
+ *     old = atomic_fetch_or(&C.bell->end[X].pending, 1) -- by the notifier
+ *     if !old && !C.bell->end[X].mask: write(C.efd[X], 1)
  *
- * Here we keep the state bytes of page 1 right, and when a port's peer goes
- * away (unbind, handle closed, domain died) we mark the survivor
- * HV_EVTCHN_PEER_CLOSED and raise it, so that its owner wakes up and sees.
+ * C.efd[X] sits in the epoll fd of Q's handle (EPOLLET, data = Q), put
+ * there by us at bind time and taken out when Q closes. Nothing of one
+ * channel is reachable through another, so a guest can only touch the
+ * channels it is an end of.
+ *
+ * Here we keep the state bytes of each handle's page right, and when a
+ * port's peer goes away (unbind, handle closed, domain died) we mark the
+ * survivor HV_EVTCHN_PEER_CLOSED and raise it, so that its owner wakes up
+ * and sees.
+ *
+ * Every memfd we hand out is sealed against resizing first (LH_SEALS), so
+ * that no holder can ftruncate it under our mapping or another holder's.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -28,14 +39,36 @@
 
 #define PAGE_BYTES (LH_EVT_PAGES * HV_PAGE_SIZE)
 
-static uint64_t *pending_words(struct lh_evt_handle *h)
+/* sealed_memfd - a memfd of len bytes that nobody can resize, mapped
+ * writable here (*map); -1 with errno. extra: more seals, after mapping
+ * (F_SEAL_FUTURE_WRITE keeps other holders read-only). */
+static int sealed_memfd(const char *name, size_t len, int extra, void **map)
 {
-	return (uint64_t *)(h->page + LH_EVT_PENDING_OFF);
-}
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), e;
 
-static uint64_t *mask_words(struct lh_evt_handle *h)
-{
-	return (uint64_t *)(h->page + LH_EVT_MASK_OFF);
+	*map = NULL;
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)len) < 0)
+		goto fail;
+	*map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*map == MAP_FAILED) {
+		*map = NULL;
+		goto fail;
+	}
+	if (extra && fcntl(fd, F_ADD_SEALS, extra) < 0 && errno != EINVAL)
+		goto fail; /* EINVAL: a kernel without that seal */
+	if (fcntl(fd, F_ADD_SEALS, LH_SEALS) < 0)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	if (*map)
+		munmap(*map, len);
+	*map = NULL;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 static void set_state(struct lh_port *p, uint32_t port, uint8_t st)
@@ -46,41 +79,43 @@ static void set_state(struct lh_port *p, uint32_t port, uint8_t st)
 				 __ATOMIC_RELEASE);
 }
 
-/* raise - what a notify does, done by loophvd on the owner's behalf. */
-static void raise_port(struct lh_evt_handle *h, uint32_t port)
+/* raise - what a notify of end e (port of domid) does, done by loophvd. */
+static void raise_end(struct lh_chan *ch, unsigned int e, domid_t domid,
+		      uint32_t port)
 {
-	uint64_t bit = 1ULL << (port % 64);
-	uint64_t old, one = 1;
+	struct lh_bell_end *be = &ch->bell->end[e];
+	uint64_t one = 1;
 
 	/* seq_cst pairs with the owner's unmask (clear mask, then test
 	 * pending): one of the two sides always sees the other. */
-	old = __atomic_fetch_or(&pending_words(h)[port / 64], bit,
-				__ATOMIC_SEQ_CST);
-	if (old & bit)
+	if (__atomic_fetch_or(&be->pending, 1, __ATOMIC_SEQ_CST) & 1)
 		return;
-	if (__atomic_load_n(&mask_words(h)[port / 64], __ATOMIC_SEQ_CST) & bit)
+	if (__atomic_load_n(&be->mask, __ATOMIC_SEQ_CST) & 1)
 		return;
-	if (write(h->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("evtchn: eventfd write for handle %llu",
-			 (unsigned long long)h->uid);
+	if (write(ch->efd[e], &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("evtchn: telling d%u port %u that its peer closed: "
+			 "doorbell write", domid, port);
 }
 
 struct lh_evt_handle *lh_evt_open(struct lh_server *s, struct lh_conn *c)
 {
 	struct lh_evt_handle *h = calloc(1, sizeof(*h));
+	int extra = 0;
+	void *map = NULL;
 
 	if (!h)
 		return NULL;
-	h->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	h->memfd = memfd_create("loophv-evtchn", MFD_CLOEXEC);
-	if (h->efd < 0 || h->memfd < 0 || ftruncate(h->memfd, PAGE_BYTES) < 0)
+#ifdef F_SEAL_FUTURE_WRITE
+	extra = F_SEAL_FUTURE_WRITE; /* the state page is ours to write */
+#endif
+	h->memfd = -1;
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (h->epfd < 0)
 		goto fail;
-	h->page = mmap(NULL, PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       h->memfd, 0);
-	if (h->page == MAP_FAILED) {
-		h->page = NULL;
+	h->memfd = sealed_memfd("loophv-evtchn-state", PAGE_BYTES, extra, &map);
+	if (h->memfd < 0)
 		goto fail;
-	}
+	h->page = map;
 	h->id = c->next_handle_id++;
 	h->uid = ++s->next_handle_uid;
 	h->conn = c;
@@ -91,10 +126,12 @@ fail:
 	{
 		int e = errno;
 
-		if (h->efd >= 0)
-			close(h->efd);
-		if (h->memfd >= 0)
+		if (h->epfd >= 0)
+			close(h->epfd);
+		if (h->memfd >= 0) {
+			munmap(map, PAGE_BYTES);
 			close(h->memfd);
+		}
 		free(h);
 		errno = e;
 	}
@@ -138,11 +175,75 @@ int lh_evt_alloc_unbound(struct lh_server *s, struct lh_evt_handle *h,
 	return port;
 }
 
+static void chan_free(struct lh_chan *ch)
+{
+	for (int e = 0; e < 2; e++)
+		if (ch->efd[e] >= 0)
+			close(ch->efd[e]);
+	if (ch->bell)
+		munmap(ch->bell, LH_BELL_BYTES);
+	if (ch->memfd >= 0)
+		close(ch->memfd);
+	free(ch);
+}
+
+/* chan_new - the bell page and doorbells of a channel between port p0 of
+ * h0 (end 0) and port p1 of h1 (end 1), each doorbell registered in its
+ * end's epoll fd. */
+static struct lh_chan *chan_new(struct lh_evt_handle *h0, uint32_t p0,
+				struct lh_evt_handle *h1, uint32_t p1)
+{
+	struct lh_chan *ch = calloc(1, sizeof(*ch));
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	void *map;
+	int e;
+
+	if (!ch)
+		return NULL;
+	ch->efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ch->efd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ch->memfd = sealed_memfd("loophv-evtchn-bell", LH_BELL_BYTES, 0, &map);
+	ch->bell = map;
+	if (ch->efd[0] < 0 || ch->efd[1] < 0 || ch->memfd < 0)
+		goto fail;
+	ev.data.u64 = p0;
+	if (epoll_ctl(h0->epfd, EPOLL_CTL_ADD, ch->efd[0], &ev) < 0)
+		goto fail;
+	ev.data.u64 = p1;
+	if (epoll_ctl(h1->epfd, EPOLL_CTL_ADD, ch->efd[1], &ev) < 0) {
+		e = errno;
+		epoll_ctl(h0->epfd, EPOLL_CTL_DEL, ch->efd[0], NULL);
+		errno = e;
+		goto fail;
+	}
+	ch->live = 3;
+	return ch;
+fail:
+	e = errno;
+	chan_free(ch);
+	errno = e;
+	return NULL;
+}
+
+/* chan_drop - end e's port is closing: its doorbell leaves its handle's
+ * epoll fd (so that a holder of the doorbell wakes nobody any more); the
+ * channel goes with its last end. */
+static void chan_drop(struct lh_chan *ch, unsigned int e,
+		      struct lh_evt_handle *h)
+{
+	if (h)
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, ch->efd[e], NULL);
+	ch->live &= ~(1u << e);
+	if (!ch->live)
+		chan_free(ch);
+}
+
 int lh_evt_bind(struct lh_server *s, struct lh_evt_handle *h, domid_t rdom,
 		uint32_t rport)
 {
 	struct lh_domain *d = h->dom, *rd;
 	struct lh_port *rp;
+	struct lh_chan *ch;
 	int port;
 
 	rd = rdom == 0 ? s->dom0 : lh_domain_find(s, rdom);
@@ -155,14 +256,25 @@ int lh_evt_bind(struct lh_server *s, struct lh_evt_handle *h, domid_t rdom,
 		return -EINVAL;
 	if (rp->remote_domid != d->domid)
 		return -EPERM; /* offered to somebody else */
+	if (!rp->owner)
+		return -EINVAL;
 	port = alloc_port(d);
 	if (port < 0)
 		return port;
+	ch = chan_new(rp->owner, rport, h, (uint32_t)port);
+	if (!ch) {
+		log_warn("evtchn: a channel for d%u port %u", d->domid, port);
+		return -ENOMEM;
+	}
 	d->ports[port].owner = h;
 	d->ports[port].remote_domid = rd->domid;
 	d->ports[port].remote_port = rport;
+	d->ports[port].chan = ch;
+	d->ports[port].end = 1;
 	set_state(&d->ports[port], port, HV_EVTCHN_INTERDOMAIN);
 	rp->remote_port = (uint32_t)port;
+	rp->chan = ch;
+	rp->end = 0;
 	set_state(rp, rport, HV_EVTCHN_INTERDOMAIN);
 	h->nports++;
 	return port;
@@ -198,17 +310,12 @@ static void close_port(struct lh_server *s, struct lh_domain *d, uint32_t port)
 	if (rp) {
 		/* The survivor learns it from its state byte and an event. */
 		set_state(rp, p->remote_port, HV_EVTCHN_PEER_CLOSED);
-		if (rp->owner)
-			raise_port(rp->owner, p->remote_port);
+		if (rp->chan)
+			raise_end(rp->chan, rp->end, rd->domid, p->remote_port);
 	}
+	if (p->chan)
+		chan_drop(p->chan, p->end, p->owner);
 	if (p->owner) {
-		/* Clear what the port left behind so a reuse starts clean. */
-		uint64_t bit = 1ULL << (port % 64);
-
-		__atomic_fetch_and(&pending_words(p->owner)[port / 64], ~bit,
-				   __ATOMIC_SEQ_CST);
-		__atomic_fetch_and(&mask_words(p->owner)[port / 64], ~bit,
-				   __ATOMIC_SEQ_CST);
 		set_state(p, port, HV_EVTCHN_FREE);
 		p->owner->nports--;
 	}
@@ -226,32 +333,29 @@ int lh_evt_unbind(struct lh_server *s, struct lh_evt_handle *h, uint32_t port)
 	return 0;
 }
 
-struct lh_evt_handle *lh_evt_peer(struct lh_server *s,
-				  struct lh_evt_handle *h, uint32_t port,
-				  struct lh_peer *out, int *err)
+struct lh_chan *lh_evt_peer(struct lh_server *s, struct lh_evt_handle *h,
+			    uint32_t port, struct lh_peer *out, int *err)
 {
-	struct lh_domain *d = h->dom, *rd;
-	struct lh_port *rp;
+	struct lh_domain *d = h->dom;
+	struct lh_port *p;
 
+	(void)s;
 	if (port == 0 || port >= HV_EVTCHN_MAX_PORTS ||
 	    d->ports[port].owner != h) {
 		*err = -EINVAL;
 		return NULL;
 	}
-	if (d->ports[port].state == HV_EVTCHN_PEER_CLOSED) {
-		*err = -ENOTCONN;
-		return NULL;
-	}
-	rp = peer_of(s, d, port, &rd);
-	if (!rp || !rp->owner) {
+	p = &d->ports[port];
+	if (!p->chan || (p->state != HV_EVTCHN_INTERDOMAIN &&
+			 p->state != HV_EVTCHN_PEER_CLOSED)) {
 		*err = -ENOTCONN;
 		return NULL;
 	}
 	memset(out, 0, sizeof(*out));
-	out->peer_handle_uid = rp->owner->uid;
-	out->peer_domid = rd->domid;
-	out->peer_port = d->ports[port].remote_port;
-	return rp->owner;
+	out->peer_domid = p->remote_domid;
+	out->peer_port = p->remote_port;
+	out->end = p->end;
+	return p->chan;
 }
 
 void lh_evt_close(struct lh_server *s, struct lh_evt_handle *h)
@@ -263,7 +367,7 @@ void lh_evt_close(struct lh_server *s, struct lh_evt_handle *h)
 			close_port(s, d, p);
 	LIST_REMOVE(h, conn_link);
 	munmap(h->page, PAGE_BYTES);
-	close(h->efd);
+	close(h->epfd);
 	close(h->memfd);
 	free(h);
 }

@@ -5,14 +5,15 @@
  * connection (loophv/proto.h), serialised by a mutex. The data path is
  * direct:
  *
- *   notify   atomic OR of the peer's pending bit in the peer handle's shared
- *            page + one eventfd write when the bit was clear and unmasked.
- *            The peer's page and eventfd are fetched once per binding
- *            (LH_OP_EVTCHN_PEER) and cached by the peer handle's uid.
- *   pending  scan our page's pending & ~mask; deliver masked (as Linux's
- *            evtchn driver does); read the eventfd only when the scan is
- *            empty, then scan once more (a notify between the scan and the
- *            read would otherwise be lost).
+ *   notify   atomic OR of the peer end's pending bit in the channel's own
+ *            bell page + one write of the peer end's doorbell eventfd when
+ *            the bit was clear and unmasked. Bell page and doorbell are
+ *            fetched once per binding (LH_OP_EVTCHN_PEER); they belong to
+ *            that one channel, so a peer reaches nothing of our others.
+ *   pending  the handle's fd is an epoll fd holding the doorbell of each
+ *            of our ports (data = port, edge-triggered): epoll_wait names
+ *            the ports rung; each is taken when pending and unmasked, and
+ *            delivered masked (as Linux's evtchn driver does).
  *   grants   dom0 maps each domain's RAM memfd once (LH_OP_DOMAIN_MEM) and
  *            validates grant entries in that shared memory the way Xen does:
  *            one compare-and-swap on the (flags, domid) word that checks
@@ -34,8 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -472,103 +476,131 @@ static int loop_param_set(struct hv *hv, domid_t domid, uint32_t param,
 /* Event channels                                                      */
 /* ------------------------------------------------------------------ */
 
-/* A peer handle's page and eventfd, shared by every port bound to it. */
-struct peer_map {
-	struct peer_map *next;
-	uint64_t uid;
-	unsigned int refs;
-	int efd;
-	uint8_t *page;
+/* One port's channel as this end sees it: the bell page, our end of it,
+ * the peer end's doorbell. Fetched once per binding (LH_OP_EVTCHN_PEER). */
+struct loop_port {
+	struct lh_bell *bell; /* NULL until resolved */
+	int efd;              /* the peer end's doorbell */
+	uint8_t end;          /* ours; the peer's is !end */
+	uint32_t rport;
 };
 
+#define EVQ 32
+
+/*
+ * A handle. Its fd is loophvd's epoll fd for it, holding the doorbell of
+ * each of its bound ports (EPOLLET, data = port) and our own wakefd (data
+ * 0: port 0 is never used). pending() takes ports from epoll_wait; unmask
+ * of a port that became pending while masked queues it in recheck and
+ * rings wakefd. One thread at a time per handle, as for xenevtchn.
+ */
 struct loop_evtchn {
 	struct hv_handle_common c;
 	int32_t id;
-	int efd;
-	uint8_t *page;
-	struct peer_map *peers;
-	struct {
-		struct peer_map *pm;
-		uint32_t rport;
-	} port[HV_EVTCHN_MAX_PORTS];
-	uint32_t cursor; /* next word to scan in pending() */
+	int epfd;
+	int wakefd;
+	const uint8_t *state; /* read-only: written by loophvd */
+	struct loop_port port[HV_EVTCHN_MAX_PORTS];
+	uint32_t q[EVQ];      /* ports from the last epoll_wait */
+	unsigned int qn, qi;
+	int settled;          /* that epoll_wait was not full */
+	uint64_t recheck[HV_EVTCHN_MAX_PORTS / 64];
+	unsigned int nrecheck;
 };
 
-#define EVT_BYTES (LH_EVT_PAGES * PAGE)
-
-static uint64_t *pend_of(uint8_t *page)
-{
-	return (uint64_t *)(page + LH_EVT_PENDING_OFF);
-}
-
-static uint64_t *mask_of(uint8_t *page)
-{
-	return (uint64_t *)(page + LH_EVT_MASK_OFF);
-}
+#define STATE_BYTES (LH_EVT_PAGES * PAGE)
 
 static struct loop_evtchn *E(struct hv_evtchn *h)
 {
 	return (struct loop_evtchn *)h;
 }
 
+/* map_sealed - map a memfd from loophvd; refuse one that its holders
+ * could resize under us (SIGBUS) or that is smaller than len. */
+static void *map_sealed(int fd, size_t len, int prot)
+{
+	struct stat st;
+	int seals = fcntl(fd, F_GET_SEALS);
+	void *p;
+
+	if (seals < 0 || (seals & LH_SEALS) != LH_SEALS) {
+		errno = EPROTO;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	if ((uint64_t)st.st_size < len) {
+		errno = EPROTO;
+		return NULL;
+	}
+	p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 static struct hv_evtchn *loop_evtchn_open(struct hv *hv)
 {
 	struct loop_evtchn *e = calloc(1, sizeof(*e));
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	struct lh_req req;
 	struct lh_rep rep;
 	int fds[LH_MAX_FDS], nfds = 0, r;
+	void *map;
 
 	if (!e)
 		return NULL;
+	e->epfd = e->wakefd = -1;
 	req_init(&req, LH_OP_EVTCHN_OPEN);
 	r = rpc(L(hv), &req, &rep, fds, &nfds);
 	if (r >= 0 && nfds != 2)
 		r = -EPROTO;
 	if (r < 0)
 		goto fail;
-	e->page = mmap(NULL, EVT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       fds[1], 0);
+	e->id = r;
+	e->epfd = fds[0];
+	map = map_sealed(fds[1], STATE_BYTES, PROT_READ);
 	close(fds[1]);
-	if (e->page == MAP_FAILED) {
+	nfds = 0;
+	if (!map) {
 		r = -errno;
-		close(fds[0]);
-		nfds = 0;
-		goto fail;
+		goto fail_close;
+	}
+	e->state = map;
+	e->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ev.data.u64 = 0;
+	if (e->wakefd < 0 ||
+	    epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->wakefd, &ev) < 0) {
+		r = -errno;
+		goto fail_close;
 	}
 	e->c.hv = hv;
-	e->id = r;
-	e->efd = fds[0];
 	return (struct hv_evtchn *)e;
+fail_close:
+	req_init(&req, LH_OP_EVTCHN_CLOSE);
+	req.a.evt.handle = e->id;
+	(void)rpc(L(hv), &req, &rep, NULL, NULL);
 fail:
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
+	if (e->state)
+		munmap((void *)e->state, STATE_BYTES);
+	if (e->wakefd >= 0)
+		close(e->wakefd);
+	if (e->epfd >= 0)
+		close(e->epfd);
 	free(e);
 	errno = -r;
 	return NULL;
 }
 
-static void peer_put(struct loop_evtchn *e, struct peer_map *pm)
-{
-	struct peer_map **pp;
-
-	if (--pm->refs)
-		return;
-	for (pp = &e->peers; *pp; pp = &(*pp)->next) {
-		if (*pp == pm) {
-			*pp = pm->next;
-			break;
-		}
-	}
-	munmap(pm->page, EVT_BYTES);
-	close(pm->efd);
-	free(pm);
-}
-
 static void port_forget(struct loop_evtchn *e, evtchn_port_t port)
 {
-	if (e->port[port].pm) {
-		peer_put(e, e->port[port].pm);
-		e->port[port].pm = NULL;
+	struct loop_port *lp = &e->port[port];
+
+	if (lp->bell) {
+		munmap(lp->bell, LH_BELL_BYTES);
+		close(lp->efd);
+		lp->bell = NULL;
+		lp->efd = -1;
 	}
 }
 
@@ -583,12 +615,13 @@ static void loop_evtchn_close(struct hv_evtchn *h)
 	req_init(&req, LH_OP_EVTCHN_CLOSE);
 	req.a.evt.handle = e->id;
 	(void)rpc(L(e->c.hv), &req, &rep, NULL, NULL); /* best effort */
-	munmap(e->page, EVT_BYTES);
-	close(e->efd);
+	munmap((void *)e->state, STATE_BYTES);
+	close(e->wakefd);
+	close(e->epfd);
 	free(e);
 }
 
-static int loop_evtchn_fd(struct hv_evtchn *h) { return E(h)->efd; }
+static int loop_evtchn_fd(struct hv_evtchn *h) { return E(h)->epfd; }
 
 static int evt_rpc(struct loop_evtchn *e, uint32_t op, domid_t domid,
 		   uint32_t port)
@@ -629,7 +662,7 @@ static int loop_evtchn_unbind(struct hv_evtchn *h, evtchn_port_t port)
 
 static uint8_t port_state(struct loop_evtchn *e, evtchn_port_t port)
 {
-	return __atomic_load_n(e->page + LH_EVT_STATE_OFF + port,
+	return __atomic_load_n(e->state + LH_EVT_STATE_OFF + port,
 			       __ATOMIC_ACQUIRE);
 }
 
@@ -640,14 +673,15 @@ static int loop_evtchn_state(struct hv_evtchn *h, evtchn_port_t port)
 	return port_state(E(h), port);
 }
 
-/* resolve - fetch (once) the peer handle of an interdomain port. */
+/* resolve - fetch (once) the channel of an interdomain port. */
 static int resolve(struct loop_evtchn *e, evtchn_port_t port)
 {
+	struct loop_port *lp = &e->port[port];
 	struct lh_req req;
 	struct lh_rep rep;
 	struct lh_peer peer;
-	struct peer_map *pm;
 	int fds[LH_MAX_FDS], nfds = 0, r;
+	void *map;
 
 	req_init(&req, LH_OP_EVTCHN_PEER);
 	req.a.evt.handle = e->id;
@@ -658,35 +692,22 @@ static int resolve(struct loop_evtchn *e, evtchn_port_t port)
 	if (r < 0)
 		goto out;
 	peer = rep.d.peer;
-	if (peer.peer_port == 0 || peer.peer_port >= HV_EVTCHN_MAX_PORTS) {
+	if (peer.peer_port == 0 || peer.peer_port >= HV_EVTCHN_MAX_PORTS ||
+	    peer.end > 1) {
 		r = -EPROTO;
 		goto out;
 	}
-	for (pm = e->peers; pm; pm = pm->next)
-		if (pm->uid == peer.peer_handle_uid)
-			break;
-	if (!pm) {
-		pm = calloc(1, sizeof(*pm));
-		if (!pm) {
-			r = -ENOMEM;
-			goto out;
-		}
-		pm->page = mmap(NULL, EVT_BYTES, PROT_READ | PROT_WRITE,
-				MAP_SHARED, fds[1], 0);
-		if (pm->page == MAP_FAILED) {
-			r = -errno;
-			free(pm);
-			goto out;
-		}
-		pm->uid = peer.peer_handle_uid;
-		pm->efd = fds[0];
-		fds[0] = -1;
-		pm->next = e->peers;
-		e->peers = pm;
+	map = map_sealed(fds[1], LH_BELL_BYTES, PROT_READ | PROT_WRITE);
+	if (!map) {
+		r = -errno;
+		goto out;
 	}
-	pm->refs++;
-	e->port[port].pm = pm;
-	e->port[port].rport = peer.peer_port;
+	port_forget(e, port);
+	lp->bell = map;
+	lp->efd = fds[0];
+	fds[0] = -1;
+	lp->end = peer.end;
+	lp->rport = peer.peer_port;
 	r = 0;
 out:
 	for (int i = 0; i < nfds; i++)
@@ -698,9 +719,8 @@ out:
 static int loop_evtchn_notify(struct hv_evtchn *h, evtchn_port_t port)
 {
 	struct loop_evtchn *e = E(h);
-	struct peer_map *pm;
-	uint32_t rp;
-	uint64_t bit, old, one = 1;
+	struct lh_bell_end *be;
+	uint64_t one = 1;
 
 	if (port == 0 || port >= HV_EVTCHN_MAX_PORTS)
 		return -EINVAL;
@@ -710,84 +730,128 @@ static int loop_evtchn_notify(struct hv_evtchn *h, evtchn_port_t port)
 	case HV_EVTCHN_UNBOUND:
 		return 0; /* as Xen: nobody to tell yet */
 	case HV_EVTCHN_PEER_CLOSED:
-		port_forget(e, port);
 		return -ENOTCONN;
 	default:
 		port_forget(e, port);
 		return -EINVAL;
 	}
-	if (!e->port[port].pm) {
+	if (!e->port[port].bell) {
 		int r = resolve(e, port);
 
 		if (r < 0)
 			return r;
 	}
-	pm = e->port[port].pm;
-	rp = e->port[port].rport;
-	bit = 1ULL << (rp % 64);
+	be = &e->port[port].bell->end[!e->port[port].end];
 	/* seq_cst: pairs with the receiver's unmask (clear mask, then test
 	 * pending) so that one side always sees the other's write. */
-	old = __atomic_fetch_or(&pend_of(pm->page)[rp / 64], bit,
-				__ATOMIC_SEQ_CST);
-	if (old & bit)
+	if (__atomic_fetch_or(&be->pending, 1, __ATOMIC_SEQ_CST) & 1)
 		return 0; /* already pending: coalesced */
-	if (__atomic_load_n(&mask_of(pm->page)[rp / 64], __ATOMIC_SEQ_CST) & bit)
+	if (__atomic_load_n(&be->mask, __ATOMIC_SEQ_CST) & 1)
 		return 0; /* masked: delivered on unmask */
-	if (write(pm->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(e->port[port].efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		return -errno;
 	return 0;
 }
 
-/* scan - take one pending unmasked port: mask it, clear it, return it. */
-static int scan(struct loop_evtchn *e)
+/* take - port is pending and unmasked: mask it, clear it, say yes. */
+static int take(struct loop_evtchn *e, uint32_t port)
 {
-	uint64_t *pend = pend_of(e->page), *mask = mask_of(e->page);
+	struct lh_bell_end *be;
 
-	for (uint32_t i = 0; i < LH_EVT_WORDS; i++) {
-		uint32_t w = (e->cursor + i) % LH_EVT_WORDS;
-		uint64_t ready = __atomic_load_n(&pend[w], __ATOMIC_SEQ_CST) &
-				 ~__atomic_load_n(&mask[w], __ATOMIC_SEQ_CST);
+	if (port == 0 || port >= HV_EVTCHN_MAX_PORTS)
+		return 0;
+	if (!e->port[port].bell && resolve(e, port) < 0)
+		return 0; /* unbound meanwhile: a stale doorbell */
+	be = &e->port[port].bell->end[e->port[port].end];
+	if (!(__atomic_load_n(&be->pending, __ATOMIC_SEQ_CST) & 1) ||
+	    (__atomic_load_n(&be->mask, __ATOMIC_SEQ_CST) & 1))
+		return 0;
+	/* Mask before clearing pending: a notify in between sees the mask
+	 * and stays pending for the unmask. */
+	__atomic_fetch_or(&be->mask, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_and(&be->pending, ~(uint64_t)1, __ATOMIC_SEQ_CST);
+	return 1;
+}
 
-		if (!ready)
-			continue;
-		uint32_t b = (uint32_t)__builtin_ctzll(ready);
-		uint64_t bit = 1ULL << b;
+static void wake_self(struct loop_evtchn *e)
+{
+	uint64_t one = 1;
 
-		/* Mask before clearing pending: a notify in between sees
-		 * the mask and stays pending for the unmask. */
-		__atomic_fetch_or(&mask[w], bit, __ATOMIC_SEQ_CST);
-		__atomic_fetch_and(&pend[w], ~bit, __ATOMIC_SEQ_CST);
-		e->cursor = w;
-		return (int)(w * 64 + b);
-	}
-	return -EAGAIN;
+	/* EPOLLET: every write is an edge; the count is never read. */
+	(void)!write(e->wakefd, &one, sizeof(one));
 }
 
 static int loop_evtchn_pending(struct hv_evtchn *h)
 {
 	struct loop_evtchn *e = E(h);
-	uint64_t v;
-	int p = scan(e);
+	struct epoll_event evs[EVQ];
+	int n;
 
-	if (p >= 0)
-		return p;
-	if (read(e->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return -errno;
-	return scan(e);
+	for (;;) {
+		/* Ports unmasked while pending. */
+		for (uint32_t w = 0; e->nrecheck && w < HV_EVTCHN_MAX_PORTS / 64;
+		     w++) {
+			while (e->recheck[w]) {
+				uint32_t p = w * 64 +
+					     (uint32_t)__builtin_ctzll(e->recheck[w]);
+
+				e->recheck[w] &= e->recheck[w] - 1;
+				e->nrecheck--;
+				if (take(e, p))
+					return (int)p;
+			}
+		}
+		/* Doorbells from the last epoll_wait. */
+		while (e->qi < e->qn) {
+			uint32_t p = e->q[e->qi++];
+
+			if (take(e, p)) {
+				if (e->qi < e->qn)
+					wake_self(e); /* the fd stays readable */
+				return (int)p;
+			}
+		}
+		/* The queue ran dry and the epoll_wait that filled it was not
+		 * full: anything rung since has made the fd readable again,
+		 * so the caller will be back; save it a syscall (one per
+		 * wakeup instead of two: the ping-pong path). */
+		if (e->settled) {
+			e->settled = 0;
+			return -EAGAIN;
+		}
+		n = epoll_wait(e->epfd, evs, EVQ, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EAGAIN;
+		e->settled = n < EVQ;
+		e->qi = e->qn = 0;
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.u64) /* 0: wakefd, see recheck */
+				e->q[e->qn++] = (uint32_t)evs[i].data.u64;
+	}
 }
 
 static int loop_evtchn_unmask(struct hv_evtchn *h, evtchn_port_t port)
 {
 	struct loop_evtchn *e = E(h);
-	uint64_t bit = 1ULL << (port % 64), one = 1;
+	struct lh_bell_end *be;
+	uint64_t bit = 1ULL << (port % 64);
 
 	if (port == 0 || port >= HV_EVTCHN_MAX_PORTS)
 		return -EINVAL;
-	__atomic_fetch_and(&mask_of(e->page)[port / 64], ~bit, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&pend_of(e->page)[port / 64], __ATOMIC_SEQ_CST) & bit) {
+	if (!e->port[port].bell)
+		return 0; /* never delivered, so never masked by us */
+	be = &e->port[port].bell->end[e->port[port].end];
+	__atomic_fetch_and(&be->mask, ~(uint64_t)1, __ATOMIC_SEQ_CST);
+	if ((__atomic_load_n(&be->pending, __ATOMIC_SEQ_CST) & 1) &&
+	    !(e->recheck[port / 64] & bit)) {
 		/* Became pending while masked: wake ourselves up. */
-		if (write(e->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			return -errno;
+		e->recheck[port / 64] |= bit;
+		e->nrecheck++;
+		wake_self(e);
 	}
 	return 0;
 }

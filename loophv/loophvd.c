@@ -513,7 +513,7 @@ static int op_evtchn_open(struct op_ctx *x)
 
 	if (!h)
 		return -errno;
-	x->fds[x->nfds++] = h->efd;
+	x->fds[x->nfds++] = h->epfd;
 	x->fds[x->nfds++] = h->memfd;
 	return h->id;
 }
@@ -568,17 +568,20 @@ static int op_evtchn_unbind(struct op_ctx *x)
 
 static int op_evtchn_peer(struct op_ctx *x)
 {
-	struct lh_evt_handle *h = evt_handle(x), *peer;
+	struct lh_evt_handle *h = evt_handle(x);
+	struct lh_chan *ch;
 	int err = 0;
 
 	if (!h)
 		return -EBADF;
-	peer = lh_evt_peer(x->s, h, x->req->a.evt.port, &x->rep->d.peer, &err);
-	if (!peer)
+	ch = lh_evt_peer(x->s, h, x->req->a.evt.port, &x->rep->d.peer, &err);
+	if (!ch)
 		return err;
 	x->rep->len = sizeof(x->rep->d.peer);
-	x->fds[x->nfds++] = peer->efd;
-	x->fds[x->nfds++] = peer->memfd;
+	/* Only this channel's objects: the peer end's doorbell (to notify
+	 * it) and the bell page. */
+	x->fds[x->nfds++] = ch->efd[!x->rep->d.peer.end];
+	x->fds[x->nfds++] = ch->memfd;
 	return 0;
 }
 

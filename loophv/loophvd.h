@@ -7,9 +7,12 @@
  *   struct lh_domain    created by a connection; lives in the domain table
  *                       until it is dying and no dom0 connection still
  *                       holds its memory (LH_OP_DOMAIN_MEM).
- *   struct lh_evt_handle one per LH_OP_EVTCHN_OPEN: an eventfd and the
- *                       shared page (see proto.h); its ports are entries in
+ *   struct lh_evt_handle one per LH_OP_EVTCHN_OPEN: an epoll fd and the
+ *                       state page (see proto.h); its ports are entries in
  *                       its domain's port table.
+ *   struct lh_chan      one per bound interdomain channel: its bell page
+ *                       and the two doorbell eventfds; freed when both of
+ *                       its ports are closed.
  */
 #ifndef SPLITDRV_LOOPHVD_H
 #define SPLITDRV_LOOPHVD_H
@@ -32,17 +35,26 @@ struct lh_evt_handle {
 	uint64_t uid;        /* global, never reused */
 	struct lh_conn *conn;
 	struct lh_domain *dom;
-	int efd;             /* eventfd */
-	int memfd;           /* LH_EVT_PAGES pages */
+	int epfd;            /* epoll fd: the doorbells of its ports */
+	int memfd;           /* the state page, LH_EVT_PAGES pages */
 	uint8_t *page;       /* our mapping of memfd */
 	unsigned int nports;
 };
 
+struct lh_chan {
+	int memfd;             /* bell page, sealed */
+	struct lh_bell *bell;  /* our mapping */
+	int efd[2];            /* doorbell of each end */
+	unsigned int live;     /* bit e: end e still bound */
+};
+
 struct lh_port {
 	uint8_t state;          /* enum hv_evtchn_state */
+	uint8_t end;            /* our end of chan */
 	uint16_t remote_domid;
 	uint32_t remote_port;
 	struct lh_evt_handle *owner;
+	struct lh_chan *chan;   /* NULL until bound */
 };
 
 struct lh_ioreq_server {
@@ -147,11 +159,11 @@ int lh_evt_bind(struct lh_server *s, struct lh_evt_handle *h, domid_t rdom,
 		uint32_t rport);
 int lh_evt_unbind(struct lh_server *s, struct lh_evt_handle *h,
 		  uint32_t port);
-/* lh_evt_peer - the handle at the other end of h's port (for the reply's
- * fds); NULL with *err = -errno. */
-struct lh_evt_handle *lh_evt_peer(struct lh_server *s,
-				  struct lh_evt_handle *h, uint32_t port,
-				  struct lh_peer *out, int *err);
+/* lh_evt_peer - the channel of h's port (for the reply's fds: the peer
+ * end's doorbell, the bell memfd), its peer in *out; NULL with *err =
+ * -errno. */
+struct lh_chan *lh_evt_peer(struct lh_server *s, struct lh_evt_handle *h,
+			    uint32_t port, struct lh_peer *out, int *err);
 
 /* loophv/ioreq.c: device-model state of a domain. */
 int lh_dm_create(struct lh_domain *d, int bufioreq);

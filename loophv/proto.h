@@ -11,9 +11,9 @@
  * only to connections that subscribed.
  *
  * Only control operations cross this socket. The data path never does:
- *   - notify: the client sets the peer's pending bit in the peer handle's
- *     shared page and writes the peer's eventfd, both obtained once with
- *     LH_OP_EVTCHN_PEER;
+ *   - notify: the client sets the peer's pending bit in the channel's bell
+ *     page and writes the peer's doorbell eventfd, both obtained once per
+ *     channel with LH_OP_EVTCHN_PEER;
  *   - grants: dom0 maps a domain's RAM memfd once (LH_OP_DOMAIN_MEM) and
  *     validates grant entries in it directly, with atomics, as Xen does.
  *
@@ -42,26 +42,42 @@
  * the socket cannot take now is queued in loophvd, in order, and sent when
  * the socket is writable (no request of that connection is read meanwhile).
  *
- * Event-channel handle page (a memfd of LH_EVT_PAGES pages, mapped shared by
- * its owner, by loophvd and by every peer that notifies it):
- *   page 0: uint64_t pending[64] at 0, uint64_t mask[64] at 512
- *   page 1: uint8_t state[4096], one enum hv_evtchn_state per port,
- *           written by loophvd only
+ * Event channels: nothing a process can reach belongs to a channel it is
+ * not an end of (on Xen a guest touches only its own bits).
+ *   - A handle (LH_OP_EVTCHN_OPEN) is an epoll fd and a state page. The
+ *     state page (one memfd page, uint8_t state[4096], an enum
+ *     hv_evtchn_state per port) is written by loophvd only; the owner maps
+ *     it read-only (sealed F_SEAL_FUTURE_WRITE where the kernel has it).
+ *   - Each interdomain channel has its own bell page (one memfd page,
+ *     struct lh_bell) mapped by its two ends and loophvd, and one doorbell
+ *     eventfd per end. loophvd registers end X's doorbell in end X's
+ *     handle epoll fd (EPOLLET, data.u64 = X's port) when the channel is
+ *     bound; the other end gets it (LH_OP_EVTCHN_PEER) to notify X:
+ *       old = atomic_fetch_or(&bell->end[X].pending, 1)
+ *       if !old && !bell->end[X].mask: write(doorbell[X], 1)
+ *     The owner of X learns its ready ports from epoll_wait and clears
+ *     pending / sets mask in the bell. A peer can thus only silence or
+ *     wake the one channel it shares with X.
+ *   - Every event-channel memfd loophvd hands out is sealed LH_SEALS
+ *     (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) first, so no holder can
+ *     ftruncate it under a mapping; clients check the seals before they
+ *     map.
  */
 #ifndef SPLITDRV_LOOPHV_PROTO_H
 #define SPLITDRV_LOOPHV_PROTO_H
 
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define LH_SOCK_NAME "loophvd.sock"
-#define LH_PROTO_VERSION 1
+#define LH_PROTO_VERSION 2 /* 2: per-channel bell pages and doorbells, HELLO's generation table, SHUTDOWN events, sealed RAM */
 
-#define LH_EVT_PAGES 2
-#define LH_EVT_PENDING_OFF 0
-#define LH_EVT_MASK_OFF 512
-#define LH_EVT_STATE_OFF 4096
-#define LH_EVT_WORDS 64 /* 64 x 64 bits = HV_EVTCHN_MAX_PORTS */
+#define LH_EVT_PAGES 1   /* the handle's state page */
+#define LH_EVT_STATE_OFF 0
+#define LH_BELL_BYTES 4096 /* one channel's bell page */
+/* The seals every event-channel memfd from loophvd carries. */
+#define LH_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
 /* Reserved frames at the bottom of a loop guest's RAM, for the guest's
  * own fixed use (start info, xenstore ring, console); gntshr allocates
@@ -92,12 +108,14 @@ enum lh_op {
 	LH_OP_SUBSCRIBE,       /* priv; this connection gets LH_EV_* */
 	LH_OP_PARAM_GET,       /* self or priv; a.param -> ret 0, d.value */
 	LH_OP_PARAM_SET,       /* self or priv; a.param */
-	LH_OP_EVTCHN_OPEN,     /* -> ret handle id, fds: eventfd, page memfd */
+	LH_OP_EVTCHN_OPEN,     /* -> ret handle id, fds: epoll fd, state memfd */
 	LH_OP_EVTCHN_CLOSE,    /* a.evt.handle */
 	LH_OP_EVTCHN_ALLOC_UNBOUND, /* a.evt{handle, domid} -> ret port */
 	LH_OP_EVTCHN_BIND,     /* a.evt{handle, domid, port} -> ret port */
 	LH_OP_EVTCHN_UNBIND,   /* a.evt{handle, port} */
-	LH_OP_EVTCHN_PEER,     /* a.evt{handle, port} -> d.peer + fds */
+	LH_OP_EVTCHN_PEER,     /* a.evt{handle, port} -> d.peer, fds: the
+				  peer's doorbell eventfd, bell memfd (also
+				  for a PEER_CLOSED port, for its last event) */
 	LH_OP_DM_CREATE,       /* priv; a.dm{domid, flags} -> ret id */
 	LH_OP_DM_INFO,         /* priv; a.dm{domid, id} -> d.dm_info */
 	LH_OP_DM_MAP_RANGE,    /* priv; a.dm{domid, id, type, start, end} */
@@ -192,10 +210,23 @@ struct lh_created {
 };
 
 struct lh_peer {
-	uint64_t peer_handle_uid; /* never reused: a cache key */
 	uint16_t peer_domid;
-	uint16_t pad;
+	uint8_t end;  /* which end of the bell page is ours: 0 or 1 */
+	uint8_t pad;
 	uint32_t peer_port;
+};
+
+/* One end of a channel in its bell page: written by the other end
+ * (pending) and by the owner (clears pending, sets and clears mask); bit 0
+ * of each word counts, on its own cache line. */
+struct lh_bell_end {
+	uint64_t pending;
+	uint64_t mask;
+	uint8_t pad[48];
+};
+
+struct lh_bell {
+	struct lh_bell_end end[2]; /* 0: the alloc_unbound end, 1: binder */
 };
 
 struct lh_dm_info {
@@ -239,6 +270,6 @@ struct lh_rep {
 #define LH_MAX_FDS 2
 
 _Static_assert(sizeof(struct lh_req) == 112, "lh_req layout");
-_Static_assert(LH_EVT_WORDS * 64 == 4096, "port bitmap covers 4096 ports");
+_Static_assert(sizeof(struct lh_bell) <= LH_BELL_BYTES, "bell fits its page");
 
 #endif /* SPLITDRV_LOOPHV_PROTO_H */

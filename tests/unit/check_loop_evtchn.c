@@ -1,13 +1,20 @@
 /*
  * check_loop_evtchn - event channels of the loop provider against a real
- * loophvd: binding, notify, coalescing, masking, peer death.
+ * loophvd: binding, notify, coalescing, masking, peer death, and a hostile
+ * guest that does what it likes with every event-channel fd it is given.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +23,7 @@
 #include "check_main.h"
 #include "evtchn/mux.h"
 #include "hv.h"
+#include "loophv/proto.h"
 #include "loophv_fixture.h"
 
 /* A dom0 handle and a guest handle bound to each other. */
@@ -377,6 +385,323 @@ START_TEST(mux_dispatches_loop_ports_through_libevent)
 }
 END_TEST
 
+/* ---- A hostile guest that speaks loophvd's protocol itself ---------- */
+
+#define RAW_MAX_FDS 8
+
+/* A guest domain on a raw connection, with every event-channel fd that
+ * loophvd gave it (its handle's and its channel's). */
+struct raw_guest {
+	int sock;
+	uint16_t domid;
+	int32_t handle;
+	uint32_t port;  /* its end */
+	int dom0_port;  /* dom0's end, on the handle given to open */
+	int fds[RAW_MAX_FDS];
+	int nfds;
+};
+
+/* raw_rpc - one request; the reply's ret; its descriptors are kept in g
+ * (keep) or closed. */
+static int raw_rpc(struct raw_guest *g, struct lh_req *req,
+		   struct lh_rep *rep, int keep)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * LH_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	req->seq = 1;
+	ck_assert_int_eq(send(g->sock, req, sizeof(*req), 0),
+			 (ssize_t)sizeof(*req));
+	n = recvmsg(g->sock, &msg, MSG_CMSG_CLOEXEC);
+	ck_assert_int_ge(n, (ssize_t)LH_REP_HDR_SIZE);
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(f));
+			if (keep && g->nfds < RAW_MAX_FDS)
+				g->fds[g->nfds++] = f;
+			else
+				close(f);
+		}
+	}
+	return rep->ret;
+}
+
+/* raw_guest_open - become a domain, open a handle, bind the port dom0
+ * offers (alloc_unbound on e0), fetch the channel (EVTCHN_PEER). */
+static void raw_guest_open(struct raw_guest *g, struct hv_evtchn *e0)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct lh_req req;
+	struct lh_rep rep;
+	int p0;
+
+	memset(g, 0, sizeof(*g));
+	g->sock = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ck_assert_int_ge(g->sock, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", lhf_run_dir,
+		 LH_SOCK_NAME);
+	ck_assert_int_eq(connect(g->sock, (struct sockaddr *)&sa, sizeof(sa)),
+			 0);
+	memset(&req, 0, sizeof(req));
+	req.op = LH_OP_DOMAIN_CREATE;
+	req.a.create.mem_bytes = 4u << 20;
+	snprintf(req.a.create.name, sizeof(req.a.create.name), "hostile");
+	/* Its RAM fd is not an event-channel page: not ours to test here. */
+	ck_assert_int_eq(raw_rpc(g, &req, &rep, 0), 0);
+	g->domid = rep.d.created.domid;
+
+	memset(&req, 0, sizeof(req));
+	req.op = LH_OP_EVTCHN_OPEN;
+	g->handle = raw_rpc(g, &req, &rep, 1);
+	ck_assert_int_ge(g->handle, 0);
+
+	p0 = hv_evtchn_alloc_unbound(e0, g->domid);
+	ck_assert_int_gt(p0, 0);
+	g->dom0_port = p0;
+	memset(&req, 0, sizeof(req));
+	req.op = LH_OP_EVTCHN_BIND;
+	req.a.evt.handle = g->handle;
+	req.a.evt.domid = 0;
+	req.a.evt.port = (uint32_t)p0;
+	ck_assert_int_gt(raw_rpc(g, &req, &rep, 1), 0);
+	g->port = (uint32_t)rep.ret;
+
+	memset(&req, 0, sizeof(req));
+	req.op = LH_OP_EVTCHN_PEER;
+	req.a.evt.handle = g->handle;
+	req.a.evt.port = g->port;
+	ck_assert_int_eq(raw_rpc(g, &req, &rep, 1), 0);
+	ck_assert_int_ge(g->nfds, 3);
+}
+
+static void raw_guest_close(struct raw_guest *g)
+{
+	for (int i = 0; i < g->nfds; i++)
+		close(g->fds[i]);
+	close(g->sock);
+}
+
+/* scribble - write byte over every page of every fd g can map writable,
+ * and read every fd it holds (an eventfd read eats a wakeup). Returns the
+ * number of mappings written. */
+static int scribble(struct raw_guest *g, int byte)
+{
+	int written = 0;
+
+	for (int i = 0; i < g->nfds; i++) {
+		struct stat st;
+		uint64_t v;
+		void *p;
+
+		while (read(g->fds[i], &v, sizeof(v)) == sizeof(v))
+			;
+		if (fstat(g->fds[i], &st) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_size <= 0)
+			continue;
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, g->fds[i], 0);
+		if (p == MAP_FAILED)
+			continue; /* sealed read-only: out of its reach */
+		memset(p, byte, (size_t)st.st_size);
+		munmap(p, (size_t)st.st_size);
+		written++;
+	}
+	return written;
+}
+
+/* delivered - within ms, does e's pending() report port? Every port it
+ * reports is unmasked again. */
+static int delivered(struct hv_evtchn *e, int port, int ms)
+{
+	int got = 0, p;
+
+	while (!got && readable(hv_evtchn_fd(e), ms)) {
+		while ((p = hv_evtchn_pending(e)) >= 0) {
+			if (p == port)
+				got = 1;
+			hv_evtchn_unmask(e, (evtchn_port_t)p);
+		}
+	}
+	return got;
+}
+
+START_TEST(hostile_guest_cannot_silence_another_guests_channel)
+{
+	struct pair p; /* dom0 <-> a well-behaved guest, on handle e0 */
+	struct raw_guest m;
+
+	pair_open(&p);
+	raw_guest_open(&m, p.e0); /* a second guest on the same dom0 handle */
+	ck_assert_int_gt(m.nfds, 0);
+
+	/* Set every bit it can reach (all masks, all pending bits), eat
+	 * every wakeup it can read: the good guest is still heard. */
+	ck_assert_int_gt(scribble(&m, 0xff), 0);
+	ck_assert_int_eq(hv_evtchn_notify(p.eg, (evtchn_port_t)p.pg), 0);
+	ck_assert_msg(delivered(p.e0, p.p0, 1000),
+		      "a guest that set every bit it maps silenced another "
+		      "guest's channel");
+
+	/* Clear every bit it can reach just after the good guest rang. */
+	ck_assert_int_eq(hv_evtchn_notify(p.eg, (evtchn_port_t)p.pg), 0);
+	scribble(&m, 0x00);
+	ck_assert_msg(delivered(p.e0, p.p0, 1000),
+		      "a guest that cleared every bit it maps ate another "
+		      "guest's event");
+
+	/* and dom0 still reaches the good guest */
+	ck_assert_int_eq(hv_evtchn_notify(p.e0, (evtchn_port_t)p.p0), 0);
+	ck_assert(delivered(p.eg, p.pg, 1000));
+	raw_guest_close(&m);
+	pair_close(&p);
+}
+END_TEST
+
+START_TEST(evtchn_pages_cannot_be_truncated_under_dom0)
+{
+	struct pair p;
+	struct raw_guest m;
+	int pages = 0;
+
+	pair_open(&p);
+	raw_guest_open(&m, p.e0);
+	for (int i = 0; i < m.nfds; i++) {
+		struct stat st;
+
+		if (fstat(m.fds[i], &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		pages++;
+		errno = 0;
+		ck_assert_msg(ftruncate(m.fds[i], 0) < 0 && errno == EPERM,
+			      "a guest shrank an event-channel page (%s)",
+			      strerror(errno));
+		ck_assert_msg(ftruncate(m.fds[i], st.st_size + 4096) < 0 &&
+				      errno == EPERM,
+			      "a guest grew an event-channel page (%s)",
+			      strerror(errno));
+	}
+	ck_assert_int_gt(pages, 0);
+
+	/* dom0 uses the hostile guest's channel (maps it now), then the
+	 * guest dies (loophvd closes its ports): nobody faults. */
+	ck_assert_int_eq(hv_evtchn_notify(p.e0, (evtchn_port_t)m.dom0_port), 0);
+	raw_guest_close(&m);
+	ck_assert_int_eq(hv_evtchn_notify(p.eg, (evtchn_port_t)p.pg), 0);
+	ck_assert(delivered(p.e0, p.p0, 1000));
+	ck_assert_int_eq(kill(lhf_pid, 0), 0); /* loophvd lives */
+	hv_close(lhf_dom0());
+	pair_close(&p);
+}
+END_TEST
+
+/* ---- A loophvd impostor: the client does not trust the sender ------- */
+
+/* fake_serve - answer one client: every request succeeds; EVTCHN_OPEN
+ * hands out an epoll fd and a state page that is NOT sealed. */
+static void fake_serve(int lfd)
+{
+	int c = accept(lfd, NULL, NULL);
+	struct lh_req req;
+	struct lh_rep rep;
+
+	if (c < 0)
+		_exit(2);
+	while (recv(c, &req, sizeof(req), 0) == (ssize_t)sizeof(req)) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * 2)];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = { .iov_base = &rep,
+				     .iov_len = LH_REP_HDR_SIZE };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		int fds[2];
+
+		memset(&rep, 0, sizeof(rep));
+		rep.op = req.op;
+		rep.seq = req.seq;
+		int nfds = 0;
+
+		if (req.op == LH_OP_HELLO) {
+			/* a proper generation table: only the page is bad */
+			fds[0] = memfd_create("gen", MFD_ALLOW_SEALING);
+			if (fds[0] < 0 || ftruncate(fds[0], LH_GEN_BYTES) < 0 ||
+			    fcntl(fds[0], F_ADD_SEALS, LH_SEALS) < 0)
+				_exit(3);
+			nfds = 1;
+		} else if (req.op == LH_OP_EVTCHN_OPEN) {
+			fds[0] = eventfd(0, 0);
+			fds[1] = memfd_create("unsealed", 0);
+			if (fds[0] < 0 || fds[1] < 0 ||
+			    ftruncate(fds[1], 1 << 16) < 0)
+				_exit(3);
+			nfds = 2;
+		}
+		if (nfds) {
+			struct cmsghdr *cm;
+
+			memset(&u, 0, sizeof(u));
+			msg.msg_control = u.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+			cm = CMSG_FIRSTHDR(&msg);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+			memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+		}
+		if (sendmsg(c, &msg, MSG_NOSIGNAL) < 0)
+			_exit(4);
+	}
+	_exit(0);
+}
+
+START_TEST(client_refuses_an_unsealed_evtchn_page)
+{
+	char dir[] = "/tmp/fake-loophvd.XXXXXX";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct hv_open_opts o = { .provider = HV_PROVIDER_LOOP };
+	struct hv_evtchn *e;
+	struct hv *hv;
+	int lfd, status;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, LH_SOCK_NAME);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		fake_serve(lfd);
+	close(lfd);
+	o.run_dir = dir;
+	hv = hv_open(&o);
+	ck_assert_ptr_nonnull(hv);
+	errno = 0;
+	e = hv_evtchn_open(hv);
+	ck_assert_msg(e == NULL && errno == EPROTO,
+		      "mapped an event-channel page its other holders may "
+		      "truncate (errno %s)", strerror(errno));
+	hv_close(hv);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *loop_evtchn_suite(void)
 {
 	Suite *s = suite_create("loop_evtchn");
@@ -397,6 +722,9 @@ static Suite *loop_evtchn_suite(void)
 	tcase_add_test(tc, guest_may_not_open_domains_or_foreignmem);
 	tcase_add_test(tc, params_are_per_domain_and_guarded);
 	tcase_add_test(tc, mux_dispatches_loop_ports_through_libevent);
+	tcase_add_test(tc, hostile_guest_cannot_silence_another_guests_channel);
+	tcase_add_test(tc, evtchn_pages_cannot_be_truncated_under_dom0);
+	tcase_add_test(tc, client_refuses_an_unsealed_evtchn_page);
 	suite_add_tcase(s, tc);
 	return s;
 }
