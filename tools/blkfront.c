@@ -416,8 +416,10 @@ static int wait_device(struct blkfront *bf)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/backend", bf->fe);
-	xsg_set_timeout(bf->xs, 200);
+	/* the watch with the normal request timeout: a loaded xenstored may
+	 * take more than the short polling timeout to answer it */
 	r = xsg_watch(bf->xs, bf->fe, bf->token);
+	xsg_set_timeout(bf->xs, 200);
 	for (; r == 0;) {
 		free(be);
 		be = NULL;
