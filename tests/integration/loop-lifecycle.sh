@@ -66,6 +66,22 @@ sys.exit(0 if t == 2 else 1)                           # XS_ERROR: ENOENT
 PY
 }
 
+# xs_write PATH VALUE - as dom0 (XS_WRITE over the socket)
+xs_write() {
+	python3 - "$XENSTORED_PATH" "$1" "$2" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+p = sys.argv[2].encode() + b"\0" + sys.argv[3].encode()
+s.sendall(struct.pack("<IIII", 11, 8, 0, len(p)) + p)  # XS_WRITE
+h = b""
+while len(h) < 16:
+    h += s.recv(16 - len(h))
+sys.exit(0 if struct.unpack("<IIII", h)[0] == 11 else 1)
+PY
+}
+
 # leftovers DOMID IMAGE - what is still there of the dead domain, one
 # item per line (empty: nothing)
 leftovers() {
@@ -173,6 +189,25 @@ run_recipe monitor-stop
 rc=$?
 MONITOR=
 [ $rc -eq 0 ] || fail "the monitor exited $rc on SIGTERM"
+# meanwhile, what a crashed toolstack may leave: a Connected backend of a
+# domain that no longer exists, with no daemon serving it (vif: no
+# netback here). The monitor does as libxl: online=0, Closing, waits,
+# then removes it anyway.
+VIF=/local/domain/0/backend/vif/77/0
+xs_write "$VIF/frontend" /local/domain/77/device/vif/0 &&
+	xs_write "$VIF/state" 4 && xs_write "$VIF/online" 1 &&
+	xs_write /local/domain/77/device/vif/0/state 4 ||
+	fail "cannot write the stale vif"
+"$SPLITCTL" --run-dir "$D" --hv loop monitor --once --close-timeout 1 \
+	>"$D/once-vif.out" 2>&1 || fail "monitor --once: $(cat "$D/once-vif.out")"
+grep -q "vif/77/0: backend Connected: online=0, state=Closing" "$D/once-vif.out" &&
+	grep -q "vif/77/0: backend did not reach Closed within 1 s" "$D/once-vif.out" &&
+	grep -q "domain 77 is gone: destroying" "$D/once-vif.out" ||
+	fail "monitor --once on the stale vif: $(cat "$D/once-vif.out")"
+for p in "$VIF" /local/domain/0/backend/vif/77 /local/domain/77; do
+	xs_exists "$p" && fail "$p left by monitor --once"
+done
+xs_exists "/local/domain/$D3" || fail "monitor --once touched live domain $D3"
 kill -9 "$G3"
 wait "$G3" 2>/dev/null
 forget "$G3"
