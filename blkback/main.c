@@ -62,6 +62,9 @@ static void usage(FILE *f)
 "{\"cmd\":\"stats\"} (per-device requests by op, bytes, errors, in-flight,\n"
 "latency histogram).\n"
 "Environment: XENSTORED_PATH, the xenstored socket.\n"
+"A guest domain that dies (the hypervisor's event) has its disks released\n"
+"at once: rings, grants and ports let go, the backing closed, the backend\n"
+"Closed; the toolstack then removes the directories (splitctl monitor).\n"
 "Signals: SIGTERM/SIGINT stop (devices disconnect, I/O drains), SIGHUP\n"
 "reopens the log.\n");
 }
