@@ -82,8 +82,27 @@ sys.exit(0 if struct.unpack("<IIII", h)[0] == 11 else 1)
 PY
 }
 
-# leftovers DOMID IMAGE - what is still there of the dead domain, one
-# item per line (empty: nothing)
+# ram_maps INODE RAM-BYTES WHO PID - PID's mappings of the memfd INODE
+# (loophvd's guest RAM), one line each
+ram_maps() {
+	python3 - "$@" <<'PY'
+import sys
+ino, ram, who, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+try:
+    lines = open("/proc/%s/maps" % pid).read().splitlines()
+except OSError:
+    sys.exit(0)
+for l in lines:
+    f = l.split()
+    if len(f) >= 6 and f[4] == ino and "loophv-guest-ram" in f[5]:
+        a, b = (int(x, 16) for x in f[0].split("-"))
+        print("%s maps %d bytes of its RAM%s" % (who, b - a,
+              " (the whole) [loopres]" if b - a == ram else ""))
+PY
+}
+
+# leftovers DOMID IMAGE RAM-INODE RAM-BYTES - what is still there of the
+# dead domain, one item per line (empty: nothing)
 leftovers() {
 	"$SPLITCTL" --run-dir "$D" --hv loop domains 2>&1 | awk -v id="$1" \
 		'$1 == id { print "in splitctl domains: " $0 " [loopres]" }'
@@ -106,15 +125,21 @@ for d in json.load(sys.stdin)["result"]["devices"]:
 ' "$1"
 	ls -l "/proc/$BK_PID/fd" 2>/dev/null | grep -F -- "-> $2" |
 		sed 's/^/blkback fd: /'
+	# mappings of its RAM (the memfd's inode, as the guest mapped it):
+	# grant and ring pages are the daemons' to unmap; the one mapping of
+	# the whole RAM that the loop provider caches is loopres's to drop
+	ram_maps "$3" "$4" "xenstored" "$XSD_PID"
+	ram_maps "$3" "$4" "blkback" "$BK_PID"
 }
 
 # gone_within DOMID IMAGE SECONDS WHAT - every trace gone in time, or fail
+# (the RAM of the guest last started by guest_with_disk)
 # naming what is left ([loopres]: needs the loop provider's release of
 # dead domains, branch loopres)
 gone_within() {
 	i=0
 	while :; do
-		left=$(leftovers "$1" "$2")
+		left=$(leftovers "$1" "$2" "$RAM_INODE" "$RAM_BYTES")
 		[ -z "$left" ] && break
 		if [ $i -ge $(($3 * 10)) ]; then
 			fail "$4: after $3 s, left of domain $1: $(echo "$left" |
@@ -135,6 +160,20 @@ guest_with_disk() {
 	bf_attach "$GUEST_DOMID" "file:$IMG" xvda
 	bf_wait_line "$GUEST_OUT" '^disk xvda connected: ' 10 ||
 		fail "$1 not connected"
+	# its RAM: the memfd's inode and size, from the guest's own mapping
+	set -- $(python3 - "$GUEST_PID" <<'PY'
+import sys
+for l in open("/proc/%s/maps" % sys.argv[1]).read().splitlines():
+    f = l.split()
+    if len(f) >= 6 and "loophv-guest-ram" in f[5]:
+        a, b = (int(x, 16) for x in f[0].split("-"))
+        print(f[4], b - a)
+        break
+PY
+)
+	RAM_INODE=${1:-}
+	RAM_BYTES=${2:-}
+	[ -n "$RAM_INODE" ] || fail "no loophv-guest-ram mapping in the guest"
 }
 
 # forget GUEST_PID - it is gone: no cleanup for it at exit
