@@ -33,6 +33,8 @@ struct blkbk {
 	struct evtchn_mux *mux;
 	struct xs_handle *xs;
 	struct xbe *xbe;
+	struct hv_domains *doms; /* death events; NULL when unavailable */
+	struct event *dom_ev;
 };
 
 extern const struct xbe_driver_ops blkbk_vbd_ops;

@@ -62,6 +62,9 @@ static void usage(FILE *f)
 "{\"cmd\":\"stats\"} (per-device requests by op, bytes, errors, in-flight,\n"
 "latency histogram).\n"
 "Environment: XENSTORED_PATH, the xenstored socket.\n"
+"A guest domain that dies (the hypervisor's event) has its disks released\n"
+"at once: rings, grants and ports let go, the backing closed, the backend\n"
+"Closed; the toolstack then removes the directories (splitctl monitor).\n"
 "Signals: SIGTERM/SIGINT stop (devices disconnect, I/O drains), SIGHUP\n"
 "reopens the log.\n");
 }
@@ -92,6 +95,59 @@ static int stats_fn(void *arg, json_t *obj)
 	xbe_foreach(bk->xbe, add_dev, devs);
 	json_object_set_new(obj, "devices", devs);
 	return 0;
+}
+
+/*
+ * on_domain_event - the hypervisor's domain events. A dead frontend
+ * domain's devices are torn down at once (rings, grants, persistent
+ * grants, ports, backing file), as Linux's blkback does when its frontend
+ * vanishes: nothing of a dead guest stays mapped or open here, whatever
+ * its xenstore nodes still say. The devices leave xenstore when the
+ * toolstack removes their backend directories. SHUTDOWN is the
+ * toolstack's business (it may restart the guest): nothing to do.
+ */
+static void on_domain_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct blkbk *bk = arg;
+	struct hv_domain_event ev;
+	int r;
+
+	(void)fd;
+	(void)what;
+	while ((r = hv_domains_next_event(bk->doms, &ev)) == 0) {
+		unsigned int n;
+
+		if (ev.kind != HV_DOMAIN_DEAD)
+			continue;
+		n = xbe_domain_dead(bk->xbe, ev.domid);
+		if (n)
+			log_info_dev(ev.domid, NULL, "domain dead: %u device(s) "
+				     "released", n);
+	}
+	if (r == -EPIPE) {
+		log_errx("the hypervisor connection is gone: no more domain "
+			 "death events (a dead guest's disks are released when "
+			 "the toolstack removes them)");
+		event_del(bk->dom_ev);
+	}
+}
+
+/* watch_domains - subscribe to domain events; a failure only costs the
+ * early teardown of dead guests' devices, so it is a warning. */
+static void watch_domains(struct blkbk *bk)
+{
+	bk->doms = hv_domains_open(bk->hv);
+	if (!bk->doms) {
+		log_warn("domain events unavailable: a dead guest's disks are "
+			 "released only when the toolstack removes them");
+		return;
+	}
+	bk->dom_ev = event_new(bk->base, hv_domains_fd(bk->doms),
+			       EV_READ | EV_PERSIST, on_domain_event, bk);
+	if (!bk->dom_ev || event_add(bk->dom_ev, NULL) < 0)
+		fatalx("event_new for domain events failed");
+	/* events queued before the event was added */
+	event_active(bk->dom_ev, EV_READ, 0);
 }
 
 static int parse_uint_opt(const char *name, const char *s, unsigned long min,
@@ -232,6 +288,7 @@ int main(int argc, char **argv)
 		log_err("watching backend/%s", bk.cfg.type);
 		goto out;
 	}
+	watch_domains(&bk);
 	snprintf(ctlpath, sizeof(ctlpath), "%s/blkback.ctl", o.run_dir);
 	ctl = ctl_open(bk.base, ctlpath, "blkback", PACKAGE_VERSION);
 	if (!ctl) {
@@ -253,6 +310,9 @@ int main(int argc, char **argv)
 out:
 	/* Devices are freed by xbe_free(); I/O in flight was given the loop's
 	 * last turn above. */
+	if (bk.dom_ev)
+		event_free(bk.dom_ev);
+	hv_domains_close(bk.doms);
 	xbe_free(bk.xbe);
 	/* opens still under way were cancelled by xbe_free(): wait for their
 	 * workers (each bounded by its timeout) */

@@ -659,6 +659,35 @@ void xbe_disconnected(struct xbe_device *d)
 		frontend_changed(x, dv);
 }
 
+unsigned int xbe_domain_dead(struct xbe *x, domid_t domid)
+{
+	struct dev *dv, *tmp;
+	unsigned int n = 0;
+
+	for (dv = TAILQ_FIRST(&x->devs); dv; dv = tmp) {
+		char *fe;
+
+		tmp = TAILQ_NEXT(dv, link);
+		if (dv->pub.fdomid != domid || dv->removed)
+			continue;
+		n++;
+		fe = read_key(x, dv->pub.be_path, "frontend");
+		if (!fe) {
+			/* the toolstack removed it already: no state to write */
+			log_info_dev(domid, dv->pub.name, "domain dead, backend "
+				     "directory gone");
+			dev_free(x, dv);
+			continue;
+		}
+		free(fe);
+		log_info_dev(domid, dv->pub.name, "domain dead: tearing the "
+			     "device down");
+		dv->pub.fe_state = XenbusStateClosed;
+		close_dev(x, dv, true);
+	}
+	return n;
+}
+
 void xbe_foreach(struct xbe *x, void (*fn)(struct xbe_device *d, void *arg),
 		 void *arg)
 {

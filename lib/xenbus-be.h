@@ -119,6 +119,16 @@ void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
 void xbe_probed(struct xbe_device *d, int r);
 /* xbe_disconnected - a disconnect that returned 1 has completed. */
 void xbe_disconnected(struct xbe_device *d);
+/*
+ * xbe_domain_dead - the frontend domain domid is dead (the hypervisor
+ * said so): every device of it is disconnected at once (rings stopped,
+ * grants unmapped, ports unbound), set Closed and removed, as Linux's
+ * backends do when their frontend vanishes, whatever its xenbus state
+ * says. The device objects stay (out of xbe_foreach) until the toolstack
+ * removes their backend directories. Returns how many devices it tore
+ * down.
+ */
+unsigned int xbe_domain_dead(struct xbe *x, domid_t domid);
 /* xbe_device_count - devices currently known. */
 unsigned int xbe_device_count(const struct xbe *x);
 /* xbe_foreach - call fn for every device (for stats). */

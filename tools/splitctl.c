@@ -12,6 +12,8 @@
  *                                 HVM_PARAM_STORE_PFN / STORE_EVTCHN
  *   release DOMID                 XS_RELEASE (if still needed), remove
  *                                 /local/domain/DOMID and its backend dirs
+ *   monitor [--once]              the toolstack's part when a domain dies
+ *                                 (splitctl-monitor.c)
  *   status DAEMON                 JSON status of a daemon's control socket
  *   stats DAEMON                  JSON stats (DAEMON: loophvd, xenstored, ...)
  *
@@ -38,6 +40,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "hv.h"
+#include "tools/splitctl.h"
 
 static struct hv_open_opts hvo = { .provider = HV_PROVIDER_AUTO };
 static const char *run_dir;
@@ -58,6 +61,10 @@ static void usage(FILE *f)
 "                          (HVM_PARAM_STORE_PFN / STORE_EVTCHN)\n"
 "  release DOMID           XS_RELEASE the domain (if xenstored has not yet)\n"
 "                          and remove its nodes and its backend directories\n"
+"  monitor [--once]        stay in the foreground and, for every domain that\n"
+"                          dies or shuts down, do what xl's monitor does:\n"
+"                          close and remove its devices, its xenstore nodes,\n"
+"                          XS_RELEASE (see splitctl monitor --help)\n"
 "  block-attach DOMID TARGET VDEV [mode=r|w] [backendtype=TYPE]\n"
 "                          attach a disk as xl does: TARGET is what blkback\n"
 "                          serves (/path, file:, phy:, nbd://, nbd+unix://),\n"
@@ -220,23 +227,17 @@ xs_fail:
 	return 1;
 }
 
-static int cmd_release(domid_t domid)
+int splitctl_release(struct xs_handle *xs, domid_t domid)
 {
-	struct xs_handle *xs = xs_open(0);
 	char path[64];
 	int rc = 0;
 
-	if (!xs) {
-		fprintf(stderr, "splitctl: cannot reach xenstored: %s\n",
-			strerror(errno));
-		return 1;
-	}
 	/* xenstored releases a domain by itself when it dies: ENOENT then
 	 * only means there is nothing left to release. */
 	if (!xs_release_domain(xs, domid) && errno != ENOENT) {
 		fprintf(stderr, "splitctl: XS_RELEASE of domain %u: %s\n", domid,
 			strerror(errno));
-		rc = 1;
+		rc = -1;
 	}
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
 	xs_rm(xs, XBT_NULL, path);
@@ -253,6 +254,20 @@ static int cmd_release(domid_t domid)
 		}
 		free(types);
 	}
+	return rc;
+}
+
+static int cmd_release(domid_t domid)
+{
+	struct xs_handle *xs = xs_open(0);
+	int rc;
+
+	if (!xs) {
+		fprintf(stderr, "splitctl: cannot reach xenstored: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	rc = splitctl_release(xs, domid) ? 1 : 0;
 	xs_close(xs);
 	return rc;
 }
@@ -961,6 +976,10 @@ int main(int argc, char **argv)
 		if (parse_domid(argv[0], &domid))
 			return 2;
 		return cmd_release(domid);
+	}
+	if (!strcmp(cmd, "monitor")) {
+		hvo.run_dir = run_dir;
+		return splitctl_monitor(argc + 1, argv - 1, &hvo);
 	}
 	if (!strcmp(cmd, "block-attach") && argc >= 3 && argc <= 5) {
 		if (parse_domid(argv[0], &domid))

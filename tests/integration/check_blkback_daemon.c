@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -396,6 +397,123 @@ static int be_state(struct xs_handle *h, struct vm *v)
 	return st;
 }
 
+/* bk_devices_of - blkback's devices of domid in its stats (-1: no reply) */
+static int bk_devices_of(domid_t domid)
+{
+	char path[300];
+	json_t *st, *d;
+	size_t i;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/blkback.ctl", lhf_run_dir);
+	st = ctl_request(path, "stats", NULL, 2000);
+	if (!st)
+		return -1;
+	json_array_foreach(json_object_get(json_object_get(st, "result"),
+					   "devices"), i, d)
+		if (json_integer_value(json_object_get(d, "frontend-domid")) == domid)
+			n++;
+	json_decref(st);
+	return n;
+}
+
+/* bk_has_open - does blkback hold an fd on file? */
+static int bk_has_open(const char *file)
+{
+	char dir[64], link[320], target[PATH_MAX];
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)bk_pid);
+	for (int fd = 0; fd < 1024 && !found; fd++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%d", dir, fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		found = !strcmp(target, file);
+	}
+	return found;
+}
+
+/*
+ * A guest dies while its disk is connected, and nothing in xenstore
+ * changes for blkback: its frontend directory stays (dom0 owns it here,
+ * so xenstored's removal of the dead domain's nodes leaves it; C
+ * xenstored leaves every node until the toolstack removes it). The
+ * hypervisor's death event alone makes blkback let go of everything:
+ * the device leaves its stats, the backend says Closed, the image is
+ * closed. The toolstack's removal then finds nothing left to do.
+ */
+START_TEST(dead_domain_is_released_without_xenstore_changes)
+{
+	struct xs_handle *h = xs_open(0);
+	struct vm v;
+	char disk2[320], home[64], *s;
+	unsigned int len;
+	int fd, i;
+
+	snprintf(disk2, sizeof(disk2), "%s/dies.img", lhf_run_dir);
+	fd = open(disk2, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, DISK_BYTES), 0);
+	close(fd);
+	vm_open(&v);
+	attach_params(h, &v, "w", disk2);
+	guest_connect(&v);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 1, 8, 0, 2), BLKIF_RSP_OKAY);
+	ck_assert_int_eq(bk_devices_of(v.domid), 1);
+	ck_assert(bk_has_open(disk2));
+	{
+		struct xs_permissions dom0_owns[2] = {
+			{ .id = 0, .perms = XS_PERM_NONE },
+			{ .id = v.domid, .perms = XS_PERM_READ },
+		};
+
+		/* the home, the directories above the frontend, and the
+		 * frontend's keys (the guest wrote some) */
+		const char *const sub[] = { "", "/device", "/device/vbd" };
+		char p[160];
+
+		snprintf(home, sizeof(home), "/local/domain/%u", v.domid);
+		for (unsigned int k = 0; k < 3; k++) {
+			snprintf(p, sizeof(p), "%s%s", home, sub[k]);
+			ck_assert(xs_set_permissions(h, XBT_NULL, p, dom0_owns, 2));
+		}
+		char **keys;
+		unsigned int nk = 0;
+
+		ck_assert(xs_set_permissions(h, XBT_NULL, v.fe, dom0_owns, 2));
+		keys = xs_directory(h, XBT_NULL, v.fe, &nk);
+		ck_assert_ptr_nonnull(keys);
+		for (unsigned int k = 0; k < nk; k++) {
+			snprintf(p, sizeof(p), "%s/%s", v.fe, keys[k]);
+			ck_assert(xs_set_permissions(h, XBT_NULL, p, dom0_owns, 2));
+		}
+		free(keys);
+	}
+	xsg_close(v.xs);
+	blkfe_close(&v.f); /* the domain dies */
+	for (i = 0; i < 100 && (bk_devices_of(v.domid) != 0 || be_state(h, &v) != 6 ||
+				bk_has_open(disk2)); i++)
+		usleep(50000);
+	ck_assert_msg(bk_devices_of(v.domid) == 0,
+		      "blkback still lists the dead domain's disk");
+	ck_assert_int_eq(be_state(h, &v), XenbusStateClosed);
+	ck_assert_msg(!bk_has_open(disk2), "blkback still has %s open", disk2);
+	/* nothing of the frontend moved: the event did it */
+	s = xs_read(h, XBT_NULL, v.fe, &len);
+	ck_assert_ptr_nonnull(s);
+	free(s);
+	ck_assert_int_eq(kill(bk_pid, 0), 0);
+	/* the toolstack's part */
+	ck_assert(xs_rm(h, XBT_NULL, v.be));
+	ck_assert(xs_rm(h, XBT_NULL, home));
+	xs_close(h);
+}
+END_TEST
+
 START_TEST(silent_nbd_server_does_not_hold_up_other_guests)
 {
 	struct xs_handle *h = xs_open(0);
@@ -483,6 +601,7 @@ static Suite *blkback_daemon_suite(void)
 	tcase_add_test(tc, guest_killed_mid_io_leaves_the_daemon_serving_others);
 	tcase_add_test(tc, frontend_reconnects_to_the_same_disk);
 	tcase_add_test(tc, silent_nbd_server_does_not_hold_up_other_guests);
+	tcase_add_test(tc, dead_domain_is_released_without_xenstore_changes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -330,6 +330,57 @@ START_TEST(async_disconnect_holds_closed_until_it_finishes)
 }
 END_TEST
 
+static void count_dev(struct xbe_device *d, void *arg)
+{
+	(void)d;
+	(*(int *)arg)++;
+}
+
+/*
+ * The frontend's domain dies while its device is Connected and I/O is
+ * in flight; the frontend still says Connected (nothing in xenstore
+ * moved). xbe_domain_dead() disconnects at once, holds Closed until the
+ * disconnect finished, then removes the device (it leaves xbe_foreach);
+ * the object goes when the toolstack removes the backend directory.
+ * Another domain's death touches nothing.
+ */
+START_TEST(dead_domain_closes_and_removes_its_devices)
+{
+	struct env e;
+	char *st;
+	int n = 0;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	e.f.async = 1;
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	put(&e, e.fe, "ring-ref", "8");
+	put(&e, e.fe, "state", "4");
+	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	ck_assert_uint_eq(xbe_domain_dead(e.xbe, 6), 0);
+	ck_assert_int_eq(e.f.disconnects, 0);
+	ck_assert_uint_eq(xbe_domain_dead(e.xbe, 5), 1);
+	ck_assert_int_eq(e.f.disconnects, 1);
+	st = get(&e, e.be, "state");
+	ck_assert_str_ne(st, "6"); /* not Closed while the disconnect runs */
+	free(st);
+	ck_assert_int_eq(e.f.removes, 0);
+	ck_assert(pump_until_state(&e, XenbusStateClosed));
+	pump(&e, 50);
+	ck_assert_int_eq(e.f.removes, 1);
+	xbe_foreach(e.xbe, count_dev, &n);
+	ck_assert_int_eq(n, 0);
+	ck_assert_uint_eq(xbe_domain_dead(e.xbe, 5), 0); /* once */
+	ck_assert_uint_eq(xbe_device_count(e.xbe), 1);
+	/* the toolstack removes the directories: the object goes */
+	ck_assert(xs_rm(e.ts, XBT_NULL, e.be));
+	for (int i = 0; i < 100 && xbe_device_count(e.xbe); i++)
+		pump(&e, 10);
+	ck_assert_uint_eq(xbe_device_count(e.xbe), 0);
+	ck_assert_int_eq(e.f.disconnects, 1);
+	env_close(&e);
+}
+END_TEST
+
 static Suite *xbe_suite(void)
 {
 	Suite *s = suite_create("xenbus_be");
@@ -343,6 +394,7 @@ static Suite *xbe_suite(void)
 	tcase_add_test(tc, probe_failure_writes_error_and_closes);
 	tcase_add_test(tc, connect_failure_goes_to_closing_with_error);
 	tcase_add_test(tc, async_disconnect_holds_closed_until_it_finishes);
+	tcase_add_test(tc, dead_domain_closes_and_removes_its_devices);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,272 @@
+#!/bin/sh
+# loop-lifecycle.sh - a loop guest's end leaves nothing behind, with no
+# admin's help: loophvd, xenstored, blkback and `splitctl monitor` (the
+# toolstack's part, started as doc/loopguest.md says, word for word).
+#
+#   1. a guest with a disk exits (SIGTERM: it closes its disk and ends its
+#      domain);
+#   2. a guest with the same disk is killed (SIGKILL);
+#   3. with the monitor stopped, a guest is killed; `splitctl monitor
+#      --once` then cleans up the domain that died before it ran.
+# After each, within 10 s of the end: the domain is not in `splitctl
+# domains`, loophvd counts no holder of its RAM, /local/domain/<id> and
+# backend/vbd/<id> are gone, blkback lists no device of it and holds no fd
+# on the image; the daemons live; and the next guest attaches the same
+# image and reads what the last one wrote.
+set -u
+. "$top_srcdir/tests/integration/blkfront-common.sh"
+
+DOC="$top_srcdir/doc/loopguest.md"
+MONITOR=
+ll_cleanup() {
+	if [ -n "$MONITOR" ]; then
+		kill -TERM "$MONITOR" 2>/dev/null
+		wait "$MONITOR" 2>/dev/null
+	fi
+	bf_cleanup
+}
+trap ll_cleanup EXIT
+
+# doc_recipe NAME - the shell block under "<!-- recipe: NAME -->" in
+# doc/loopguest.md, as written there
+doc_recipe() {
+	awk -v name="$1" '
+		$0 == "<!-- recipe: " name " -->" { want = 1; next }
+		want && /^```/ { if (inside) exit; inside = 1; next }
+		inside { print }
+	' "$DOC"
+}
+# run_recipe NAME - run it here, from the build directory (its paths are
+# relative to it, as the doc says)
+run_recipe() {
+	r=$(doc_recipe "$1")
+	[ -n "$r" ] || fail "doc/loopguest.md has no recipe '$1'"
+	cd "$top_builddir" || fail "cd $top_builddir"
+	eval "$r"
+}
+
+# xs_exists PATH - does our xenstored have the node? (XS_READ over its
+# socket: no dependency on xenstore-utils)
+xs_exists() {
+	python3 - "$XENSTORED_PATH" "$1" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+p = sys.argv[2].encode() + b"\0"
+s.sendall(struct.pack("<IIII", 2, 7, 0, len(p)) + p)   # XS_READ
+h = b""
+while len(h) < 16:
+    h += s.recv(16 - len(h))
+t, _, _, n = struct.unpack("<IIII", h)
+body = b""
+while len(body) < n:
+    body += s.recv(n - len(body))
+sys.exit(0 if t == 2 else 1)                           # XS_ERROR: ENOENT
+PY
+}
+
+# xs_write PATH VALUE - as dom0 (XS_WRITE over the socket)
+xs_write() {
+	python3 - "$XENSTORED_PATH" "$1" "$2" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect(sys.argv[1])
+p = sys.argv[2].encode() + b"\0" + sys.argv[3].encode()
+s.sendall(struct.pack("<IIII", 11, 8, 0, len(p)) + p)  # XS_WRITE
+h = b""
+while len(h) < 16:
+    h += s.recv(16 - len(h))
+sys.exit(0 if struct.unpack("<IIII", h)[0] == 11 else 1)
+PY
+}
+
+# ram_maps INODE RAM-BYTES WHO PID - PID's mappings of the memfd INODE
+# (loophvd's guest RAM), one line each
+ram_maps() {
+	python3 - "$@" <<'PY'
+import sys
+ino, ram, who, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+try:
+    lines = open("/proc/%s/maps" % pid).read().splitlines()
+except OSError:
+    sys.exit(0)
+for l in lines:
+    f = l.split()
+    if len(f) >= 6 and f[4] == ino and "loophv-guest-ram" in f[5]:
+        a, b = (int(x, 16) for x in f[0].split("-"))
+        print("%s maps %d bytes of its RAM%s" % (who, b - a,
+              " (the whole) [loopres]" if b - a == ram else ""))
+PY
+}
+
+# leftovers DOMID IMAGE RAM-INODE RAM-BYTES - what is still there of the
+# dead domain, one item per line (empty: nothing)
+leftovers() {
+	"$SPLITCTL" --run-dir "$D" --hv loop domains 2>&1 | awk -v id="$1" \
+		'$1 == id { print "in splitctl domains: " $0 " [loopres]" }'
+	"$SPLITCTL" --run-dir "$D" status loophvd 2>/dev/null | python3 -c '
+import json, sys
+domid = int(sys.argv[1])
+for d in json.load(sys.stdin)["result"]["domains"]:
+    if d["domid"] == domid and d["mem_holders"] != 0:
+        print("loophvd: mem_holders %d [loopres]" % d["mem_holders"])
+' "$1"
+	xs_exists "/local/domain/$1" && echo "/local/domain/$1 in xenstore"
+	xs_exists "/local/domain/0/backend/vbd/$1" &&
+		echo "backend/vbd/$1 in xenstore"
+	"$SPLITCTL" --run-dir "$D" stats blkback 2>/dev/null | python3 -c '
+import json, sys
+domid = int(sys.argv[1])
+for d in json.load(sys.stdin)["result"]["devices"]:
+    if d["frontend-domid"] == domid:
+        print("blkback device %s" % d["device"])
+' "$1"
+	ls -l "/proc/$BK_PID/fd" 2>/dev/null | grep -F -- "-> $2" |
+		sed 's/^/blkback fd: /'
+	# mappings of its RAM (the memfd's inode, as the guest mapped it):
+	# grant and ring pages are the daemons' to unmap; the one mapping of
+	# the whole RAM that the loop provider caches is loopres's to drop
+	ram_maps "$3" "$4" "xenstored" "$XSD_PID"
+	ram_maps "$3" "$4" "blkback" "$BK_PID"
+}
+
+# gone_within DOMID IMAGE SECONDS WHAT - every trace gone in time, or fail
+# (the RAM of the guest last started by guest_with_disk)
+# naming what is left ([loopres]: needs the loop provider's release of
+# dead domains, branch loopres)
+gone_within() {
+	i=0
+	while :; do
+		left=$(leftovers "$1" "$2" "$RAM_INODE" "$RAM_BYTES")
+		[ -z "$left" ] && break
+		if [ $i -ge $(($3 * 10)) ]; then
+			fail "$4: after $3 s, left of domain $1: $(echo "$left" |
+				tr '\n' ';')"
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for p in "$LHV_PID" "$XSD_PID" "$BK_PID"; do
+		kill -0 "$p" 2>/dev/null || fail "$4: a daemon died (pid $p)"
+	done
+	echo "ok: $4: nothing of domain $1 left after $((i / 10)).$((i % 10)) s"
+}
+
+# guest_with_disk NAME - a guest with the image attached, connected
+guest_with_disk() {
+	bf_guest "$1" xvda
+	bf_attach "$GUEST_DOMID" "file:$IMG" xvda
+	bf_wait_line "$GUEST_OUT" '^disk xvda connected: ' 10 ||
+		fail "$1 not connected"
+	# its RAM: the memfd's inode and size, from the guest's own mapping
+	set -- $(python3 - "$GUEST_PID" <<'PY'
+import sys
+for l in open("/proc/%s/maps" % sys.argv[1]).read().splitlines():
+    f = l.split()
+    if len(f) >= 6 and "loophv-guest-ram" in f[5]:
+        a, b = (int(x, 16) for x in f[0].split("-"))
+        print(f[4], b - a)
+        break
+PY
+)
+	RAM_INODE=${1:-}
+	RAM_BYTES=${2:-}
+	[ -n "$RAM_INODE" ] || fail "no loophv-guest-ram mapping in the guest"
+}
+
+# forget GUEST_PID - it is gone: no cleanup for it at exit
+forget() {
+	rest=
+	for p in $GUEST_PIDS; do
+		[ "$p" = "$1" ] || rest="$rest $p"
+	done
+	GUEST_PIDS=$rest
+}
+
+bf_start_stack
+IMG="$D/disk.img"
+bf_mkdisk "$IMG" 16
+run_recipe monitor-start
+[ -n "$MONITOR" ] || fail "the recipe did not set MONITOR"
+bf_wait_line "$D/monitor.log" 'watching domains' 5 ||
+	fail "the monitor did not start"
+
+# 1. a guest that ends its domain itself
+guest_with_disk g1
+G1=$GUEST_PID
+D1=$GUEST_DOMID
+bf_qemu_io "$NBD_URI" -c "write -P 0xa1 0 1M" || fail "g1: write"
+kill -TERM "$G1"
+wait "$G1" 2>/dev/null
+forget "$G1"
+gone_within "$D1" "$IMG" 10 "guest that exited"
+
+# 2. a guest killed while its disk is connected
+guest_with_disk g2
+G2=$GUEST_PID
+D2=$GUEST_DOMID
+bf_qemu_io "$NBD_URI" -c "read -P 0xa1 0 1M" ||
+	fail "g2 does not read what g1 wrote: $(cat "$D/qemu-io.out")"
+bf_qemu_io "$NBD_URI" -c "write -P 0xb2 0 1M" || fail "g2: write"
+kill -9 "$G2"
+wait "$G2" 2>/dev/null
+forget "$G2"
+gone_within "$D2" "$IMG" 10 "guest killed with SIGKILL"
+grep -q "domain $D2 .*destroyed" "$D/monitor.log" ||
+	fail "the monitor did not log the destruction of domain $D2"
+
+# 3. a guest that dies while no monitor runs; --once cleans up after it
+guest_with_disk g3
+G3=$GUEST_PID
+D3=$GUEST_DOMID
+bf_qemu_io "$NBD_URI" -c "read -P 0xb2 0 1M" ||
+	fail "g3 does not read what g2 wrote: $(cat "$D/qemu-io.out")"
+bf_qemu_io "$NBD_URI" -c "write -P 0xc3 0 1M" || fail "g3: write"
+run_recipe monitor-stop
+rc=$?
+MONITOR=
+[ $rc -eq 0 ] || fail "the monitor exited $rc on SIGTERM"
+# meanwhile, what a crashed toolstack may leave: a Connected backend of a
+# domain that no longer exists, with no daemon serving it (vif: no
+# netback here). The monitor does as libxl: online=0, Closing, waits,
+# then removes it anyway.
+VIF=/local/domain/0/backend/vif/77/0
+xs_write "$VIF/frontend" /local/domain/77/device/vif/0 &&
+	xs_write "$VIF/state" 4 && xs_write "$VIF/online" 1 &&
+	xs_write /local/domain/77/device/vif/0/state 4 ||
+	fail "cannot write the stale vif"
+"$SPLITCTL" --run-dir "$D" --hv loop monitor --once --close-timeout 1 \
+	>"$D/once-vif.out" 2>&1 || fail "monitor --once: $(cat "$D/once-vif.out")"
+grep -q "vif/77/0: backend Connected: online=0, state=Closing" "$D/once-vif.out" &&
+	grep -q "vif/77/0: backend did not reach Closed within 1 s" "$D/once-vif.out" &&
+	grep -q "domain 77 is gone: destroying" "$D/once-vif.out" ||
+	fail "monitor --once on the stale vif: $(cat "$D/once-vif.out")"
+for p in "$VIF" /local/domain/0/backend/vif/77 /local/domain/77; do
+	xs_exists "$p" && fail "$p left by monitor --once"
+done
+xs_exists "/local/domain/$D3" || fail "monitor --once touched live domain $D3"
+kill -9 "$G3"
+wait "$G3" 2>/dev/null
+forget "$G3"
+sleep 1
+# (xenstored removes the nodes the guest owned; dom0's stay)
+xs_exists "/local/domain/0/backend/vbd/$D3" ||
+	fail "domain $D3's backend went without a monitor: the test proves nothing"
+run_recipe monitor-once >"$D/once.out" 2>&1 ||
+	fail "splitctl monitor --once failed: $(cat "$D/once.out")"
+gone_within "$D3" "$IMG" 10 "guest that died before the monitor ran"
+
+# the image serves the next guest, with the data intact
+guest_with_disk g4
+bf_qemu_io "$NBD_URI" -c "read -P 0xc3 0 1M" ||
+	fail "g4 does not read what g3 wrote: $(cat "$D/qemu-io.out")"
+
+# bad usage
+"$SPLITCTL" --run-dir "$D" monitor --bogus >/dev/null 2>&1
+[ $? -eq 2 ] || fail "monitor --bogus does not exit 2"
+"$SPLITCTL" --run-dir "$D" monitor extra >/dev/null 2>&1
+[ $? -eq 2 ] || fail "monitor with an argument does not exit 2"
+"$SPLITCTL" monitor --help | grep -q "online=0" || fail "monitor --help"
+echo "PASS: loop guests that exit, are killed, or died before the monitor ran leave nothing behind"
