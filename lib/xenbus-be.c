@@ -137,6 +137,47 @@ int xbe_read_fe_str(struct xbe_device *d, const char *key, char **out)
 	return *out ? 0 : -ENOENT;
 }
 
+/*
+ * write_if_present - write path = val in a transaction that first checks
+ * that the backend directory still exists: once the toolstack has removed
+ * it (a device being destroyed), a late state or error write must not
+ * bring a stray node back (Linux's xenbus_switch_state checks the same).
+ * 0, -ENOENT when the directory is gone (nothing written), or -errno.
+ */
+static int write_if_present(struct xbe_device *d, const char *path,
+			    const char *val, unsigned int len)
+{
+	struct xs_handle *xs = d->xbe->xs;
+
+	for (int tries = 0; tries < 10; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		unsigned int dlen;
+		void *dir;
+
+		if (!t)
+			return -errno;
+		dir = xs_read(xs, t, d->be_path, &dlen);
+		if (!dir) {
+			int err = errno;
+
+			xs_transaction_end(xs, t, true);
+			return err == ENOENT ? -ENOENT : -err;
+		}
+		free(dir);
+		if (!xs_write(xs, t, path, val, len)) {
+			int err = errno;
+
+			xs_transaction_end(xs, t, true);
+			return -err;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
 int xbe_write_be(struct xbe_device *d, xs_transaction_t tx, const char *key,
 		 const char *fmt, ...)
 {
@@ -151,9 +192,12 @@ int xbe_write_be(struct xbe_device *d, xs_transaction_t tx, const char *key,
 	    snprintf(path, sizeof(path), "%s/%s", d->be_path, key) >=
 		    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	if (!xs_write(d->xbe->xs, tx, path, val, (unsigned int)n))
-		return -errno;
-	return 0;
+	if (tx != XBT_NULL) {
+		if (!xs_write(d->xbe->xs, tx, path, val, (unsigned int)n))
+			return -errno;
+		return 0;
+	}
+	return write_if_present(d, path, val, (unsigned int)n);
 }
 
 int xbe_transaction(struct xbe_device *d,
@@ -216,6 +260,7 @@ static void set_state(struct dev *dv, enum xenbus_state st)
 	struct xbe_device *d = &dv->pub;
 	enum xenbus_state from = d->be_state;
 	bool ok;
+	int r;
 
 	switch (st) {
 	case XenbusStateInitWait:
@@ -241,8 +286,13 @@ static void set_state(struct dev *dv, enum xenbus_state st)
 	if (from == st)
 		return;
 	d->be_state = st;
-	if (xbe_write_be(d, XBT_NULL, "state", "%d", (int)st) < 0)
-		log_warn("%s: cannot write state", d->name);
+	r = xbe_write_be(d, XBT_NULL, "state", "%d", (int)st);
+	if (r == -ENOENT)
+		log_debug_dev(d->fdomid, d->name, "backend directory gone: "
+			      "state %s not written", state_name(st));
+	else if (r < 0)
+		log_warnx_dev(d->fdomid, d->name, "cannot write state: %s",
+			      strerror(-r));
 	log_info_dev(d->fdomid, d->name, "backend %s -> %s", state_name(from),
 		     state_name(st));
 }

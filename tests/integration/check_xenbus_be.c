@@ -381,6 +381,36 @@ START_TEST(dead_domain_closes_and_removes_its_devices)
 }
 END_TEST
 
+/*
+ * The toolstack removes a Connected device's directories at once (as a
+ * forced destroy does) while its disconnect is still running: the
+ * backend's late Closed must not bring a stray backend/.../state back
+ * (Linux's xenbus_switch_state checks that the node is still there).
+ */
+START_TEST(removed_backend_directory_is_not_recreated)
+{
+	struct env e;
+	char *st;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	e.f.async = 1;
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	put(&e, e.fe, "ring-ref", "8");
+	put(&e, e.fe, "state", "4");
+	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	ck_assert(xs_rm(e.ts, XBT_NULL, e.fe));
+	ck_assert(xs_rm(e.ts, XBT_NULL, e.be));
+	for (int i = 0; i < 100 && xbe_device_count(e.xbe); i++)
+		pump(&e, 10);
+	pump(&e, 300); /* the async disconnect (100 ms) has finished */
+	ck_assert_int_eq(e.f.disconnects, 1);
+	st = get(&e, e.be, "state");
+	ck_assert_msg(st == NULL, "backend state came back: %s", st);
+	ck_assert_uint_eq(xbe_device_count(e.xbe), 0);
+	env_close(&e);
+}
+END_TEST
+
 static Suite *xbe_suite(void)
 {
 	Suite *s = suite_create("xenbus_be");
@@ -395,6 +425,7 @@ static Suite *xbe_suite(void)
 	tcase_add_test(tc, connect_failure_goes_to_closing_with_error);
 	tcase_add_test(tc, async_disconnect_holds_closed_until_it_finishes);
 	tcase_add_test(tc, dead_domain_closes_and_removes_its_devices);
+	tcase_add_test(tc, removed_backend_directory_is_not_recreated);
 	suite_add_tcase(s, tc);
 	return s;
 }
