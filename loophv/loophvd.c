@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -507,9 +508,34 @@ static int op_param_set(struct op_ctx *x)
 	return 0;
 }
 
+/*
+ * Event-channel handles a connection may hold. Each costs loophvd two
+ * descriptors (and each bound channel three more), so a guest that opened
+ * handles without end would starve every other guest of descriptors. A
+ * guest kernel needs one; a dom0 process one per daemon or per caller.
+ */
+#define LH_GUEST_MAX_HANDLES 16
+#define LH_DOM0_MAX_HANDLES 1024
+
 static int op_evtchn_open(struct op_ctx *x)
 {
-	struct lh_evt_handle *h = lh_evt_open(x->s, x->c);
+	unsigned int n = 0, max = x->c->is_dom0 ? LH_DOM0_MAX_HANDLES
+						: LH_GUEST_MAX_HANDLES;
+	struct lh_evt_handle *h;
+
+	LIST_FOREACH(h, &x->c->handles, conn_link)
+		if (++n >= max) {
+			static struct log_ratelimit rl =
+				LOG_RATELIMIT_INIT(5000, 5);
+
+			LOG_RATELIMITED(&rl, LOG_WARNING,
+					x->c->dom ? x->c->dom->domid : -1,
+					NULL, "pid %d: event-channel handle "
+					"refused (at most %u per connection)",
+					(int)x->c->pid, max);
+			return -EMFILE;
+		}
+	h = lh_evt_open(x->s, x->c);
 
 	if (!h)
 		return -errno;
@@ -1114,6 +1140,24 @@ static void usage(FILE *f)
 "the socket close); SIGHUP reopens the log.\n");
 }
 
+/*
+ * raise_nofile - every bound channel costs loophvd three descriptors (its
+ * bell page and a doorbell per end), every handle two and every guest its
+ * RAM: take the hard limit as the soft one (systemd's default soft limit
+ * is 1024, enough for a few hundred channels only).
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the descriptor limit to %llu",
+			 (unsigned long long)rl.rlim_max);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -1184,6 +1228,7 @@ int main(int argc, char **argv)
 		log_err("cannot create run directory %s", s.run_dir);
 		return 1;
 	}
+	raise_nofile();
 	/* Before any socket: a live loophvd's must stay as they are. */
 	if (daemon_lock_or_explain(&o) < 0)
 		return 1;

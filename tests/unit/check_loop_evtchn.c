@@ -702,6 +702,35 @@ START_TEST(client_refuses_an_unsealed_evtchn_page)
 }
 END_TEST
 
+/* A guest cannot eat loophvd's descriptors by opening handles without
+ * end: it gets EMFILE past its share, and dom0 still opens handles. */
+START_TEST(guest_handles_are_bounded)
+{
+	struct hv *g = lhf_guest(4), *d0 = lhf_dom0();
+	struct hv_evtchn *h[64], *e0;
+	int n = 0;
+
+	for (n = 0; n < 64; n++) {
+		h[n] = hv_evtchn_open(g);
+		if (!h[n])
+			break;
+	}
+	ck_assert_msg(n > 0 && n < 64, "a guest opened %d handles", n);
+	ck_assert_int_eq(errno, EMFILE);
+	e0 = hv_evtchn_open(d0);
+	ck_assert_ptr_nonnull(e0);
+	hv_evtchn_close(e0);
+	/* a closed handle gives its place back */
+	hv_evtchn_close(h[n - 1]);
+	h[n - 1] = hv_evtchn_open(g);
+	ck_assert_ptr_nonnull(h[n - 1]);
+	for (int i = 0; i < n; i++)
+		hv_evtchn_close(h[i]);
+	hv_close(d0);
+	hv_close(g);
+}
+END_TEST
+
 static Suite *loop_evtchn_suite(void)
 {
 	Suite *s = suite_create("loop_evtchn");
@@ -725,6 +754,7 @@ static Suite *loop_evtchn_suite(void)
 	tcase_add_test(tc, hostile_guest_cannot_silence_another_guests_channel);
 	tcase_add_test(tc, evtchn_pages_cannot_be_truncated_under_dom0);
 	tcase_add_test(tc, client_refuses_an_unsealed_evtchn_page);
+	tcase_add_test(tc, guest_handles_are_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
