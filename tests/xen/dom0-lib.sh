@@ -159,3 +159,32 @@ domu_cleaned() {
 	fi
 	echo "domain $id cleaned up in $el s"
 }
+
+# domu_ends ID SECS [IMAGE BLKBACK_PID] -- CMD... - end domain ID with CMD
+# (a trigger: let the guest go on, xl shutdown, ...) and time it: the
+# domain must shut down within 60 s of CMD (the guest's own part: its
+# kernel shuts down, slowly under TCG), seen as xenstored's @releaseDomain
+# event; from that event on, domu_cleaned ID SECS [IMAGE BLKBACK_PID].
+domu_ends() {
+	local id=$1 secs=$2 img="" bk="" w t0 el n
+	shift 2
+	if [ "$1" != -- ]; then img=$1 bk=$2; shift 2; fi
+	shift
+	rm -f /run/rd-watch.out
+	# The registration event, then the next one (or the watch is killed).
+	xenstore-watch -n 2 @releaseDomain > /run/rd-watch.out 2>&1 &
+	w=$!
+	wait_for 10 test -s /run/rd-watch.out || { fail "xenstore-watch @releaseDomain"; kill $w; return 1; }
+	t0=$(up)
+	"$@" || { kill $w 2>/dev/null; return 1; }
+	n=0
+	while kill -0 $w 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -le 600 ] ||
+			{ kill $w; fail "no @releaseDomain within 60 s of '$*' (domain $id)"; timeout 10 xl list; return 1; }
+		sleep 0.1
+	done
+	el=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')
+	echo "domain $id: @releaseDomain $el s after '$*'"
+	domu_cleaned "$id" "$secs" $img $bk
+}

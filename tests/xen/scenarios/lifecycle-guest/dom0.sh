@@ -1,9 +1,9 @@
 # lifecycle-guest: guests that end their own life, with splitdrv's
 # xenstored and blkback. xl's monitor (the daemon `xl create` leaves) acts
 # on the shutdown only once xenstored fires @releaseDomain for it; each end
-# must leave, within CLEAN seconds, no domain in `xl list`, no
-# /local/domain/<id>, no backend/vbd/<id>, no fd of blkback on the image,
-# and both daemons running.
+# must leave, within CLEAN seconds of that event, no domain in `xl list`,
+# no /local/domain/<id>, no backend/vbd/<id>, no fd of blkback on the
+# image, and both daemons running (domu_ends).
 #   u1: writes data, runs `reboot` (on_reboot="restart"): back with a new
 #       domid and its disk, reads the data back, runs `poweroff`
 #   u2: crashes (sysrq c, on_crash="destroy")
@@ -15,14 +15,10 @@ dd if=/dev/zero of=$IMG1 bs=1M count=8 2>/dev/null
 dd if=/dev/zero of=$IMG2 bs=1M count=8 2>/dev/null
 disk() { echo "disk=[\"format=raw,vdev=xvda,access=rw,script=block-splitdrv,target=$1\"]"; }
 mode() { echo "extra=\"console=hvc0 loglevel=4 lc=$1\""; }
-# go ID WHAT [CMD...] - wait for the guest to be about to WHAT, run CMD
-# (a check while the guest is still there), then let it.
-go() {
-	local id=$1 what=$2
-	shift 2
-	xs_wait /local/domain/$id/data/going-down "$what" 240 || return 1
-	[ $# -eq 0 ] || "$@" || return 1
-	set -- "$id" "$what"
+# ready ID WHAT NAME - the guest is about to WHAT (it waits for letgo).
+ready() { xs_wait /local/domain/$1/data/going-down "$2" 240 || { domu_console "$3"; return 1; }; }
+# letgo ID WHAT - let it.
+letgo() {
 	xenstore-write /local/domain/$1/data/go 1 || { fail "write data/go of $1"; return 1; }
 	mark "dom0-lets-$1-$2"
 }
@@ -47,8 +43,8 @@ id=$DOMID
 xs_wait $BE/$id/51712/state 4 60 || exit 1
 nfd=$(fds_on $BK $IMG1)
 [ "$nfd" -gt 0 ] || { fail "blkback holds no fd on $IMG1 with xvda connected"; exit 1; }
-go $id reboot || { domu_console u1; exit 1; }
-domu_cleaned $id $CLEAN || exit 1
+ready $id reboot u1 || exit 1
+domu_ends $id $CLEAN -- letgo $id reboot || exit 1
 xs_logged $id reboot || exit 1
 mark dom0-reboot-old-domain-cleaned
 wait_for 60 sh -c "i=\$(timeout 10 xl domid u1) && [ \"\$i\" != $id ]" ||
@@ -61,9 +57,9 @@ mark dom0-restarted-disk-connected
 	{ fail "blkback holds $(fds_on $BK $IMG1) fds on $IMG1, one device holds $nfd"; exit 1; }
 # The md5 of the first boot's data, as it wrote it in sector 0.
 want=$(dd if=$IMG1 bs=512 count=1 2>/dev/null | head -c 41 | cut -c10-41)
-go $id2 poweroff xs_expect /local/domain/$id2/data/verified "$want" ||
-	{ domu_console u1; exit 1; }
-domu_cleaned $id2 $CLEAN $IMG1 $BK || exit 1
+ready $id2 poweroff u1 || exit 1
+xs_expect /local/domain/$id2/data/verified "$want" || { domu_console u1; exit 1; }
+domu_ends $id2 $CLEAN $IMG1 $BK -- letgo $id2 poweroff || exit 1
 xs_logged $id2 poweroff || exit 1
 mark dom0-poweroff-cleaned
 got=$(dd if=$IMG1 bs=1M skip=1 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
@@ -74,8 +70,8 @@ domu_console u1
 domu_create u2 "$(mode crash)" "$(disk $IMG2)" || exit 1
 id=$DOMID
 xs_wait $BE/$id/51712/state 4 60 || exit 1
-go $id crash || { domu_console u2; exit 1; }
-domu_cleaned $id $CLEAN $IMG2 $BK || exit 1
+ready $id crash u2 || exit 1
+domu_ends $id $CLEAN $IMG2 $BK -- letgo $id crash || exit 1
 xs_logged $id crash || exit 1
 mark dom0-crash-cleaned
 # The harness fails any log with a kernel panic in it; this one is wanted.

@@ -1,7 +1,8 @@
 # lifecycle-toolstack: the toolstack ends guests' lives, with splitdrv's
-# xenstored and blkback. Each end must leave, within CLEAN seconds, no
-# domain in `xl list`, no /local/domain/<id>, no backend/vbd/<id>, no fd of
-# blkback on the image, and both daemons running.
+# xenstored and blkback. Each end must leave, within CLEAN seconds (of the
+# shutdown's @releaseDomain; of the start of xl destroy), no domain in `xl
+# list`, no /local/domain/<id>, no backend/vbd/<id>, no fd of blkback on
+# the image, and both daemons running.
 #   u1: `xl reboot` (the guest's control/shutdown watch; on_reboot=
 #       "restart"): back with a new domid and its disk, reads back what its
 #       first boot wrote; then `xl shutdown` (on_poweroff="destroy")
@@ -45,8 +46,7 @@ xs_wait $BE/$id/51712/state 4 60 || exit 1
 domu_wait_done u1 $id 240 || exit 1
 nfd=$(fds_on $BK $IMG1)
 [ "$nfd" -gt 0 ] || { fail "blkback holds no fd on $IMG1 with xvda connected"; exit 1; }
-xl_cmd reboot u1 || exit 1
-domu_cleaned $id $CLEAN || exit 1
+domu_ends $id $CLEAN -- xl_cmd reboot u1 || exit 1
 xs_logged $id reboot || exit 1
 mark dom0-xl-reboot-old-domain-cleaned
 wait_for 60 sh -c "i=\$(timeout 10 xl domid u1) && [ \"\$i\" != $id ]" ||
@@ -60,8 +60,7 @@ xs_expect /local/domain/$id2/data/verified "$(header_md5 $IMG1)" || exit 1
 [ "$(fds_on $BK $IMG1)" = "$nfd" ] ||
 	{ fail "blkback holds $(fds_on $BK $IMG1) fds on $IMG1, one device holds $nfd"; exit 1; }
 mark dom0-xl-reboot-data-ok
-xl_cmd shutdown u1 || exit 1
-domu_cleaned $id2 $CLEAN $IMG1 $BK || exit 1
+domu_ends $id2 $CLEAN $IMG1 $BK -- xl_cmd shutdown u1 || exit 1
 xs_logged $id2 poweroff || exit 1
 mark dom0-xl-shutdown-cleaned
 domu_console u1
