@@ -22,11 +22,6 @@ letgo() {
 	xenstore-write /local/domain/$1/data/go 1 || { fail "write data/go of $1"; return 1; }
 	mark "dom0-lets-$1-$2"
 }
-# xs_logged ID REASON - our xenstored saw the shutdown (and fired
-# @releaseDomain for it).
-xs_logged() {
-	grep -q "d$1: shut down (reason $2)" /var/log/xenstored.log ||
-		{ fail "xenstored did not log 'd$1: shut down (reason $2)'"; return 1; }
 }
 
 mkdir -p /run/splitdrv
