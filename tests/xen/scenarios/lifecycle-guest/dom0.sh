@@ -22,7 +22,6 @@ letgo() {
 	xenstore-write /local/domain/$1/data/go 1 || { fail "write data/go of $1"; return 1; }
 	mark "dom0-lets-$1-$2"
 }
-}
 
 mkdir -p /run/splitdrv
 /usr/local/sbin/blkback --foreground --hv=xen --run-dir /run/splitdrv \

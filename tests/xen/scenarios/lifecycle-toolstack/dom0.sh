@@ -18,7 +18,6 @@ disk() { echo "disk=[\"format=raw,vdev=xvda,access=rw,script=block-splitdrv,targ
 mode() { echo "extra=\"console=hvc0 loglevel=4 lc=$1\""; }
 # header_md5 IMAGE - the md5 a guest wrote in sector 0 (disk_fill).
 header_md5() { dd if="$1" bs=512 count=1 2>/dev/null | head -c 41 | cut -c10-41; }
-}
 # xl_cmd ARGS... - an xl command that must succeed within 60 s.
 xl_cmd() {
 	echo "xl $* t=$(up)"
