@@ -957,18 +957,32 @@ static int xen_dm_set_pci_intx_level(struct hv_devicemodel *h, domid_t domid,
 /* ------------------------------------------------------------------ */
 
 /*
- * Design note: the death stream.
+ * Design note: the domain event stream.
  *
  * Xen raises the global VIRQ_DOM_EXC in dom0 when any domain shuts down,
  * crashes or dies, without saying which. The handle binds it on a private
  * xenevtchn handle (the pollable fd) and, on each event, rescans all
- * domains and diffs against the previous scan:
+ * domains and diffs against the previous scan (S: shut down, D: dying):
  *
  *   before          now                 reported
- *   3 alive         3 dying             3
- *   4 alive         (gone)              4
- *   5 dying         (gone)              - (reported when it became dying)
- *   (unknown)       6 dying             6 (born and dying between scans)
+ *   3 running       3 S (reboot)        SHUTDOWN 3 reason 1
+ *   3 S             3 S                 -  (once per shutdown)
+ *   3 S             3 running           -  (resumed: forgotten, so a
+ *                                           later shutdown reports again)
+ *   3 S             3 D                 DEAD 3
+ *   4 running       (gone)              DEAD 4
+ *   5 D             (gone)              -  (reported when it became dying)
+ *   (unknown)       6 S                 SHUTDOWN 6 (born and shut down
+ *                                          between scans)
+ *   (unknown)       7 D                 DEAD 7 (born and dying between scans)
+ *   8 running       8 S+D               DEAD 8 (a dying domain is past its
+ *                                           shutdown: DEAD says it all)
+ *
+ * C xenstored fires @releaseDomain on both transitions (xl's monitor waits
+ * for the shutdown one to destroy or restart the domain), which is why the
+ * stream reports SHUTDOWN at all. Events are queued in scan order: one
+ * domain has at most one event per scan, so its events stay in order. The
+ * first scan (at open) is the baseline and reports nothing.
  *
  * Only one binding of VIRQ_DOM_EXC may exist in dom0 (Xen: EEXIST). When
  * another process (e.g. Xen's own xenstored) has it, the handle falls back
@@ -978,6 +992,7 @@ static int xen_dm_set_pci_intx_level(struct hv_devicemodel *h, domid_t domid,
 struct xen_dom_seen {
 	domid_t domid;
 	uint8_t dying;
+	uint8_t shutdown; /* flag as of this scan */
 };
 
 struct xen_domains {
@@ -988,13 +1003,18 @@ struct xen_domains {
 	int virq_port;
 	struct xen_dom_seen *seen; /* previous scan, sorted by domid */
 	uint32_t nseen;
-	domid_t *dead; /* FIFO of domids to report */
-	uint32_t dead_head, dead_len, dead_cap;
+	struct hv_domain_event *ev; /* FIFO of events to report */
+	uint32_t ev_head, ev_len, ev_cap;
 };
 
 static struct xen_domains *xdom(struct hv_domains *h)
 {
 	return (struct xen_domains *)h;
+}
+
+static unsigned int xen_shutdown_reason(uint32_t flags)
+{
+	return (flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
 }
 
 static void xen_fill_info(struct hv_domain_info *o, const xc_domaininfo_t *di)
@@ -1005,8 +1025,7 @@ static void xen_fill_info(struct hv_domain_info *o, const xc_domaininfo_t *di)
 	o->shutdown = !!(di->flags & XEN_DOMINF_shutdown);
 	o->paused = !!(di->flags & XEN_DOMINF_paused);
 	if (o->shutdown)
-		o->shutdown_reason = (di->flags >> XEN_DOMINF_shutdownshift) &
-				     XEN_DOMINF_shutdownmask;
+		o->shutdown_reason = xen_shutdown_reason(di->flags);
 	o->mem_bytes = (uint64_t)di->tot_pages << XC_PAGE_SHIFT;
 	o->max_vcpus = di->max_vcpu_id == XEN_INVALID_MAX_VCPU_ID
 			       ? 0
@@ -1060,35 +1079,50 @@ static int xen_seen_cmp(const void *a, const void *b)
 	return (int)x->domid - (int)y->domid;
 }
 
-static int xen_dead_push(struct xen_domains *d, domid_t domid)
+static int xen_info_cmp(const void *a, const void *b)
 {
-	domid_t *p;
+	const xc_domaininfo_t *x = a, *y = b;
+
+	return (int)x->domain - (int)y->domain;
+}
+
+static int xen_ev_push(struct xen_domains *d, domid_t domid,
+		       enum hv_domain_event_kind kind, unsigned int reason)
+{
+	struct hv_domain_event *p;
 	uint32_t i, cap;
 
-	if (d->dead_len == d->dead_cap) {
-		cap = d->dead_cap ? d->dead_cap * 2 : 16;
+	if (d->ev_len == d->ev_cap) {
+		cap = d->ev_cap ? d->ev_cap * 2 : 16;
 		p = malloc(cap * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
-		for (i = 0; i < d->dead_len; i++)
-			p[i] = d->dead[(d->dead_head + i) % d->dead_cap];
-		free(d->dead);
-		d->dead = p;
-		d->dead_cap = cap;
-		d->dead_head = 0;
+		for (i = 0; i < d->ev_len; i++)
+			p[i] = d->ev[(d->ev_head + i) % d->ev_cap];
+		free(d->ev);
+		d->ev = p;
+		d->ev_cap = cap;
+		d->ev_head = 0;
 	}
-	d->dead[(d->dead_head + d->dead_len) % d->dead_cap] = domid;
-	d->dead_len++;
+	p = &d->ev[(d->ev_head + d->ev_len) % d->ev_cap];
+	memset(p, 0, sizeof(*p));
+	p->domid = domid;
+	p->kind = kind;
+	if (kind == HV_DOMAIN_SHUTDOWN)
+		p->shutdown_reason = reason;
+	d->ev_len++;
 	return 0;
 }
 
-/* Rescan and queue what died since the previous scan (see the note). With
- * report == 0 only the baseline is recorded. */
+/* Rescan and queue what happened since the previous scan (see the note).
+ * With report == 0 only the baseline is recorded. On failure nothing of
+ * this scan is queued and the old baseline stays, so the next scan reports
+ * it all. */
 static int xen_rescan(struct xen_domains *d, int report)
 {
 	xc_domaininfo_t *all = NULL;
 	struct xen_dom_seen *now, key, *old;
-	uint32_t i;
+	uint32_t i, queued = d->ev_len;
 	int n, rc = 0;
 
 	n = xen_scan(d->xch, &all);
@@ -1099,31 +1133,37 @@ static int xen_rescan(struct xen_domains *d, int report)
 		free(all);
 		return -ENOMEM;
 	}
+	/* Xen lists in domid order; sorting keeps us right if not. */
+	qsort(all, (size_t)n, sizeof(*all), xen_info_cmp);
 	for (i = 0; i < (uint32_t)n; i++) {
 		now[i].domid = all[i].domain;
 		now[i].dying = !!(all[i].flags & XEN_DOMINF_dying);
+		now[i].shutdown = !!(all[i].flags & XEN_DOMINF_shutdown);
 	}
-	free(all);
-	qsort(now, (size_t)n, sizeof(*now), xen_seen_cmp);
 
 	for (i = 0; report && rc == 0 && i < (uint32_t)n; i++) {
-		if (!now[i].dying)
-			continue;
 		old = d->nseen ? bsearch(&now[i], d->seen, d->nseen,
 					 sizeof(*d->seen), xen_seen_cmp)
 			       : NULL;
-		if (!old || !old->dying)
-			rc = xen_dead_push(d, now[i].domid);
+		if (now[i].dying) {
+			if (!old || !old->dying)
+				rc = xen_ev_push(d, now[i].domid,
+						 HV_DOMAIN_DEAD, 0);
+		} else if (now[i].shutdown && (!old || !old->shutdown)) {
+			rc = xen_ev_push(d, now[i].domid, HV_DOMAIN_SHUTDOWN,
+					 xen_shutdown_reason(all[i].flags));
+		}
 	}
 	for (i = 0; report && rc == 0 && i < d->nseen; i++) {
 		if (d->seen[i].dying)
 			continue;
 		key.domid = d->seen[i].domid;
 		if (!bsearch(&key, now, (size_t)n, sizeof(*now), xen_seen_cmp))
-			rc = xen_dead_push(d, key.domid);
+			rc = xen_ev_push(d, key.domid, HV_DOMAIN_DEAD, 0);
 	}
+	free(all);
 	if (rc < 0) {
-		/* Keep the old baseline so the next scan reports them. */
+		d->ev_len = queued; /* drop this scan's part: reported later */
 		free(now);
 		return rc;
 	}
@@ -1207,7 +1247,7 @@ static void xen_domains_close(struct hv_domains *h)
 		close(d->timer_fd);
 	xc_interface_close(d->xch);
 	free(d->seen);
-	free(d->dead);
+	free(d->ev);
 	free(d);
 }
 
@@ -1271,29 +1311,15 @@ static int xen_domains_drain(struct xen_domains *d)
 	}
 }
 
-static int xen_domains_next_dead(struct hv_domains *h);
-
-/* Only DEAD events so far. */
+/* The next queued event; rescans first when the queue is empty and the
+ * fd had wakeups. */
 static int xen_domains_next_event(struct hv_domains *h,
 				  struct hv_domain_event *ev)
 {
-	int r = xen_domains_next_dead(h);
-
-	if (r < 0)
-		return r;
-	memset(ev, 0, sizeof(*ev));
-	ev->domid = (domid_t)r;
-	ev->kind = HV_DOMAIN_DEAD;
-	return 0;
-}
-
-static int xen_domains_next_dead(struct hv_domains *h)
-{
 	struct xen_domains *d = xdom(h);
-	domid_t domid;
 	int rc;
 
-	if (d->dead_len == 0) {
+	if (d->ev_len == 0) {
 		rc = xen_domains_drain(d);
 		if (rc < 0)
 			return rc;
@@ -1303,12 +1329,12 @@ static int xen_domains_next_dead(struct hv_domains *h)
 				return rc;
 		}
 	}
-	if (d->dead_len == 0)
+	if (d->ev_len == 0)
 		return -EAGAIN;
-	domid = d->dead[d->dead_head];
-	d->dead_head = (d->dead_head + 1) % d->dead_cap;
-	d->dead_len--;
-	return domid;
+	*ev = d->ev[d->ev_head];
+	d->ev_head = (d->ev_head + 1) % d->ev_cap;
+	d->ev_len--;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

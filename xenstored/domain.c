@@ -235,6 +235,38 @@ void xs_domain_died(struct xs_store *st, uint32_t domid)
 	fire_special(st, "@releaseDomain");
 }
 
+/* The name of a SHUTDOWN_* reason of <xen/sched.h>, for the log. */
+static const char *shutdown_reason_name(unsigned int reason)
+{
+	static const char *const names[] = {
+		"poweroff", "reboot", "suspend", "crash", "watchdog",
+		"soft_reset",
+	};
+
+	return reason < sizeof(names) / sizeof(names[0]) ? names[reason]
+							 : "unknown";
+}
+
+/*
+ * xs_domain_shut_down - the domain stopped running but still exists:
+ * fire @releaseDomain and keep the domain, its connection and its nodes
+ * (the toolstack destroys, restarts or resumes it; C xenstored does the
+ * same in domain_cleanup(), and xl's monitor waits on this event). Safe
+ * for unknown domids: watchers re-check, spurious events are allowed.
+ */
+void xs_domain_shut_down(struct xs_store *st, uint32_t domid,
+			 unsigned int reason)
+{
+	struct xs_domain *d = xs_domain_find(st, domid);
+
+	log_info_dev((int)domid, NULL, "shut down (reason %s)%s",
+		     shutdown_reason_name(reason),
+		     d ? "" : ", not an introduced domain");
+	if (d)
+		d->shutdown = true; /* XS_RESUME clears it */
+	fire_special(st, "@releaseDomain");
+}
+
 /* xs_domain_forget - drop a domain quietly (replaying the journal). */
 void xs_domain_forget(struct xs_store *st, uint32_t domid)
 {

@@ -6,8 +6,9 @@
  * (GNTTAB_RESERVED_XENSTORE, as the domain builder seeds it), else by
  * foreign mapping of gfn; its store event channel is bound; a connection
  * is made on the ring. On real Xen, dom0's own ring (/proc/xen/xsd_kva and
- * /proc/xen/xsd_port) is served the same way. The hv layer's domain-death
- * stream drives xs_domain_died() (@releaseDomain).
+ * /proc/xen/xsd_port) is served the same way. The hv layer's domain event
+ * stream drives xs_domain_shut_down() and xs_domain_died() (both fire
+ * @releaseDomain; only a death drops the domain).
  *
  * The page is guest memory. We keep our own copies of the indexes we own
  * (req_cons, rsp_prod) and only ever write those; the guest's indexes
@@ -392,19 +393,31 @@ static void ring_detach(void *arg, struct xs_store *st, struct xs_domain *d)
 	(void)d;
 }
 
+/* The hv layer's domain events: a shutdown fires @releaseDomain and keeps
+ * the domain (xl's monitor then destroys, restarts or resumes it); a death
+ * drops the domain and its connection. */
 static void on_domain_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct xs_ring *r = arg;
-	int domid;
+	struct hv_domain_event ev;
+	int rc;
 
 	(void)fd;
 	(void)what;
-	while ((domid = hv_domains_next_dead(r->doms)) >= 0)
-		xs_domain_died(r->st, (uint32_t)domid); /* logs it */
-	if (domid == -EPIPE) {
+	while ((rc = hv_domains_next_event(r->doms, &ev)) == 0) {
+		if (ev.kind == HV_DOMAIN_SHUTDOWN)
+			xs_domain_shut_down(r->st, ev.domid,
+					    ev.shutdown_reason); /* logs it */
+		else if (ev.kind == HV_DOMAIN_DEAD)
+			xs_domain_died(r->st, ev.domid); /* logs it */
+	}
+	if (rc == -EPIPE) {
 		log_errx("the hypervisor connection is gone: no more domain "
-			 "death events");
+			 "events (shutdown, death)");
 		event_del(r->dom_ev);
+	} else if (rc != -EAGAIN) {
+		log_warnx("reading domain events: %s; retried on the next one",
+			  strerror(-rc));
 	}
 }
 

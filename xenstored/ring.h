@@ -16,7 +16,8 @@ struct xs_ring;
 /*
  * xs_ring_new - plug the ring transport into st (st->ring): introduced
  * domains get their ring mapped and served, and the hv layer's domain
- * deaths become xs_domain_died(). NULL with errno.
+ * shutdowns become xs_domain_shut_down(), deaths xs_domain_died(). NULL
+ * with errno.
  */
 struct xs_ring *xs_ring_new(struct xs_store *st, struct event_base *base,
 			    struct hv *hv);

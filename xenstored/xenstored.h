@@ -12,7 +12,7 @@
  *   watch.c    watches indexed by path; firing walks the written path's
  *              prefixes (O(depth)), never the whole watch list
  *   quota.c    quota table (C xenstored's names and defaults)
- *   domain.c   introduced domains and xs_domain_died()
+ *   domain.c   introduced domains, xs_domain_shut_down(), xs_domain_died()
  *   conn.c     connections: transport ops, xsd_sockmsg framing, queues
  *   ops.c      the op table and handlers; path canonicalisation
  *   control.c  XS_CONTROL commands
@@ -336,6 +336,13 @@ int xs_domain_set_target(struct xs_store *st, uint32_t domid, uint32_t tdomid);
  * unknown domids.
  */
 void xs_domain_died(struct xs_store *st, uint32_t domid);
+/*
+ * xs_domain_shut_down - the hv layer's shutdown event (reason: a
+ * SHUTDOWN_* of <xen/sched.h>): fires @releaseDomain and keeps the domain
+ * and its connection. Safe for unknown domids.
+ */
+void xs_domain_shut_down(struct xs_store *st, uint32_t domid,
+			 unsigned int reason);
 /* xs_domain_restore - record a domain loaded from persistent state (no
  * watch fired, not journalled). 0 or -ENOMEM. */
 int xs_domain_restore(struct xs_store *st, uint32_t domid, uint64_t mfn,

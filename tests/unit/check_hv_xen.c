@@ -1,7 +1,8 @@
 /*
  * check_hv_xen - the xen provider (lib/hv-xen.c) against fake libxen*
  * (xen_mock.c): translation of every op, the evtchn state table, grant-copy
- * segment handling, PCI SBDF decoding, and the death stream's diff.
+ * segment handling, PCI SBDF decoding, and the domain event stream's diff
+ * (SHUTDOWN and DEAD).
  */
 #include "config.h"
 
@@ -319,6 +320,143 @@ START_TEST(death_stream_falls_back_to_timer_when_virq_taken)
 }
 END_TEST
 
+/* The flags word of a shut-down domain, reason r (SHUTDOWN_* of sched.h). */
+static uint32_t shut(unsigned int r)
+{
+	return XEN_DOMINF_shutdown | XEN_DOMINF_paused |
+	       (r << XEN_DOMINF_shutdownshift);
+}
+
+/* The next event must be this one. */
+static void expect_event(struct hv_domains *dm, domid_t domid,
+			 enum hv_domain_event_kind kind, unsigned int reason)
+{
+	struct hv_domain_event ev;
+
+	memset(&ev, 0xa5, sizeof(ev));
+	ck_assert_int_eq(hv_domains_next_event(dm, &ev), 0);
+	ck_assert_uint_eq(ev.domid, domid);
+	ck_assert_int_eq(ev.kind, kind);
+	ck_assert_uint_eq(ev.shutdown_reason, reason);
+}
+
+static void expect_no_event(struct hv_domains *dm)
+{
+	struct hv_domain_event ev;
+
+	ck_assert_int_eq(hv_domains_next_event(dm, &ev), -EAGAIN);
+}
+
+START_TEST(shutdown_is_reported_once_with_its_reason)
+{
+	struct hv_domains *dm;
+	int id;
+
+	xen_mock.doms[1] = (struct mock_dom){ 3, 0, 1, 0 };
+	xen_mock.doms[2] = (struct mock_dom){ 4, 0, 1, 0 };
+	xen_mock.doms[3] = (struct mock_dom){ 5, shut(SHUTDOWN_poweroff), 1, 0 };
+	xen_mock.ndoms = 4;
+	dm = hv_domains_open(hv); /* baseline: 5 shut down already, quiet */
+	id = xen_mock.nevt - 1;
+	/* 3 reboots; 4 runs on; 6 is born and crashes between scans. */
+	xen_mock.doms[1].flags = shut(SHUTDOWN_reboot);
+	xen_mock.doms[4] = (struct mock_dom){ 6, shut(SHUTDOWN_crash), 1, 0 };
+	xen_mock.ndoms = 5;
+	expect_no_event(dm); /* no VIRQ yet */
+	xen_mock_fire(id, 300);
+	expect_event(dm, 3, HV_DOMAIN_SHUTDOWN, SHUTDOWN_reboot);
+	expect_event(dm, 6, HV_DOMAIN_SHUTDOWN, SHUTDOWN_crash);
+	expect_no_event(dm);
+	/* Another domain's event: 3, 5 and 6 are still shut down, not again. */
+	xen_mock.doms[2].flags = shut(SHUTDOWN_poweroff);
+	xen_mock_fire(id, 300);
+	expect_event(dm, 4, HV_DOMAIN_SHUTDOWN, SHUTDOWN_poweroff);
+	expect_no_event(dm);
+	hv_domains_close(dm);
+}
+END_TEST
+
+START_TEST(shutdown_then_dying_gives_shutdown_then_dead)
+{
+	struct hv_domains *dm;
+	int id;
+
+	xen_mock.doms[1] = (struct mock_dom){ 3, 0, 1, 0 };
+	xen_mock.doms[2] = (struct mock_dom){ 4, 0, 1, 0 };
+	xen_mock.doms[3] = (struct mock_dom){ 5, 0, 1, 0 };
+	xen_mock.ndoms = 4;
+	dm = hv_domains_open(hv);
+	id = xen_mock.nevt - 1;
+	xen_mock.doms[1].flags = shut(SHUTDOWN_poweroff);
+	xen_mock.doms[2].flags = shut(SHUTDOWN_crash);
+	xen_mock_fire(id, 300);
+	expect_event(dm, 3, HV_DOMAIN_SHUTDOWN, SHUTDOWN_poweroff);
+	/* The toolstack destroys 3 (dying) and 4 (gone at once) while 4's
+	 * SHUTDOWN is still queued, and 5 goes down and dies within one scan:
+	 * DEAD alone. */
+	xen_mock.doms[1].flags = shut(SHUTDOWN_poweroff) | XEN_DOMINF_dying;
+	xen_mock.doms[2] = (struct mock_dom){ 5,
+					      shut(SHUTDOWN_poweroff) |
+						      XEN_DOMINF_dying,
+					      1, 0 };
+	xen_mock.ndoms = 3;
+	xen_mock_fire(id, 300);
+	expect_event(dm, 4, HV_DOMAIN_SHUTDOWN, SHUTDOWN_crash);
+	expect_event(dm, 3, HV_DOMAIN_DEAD, 0);
+	expect_event(dm, 5, HV_DOMAIN_DEAD, 0);
+	expect_event(dm, 4, HV_DOMAIN_DEAD, 0);
+	expect_no_event(dm);
+	hv_domains_close(dm);
+}
+END_TEST
+
+START_TEST(resumed_domain_reports_its_next_shutdown)
+{
+	struct hv_domains *dm;
+	int id;
+
+	xen_mock.doms[1] = (struct mock_dom){ 3, 0, 1, 0 };
+	xen_mock.ndoms = 2;
+	dm = hv_domains_open(hv);
+	id = xen_mock.nevt - 1;
+	xen_mock.doms[1].flags = shut(SHUTDOWN_suspend);
+	xen_mock_fire(id, 300);
+	expect_event(dm, 3, HV_DOMAIN_SHUTDOWN, SHUTDOWN_suspend);
+	/* A checkpoint resumes it: nothing to report, but forgotten. */
+	xen_mock.doms[1].flags = 0;
+	xen_mock_fire(id, 300);
+	expect_no_event(dm);
+	xen_mock.doms[1].flags = shut(SHUTDOWN_reboot);
+	xen_mock_fire(id, 300);
+	expect_event(dm, 3, HV_DOMAIN_SHUTDOWN, SHUTDOWN_reboot);
+	expect_no_event(dm);
+	hv_domains_close(dm);
+}
+END_TEST
+
+START_TEST(next_dead_skips_shutdown_events)
+{
+	struct hv_domains *dm;
+	int id;
+
+	xen_mock.doms[1] = (struct mock_dom){ 3, 0, 1, 0 };
+	xen_mock.doms[2] = (struct mock_dom){ 4, 0, 1, 0 };
+	xen_mock.ndoms = 3;
+	dm = hv_domains_open(hv);
+	id = xen_mock.nevt - 1;
+	xen_mock.doms[1].flags = shut(SHUTDOWN_poweroff);
+	xen_mock.doms[2].flags = XEN_DOMINF_dying;
+	xen_mock_fire(id, 300);
+	ck_assert_int_eq(hv_domains_next_dead(dm), 4);
+	ck_assert_int_eq(hv_domains_next_dead(dm), -EAGAIN);
+	xen_mock.doms[1].flags |= XEN_DOMINF_dying;
+	xen_mock_fire(id, 300);
+	ck_assert_int_eq(hv_domains_next_dead(dm), 3);
+	ck_assert_int_eq(hv_domains_next_dead(dm), -EAGAIN);
+	hv_domains_close(dm);
+}
+END_TEST
+
 static Suite *hv_xen_suite(void)
 {
 	Suite *s = suite_create("hv_xen");
@@ -337,6 +475,10 @@ static Suite *hv_xen_suite(void)
 	tcase_add_test(tc, domains_info_fields);
 	tcase_add_test(tc, death_stream_reports_each_death_once);
 	tcase_add_test(tc, death_stream_falls_back_to_timer_when_virq_taken);
+	tcase_add_test(tc, shutdown_is_reported_once_with_its_reason);
+	tcase_add_test(tc, shutdown_then_dying_gives_shutdown_then_dead);
+	tcase_add_test(tc, resumed_domain_reports_its_next_shutdown);
+	tcase_add_test(tc, next_dead_skips_shutdown_events);
 	suite_add_tcase(s, tc);
 	return s;
 }

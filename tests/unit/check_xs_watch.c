@@ -191,6 +191,39 @@ START_TEST(introduce_and_release_fire_special_watches)
 }
 END_TEST
 
+START_TEST(shutdown_fires_release_domain_and_keeps_the_domain)
+{
+	struct xs_domain *d;
+	char buf[16];
+
+	t_strs(w, XS_WATCH, 0, "@releaseDomain", "out", NULL);
+	t_drain_events(w);
+	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "3", "4096", "9", NULL), 0);
+	ck_assert_int_eq(t_write(a, 0, "/local/domain/3/data", "x"), 0);
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/local/domain/3/data",
+				"n3", NULL), 0);
+	/* SHUTDOWN_reboot: xl's monitor must hear of it, the domain stays. */
+	xs_domain_shut_down(&st, 3, 1);
+	expect_event(w, "@releaseDomain", "out");
+	d = xs_domain_find(&st, 3);
+	ck_assert_ptr_nonnull(d);
+	ck_assert(d->shutdown);
+	ck_assert_int_eq(t_read(a, 0, "/local/domain/3/data", buf, sizeof(buf)),
+			 0);
+	ck_assert_str_eq(buf, "x");
+	/* XS_RESUME re-arms it. */
+	ck_assert_int_eq(t_strs(a, XS_RESUME, 0, "3", NULL), 0);
+	ck_assert(!d->shutdown);
+	/* Unknown domains too (spurious events are allowed). */
+	xs_domain_shut_down(&st, 77, 0);
+	expect_event(w, "@releaseDomain", "out");
+	/* The death that follows drops the domain and fires again. */
+	xs_domain_died(&st, 3);
+	expect_event(w, "@releaseDomain", "out");
+	ck_assert_ptr_null(xs_domain_find(&st, 3));
+}
+END_TEST
+
 START_TEST(closing_a_connection_drops_its_watches)
 {
 	struct tconn *t = t_conn(&st, 0, true);
@@ -248,6 +281,7 @@ static Suite *watch_suite(void)
 	tcase_add_test(tc, identical_pending_events_are_merged);
 	tcase_add_test(tc, relative_watch_reports_relative_path);
 	tcase_add_test(tc, introduce_and_release_fire_special_watches);
+	tcase_add_test(tc, shutdown_fires_release_domain_and_keeps_the_domain);
 	tcase_add_test(tc, closing_a_connection_drops_its_watches);
 	tcase_add_test(tc, reset_watches_drops_all);
 	tcase_add_test(tc, many_watches_write_touches_only_prefixes);

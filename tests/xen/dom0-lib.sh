@@ -107,3 +107,92 @@ domu_gone() {
 	wait_for "$2" sh -c "timeout 10 xl domid '$1'; [ \$? = 1 ]" ||
 		{ fail "domain $1 still listed $2 s after destroy"; xl list; return 1; }
 }
+
+# fds_on PID FILE - how many of process PID's file descriptors are open on
+# FILE (by its path, as /proc/PID/fd shows it).
+fds_on() {
+	local n=0 f
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "$2" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+# domid_listed ID - xl list shows domain ID (in any state, dying too).
+domid_listed() {
+	timeout 10 xl list 2>/dev/null | awk -v id="$1" 'NR > 1 && $2 == id { f = 1 } END { exit !f }'
+}
+
+# domu_cleaned ID SECS [IMAGE BLKBACK_PID] - within SECS of now (wall
+# time, the checks' own time included), every trace of domain ID is gone:
+# no /local/domain/ID, no backend/vbd/ID, (with IMAGE) no file descriptor
+# of blkback on IMAGE, and xl list does not show it (last: the slowest
+# check); then xenstored (and blkback) still run. Prints how long it took;
+# names what is left on failure.
+domu_cleaned() {
+	local id=$1 secs=$2 img=${3:-} bk=${4:-} t0 el left
+	t0=$(up)
+	while :; do
+		left=""
+		xenstore-exists /local/domain/"$id" 2>/dev/null && left="$left; /local/domain/$id"
+		xenstore-exists /local/domain/0/backend/vbd/"$id" 2>/dev/null &&
+			left="$left; /local/domain/0/backend/vbd/$id"
+		[ -n "$img" ] && [ "$(fds_on "$bk" "$img")" != 0 ] &&
+			left="$left; blkback (pid $bk) holds $(fds_on "$bk" "$img") fd(s) on $img"
+		[ -z "$left" ] && domid_listed "$id" &&
+			left="$left; xl list shows it: $(timeout 10 xl list | awk -v id="$id" '$2 == id')"
+		el=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')
+		[ -n "$left" ] || break
+		awk -v e="$el" -v s="$secs" 'BEGIN { exit !(e < s) }' || break
+		sleep 0.2
+	done
+	kill -0 "$(cat /run/xenstored.pid)" 2>/dev/null || left="$left; xenstored died"
+	[ -z "$bk" ] || kill -0 "$bk" 2>/dev/null || left="$left; blkback died"
+	if [ -z "$left" ] && awk -v e="$el" -v s="$secs" 'BEGIN { exit !(e > s) }'; then
+		fail "domain $id took $el s to clean up (limit $secs s)"
+		return 1
+	fi
+	if [ -n "$left" ]; then
+		fail "domain $id not cleaned up within $secs s:${left#;}"
+		xenstore-ls -f /local/domain 2>&1 | grep -E "^/local/domain/($id/|0/backend/vbd/$id/)" | head -20 | sed 's/^/  /'
+		return 1
+	fi
+	echo "domain $id cleaned up in $el s"
+}
+
+# domu_ends ID SECS [IMAGE BLKBACK_PID] -- CMD... - end domain ID with CMD
+# (a trigger: let the guest go on, xl shutdown, ...) and time it: the
+# domain must shut down within 60 s of CMD (the guest's own part: its
+# kernel shuts down, slowly under TCG), seen as xenstored's @releaseDomain
+# event; from that event on, domu_cleaned ID SECS [IMAGE BLKBACK_PID].
+domu_ends() {
+	local id=$1 secs=$2 img="" bk="" w t0 el n
+	shift 2
+	if [ "$1" != -- ]; then img=$1 bk=$2; shift 2; fi
+	shift
+	rm -f /run/rd-watch.out
+	# The registration event, then the next one (or the watch is killed).
+	xenstore-watch -n 2 @releaseDomain > /run/rd-watch.out 2>&1 &
+	w=$!
+	wait_for 10 test -s /run/rd-watch.out || { fail "xenstore-watch @releaseDomain"; kill $w; return 1; }
+	t0=$(up)
+	"$@" || { kill $w 2>/dev/null; return 1; }
+	n=0
+	while kill -0 $w 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -le 600 ] ||
+			{ kill $w; fail "no @releaseDomain within 60 s of '$*' (domain $id)"; timeout 10 xl list; return 1; }
+		sleep 0.1
+	done
+	el=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')
+	echo "domain $id: @releaseDomain $el s after '$*'"
+	domu_cleaned "$id" "$secs" $img $bk
+}
+
+# xs_logged ID REASON - our xenstored logged domain ID's shutdown (and so
+# fired @releaseDomain for it). Nothing to check with Debian's (--xs xen).
+xs_logged() {
+	[ "$XS" = splitdrv ] || return 0
+	grep -q "d$1: shut down (reason $2)" /var/log/xenstored.log ||
+		{ fail "xenstored did not log 'd$1: shut down (reason $2)'"; return 1; }
+}

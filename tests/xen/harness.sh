@@ -12,8 +12,9 @@
 #                    ours (splitdrv); default $XS, else xen
 #   --shell          interactive: the serial console on this terminal and a
 #                    root shell in dom0 after the scenario (one scenario)
-#   --timeout SECS   limit per boot (default 300; dom0 stops the scenario
-#                    45 s before, to dump its logs)
+#   --timeout SECS   limit per boot (default: the scenario's `timeout` file,
+#                    else 300; dom0 stops the scenario 45 s before, to dump
+#                    its logs)
 #   --no-build       use the install of the last run (<work>/destdir) and
 #                    the hvcheck already built: no make at all
 #   --list           list the scenarios and exit
@@ -29,6 +30,7 @@ srcdir=$(cd "$here/../.." && pwd)
 builddir=${top_builddir:-}
 XS=${XS:-splitdrv}
 SHELL_MODE=0
+TIMEOUT_OPT=""
 TIMEOUT=300
 LIST=0
 BUILD=1
@@ -44,8 +46,8 @@ while [ $# -gt 0 ]; do
 	--xs) XS=$2; shift 2 ;;
 	--xs=*) XS=${1#*=}; shift ;;
 	--shell) SHELL_MODE=1; shift ;;
-	--timeout) TIMEOUT=$2; shift 2 ;;
-	--timeout=*) TIMEOUT=${1#*=}; shift ;;
+	--timeout) TIMEOUT_OPT=$2; shift 2 ;;
+	--timeout=*) TIMEOUT_OPT=${1#*=}; shift ;;
 	--list) LIST=1; shift ;;
 	--no-build) BUILD=0; shift ;;
 	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -220,6 +222,11 @@ passed=0 failed=0
 failed_names=()
 for name in "${scenarios[@]}"; do
 	scenario_initrd "$name"
+	# The limit of this boot: --timeout, else the scenario's own, else 300.
+	TIMEOUT=300
+	[ ! -f "$here/scenarios/$name/timeout" ] ||
+		TIMEOUT=$(tr -dc 0-9 < "$here/scenarios/$name/timeout")
+	TIMEOUT=${TIMEOUT_OPT:-${TIMEOUT:-300}}
 	log=$work/logs/$name.log
 	rm -f "$log" "$log.qemu"
 	s0=$(date +%s)

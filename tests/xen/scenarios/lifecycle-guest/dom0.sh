@@ -1,0 +1,79 @@
+# lifecycle-guest: guests that end their own life, with splitdrv's
+# xenstored and blkback. xl's monitor (the daemon `xl create` leaves) acts
+# on the shutdown only once xenstored fires @releaseDomain for it; each end
+# must leave, within CLEAN seconds of that event, no domain in `xl list`,
+# no /local/domain/<id>, no backend/vbd/<id>, no fd of blkback on the
+# image, and both daemons running (domu_ends).
+#   u1: writes data, runs `reboot` (on_reboot="restart"): back with a new
+#       domid and its disk, reads the data back, runs `poweroff`
+#   u2: crashes (sysrq c, on_crash="destroy")
+CLEAN=${CLEAN:-10}
+BE=/local/domain/0/backend/vbd
+IMG1=/run/lc-reboot.img
+IMG2=/run/lc-crash.img
+dd if=/dev/zero of=$IMG1 bs=1M count=8 2>/dev/null
+dd if=/dev/zero of=$IMG2 bs=1M count=8 2>/dev/null
+disk() { echo "disk=[\"format=raw,vdev=xvda,access=rw,script=block-splitdrv,target=$1\"]"; }
+mode() { echo "extra=\"console=hvc0 loglevel=4 lc=$1\""; }
+# ready ID WHAT NAME - the guest is about to WHAT (it waits for letgo).
+ready() { xs_wait /local/domain/$1/data/going-down "$2" 240 || { domu_console "$3"; return 1; }; }
+# letgo ID WHAT - let it.
+letgo() {
+	xenstore-write /local/domain/$1/data/go 1 || { fail "write data/go of $1"; return 1; }
+	mark "dom0-lets-$1-$2"
+}
+
+mkdir -p /run/splitdrv
+/usr/local/sbin/blkback --foreground --hv=xen --run-dir /run/splitdrv \
+	--log-level info > /var/log/blkback.log 2>&1 &
+BK=$!
+wait_for 20 test -S /run/splitdrv/blkback.ctl ||
+	{ fail "blkback did not start"; cat /var/log/blkback.log; exit 1; }
+mark dom0-blkback-up
+
+# ---- u1: reboot, then poweroff ----
+domu_create u1 "$(mode reboot)" "$(disk $IMG1)" || exit 1
+id=$DOMID
+xs_wait $BE/$id/51712/state 4 60 || exit 1
+nfd=$(fds_on $BK $IMG1)
+[ "$nfd" -gt 0 ] || { fail "blkback holds no fd on $IMG1 with xvda connected"; exit 1; }
+ready $id reboot u1 || exit 1
+domu_ends $id $CLEAN -- letgo $id reboot || exit 1
+xs_logged $id reboot || exit 1
+mark dom0-reboot-old-domain-cleaned
+wait_for 60 sh -c "i=\$(timeout 10 xl domid u1) && [ \"\$i\" != $id ]" ||
+	{ fail "u1 not back 60 s after its reboot"; xl list; exit 1; }
+id2=$(timeout 10 xl domid u1)
+echo "u1 restarted: domid $id -> $id2 t=$(up)"
+xs_wait $BE/$id2/51712/state 4 60 || exit 1
+mark dom0-restarted-disk-connected
+[ "$(fds_on $BK $IMG1)" = "$nfd" ] ||
+	{ fail "blkback holds $(fds_on $BK $IMG1) fds on $IMG1, one device holds $nfd"; exit 1; }
+# The md5 of the first boot's data, as it wrote it in sector 0.
+want=$(dd if=$IMG1 bs=512 count=1 2>/dev/null | head -c 41 | cut -c10-41)
+ready $id2 poweroff u1 || exit 1
+xs_expect /local/domain/$id2/data/verified "$want" || { domu_console u1; exit 1; }
+domu_ends $id2 $CLEAN $IMG1 $BK -- letgo $id2 poweroff || exit 1
+xs_logged $id2 poweroff || exit 1
+mark dom0-poweroff-cleaned
+got=$(dd if=$IMG1 bs=1M skip=1 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
+[ "$got" = "$want" ] || { fail "$IMG1: md5 $got in dom0, header says $want"; exit 1; }
+domu_console u1
+
+# ---- u2: crash ----
+domu_create u2 "$(mode crash)" "$(disk $IMG2)" || exit 1
+id=$DOMID
+xs_wait $BE/$id/51712/state 4 60 || exit 1
+ready $id crash u2 || exit 1
+domu_ends $id $CLEAN $IMG2 $BK -- letgo $id crash || exit 1
+xs_logged $id crash || exit 1
+mark dom0-crash-cleaned
+# The harness fails any log with a kernel panic in it; this one is wanted.
+sed -i 's/Kernel panic/(expected) kernel-panic/' /var/log/xen/guest-u2.log
+domu_console u2
+
+kill -0 $BK || { fail "blkback died"; exit 1; }
+kill -TERM $BK
+wait $BK
+sed 's/^/  blkback: /' /var/log/blkback.log | tail -30
+mark dom0-done
