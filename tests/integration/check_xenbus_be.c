@@ -175,6 +175,16 @@ static void env_open(struct env *e, int fdomid, const char *fe_path)
 	ck_assert(xs_transaction_end(e->ts, t, false));
 }
 
+/* env_connect - the backend reaches InitWait, the frontend publishes its
+ * ring and says Connected, the backend connects. */
+static void env_connect(struct env *e)
+{
+	ck_assert(pump_until_state(e, XenbusStateInitWait));
+	put(e, e->fe, "ring-ref", "8");
+	put(e, e->fe, "state", "4");
+	ck_assert(pump_until_state(e, XenbusStateConnected));
+}
+
 static void env_close(struct env *e)
 {
 	xbe_free(e->xbe);
@@ -224,10 +234,7 @@ START_TEST(libxl_style_detach_closes_and_removes)
 	struct env e;
 
 	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
-	ck_assert(pump_until_state(&e, XenbusStateInitWait));
-	put(&e, e.fe, "ring-ref", "8");
-	put(&e, e.fe, "state", "4");
-	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	env_connect(&e);
 	/* xl block-detach: online=0 and state=5 written for us */
 	put(&e, e.be, "online", "0");
 	put(&e, e.be, "state", "5");
@@ -315,10 +322,7 @@ START_TEST(async_disconnect_holds_closed_until_it_finishes)
 
 	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
 	e.f.async = 1;
-	ck_assert(pump_until_state(&e, XenbusStateInitWait));
-	put(&e, e.fe, "ring-ref", "8");
-	put(&e, e.fe, "state", "4");
-	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	env_connect(&e);
 	put(&e, e.fe, "state", "6"); /* closed at once: I/O still in flight */
 	pump(&e, 30);
 	st = get(&e, e.be, "state");
@@ -352,10 +356,7 @@ START_TEST(dead_domain_closes_and_removes_its_devices)
 
 	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
 	e.f.async = 1;
-	ck_assert(pump_until_state(&e, XenbusStateInitWait));
-	put(&e, e.fe, "ring-ref", "8");
-	put(&e, e.fe, "state", "4");
-	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	env_connect(&e);
 	ck_assert_uint_eq(xbe_domain_dead(e.xbe, 6), 0);
 	ck_assert_int_eq(e.f.disconnects, 0);
 	ck_assert_uint_eq(xbe_domain_dead(e.xbe, 5), 1);
@@ -394,10 +395,7 @@ START_TEST(removed_backend_directory_is_not_recreated)
 
 	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
 	e.f.async = 1;
-	ck_assert(pump_until_state(&e, XenbusStateInitWait));
-	put(&e, e.fe, "ring-ref", "8");
-	put(&e, e.fe, "state", "4");
-	ck_assert(pump_until_state(&e, XenbusStateConnected));
+	env_connect(&e);
 	ck_assert(xs_rm(e.ts, XBT_NULL, e.fe));
 	ck_assert(xs_rm(e.ts, XBT_NULL, e.be));
 	for (int i = 0; i < 100 && xbe_device_count(e.xbe); i++)
