@@ -498,7 +498,7 @@ static int check_domain(struct xs_handle *xs, domid_t domid, char *buf,
 	if (!hv)
 		return 0; /* no hypervisor to ask: xenstore's word for it */
 	d = hv_domains_open(hv);
-	r = d ? hv_domains_info(d, domid, &info) : 0;
+	r = d ? hv_domains_info(d, domid, &info) : -ENOSYS; /* no word */
 	hv_domains_close(d);
 	hv_close(hv);
 	if (r == -ESRCH) {

@@ -20,6 +20,9 @@ si_cleanup() {
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	# a second daemon that started after all (the bug this test is for)
+	# daemonized out of our reach: every process on our run directory
+	pkill -9 -f -- "--run-dir $D" 2>/dev/null
 	XSD_PID=
 	xsd_cleanup
 }

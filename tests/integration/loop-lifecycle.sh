@@ -97,7 +97,7 @@ for l in lines:
     if len(f) >= 6 and f[4] == ino and "loophv-guest-ram" in f[5]:
         a, b = (int(x, 16) for x in f[0].split("-"))
         print("%s maps %d bytes of its RAM%s" % (who, b - a,
-              " (the whole) [loopres]" if b - a == ram else ""))
+              " (the whole)" if b - a == ram else ""))
 PY
 }
 
@@ -105,13 +105,13 @@ PY
 # dead domain, one item per line (empty: nothing)
 leftovers() {
 	"$SPLITCTL" --run-dir "$D" --hv loop domains 2>&1 | awk -v id="$1" \
-		'$1 == id { print "in splitctl domains: " $0 " [loopres]" }'
+		'$1 == id { print "in splitctl domains: " $0 "" }'
 	"$SPLITCTL" --run-dir "$D" status loophvd 2>/dev/null | python3 -c '
 import json, sys
 domid = int(sys.argv[1])
 for d in json.load(sys.stdin)["result"]["domains"]:
     if d["domid"] == domid and d["mem_holders"] != 0:
-        print("loophvd: mem_holders %d [loopres]" % d["mem_holders"])
+        print("loophvd: mem_holders %d" % d["mem_holders"])
 ' "$1"
 	xs_exists "/local/domain/$1" && echo "/local/domain/$1 in xenstore"
 	xs_exists "/local/domain/0/backend/vbd/$1" &&
@@ -126,16 +126,15 @@ for d in json.load(sys.stdin)["result"]["devices"]:
 	ls -l "/proc/$BK_PID/fd" 2>/dev/null | grep -F -- "-> $2" |
 		sed 's/^/blkback fd: /'
 	# mappings of its RAM (the memfd's inode, as the guest mapped it):
-	# grant and ring pages are the daemons' to unmap; the one mapping of
-	# the whole RAM that the loop provider caches is loopres's to drop
+	# grant and ring pages are the daemons' to unmap, the provider's one
+	# mapping of the whole RAM goes when the process learns of the death
 	ram_maps "$3" "$4" "xenstored" "$XSD_PID"
 	ram_maps "$3" "$4" "blkback" "$BK_PID"
 }
 
 # gone_within DOMID IMAGE SECONDS WHAT - every trace gone in time, or fail
 # (the RAM of the guest last started by guest_with_disk)
-# naming what is left ([loopres]: needs the loop provider's release of
-# dead domains, branch loopres)
+# naming what is left
 gone_within() {
 	i=0
 	while :; do
@@ -176,7 +175,8 @@ PY
 	[ -n "$RAM_INODE" ] || fail "no loophv-guest-ram mapping in the guest"
 }
 
-# forget GUEST_PID - it is gone: no cleanup for it at exit
+# forget GUEST_PID - it is gone (reaped): cleanup must not signal its pid,
+# which may belong to another process by then
 forget() {
 	rest=
 	for p in $GUEST_PIDS; do

@@ -196,3 +196,15 @@ xs_logged() {
 	grep -q "d$1: shut down (reason $2)" /var/log/xenstored.log ||
 		{ fail "xenstored did not log 'd$1: shut down (reason $2)'"; return 1; }
 }
+
+# blkback_start - our blkback in the background (log /var/log/blkback.log),
+# its pid in BK; waits for its control socket, marks dom0-blkback-up.
+blkback_start() {
+	mkdir -p /run/splitdrv
+	/usr/local/sbin/blkback --foreground --hv=xen --run-dir /run/splitdrv \
+		--log-level info > /var/log/blkback.log 2>&1 &
+	BK=$!
+	wait_for 20 test -S /run/splitdrv/blkback.ctl ||
+		{ fail "blkback did not start"; cat /var/log/blkback.log; return 1; }
+	mark dom0-blkback-up
+}

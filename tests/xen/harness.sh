@@ -31,7 +31,6 @@ builddir=${top_builddir:-}
 XS=${XS:-splitdrv}
 SHELL_MODE=0
 TIMEOUT_OPT=""
-TIMEOUT=300
 LIST=0
 BUILD=1
 scenarios=()

@@ -12,13 +12,7 @@ DISK3=/run/disk3.img
 dd if=/dev/zero of=$DISK3 bs=1M count=8 2>/dev/null
 printf THIRD-DISK!! | dd of=$DISK3 conv=notrunc 2>/dev/null
 
-mkdir -p /run/splitdrv
-/usr/local/sbin/blkback --foreground --hv=xen --run-dir /run/splitdrv \
-	--log-level info > /var/log/blkback.log 2>&1 &
-BK=$!
-wait_for 20 test -S /run/splitdrv/blkback.ctl ||
-	{ fail "blkback did not start"; cat /var/log/blkback.log; exit 1; }
-mark dom0-blkback-up
+blkback_start || exit 1
 
 domu_create u1 || { cat /var/log/blkback.log; exit 1; }
 id=$DOMID

@@ -23,13 +23,7 @@ letgo() {
 	mark "dom0-lets-$1-$2"
 }
 
-mkdir -p /run/splitdrv
-/usr/local/sbin/blkback --foreground --hv=xen --run-dir /run/splitdrv \
-	--log-level info > /var/log/blkback.log 2>&1 &
-BK=$!
-wait_for 20 test -S /run/splitdrv/blkback.ctl ||
-	{ fail "blkback did not start"; cat /var/log/blkback.log; exit 1; }
-mark dom0-blkback-up
+blkback_start || exit 1
 
 # ---- u1: reboot, then poweroff ----
 domu_create u1 "$(mode reboot)" "$(disk $IMG1)" || exit 1

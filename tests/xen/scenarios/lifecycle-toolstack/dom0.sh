@@ -25,13 +25,7 @@ xl_cmd() {
 		{ sed 's/^/  xl: /' /run/xl.out; fail "xl $*"; return 1; }
 }
 
-mkdir -p /run/splitdrv
-/usr/local/sbin/blkback --foreground --hv=xen --run-dir /run/splitdrv \
-	--log-level info > /var/log/blkback.log 2>&1 &
-BK=$!
-wait_for 20 test -S /run/splitdrv/blkback.ctl ||
-	{ fail "blkback did not start"; cat /var/log/blkback.log; exit 1; }
-mark dom0-blkback-up
+blkback_start || exit 1
 
 # ---- u1: xl reboot, then xl shutdown ----
 domu_create u1 "$(mode keep)" "$(disk $IMG1)" || exit 1
