@@ -117,7 +117,6 @@ struct lh_evt_handle *lh_evt_open(struct lh_server *s, struct lh_conn *c)
 		goto fail;
 	h->page = map;
 	h->id = c->next_handle_id++;
-	h->uid = ++s->next_handle_uid;
 	h->conn = c;
 	h->dom = c->dom;
 	LIST_INSERT_HEAD(&c->handles, h, conn_link);

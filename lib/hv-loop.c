@@ -504,6 +504,7 @@ struct loop_evtchn {
 	uint32_t q[EVQ];      /* ports from the last epoll_wait */
 	unsigned int qn, qi;
 	int settled;          /* that epoll_wait was not full */
+	int woken;            /* wakefd written since the last epoll_wait */
 	uint64_t recheck[HV_EVTCHN_MAX_PORTS / 64];
 	unsigned int nrecheck;
 };
@@ -777,7 +778,12 @@ static void wake_self(struct loop_evtchn *e)
 {
 	uint64_t one = 1;
 
-	/* EPOLLET: every write is an edge; the count is never read. */
+	/* EPOLLET: every write is an edge; the count is never read. One
+	 * edge stays ready until our next epoll_wait takes it, so one write
+	 * per epoll_wait is enough. */
+	if (e->woken)
+		return;
+	e->woken = 1;
 	(void)!write(e->wakefd, &one, sizeof(one));
 }
 
@@ -819,6 +825,7 @@ static int loop_evtchn_pending(struct hv_evtchn *h)
 			e->settled = 0;
 			return -EAGAIN;
 		}
+		e->woken = 0; /* this epoll_wait takes any pending edge */
 		n = epoll_wait(e->epfd, evs, EVQ, 0);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -135,13 +135,10 @@ static int hold_add(struct lh_conn *c, struct lh_domain *d)
 		if (c->holds[i] == d->domid)
 			return 0;
 	if (c->nholds == c->holds_cap) {
+		/* one hold per domid: bounded by DOMID_FIRST_RESERVED */
 		unsigned int cap = c->holds_cap ? c->holds_cap * 2 : 16;
 		domid_t *n;
 
-		if (cap > DOMID_FIRST_RESERVED)
-			cap = DOMID_FIRST_RESERVED; /* one per domid at most */
-		if (cap <= c->holds_cap)
-			return -ENOSPC;
 		n = realloc(c->holds, cap * sizeof(*n));
 		if (!n)
 			return -ENOMEM;

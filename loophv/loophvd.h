@@ -32,7 +32,6 @@ struct lh_conn;
 struct lh_evt_handle {
 	LIST_ENTRY(lh_evt_handle) conn_link;
 	int32_t id;          /* per connection */
-	uint64_t uid;        /* global, never reused */
 	struct lh_conn *conn;
 	struct lh_domain *dom;
 	int epfd;            /* epoll fd: the doorbells of its ports */
@@ -139,7 +138,6 @@ struct lh_server {
 	uint32_t next_gen;
 	int gen_fd;              /* the generation table (proto.h) */
 	uint32_t *gens;          /* our writable mapping of it */
-	uint64_t next_handle_uid;
 	uint64_t ops[LH_OP_MAX];
 	uint64_t errors, bad_messages, domains_created, domains_died;
 	uint64_t events_queued;  /* events that waited for a full socket */

@@ -425,6 +425,7 @@ START_TEST(lock_follows_the_daemon_through_daemonize)
 		daemon_ready(NULL);
 		if (write(p[1], &me, sizeof(me)) != sizeof(me))
 			_exit(6);
+		alarm(30); /* gone by itself should the test fail first */
 		pause(); /* until killed */
 		_exit(0);
 	}
