@@ -39,37 +39,6 @@
 
 #define PAGE_BYTES (LH_EVT_PAGES * HV_PAGE_SIZE)
 
-/* sealed_memfd - a memfd of len bytes that nobody can resize, mapped
- * writable here (*map); -1 with errno. extra: more seals, after mapping
- * (F_SEAL_FUTURE_WRITE keeps other holders read-only). */
-static int sealed_memfd(const char *name, size_t len, int extra, void **map)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), e;
-
-	*map = NULL;
-	if (fd < 0)
-		return -1;
-	if (ftruncate(fd, (off_t)len) < 0)
-		goto fail;
-	*map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (*map == MAP_FAILED) {
-		*map = NULL;
-		goto fail;
-	}
-	if (extra && fcntl(fd, F_ADD_SEALS, extra) < 0 && errno != EINVAL)
-		goto fail; /* EINVAL: a kernel without that seal */
-	if (fcntl(fd, F_ADD_SEALS, LH_SEALS) < 0)
-		goto fail;
-	return fd;
-fail:
-	e = errno;
-	if (*map)
-		munmap(*map, len);
-	*map = NULL;
-	close(fd);
-	errno = e;
-	return -1;
-}
 
 static void set_state(struct lh_port *p, uint32_t port, uint8_t st)
 {
@@ -112,7 +81,7 @@ struct lh_evt_handle *lh_evt_open(struct lh_server *s, struct lh_conn *c)
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (h->epfd < 0)
 		goto fail;
-	h->memfd = sealed_memfd("loophv-evtchn-state", PAGE_BYTES, extra, &map);
+	h->memfd = lh_sealed_memfd("loophv-evtchn-state", PAGE_BYTES, extra, &map);
 	if (h->memfd < 0)
 		goto fail;
 	h->page = map;
@@ -201,7 +170,7 @@ static struct lh_chan *chan_new(struct lh_evt_handle *h0, uint32_t p0,
 		return NULL;
 	ch->efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ch->efd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ch->memfd = sealed_memfd("loophv-evtchn-bell", LH_BELL_BYTES, 0, &map);
+	ch->memfd = lh_sealed_memfd("loophv-evtchn-bell", LH_BELL_BYTES, 0, &map);
 	ch->bell = map;
 	if (ch->efd[0] < 0 || ch->efd[1] < 0 || ch->memfd < 0)
 		goto fail;

@@ -38,19 +38,11 @@ int lh_dm_create(struct lh_domain *d, int bufioreq)
 		if (sv->used)
 			continue;
 		memset(sv, 0, sizeof(*sv));
-		sv->memfd = memfd_create("loophv-ioreq",
-					 MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		/* Sealed: its size never changes under a mapping. */
+		sv->memfd = lh_sealed_memfd("loophv-ioreq",
+					    IOREQ_PAGES * HV_PAGE_SIZE, 0, NULL);
 		if (sv->memfd < 0)
 			return -errno;
-		/* Sealed: its size never changes under a mapping. */
-		if (ftruncate(sv->memfd, IOREQ_PAGES * HV_PAGE_SIZE) < 0 ||
-		    fcntl(sv->memfd, F_ADD_SEALS,
-			  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-			int e = -errno;
-
-			close(sv->memfd);
-			return e;
-		}
 		sv->used = 1;
 		sv->bufioreq = !!bufioreq;
 		return (int)id;

@@ -293,12 +293,9 @@ static int op_domain_create(struct op_ctx *x)
 	}
 	/* Sealed before anyone else sees it: the guest owns its RAM's
 	 * contents, not its size (a shrink would SIGBUS dom0's mappings). */
-	d->memfd = memfd_create("loophv-guest-ram",
-				MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (d->memfd < 0 ||
-	    ftruncate(d->memfd, (off_t)(nr_frames << HV_PAGE_SHIFT)) < 0 ||
-	    fcntl(d->memfd, F_ADD_SEALS,
-		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+	d->memfd = lh_sealed_memfd("loophv-guest-ram",
+				   (size_t)(nr_frames << HV_PAGE_SHIFT), 0, NULL);
+	if (d->memfd < 0) {
 		err = -errno;
 		log_warn("domain RAM memfd (%llu bytes)",
 			 (unsigned long long)(nr_frames << HV_PAGE_SHIFT));
@@ -1027,38 +1024,60 @@ static json_t *domains_json(struct lh_server *s)
 
 /* gen_table_create - the generation table of proto.h: ours to write,
  * dom0's to read. */
+/* lh_sealed_memfd - a memfd of len bytes that nobody can resize (LH_SEALS),
+ * mapped writable here when map is not NULL; -1 with errno. extra: more
+ * seals, after mapping (F_SEAL_FUTURE_WRITE keeps other holders read-only;
+ * a kernel without it is tolerated). Every memfd loophvd hands out is
+ * made here. */
+int lh_sealed_memfd(const char *name, size_t len, int extra, void **map)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), e;
+	void *m = NULL;
+
+	if (map)
+		*map = NULL;
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)len) < 0)
+		goto fail;
+	if (map) {
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED) {
+			m = NULL;
+			goto fail;
+		}
+	}
+	if (extra && fcntl(fd, F_ADD_SEALS, extra) < 0 && errno != EINVAL)
+		goto fail; /* EINVAL: a kernel without that seal */
+	if (fcntl(fd, F_ADD_SEALS, LH_SEALS) < 0)
+		goto fail;
+	if (map)
+		*map = m;
+	return fd;
+fail:
+	e = errno;
+	if (m)
+		munmap(m, len);
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 static int gen_table_create(struct lh_server *s)
 {
-	int fd = memfd_create("loophv-gen", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int extra = 0;
 	void *p;
+	int fd;
 
+#ifdef F_SEAL_FUTURE_WRITE
+	extra = F_SEAL_FUTURE_WRITE; /* no new writable mapping (5.1+) */
+#endif
+	fd = lh_sealed_memfd("loophv-gen", LH_GEN_BYTES, extra, &p);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, LH_GEN_BYTES) < 0)
-		goto fail;
-	p = mmap(NULL, LH_GEN_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		goto fail;
-	/* No new writable mapping from now on (where the kernel knows
-	 * F_SEAL_FUTURE_WRITE, 5.1); no size change ever. */
-#ifdef F_SEAL_FUTURE_WRITE
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) < 0 && errno != EINVAL)
-		goto fail_map;
-#endif
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		goto fail_map;
 	s->gen_fd = fd;
 	s->gens = p;
 	return 0;
-fail_map:
-	munmap(p, LH_GEN_BYTES);
-fail:
-	{
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
 }
 
 _Static_assert(LH_GEN_ENTRIES == DOMID_FIRST_RESERVED, "one entry per domid");

@@ -177,4 +177,7 @@ int lh_dm_set_irq(struct lh_domain *d, uint32_t type, uint64_t line,
 int lh_dm_resource(struct lh_domain *d, const struct lh_res_args *a,
 		   int *fd, struct lh_res *out);
 
+/* lh_sealed_memfd - a memfd nobody can resize (LH_SEALS); see loophvd.c */
+int lh_sealed_memfd(const char *name, size_t len, int extra, void **map);
+
 #endif /* SPLITDRV_LOOPHVD_H */
