@@ -208,3 +208,19 @@ blkback_start() {
 		{ fail "blkback did not start"; cat /var/log/blkback.log; return 1; }
 	mark dom0-blkback-up
 }
+
+# The lifecycle scenarios' guests: an xl disk line for our blkback
+# (block-splitdrv hotplug script), the domU's lifecycle mode on its kernel
+# command line, and the md5 a guest wrote in sector 0 (disk_fill).
+disk() { echo "disk=[\"format=raw,vdev=xvda,access=rw,script=block-splitdrv,target=$1\"]"; }
+mode() { echo "extra=\"console=hvc0 loglevel=4 lc=$1\""; }
+header_md5() { dd if="$1" bs=512 count=1 2>/dev/null | head -c 41 | cut -c10-41; }
+
+# domu_restarted NAME OLD_ID - NAME is back under a new domid within 60 s
+# (xl restarted it); the new domid in DOMID.
+domu_restarted() {
+	wait_for 60 sh -c "i=\$(timeout 10 xl domid $1) && [ \"\$i\" != $2 ]" ||
+		{ fail "$1 not back 60 s after its reboot"; xl list; return 1; }
+	DOMID=$(timeout 10 xl domid "$1")
+	echo "$1 restarted: domid $2 -> $DOMID t=$(up)"
+}

@@ -13,8 +13,6 @@ IMG1=/run/lc-reboot.img
 IMG2=/run/lc-crash.img
 dd if=/dev/zero of=$IMG1 bs=1M count=8 2>/dev/null
 dd if=/dev/zero of=$IMG2 bs=1M count=8 2>/dev/null
-disk() { echo "disk=[\"format=raw,vdev=xvda,access=rw,script=block-splitdrv,target=$1\"]"; }
-mode() { echo "extra=\"console=hvc0 loglevel=4 lc=$1\""; }
 # ready ID WHAT NAME - the guest is about to WHAT (it waits for letgo).
 ready() { xs_wait /local/domain/$1/data/going-down "$2" 240 || { domu_console "$3"; return 1; }; }
 # letgo ID WHAT - let it.
@@ -35,16 +33,14 @@ ready $id reboot u1 || exit 1
 domu_ends $id $CLEAN -- letgo $id reboot || exit 1
 xs_logged $id reboot || exit 1
 mark dom0-reboot-old-domain-cleaned
-wait_for 60 sh -c "i=\$(timeout 10 xl domid u1) && [ \"\$i\" != $id ]" ||
-	{ fail "u1 not back 60 s after its reboot"; xl list; exit 1; }
-id2=$(timeout 10 xl domid u1)
-echo "u1 restarted: domid $id -> $id2 t=$(up)"
+domu_restarted u1 $id || exit 1
+id2=$DOMID
 xs_wait $BE/$id2/51712/state 4 60 || exit 1
 mark dom0-restarted-disk-connected
 [ "$(fds_on $BK $IMG1)" = "$nfd" ] ||
 	{ fail "blkback holds $(fds_on $BK $IMG1) fds on $IMG1, one device holds $nfd"; exit 1; }
 # The md5 of the first boot's data, as it wrote it in sector 0.
-want=$(dd if=$IMG1 bs=512 count=1 2>/dev/null | head -c 41 | cut -c10-41)
+want=$(header_md5 $IMG1)
 ready $id2 poweroff u1 || exit 1
 xs_expect /local/domain/$id2/data/verified "$want" || { domu_console u1; exit 1; }
 domu_ends $id2 $CLEAN $IMG1 $BK -- letgo $id2 poweroff || exit 1

@@ -14,10 +14,6 @@ IMG1=/run/lc-keep.img
 IMG2=/run/lc-loop.img
 dd if=/dev/zero of=$IMG1 bs=1M count=8 2>/dev/null
 dd if=/dev/zero of=$IMG2 bs=1M count=8 2>/dev/null
-disk() { echo "disk=[\"format=raw,vdev=xvda,access=rw,script=block-splitdrv,target=$1\"]"; }
-mode() { echo "extra=\"console=hvc0 loglevel=4 lc=$1\""; }
-# header_md5 IMAGE - the md5 a guest wrote in sector 0 (disk_fill).
-header_md5() { dd if="$1" bs=512 count=1 2>/dev/null | head -c 41 | cut -c10-41; }
 # xl_cmd ARGS... - an xl command that must succeed within 60 s.
 xl_cmd() {
 	echo "xl $* t=$(up)"
@@ -37,10 +33,8 @@ nfd=$(fds_on $BK $IMG1)
 domu_ends $id $CLEAN -- xl_cmd reboot u1 || exit 1
 xs_logged $id reboot || exit 1
 mark dom0-xl-reboot-old-domain-cleaned
-wait_for 60 sh -c "i=\$(timeout 10 xl domid u1) && [ \"\$i\" != $id ]" ||
-	{ fail "u1 not back 60 s after xl reboot"; xl list; exit 1; }
-id2=$(timeout 10 xl domid u1)
-echo "u1 restarted: domid $id -> $id2 t=$(up)"
+domu_restarted u1 $id || exit 1
+id2=$DOMID
 xs_wait $BE/$id2/51712/state 4 60 || exit 1
 mark dom0-xl-reboot-disk-connected
 domu_wait_done u1 $id2 240 || exit 1
