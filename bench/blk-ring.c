@@ -1,6 +1,6 @@
 /*
  * blk-ring - blkback's data path on the loopback hypervisor against fio's
- * io_uring engine on the same file (issue 5).
+ * io_uring engine on the same file (doc/blkback-bench.md).
  *
  *   blk-ring [--size MIB] [--time SEC] [--warm MS] [--qd N] [--seq-qd N]
  *            [--rounds N] [--dir DIR] [--run-dir DIR] [--loophvd PATH] [--fio PATH]
@@ -37,8 +37,9 @@
  * in-flight requests are drained at the end and counted (the elapsed time
  * runs to the last response). --rounds (2) rounds of (fio, blkback
  * persistent on, blkback persistent off) per workload, summed: the three
- * alternate, so that other load on the machine hits each alike. Targets of the issue: blkback >= 0.6x fio's
- * IOPS (4 KiB random) and >= 0.8x fio's bandwidth (1 MiB sequential).
+ * alternate, so that other load on the machine hits each alike. The
+ * targets the table judges: blkback >= 0.6x fio's IOPS (4 KiB random)
+ * and >= 0.8x fio's bandwidth (1 MiB sequential).
  *
  * Exit status: 0 when every run completed (targets met or not), 1 on error.
  */

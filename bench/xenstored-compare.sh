@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # xenstored-compare.sh - splitdrv's xenstored side by side with Debian's C
-# xenstored and oxenstored (issue 3): one client (bench/xs-client), one
+# xenstored and oxenstored (doc/xenstored-bench.md): one client (bench/xs-client), one
 # machine, one run.
 #
 #   bench/xenstored-compare.sh BUILDDIR
@@ -12,7 +12,7 @@
 # every round and every mode, runs xs-client against each daemon in turn
 # (the order rotates from round to round, so that noise on the machine
 # falls on all three alike) and prints one table of medians over the
-# rounds, with the ratio splitdrv/C xenstored and the issue's targets:
+# rounds, with the ratio splitdrv/C xenstored and the targets it judges:
 #
 #   daemon CPU per op        <= 0.5 x C xenstored's
 #   pipelined writes/s       >= 2 x C xenstored's

@@ -281,7 +281,7 @@ START_TEST(batch_map_is_contiguous_in_ref_order)
 END_TEST
 
 /*
- * Issue 9 (c): maps that cost a mapping each (pages of no single run) are
+ * Maps that cost a mapping each (pages of no single run) are
  * bounded per granting domain, so a guest that piles them up cannot take
  * dom0's whole vm.max_map_count (65530) from the other guests.
  */

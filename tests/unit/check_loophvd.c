@@ -366,7 +366,7 @@ static json_int_t ctl_int(const char *cmd, const char *key)
 	return n;
 }
 
-/* Issue 9 (a): the guest owns its RAM's contents, not its size. */
+/* The guest owns its RAM's contents, not its size. */
 START_TEST(guest_cannot_resize_its_ram_under_dom0)
 {
 	struct hv *dom0 = lhf_dom0();
@@ -414,10 +414,10 @@ static void wait_readable(int fd)
 }
 
 /*
- * Issue 9 (b): 120 guest lifetimes, each guest's RAM mapped by the same
- * dom0 process (a grant map and a foreign map). Half of the guests die
- * while mapped (unmapped after the death), half after the unmap. Every
- * one of them must attach (loophvd once refused the 65th) and at the end
+ * 120 guest lifetimes, each guest's RAM mapped by the same dom0 process
+ * (a grant map and a foreign map). Half of the guests die while mapped
+ * (unmapped after the death), half after the unmap. Every one of them
+ * attaches, however many came and went before it, and at the end
  * nothing of them is held or listed.
  */
 START_TEST(dead_domains_release_everything_across_many_lifetimes)
@@ -488,7 +488,7 @@ START_TEST(dead_domains_release_everything_across_many_lifetimes)
 END_TEST
 
 /*
- * Issue 9 (d): a subscriber that reads nothing while many domains die
+ * A subscriber that reads nothing while many domains die
  * gets every death afterwards, in order, once each.
  */
 START_TEST(no_death_event_is_lost_to_a_full_socket)
