@@ -17,16 +17,17 @@
  *      here only the copy is used: rewriting the slot changes nothing.
  *   3. The copy is validated (blkbk_req_check): operation known and
  *      offered, segment count, read-only device. An indirect request's
- *      segment pages are mapped read-only, copied once, unmapped, and the
- *      copied segments are validated (blkbk_req_check_segs): first_sect <=
- *      last_sect <= 7, the whole sector range within the device.
+ *      segment pages are grant-copied once into private memory (no
+ *      mapping), and the copied segments are validated
+ *      (blkbk_req_check_segs): first_sect <= last_sect <= 7, the whole
+ *      sector range within the device.
  *   4. Data pages are mapped by grant: one batched hv_gnttab_map per
  *      request (read-only for a write: we only read the guest's data), or
  *      persistent mappings from the gnt_pcache. A ref that does not map
  *      (not granted, granted to someone else, read-only for a read) is an
  *      error response, and nothing stays mapped.
  *   5. Any invalid request gets BLKIF_RSP_ERROR (or EOPNOTSUPP for an
- *      operation not offered) and one rate-limited log line per device.
+ *      operation not offered) and a log line, rate-limited per queue.
  *
  * Worked example: a guest pushes req_prod = rsp_prod_pvt + 33 on a one-page
  * ring (32 slots). 33 > 32, so step 1 halts this queue; a second guest's
