@@ -27,23 +27,8 @@ ll_cleanup() {
 }
 trap ll_cleanup EXIT
 
-# doc_recipe NAME - the shell block under "<!-- recipe: NAME -->" in
-# doc/loopguest.md, as written there
-doc_recipe() {
-	awk -v name="$1" '
-		$0 == "<!-- recipe: " name " -->" { want = 1; next }
-		want && /^```/ { if (inside) exit; inside = 1; next }
-		inside { print }
-	' "$DOC"
-}
-# run_recipe NAME - run it here, from the build directory (its paths are
-# relative to it, as the doc says)
-run_recipe() {
-	r=$(doc_recipe "$1")
-	[ -n "$r" ] || fail "doc/loopguest.md has no recipe '$1'"
-	cd "$top_builddir" || fail "cd $top_builddir"
-	eval "$r"
-}
+# run_recipe NAME: doc/loopguest.md's recipe NAME, word for word
+. "$top_srcdir/tests/integration/doc-recipe.sh"
 
 # xs_exists PATH - does our xenstored have the node? (XS_READ over its
 # socket: no dependency on xenstore-utils)
