@@ -2,7 +2,7 @@
  * hv-loop.c - the loop provider of lib/hv.h: a client of loophvd.
  *
  * Control operations are one request/reply on the hv's SOCK_SEQPACKET
- * connection (loophv/proto.h), serialised by a mutex. The data path is
+ * connection (lib/loophv-proto.h), serialised by a mutex. The data path is
  * direct:
  *
  *   notify   atomic OR of the peer end's pending bit in the channel's own
@@ -21,7 +21,8 @@
  *            GTF_reading (+ GTF_writing) in the same step, so a guest cannot
  *            change the entry between the check and the pin. The frame is
  *            read after the pin. Pins are counted per ref in this process
- *            and the flags cleared when the last mapping goes.
+ *            and the flags cleared when the last mapping goes. These
+ *            checks are lib/hv-loop-grant.c.
  *
  * Trust: the mapper validates grants itself (memory is shared), so grant
  * checks protect a backend from a hostile guest, not a guest from a hostile
@@ -48,15 +49,13 @@
 #include <xen/memory.h>
 
 #include "hv-impl.h"
-#include "loophv/proto.h"
+#include "hv-loop-grant.h"
+#include "loophv-proto.h"
 
 #define PAGE HV_PAGE_SIZE
 #define GNT_PER_FRAME (PAGE / sizeof(grant_entry_v1_t))
 #define GNT_RESERVED 8 /* GNTTAB_NR_RESERVED_ENTRIES */
 
-_Static_assert(sizeof(grant_entry_v1_t) == 8, "grant_entry_v1 layout");
-_Static_assert(offsetof(grant_entry_v1_t, domid) == 2, "grant_entry_v1 domid");
-_Static_assert(offsetof(grant_entry_v1_t, frame) == 4, "grant_entry_v1 frame");
 
 struct loop_dom;
 
@@ -78,7 +77,7 @@ struct hv_loop {
 	uint32_t nr_refs;
 	/* dom0: every domain's RAM we map, shared by all our gnttab and
 	 * foreignmem handles (one mapping and one pin count per domain);
-	 * dlock guards it. gens: loophvd's generation table (proto.h). */
+	 * dlock guards it. gens: loophvd's generation table (loophv-proto.h). */
 	pthread_mutex_t dlock;
 	struct loop_dom *doms;
 	const uint32_t *gens;
@@ -889,11 +888,10 @@ struct loop_dom {
 	int stale;
 	int memfd;
 	uint8_t *ram;
-	uint64_t nr_frames, gnttab_first;
-	uint32_t nr_refs;
+	uint64_t nr_frames;
+	struct hv_loop_grants gnt; /* its grant table and our pins */
 	uint64_t refs;
 	uint32_t vma_pages; /* grant-mapped pages that cost a mapping (VMA) */
-	uint16_t *rd_pins, *wr_pins;
 	/* Frames where a direct grant map starts: a second map there gets
 	 * a mapping of its own, so that every live map has its own address
 	 * and unmap knows which one it ends. */
@@ -911,8 +909,7 @@ static void dom_free(struct hv_loop *l, struct loop_dom *d)
 	req_init(&req, LH_OP_DOMAIN_MEM_RELEASE);
 	req.a.d.domid = d->domid;
 	(void)rpc(l, &req, &rep, NULL, NULL);
-	free(d->rd_pins);
-	free(d->wr_pins);
+	hv_loop_grants_fini(&d->gnt);
 	free(d);
 }
 
@@ -1012,18 +1009,17 @@ static struct loop_dom *dom_get(struct hv_loop *l, domid_t domid, int *err)
 	d->gen = cr.gen;
 	d->memfd = fds[0];
 	d->nr_frames = cr.nr_frames;
-	d->gnttab_first = cr.gnttab_first;
-	d->nr_refs = cr.grant_frames * GNT_PER_FRAME;
 	d->ram = mmap(NULL, d->nr_frames * PAGE, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, d->memfd, 0);
-	d->rd_pins = calloc(d->nr_refs, sizeof(uint16_t));
-	d->wr_pins = calloc(d->nr_refs, sizeof(uint16_t));
-	if (d->ram == MAP_FAILED || !d->rd_pins || !d->wr_pins) {
-		r = d->ram == MAP_FAILED ? -errno : -ENOMEM;
-		if (d->ram != MAP_FAILED)
-			munmap(d->ram, d->nr_frames * PAGE);
-		free(d->rd_pins);
-		free(d->wr_pins);
+	if (d->ram == MAP_FAILED) {
+		r = -errno;
+		free(d);
+		goto fail_hold;
+	}
+	r = hv_loop_grants_init(&d->gnt, d->ram, cr.gnttab_first,
+				cr.grant_frames);
+	if (r < 0) {
+		munmap(d->ram, d->nr_frames * PAGE);
 		free(d);
 		goto fail_hold;
 	}
@@ -1046,86 +1042,6 @@ fail:
 		close(fds[i]);
 	*err = r;
 	return NULL;
-}
-
-static grant_entry_v1_t *gnt_entry(struct loop_dom *d, grant_ref_t ref)
-{
-	return (grant_entry_v1_t *)(d->ram + d->gnttab_first * PAGE) + ref;
-}
-
-/*
- * gnt_pin - validate and pin ref of d for a mapping by us (mydomid);
- * returns the frame (>= 0) or -errno. Worked example: the guest wrote
- * {flags = GTF_permit_access | GTF_readonly, domid = 0, frame = 42}.
- * A read-only pin CASes flags to permit|readonly|reading and returns 42;
- * a writable pin fails with -EACCES without touching the entry.
- */
-static int64_t gnt_pin(struct loop_dom *d, domid_t mydomid, grant_ref_t ref,
-		       int writable)
-{
-	grant_entry_v1_t *ge;
-	uint32_t *word, old, want;
-	uint32_t frame;
-	int tries = 0;
-
-	if (ref >= d->nr_refs)
-		return -EINVAL;
-	if (d->rd_pins[ref] == UINT16_MAX)
-		return -EBUSY; /* our pin count of this ref is full */
-	ge = gnt_entry(d, ref);
-	/* flags (low 16 bits) and domid (high 16 bits) as one word, so the
-	 * check and the pin are one atomic step. */
-	word = (uint32_t *)(void *)&ge->flags;
-	old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-	for (;;) {
-		uint16_t flags = (uint16_t)(old & 0xffff);
-		uint16_t dom = (uint16_t)(old >> 16);
-
-		if ((flags & GTF_type_mask) != GTF_permit_access)
-			return -EINVAL;
-		if (dom != mydomid)
-			return -EACCES;
-		if (writable && (flags & GTF_readonly))
-			return -EACCES;
-		want = old | GTF_reading | (writable ? GTF_writing : 0);
-		if (__atomic_compare_exchange_n(word, &old, want, 0,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			break;
-		if (++tries > 64)
-			return -EBUSY; /* a guest flipping the entry */
-	}
-	/* Read the frame once, after the pin; use only this copy. */
-	frame = __atomic_load_n(&ge->frame, __ATOMIC_ACQUIRE);
-	d->rd_pins[ref]++;
-	if (writable)
-		d->wr_pins[ref]++;
-	if (frame >= d->gnttab_first) {
-		/* Not a RAM frame the guest may grant: undo. */
-		d->rd_pins[ref]--;
-		if (writable)
-			d->wr_pins[ref]--;
-		if (!d->wr_pins[ref])
-			__atomic_fetch_and(&ge->flags, (uint16_t)~GTF_writing,
-					   __ATOMIC_RELEASE);
-		if (!d->rd_pins[ref])
-			__atomic_fetch_and(&ge->flags, (uint16_t)~GTF_reading,
-					   __ATOMIC_RELEASE);
-		return -EINVAL;
-	}
-	return frame;
-}
-
-static void gnt_unpin(struct loop_dom *d, grant_ref_t ref, int writable)
-{
-	grant_entry_v1_t *ge = gnt_entry(d, ref);
-
-	if (writable && d->wr_pins[ref] && --d->wr_pins[ref] == 0)
-		__atomic_fetch_and(&ge->flags, (uint16_t)~GTF_writing,
-				   __ATOMIC_RELEASE);
-	if (d->rd_pins[ref] && --d->rd_pins[ref] == 0)
-		__atomic_fetch_and(&ge->flags, (uint16_t)~GTF_reading,
-				   __ATOMIC_RELEASE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1217,7 +1133,7 @@ static void gmap_release(struct hv_loop *l, struct gmap *m, uint32_t upto)
 	for (uint32_t i = 0; i < upto; i++) {
 		struct loop_dom *d = m->pages[i].dom;
 
-		gnt_unpin(d, m->pages[i].ref, m->writable);
+		hv_loop_grant_unpin(&d->gnt, m->pages[i].ref, m->writable);
 		if (!m->direct)
 			d->vma_pages--;
 		dom_put(l, d, 1);
@@ -1256,7 +1172,8 @@ static int gmap_fill(struct hv_loop *l, struct gmap *m, const domid_t *domids,
 
 		if (!d)
 			break;
-		frame = gnt_pin(d, l->base.domid, refs[i], m->writable);
+		frame = hv_loop_grant_pin(&d->gnt, l->base.domid, refs[i],
+					  m->writable);
 		if (frame < 0) {
 			err = (int)frame;
 			break;
@@ -1437,7 +1354,7 @@ static int copy_side(struct hv_loop *l, const struct hv_gnttab_copy_ptr *p,
 	d = dom_get(l, p->u.gref.domid, &err);
 	if (!d)
 		return err;
-	frame = gnt_pin(d, l->base.domid, p->u.gref.ref, writable);
+	frame = hv_loop_grant_pin(&d->gnt, l->base.domid, p->u.gref.ref, writable);
 	if (frame < 0)
 		return (int)frame;
 	d->refs++;
@@ -1451,7 +1368,7 @@ static void copy_unpin(struct hv_loop *l, struct loop_dom *d, grant_ref_t ref,
 {
 	if (!d)
 		return;
-	gnt_unpin(d, ref, writable);
+	hv_loop_grant_unpin(&d->gnt, ref, writable);
 	dom_put(l, d, 1);
 }
 

@@ -2,7 +2,7 @@
  * loophvd - the loopback hypervisor.
  *
  * Serves the control half of lib/hv.h's loop provider on a unix
- * SOCK_SEQPACKET socket (see loophv/proto.h): domains (processes with memfd
+ * SOCK_SEQPACKET socket (see lib/loophv-proto.h): domains (processes with memfd
  * RAM), event-channel binding, device-model state. The data path (notify,
  * grant mapping) never comes here.
  *
@@ -101,7 +101,7 @@ static void domain_kill(struct lh_server *s, struct lh_domain *d)
 		return;
 	d->dying = 1;
 	s->domains_died++;
-	/* Cached mappings of d in dom0 clients are now stale (proto.h). */
+	/* Cached mappings of d in dom0 clients are now stale (loophv-proto.h). */
 	__atomic_store_n(&s->gens[d->domid], 0, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&s->gens[0], 1, __ATOMIC_RELEASE);
 	log_info("domain %u (%s) is dying", d->domid, d->name);
@@ -1022,7 +1022,7 @@ static json_t *domains_json(struct lh_server *s)
 	return arr;
 }
 
-/* gen_table_create - the generation table of proto.h: ours to write,
+/* gen_table_create - the generation table of loophv-proto.h: ours to write,
  * dom0's to read. */
 /* lh_sealed_memfd - a memfd of len bytes that nobody can resize (LH_SEALS),
  * mapped writable here when map is not NULL; -1 with errno. extra: more

@@ -8,7 +8,7 @@
  *                       until it is dying and no dom0 connection still
  *                       holds its memory (LH_OP_DOMAIN_MEM).
  *   struct lh_evt_handle one per LH_OP_EVTCHN_OPEN: an epoll fd and the
- *                       state page (see proto.h); its ports are entries in
+ *                       state page (see loophv-proto.h); its ports are entries in
  *                       its domain's port table.
  *   struct lh_chan      one per bound interdomain channel: its bell page
  *                       and the two doorbell eventfds; freed when both of
@@ -24,7 +24,7 @@
 #include <event2/event.h>
 
 #include "hv.h"
-#include "loophv/proto.h"
+#include "loophv-proto.h"
 
 struct lh_domain;
 struct lh_conn;
@@ -81,7 +81,7 @@ struct lh_domain {
 	int memfd;
 	int dying, shutdown, paused;
 	uint32_t shutdown_reason;
-	uint32_t gen;             /* generation (proto.h); 0 for dom0 */
+	uint32_t gen;             /* generation (loophv-proto.h); 0 for dom0 */
 	unsigned int mem_holders; /* dom0 connections holding the memfd */
 	struct lh_conn *owner;    /* NULL once dying */
 	uint64_t params[LH_NR_PARAMS];
@@ -136,7 +136,7 @@ struct lh_server {
 	struct lh_domain *dom0;  /* a pseudo-domain: ports of dom0 clients */
 	domid_t next_domid;
 	uint32_t next_gen;
-	int gen_fd;              /* the generation table (proto.h) */
+	int gen_fd;              /* the generation table (loophv-proto.h) */
 	uint32_t *gens;          /* our writable mapping of it */
 	uint64_t ops[LH_OP_MAX];
 	uint64_t errors, bad_messages, domains_created, domains_died;
@@ -146,7 +146,7 @@ struct lh_server {
 /* loophvd.c */
 struct lh_domain *lh_domain_find(struct lh_server *s, domid_t domid);
 
-/* evtchn/loop-ports.c: the port table and delivery, server side. */
+/* loophv/evtchn.c: the port table, bind and unbind (clients deliver). */
 struct lh_evt_handle *lh_evt_open(struct lh_server *s, struct lh_conn *c);
 /* lh_evt_close - close every port of h (peers told), free h. */
 void lh_evt_close(struct lh_server *s, struct lh_evt_handle *h);

@@ -23,7 +23,7 @@
 #include "check_main.h"
 #include "evtchn/mux.h"
 #include "hv.h"
-#include "loophv/proto.h"
+#include "loophv-proto.h"
 #include "loophv_fixture.h"
 
 /* A dom0 handle and a guest handle bound to each other. */

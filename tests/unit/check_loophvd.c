@@ -26,7 +26,7 @@
 #include <sys/mman.h>
 #include <xen/memory.h>
 
-#include "loophv/proto.h"
+#include "loophv-proto.h"
 #include "loophv_fixture.h"
 
 static int raw_connect(const char *dir)

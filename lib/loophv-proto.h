@@ -1,6 +1,7 @@
 /*
- * proto.h - the control protocol between loophvd and its clients (the loop
- * provider of lib/hv.h).
+ * loophv-proto.h - the wire protocol between loophvd (loophv/) and its
+ * clients (lib/hv-loop.c, the loop provider of lib/hv.h). It lives in lib/
+ * so that both sides include it without lib/ reaching into a daemon folder.
  *
  * Transport: a unix SOCK_SEQPACKET socket, <run_dir>/loophvd.sock, so every
  * message keeps its boundary and may carry file descriptors (SCM_RIGHTS).

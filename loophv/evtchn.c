@@ -1,10 +1,11 @@
 /*
- * loop-ports.c - event channels of the loopback hypervisor, server side.
+ * evtchn.c - loophvd's event channels (the hypervisor's side): the port
+ * table, bind and unbind.
  *
  * Each domain has a table of HV_EVTCHN_MAX_PORTS ports (port 0 is never
  * used, as on Xen). A port belongs to one evtchn handle of its domain.
  * loophvd only binds and unbinds; delivery is done by the clients
- * themselves through each channel's bell page (see loophv/proto.h):
+ * themselves through each channel's bell page (see lib/loophv-proto.h):
  *
  *   notify(port P of A, peer port Q = end X of channel C):
  *     old = atomic_fetch_or(&C.bell->end[X].pending, 1) -- by the notifier
