@@ -24,24 +24,9 @@
 #include <stdint.h>
 #include <string.h>
 
-/*
- * <xen/io/ring.h> (interface version 0, as Debian ships it for tools)
- * expands xen_mb()/xen_rmb()/xen_wmb() to mb()/rmb()/wmb(), which the
- * includer must provide. The ring is shared with another domain running on
- * other CPUs, so these are real fences: full for mb() (publish responses
- * before reading rsp_event), acquire for rmb() (read request bodies only
- * after reading req_prod), release for wmb() (response bodies visible
- * before rsp_prod).
- */
-#ifndef mb
-#define mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#endif
-
+#include "xen-ring.h" /* before blkif.h: it includes ring.h */
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
-#include <xen/io/ring.h>
 
 #include <event2/event.h>
 

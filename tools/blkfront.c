@@ -33,21 +33,9 @@
 #include <string.h>
 #include <time.h>
 
-/*
- * <xen/io/ring.h> expands xen_mb()/xen_rmb()/xen_wmb() to mb()/rmb()/wmb(),
- * which the includer provides. The backend runs on another CPU: full fence
- * for mb() (publish requests before reading req_event; set rsp_event before
- * re-reading rsp_prod), acquire for rmb(), release for wmb().
- */
-#ifndef mb
-#define mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#endif
-
+#include "xen-ring.h" /* before blkif.h: it includes ring.h */
 #include <xen/io/blkif.h>
 #include <xen/io/protocols.h>
-#include <xen/io/ring.h>
 #include <xen/io/xenbus.h>
 
 #include "log.h"

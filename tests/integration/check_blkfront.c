@@ -19,17 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef mb
-#define mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
-#endif
+#include "xen-ring.h" /* before blkif.h: it includes ring.h */
 
 #include <xenstore.h>
 #include <xen/io/blkif.h>
 #include <xen/hvm/params.h>
 #include <xen/io/protocols.h>
-#include <xen/io/ring.h>
 #include <xen/io/xenbus.h>
 
 #include "check_main.h"
