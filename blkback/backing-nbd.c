@@ -45,38 +45,8 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
+#include "nbd-proto.h"
 #include "blkback/common.h"
-
-#define NBD_MAGIC 0x4e42444d41474943ull     /* "NBDMAGIC" */
-#define NBD_IHAVEOPT 0x49484156454f5054ull  /* "IHAVEOPT" */
-#define NBD_REP_MAGIC 0x0003e889045565a9ull
-#define NBD_REQUEST_MAGIC 0x25609513u
-#define NBD_SIMPLE_REPLY_MAGIC 0x67446698u
-
-#define NBD_FLAG_FIXED_NEWSTYLE (1u << 0)
-#define NBD_FLAG_NO_ZEROES (1u << 1)
-#define NBD_FLAG_C_FIXED_NEWSTYLE NBD_FLAG_FIXED_NEWSTYLE
-#define NBD_FLAG_C_NO_ZEROES NBD_FLAG_NO_ZEROES
-
-#define NBD_OPT_EXPORT_NAME 1
-#define NBD_OPT_GO 7
-#define NBD_REP_ACK 1
-#define NBD_REP_INFO 3
-#define NBD_REP_FLAG_ERROR (1u << 31)
-#define NBD_REP_ERR_UNSUP (NBD_REP_FLAG_ERROR | 1)
-#define NBD_INFO_EXPORT 0
-#define NBD_INFO_BLOCK_SIZE 3
-
-#define NBD_FLAG_HAS_FLAGS (1u << 0)
-#define NBD_FLAG_READ_ONLY (1u << 1)
-#define NBD_FLAG_SEND_FLUSH (1u << 2)
-#define NBD_FLAG_SEND_TRIM (1u << 5)
-
-#define NBD_CMD_READ 0
-#define NBD_CMD_WRITE 1
-#define NBD_CMD_DISC 2
-#define NBD_CMD_FLUSH 3
-#define NBD_CMD_TRIM 4
 
 #define NBD_SLOTS 1024
 #define NBD_TRIM_CHUNK (1u << 30) /* bytes per NBD_CMD_TRIM (length is u32) */
@@ -270,10 +240,7 @@ static int nbd_connect(const struct blkbk_params *p, const struct timespec *dl)
 static int send_opt(int fd, uint32_t opt, const void *data, uint32_t len,
 		    const struct timespec *dl)
 {
-	struct {
-		uint64_t magic;
-		uint32_t opt, len;
-	} __attribute__((packed)) h = { htobe64(NBD_IHAVEOPT), htobe32(opt),
+	struct nbd_opt_hdr h = { htobe64(NBD_OPTS_MAGIC), htobe32(opt),
 					htobe32(len) };
 	int rc = write_full(fd, &h, sizeof(h), dl);
 
@@ -308,10 +275,7 @@ static int handshake_go(int fd, const char *name, uint64_t *size,
 	if (rc < 0)
 		return rc;
 	for (;;) {
-		struct {
-			uint64_t magic;
-			uint32_t opt, type, len;
-		} __attribute__((packed)) r;
+		struct nbd_opt_reply_hdr r;
 		unsigned char buf[NBD_MAX_OPT_REPLY];
 		uint32_t type, len;
 
@@ -378,10 +342,7 @@ static int handshake(int fd, const char *name, uint64_t *size,
 		     uint16_t *tflags, uint32_t *min_block,
 		     const struct timespec *dl)
 {
-	struct {
-		uint64_t magic, opt;
-		uint16_t flags;
-	} __attribute__((packed)) g;
+	struct nbd_greeting g;
 	uint16_t hflags;
 	uint32_t cflags;
 	int rc;
@@ -389,7 +350,7 @@ static int handshake(int fd, const char *name, uint64_t *size,
 	rc = read_full(fd, &g, sizeof(g), dl);
 	if (rc < 0)
 		return rc;
-	if (be64toh(g.magic) != NBD_MAGIC || be64toh(g.opt) != NBD_IHAVEOPT)
+	if (be64toh(g.magic) != NBD_MAGIC || be64toh(g.opts_magic) != NBD_OPTS_MAGIC)
 		return -EPROTO; /* not NBD, or oldstyle */
 	hflags = be16toh(g.flags);
 	if (!(hflags & NBD_FLAG_FIXED_NEWSTYLE))
@@ -431,12 +392,7 @@ static void send_request(struct nbd_backing *nb, uint32_t idx, uint16_t type,
 {
 	struct nbd_slot *s = &nb->slots[idx];
 	struct evbuffer *out = bufferevent_get_output(nb->bev);
-	struct {
-		uint32_t magic;
-		uint16_t flags, type;
-		uint64_t handle, offset;
-		uint32_t len;
-	} __attribute__((packed)) h;
+	struct nbd_request_hdr h;
 
 	s->io = io;
 	s->type = type;
@@ -612,10 +568,7 @@ static void nbd_on_read(struct bufferevent *bev, void *arg)
 			continue;
 		}
 		{
-			struct {
-				uint32_t magic, error;
-				uint64_t handle;
-			} __attribute__((packed)) r;
+			struct nbd_simple_reply_hdr r;
 			uint64_t h;
 			uint32_t idx, err;
 
@@ -718,12 +671,7 @@ static void nb_close(struct blkbk_backing *b)
 	if (nb->bev) {
 		if (!nb->dead) {
 			/* polite goodbye, best effort */
-			struct {
-				uint32_t magic;
-				uint16_t flags, type;
-				uint64_t handle, offset;
-				uint32_t len;
-			} __attribute__((packed)) h = {
+			struct nbd_request_hdr h = {
 				htobe32(NBD_REQUEST_MAGIC), 0,
 				htobe16(NBD_CMD_DISC), 0, 0, 0
 			};

@@ -38,61 +38,8 @@
 #include <event2/listener.h>
 
 #include "log.h"
+#include "nbd-proto.h"
 #include "tools/nbd-server.h"
-
-#define NBD_MAGIC 0x4e42444d41474943ULL  /* "NBDMAGIC" */
-#define NBD_OPTS_MAGIC 0x49484156454f5054ULL /* "IHAVEOPT" */
-#define NBD_REP_MAGIC 0x0003e889045565a9ULL
-#define NBD_REQUEST_MAGIC 0x25609513u
-#define NBD_SIMPLE_REPLY_MAGIC 0x67446698u
-
-#define NBD_FLAG_FIXED_NEWSTYLE (1u << 0)
-#define NBD_FLAG_NO_ZEROES (1u << 1)
-#define NBD_FLAG_C_FIXED_NEWSTYLE (1u << 0)
-#define NBD_FLAG_C_NO_ZEROES (1u << 1)
-
-#define NBD_OPT_EXPORT_NAME 1
-#define NBD_OPT_ABORT 2
-#define NBD_OPT_LIST 3
-#define NBD_OPT_INFO 6
-#define NBD_OPT_GO 7
-
-#define NBD_REP_ACK 1u
-#define NBD_REP_SERVER 2u
-#define NBD_REP_INFO 3u
-#define NBD_REP_ERR_UNSUP 0x80000001u
-#define NBD_REP_ERR_INVALID 0x80000003u
-#define NBD_REP_ERR_UNKNOWN 0x80000006u
-
-#define NBD_INFO_EXPORT 0
-#define NBD_INFO_NAME 1
-#define NBD_INFO_DESCRIPTION 2
-#define NBD_INFO_BLOCK_SIZE 3
-
-#define NBD_FLAG_HAS_FLAGS (1u << 0)
-#define NBD_FLAG_READ_ONLY (1u << 1)
-#define NBD_FLAG_SEND_FLUSH (1u << 2)
-#define NBD_FLAG_SEND_FUA (1u << 3)
-#define NBD_FLAG_SEND_TRIM (1u << 5)
-#define NBD_FLAG_SEND_WRITE_ZEROES (1u << 6)
-
-#define NBD_CMD_READ 0
-#define NBD_CMD_WRITE 1
-#define NBD_CMD_DISC 2
-#define NBD_CMD_FLUSH 3
-#define NBD_CMD_TRIM 4
-#define NBD_CMD_WRITE_ZEROES 6
-
-#define NBD_CMD_FLAG_FUA (1u << 0)
-#define NBD_CMD_FLAG_NO_HOLE (1u << 1)
-
-#define NBD_EPERM 1
-#define NBD_EIO 5
-#define NBD_ENOMEM 12
-#define NBD_EINVAL 22
-#define NBD_ENOSPC 28
-#define NBD_EOVERFLOW 75
-#define NBD_ENOTSUP 95
 
 #define NBDS_MAX_OPT 8192                /* option data we accept */
 #define NBDS_MAX_OPTIONS 128             /* options per session */
@@ -343,7 +290,7 @@ static void opt_list(struct client *c, uint32_t len)
  * -1 the client was freed. */
 static int one_option(struct client *c, struct evbuffer *in)
 {
-	uint8_t h[16], *d = NULL;
+	uint8_t h[sizeof(struct nbd_opt_hdr)], *d = NULL;
 	uint32_t opt, len;
 	int go = 0;
 
@@ -523,7 +470,7 @@ static int one_request(struct client *c, struct evbuffer *in)
 {
 	struct nbds *s = c->srv;
 	const struct nbds_export *e = &s->exp;
-	uint8_t h[28], *data = NULL;
+	uint8_t h[sizeof(struct nbd_request_hdr)], *data = NULL;
 	uint16_t flags, type;
 	uint64_t cookie, off;
 	uint32_t len, err = 0;
