@@ -12,9 +12,10 @@
  *      and the end of the ring (RING_REQUEST_PROD_OVERFLOW), the guest
  *      corrupted its ring: this queue is halted, logged, and nothing more
  *      is read from it. Other queues and devices go on.
- *   2. Each slot is copied once into private memory (the ABI's layout:
- *      native, x86_32, x86_64), then decoded into struct blkbk_req. From
- *      here only the copy is used: rewriting the slot changes nothing.
+ *   2. Each slot is copied once into private memory with RING_COPY_REQUEST
+ *      (the ABI's layout: native, x86_32, x86_64), then decoded into
+ *      struct blkbk_req. From here only the copy is used: rewriting the
+ *      slot changes nothing.
  *   3. The copy is validated (blkbk_req_check): operation known and
  *      offered, segment count, read-only device. An indirect request's
  *      segment pages are grant-copied once into private memory (no
@@ -61,12 +62,14 @@
 
 #define BLKBK_BATCH 64
 
-/* The largest ring entry of any ABI (a request slot). */
-#define BLKBK_SLOT_MAX 112
-_Static_assert(sizeof(union blkif_sring_entry) <= BLKBK_SLOT_MAX, "slot");
-_Static_assert(sizeof(union blkif_x86_32_sring_entry) <= BLKBK_SLOT_MAX,
+/* A request fills its slot in every layout (copy_request relies on it). */
+_Static_assert(sizeof(struct blkif_request) == sizeof(union blkif_sring_entry),
+	       "slot");
+_Static_assert(sizeof(struct blkif_x86_32_request) ==
+		       sizeof(union blkif_x86_32_sring_entry),
 	       "slot x32");
-_Static_assert(sizeof(union blkif_x86_64_sring_entry) <= BLKBK_SLOT_MAX,
+_Static_assert(sizeof(struct blkif_x86_64_request) ==
+		       sizeof(union blkif_x86_64_sring_entry),
 	       "slot x64");
 
 enum pend_stage {
@@ -101,7 +104,8 @@ struct blkbk_queue {
 	unsigned int order;
 	/* Index bookkeeping only: the shared header is the same in every
 	 * ABI, so the native back ring type serves the RING_* index macros;
-	 * slots are addressed with slot_size. */
+	 * requests are copied through a ring of the ABI's type
+	 * (copy_request), responses written at slot_size. */
 	blkif_back_ring_t br;
 	evtchn_port_t port;
 	struct gnt_pcache *pcache;
@@ -885,6 +889,48 @@ static void queue_flush_responses(struct blkbk_queue *q)
 	}
 }
 
+/* One ring slot, private: the request of any of the three layouts. */
+union blkbk_slot {
+	struct blkif_request native;
+	struct blkif_x86_32_request x86_32;
+	struct blkif_x86_64_request x86_64;
+};
+
+/*
+ * copy_request - the one copy of slot rc (RING_COPY_REQUEST) into *slot.
+ * q->br serves the index macros of every layout (same shared header);
+ * here a ring of this ABI's type over the same pages addresses the slot.
+ * The request struct is the largest member of each layout's slot, so the
+ * whole slot is copied; discard and indirect requests overlay it.
+ */
+static void copy_request(const struct blkbk_queue *q, RING_IDX rc,
+			 union blkbk_slot *slot)
+{
+	switch (q->abi) {
+	case BLKBK_ABI_X86_32: {
+		blkif_x86_32_back_ring_t r = {
+			.sring = (blkif_x86_32_sring_t *)(void *)q->br.sring,
+			.nr_ents = q->br.nr_ents,
+		};
+
+		RING_COPY_REQUEST(&r, rc, &slot->x86_32);
+		break;
+	}
+	case BLKBK_ABI_X86_64: {
+		blkif_x86_64_back_ring_t r = {
+			.sring = (blkif_x86_64_sring_t *)(void *)q->br.sring,
+			.nr_ents = q->br.nr_ents,
+		};
+
+		RING_COPY_REQUEST(&r, rc, &slot->x86_64);
+		break;
+	}
+	default:
+		RING_COPY_REQUEST(&q->br, rc, &slot->native);
+		break;
+	}
+}
+
 static void queue_process(struct blkbk_queue *q)
 {
 	struct blkbk_dev *d = q->d;
@@ -904,7 +950,7 @@ again:
 	}
 	rc = q->br.req_cons;
 	while (rc != rp) {
-		unsigned char slot[BLKBK_SLOT_MAX];
+		union blkbk_slot slot;
 		struct blkbk_pending *p;
 
 		if (RING_REQUEST_CONS_OVERFLOW(&q->br, rc) || q->barrier)
@@ -919,13 +965,9 @@ again:
 			event_active(q->resume_ev, 0, 0);
 			break;
 		}
-		/* The one copy of this slot (RING_COPY_REQUEST, per ABI). */
-		memcpy(slot,
-		       (const char *)q->br.sring->ring +
-			       (size_t)(rc & (q->br.nr_ents - 1)) * q->slot_size,
-		       q->slot_size);
+		copy_request(q, rc, &slot);
 		q->br.req_cons = ++rc;
-		blkbk_req_decode(q->abi, slot, &p->req);
+		blkbk_req_decode(q->abi, &slot, &p->req);
 		dispatch(q, p);
 		n++;
 		if (q->halted)
