@@ -5,7 +5,7 @@
 #include <jansson.h>
 
 #include "check_main.h"
-#include "xs_harness.h"
+#include "xenstored/mem-conn.h"
 
 static struct xs_store st;
 static struct tconn *a, *g;

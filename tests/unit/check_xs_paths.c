@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "check_main.h"
-#include "xs_harness.h"
+#include "xenstored/mem-conn.h"
 
 static struct xs_store st;
 static char out[XENSTORE_ABS_PATH_MAX + 2];

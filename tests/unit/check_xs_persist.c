@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "xs_harness.h"
+#include "xenstored/mem-conn.h"
 
 static char dir[64], crash[64];
 

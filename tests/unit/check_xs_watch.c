@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "check_main.h"
-#include "xs_harness.h"
+#include "xenstored/mem-conn.h"
 
 static struct xs_store st;
 static struct tconn *a, *w;

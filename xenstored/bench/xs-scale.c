@@ -6,7 +6,7 @@
  *
  *   xenstored/bench/xs-scale [-n OPS] [-d DIR]
  *
- * Requests go through the real framing and dispatch (tests/unit's
+ * Requests go through the real framing and dispatch (xenstored/mem-conn.h's
  * in-memory transport). DIR (default /tmp) holds the journal of the
  * persistent runs.
  */
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "tests/unit/xs_harness.h"
+#include "xenstored/mem-conn.h"
 
 static double now(void)
 {

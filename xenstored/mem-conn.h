@@ -1,7 +1,9 @@
 /*
- * xs_harness.h - drive a store through the real framing and dispatch with
+ * mem-conn.h - drive a store through the real framing and dispatch with
  * an in-memory transport: requests go in as bytes, replies and watch
  * events come out as bytes, exactly what a socket or a ring would carry.
+ * Used by the store's unit tests (tests/unit/check_xs_*.c) and by the
+ * in-process benchmark (xenstored/bench/xs-scale.c); header-only.
  *
  *   struct xs_store st; xs_store_init(&st);
  *   struct tconn *a = t_conn(&st, 0, true);     dom0 tools
@@ -11,8 +13,8 @@
  *   t_call(a, XS_WATCH, 0, "/x\0tok\0", 7, NULL) (raw)
  *   t_event(a, path, token)                     -> next queued event
  */
-#ifndef TESTS_UNIT_XS_HARNESS_H
-#define TESTS_UNIT_XS_HARNESS_H
+#ifndef SPLITDRV_XENSTORED_MEM_CONN_H
+#define SPLITDRV_XENSTORED_MEM_CONN_H
 
 #include <errno.h>
 #include <stdarg.h>
@@ -246,4 +248,4 @@ static inline void t_drain_events(struct tconn *t)
 	t->ev_off = t->events.len;
 }
 
-#endif /* TESTS_UNIT_XS_HARNESS_H */
+#endif /* SPLITDRV_XENSTORED_MEM_CONN_H */
