@@ -251,6 +251,34 @@ int hvm_mp_build(const struct hvm_config *cfg, void *buf, size_t len);
 /* Write the 16-byte MP floating pointer for a configuration table at `table`. */
 int hvm_mp_build_floating(void *buf, size_t len, uint32_t table);
 
+/* ---- All tables (tables.c) ---- */
+
+/*
+ * Where hvm_tables_build() writes, and what it reports.  `bios` is the
+ * guest's BIOS area (HVM_BIOS_AREA_START..HVM_BIOS_AREA_END) as the caller
+ * addresses it, `acpi` the HVM_ACPI_AREA_SIZE bytes the guest sees at
+ * cfg->acpi_base, `e820` room for the E820 map (`e820_size` bytes).
+ */
+struct hvm_tables {
+	uint8_t *bios;
+	uint8_t *acpi;
+	struct hvm_e820_entry *e820;
+	size_t e820_size;
+	/* out */
+	int e820_len;			/* bytes of E820 entries */
+	int mp_len;			/* bytes of MP table, 0 for one vCPU */
+	struct hvm_acpi_info acpi_info;
+	struct hvm_smbios_info smbios;
+};
+
+/*
+ * Zero both areas and build every table: E820, ACPI + RSDP, SMBIOS + its
+ * 3.0 and 2.1 entry points, and with more than one vCPU the MP table +
+ * floating pointer, each at its address of the layout above.  Returns 0
+ * or the first builder's -errno.
+ */
+int hvm_tables_build(const struct hvm_config *cfg, struct hvm_tables *t);
+
 /* ---- PCI BAR allocation (pci_alloc.c) ---- */
 
 #define HVM_BAR_IO	0x1	/* I/O space */

@@ -212,7 +212,8 @@ static int cmd_build(unsigned int vcpus, uint64_t mem_mb, const char *dir)
 	struct hvm_e820_entry e820[32];
 	uint8_t *low = calloc(1, 0x100000), *acpi = calloc(1, HVM_ACPI_AREA_SIZE);
 	struct hvm_dump_config dc = { 0 };
-	int rc, e820_len, mp_len = 0, ret = 1;
+	struct hvm_tables t = { 0 };
+	int e820_len, mp_len, ret = 1;
 
 	if (!low || !acpi) {
 		ret = 2;
@@ -224,23 +225,16 @@ static int cmd_build(unsigned int vcpus, uint64_t mem_mb, const char *dir)
 		goto out;
 	}
 	mkdir(dir, 0755);
-	e820_len = hvm_e820_build(&cfg, e820, sizeof(e820));
-	rc = hvm_acpi_build(&cfg, acpi, HVM_ACPI_AREA_SIZE, cfg.acpi_base, hvm_dsdt_aml,
-			    hvm_dsdt_aml_len, &ai);
-	if (e820_len < 0 || rc < 0)
+	t.bios = low + HVM_BIOS_AREA_START;
+	t.acpi = acpi;
+	t.e820 = e820;
+	t.e820_size = sizeof(e820);
+	if (hvm_tables_build(&cfg, &t) < 0)
 		goto out;
-	hvm_acpi_build_rsdp(low + HVM_RSDP_ADDR, 36, ai.rsdt, ai.xsdt);
-	rc = hvm_smbios_build(&cfg, low + HVM_SMBIOS_ADDR, HVM_SMBIOS_MAX, HVM_SMBIOS_ADDR, &si);
-	if (rc < 0)
-		goto out;
-	hvm_smbios_build_ep3(low + HVM_SMBIOS3_EP_ADDR, 24, HVM_SMBIOS_ADDR, &si);
-	hvm_smbios_build_ep21(low + HVM_SMBIOS21_EP_ADDR, 31, HVM_SMBIOS_ADDR, &si);
-	if (vcpus > 1) {
-		mp_len = hvm_mp_build(&cfg, low + HVM_MP_TABLE_ADDR, HVM_MP_TABLE_MAX);
-		if (mp_len < 0)
-			goto out;
-		hvm_mp_build_floating(low + HVM_MP_FLOAT_ADDR, 16, HVM_MP_TABLE_ADDR);
-	}
+	ai = t.acpi_info;
+	si = t.smbios;
+	e820_len = t.e820_len;
+	mp_len = t.mp_len;
 #define T(name, a) save(dir, name, a, acpi + ((a) - cfg.acpi_base), \
 			((struct hvm_acpi_header *)(acpi + ((a) - cfg.acpi_base)))->length)
 	save(dir, "RSDP", HVM_RSDP_ADDR, low + HVM_RSDP_ADDR, 36);

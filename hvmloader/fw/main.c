@@ -177,53 +177,25 @@ static int e820_len, mp_len, nbars;
 
 static int write_tables(void)
 {
-	uint8_t *area = (uint8_t *)(uintptr_t)cfg.acpi_base;
 	struct hvm_e820_entry *e820 =
 		(struct hvm_e820_entry *)(uintptr_t)(HVM_E820_PAGE + HVM_E820_OFFSET);
+	struct hvm_tables t = {
+		.bios = (uint8_t *)(uintptr_t)HVM_BIOS_AREA_START,
+		.acpi = (uint8_t *)(uintptr_t)cfg.acpi_base,
+		.e820 = e820,
+		.e820_size = 0x1000 - HVM_E820_OFFSET,
+	};
 	int rc, i;
 
-	/* the BIOS area is ours: no stale tables of an earlier BIOS in it */
-	__builtin_memset((void *)(uintptr_t)HVM_BIOS_AREA_START, 0,
-			 HVM_BIOS_AREA_END - HVM_BIOS_AREA_START);
-	__builtin_memset(area, 0, HVM_ACPI_AREA_SIZE);
-
-	e820_len = hvm_e820_build(&cfg, e820, 0x1000 - HVM_E820_OFFSET);
-	if (e820_len < 0)
-		return e820_len;
+	rc = hvm_tables_build(&cfg, &t);
+	if (rc < 0)
+		return rc;
+	e820_len = t.e820_len;
+	mp_len = t.mp_len;
+	acpi = t.acpi_info;
+	smb = t.smbios;
 	*(uint8_t *)(uintptr_t)(HVM_E820_PAGE + HVM_E820_NR_OFFSET) =
 		(uint8_t)(e820_len / (int)sizeof(*e820));
-
-	rc = hvm_acpi_build(&cfg, area, HVM_ACPI_AREA_SIZE, cfg.acpi_base, hvm_dsdt_aml,
-			    hvm_dsdt_aml_len, &acpi);
-	if (rc < 0)
-		return rc;
-	rc = hvm_acpi_build_rsdp((void *)(uintptr_t)HVM_RSDP_ADDR, 0x40, acpi.rsdt, acpi.xsdt);
-	if (rc < 0)
-		return rc;
-
-	rc = hvm_smbios_build(&cfg, (void *)(uintptr_t)HVM_SMBIOS_ADDR, HVM_SMBIOS_MAX,
-			      HVM_SMBIOS_ADDR, &smb);
-	if (rc < 0)
-		return rc;
-	rc = hvm_smbios_build_ep3((void *)(uintptr_t)HVM_SMBIOS3_EP_ADDR, 0x20, HVM_SMBIOS_ADDR,
-				  &smb);
-	if (rc < 0)
-		return rc;
-	rc = hvm_smbios_build_ep21((void *)(uintptr_t)HVM_SMBIOS21_EP_ADDR, 0x20,
-				   HVM_SMBIOS_ADDR, &smb);
-	if (rc < 0)
-		return rc;
-
-	mp_len = 0;
-	if (cfg.nr_vcpus > 1) {
-		mp_len = hvm_mp_build(&cfg, (void *)(uintptr_t)HVM_MP_TABLE_ADDR, HVM_MP_TABLE_MAX);
-		if (mp_len < 0)
-			return mp_len;
-		rc = hvm_mp_build_floating((void *)(uintptr_t)HVM_MP_FLOAT_ADDR, 16,
-					   HVM_MP_TABLE_ADDR);
-		if (rc < 0)
-			return rc;
-	}
 
 	hvm_fw_printf("hvmloader: E820:\n");
 	for (i = 0; i < e820_len / (int)sizeof(*e820); i++)
