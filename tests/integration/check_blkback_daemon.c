@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -291,49 +292,6 @@ START_TEST(read_only_disk_refuses_writes)
 }
 END_TEST
 
-START_TEST(guest_killed_mid_io_leaves_the_daemon_serving_others)
-{
-	struct xs_handle *h = xs_open(0);
-	int c2p[2], status;
-	pid_t pid;
-	struct vm v;
-	char ok;
-
-	ck_assert_int_eq(pipe(c2p), 0);
-	pid = fork();
-	if (pid == 0) {
-		/* a guest that connects, queues I/O and dies at once */
-		struct xs_handle *ch = xs_open(0); /* not the parent's */
-		struct vm d;
-		struct blkbk_req r;
-
-		vm_open(&d);
-		attach(ch, &d, "w");
-		guest_connect(&d);
-		for (int i = 0; i < 8; i++) {
-			r = blkfe_rw(&d.f, BLKIF_OP_WRITE, (uint64_t)i, (uint64_t)i * 8,
-				     (unsigned)i, 1);
-			blkfe_put(&d.f, &r);
-		}
-		blkfe_push(&d.f);
-		if (write(c2p[1], "x", 1) != 1)
-			_exit(2);
-		_exit(0);
-	}
-	ck_assert_int_eq(read(c2p[0], &ok, 1), 1);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	/* another guest attaches and works */
-	vm_open(&v);
-	attach(h, &v, "w");
-	guest_connect(&v);
-	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 9, 100, 0, 1), BLKIF_RSP_OKAY);
-	ck_assert_int_eq(kill(bk_pid, 0), 0); /* blkback is alive */
-	xsg_close(v.xs);
-	blkfe_close(&v.f);
-	xs_close(h);
-}
-END_TEST
-
 /*
  * The frontend closes and comes back on the same device (as Linux's
  * blkfront does after a suspend/resume or a driver reload): new event
@@ -417,25 +375,137 @@ static int bk_devices_of(domid_t domid)
 	return n;
 }
 
-/* bk_has_open - does blkback hold an fd on file? */
+/* bk_has_open - does blkback hold an fd on file?  Every fd it has, as
+ * /proc lists them. */
 static int bk_has_open(const char *file)
 {
 	char dir[64], link[320], target[PATH_MAX];
+	struct dirent *e;
 	int found = 0;
+	DIR *d;
 
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)bk_pid);
-	for (int fd = 0; fd < 1024 && !found; fd++) {
+	d = opendir(dir);
+	ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
+	while (!found && (e = readdir(d))) {
 		ssize_t n;
 
-		snprintf(link, sizeof(link), "%s/%d", dir, fd);
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
 		n = readlink(link, target, sizeof(target) - 1);
 		if (n < 0)
 			continue;
 		target[n] = 0;
 		found = !strcmp(target, file);
 	}
+	closedir(d);
 	return found;
 }
+
+/* wait up to ms for a byte on fd; the byte, or -1 */
+static int byte_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, ms) != 1 || read(fd, &c, 1) != 1)
+		return -1;
+	return (unsigned char)c;
+}
+
+/*
+ * A guest's disk is an NBD export whose server holds every reply: the
+ * guest queues 8 writes, the test sees all 8 reach the server (blkback
+ * took them off the ring and sent them: they are in flight), then the
+ * guest is SIGKILLed. Another guest attaches and does I/O while the dead
+ * one's requests are still outstanding; once the server answers them,
+ * blkback drops the dead guest's device and closes its NBD connection.
+ */
+START_TEST(guest_killed_mid_io_leaves_the_daemon_serving_others)
+{
+	struct xs_handle *h = xs_open(0);
+	int c2p[2], status, seen, release, i;
+	char sock[100], params[300];
+	struct vm v, dead;
+	pid_t pid, srv;
+
+	ck_assert_ptr_nonnull(h);
+	snprintf(sock, sizeof(sock), "%s/held-nbd.sock", lhf_run_dir);
+	srv = fake_nbd(sock, FAKE_HOLD, &seen, &release);
+	snprintf(params, sizeof(params), "nbd+unix:///disk?socket=%s", sock);
+	ck_assert_int_eq(pipe(c2p), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* a guest that connects, queues I/O and waits to be killed */
+		struct xs_handle *ch = xs_open(0); /* not the parent's */
+		struct vm d;
+		struct blkbk_req r;
+
+		close(c2p[0]);
+		vm_open(&d);
+		attach_params(ch, &d, "w", params);
+		guest_connect(&d);
+		for (int k = 0; k < 8; k++) {
+			r = blkfe_rw(&d.f, BLKIF_OP_WRITE, (uint64_t)k,
+				     (uint64_t)k * 8, (unsigned)k, 1);
+			blkfe_put(&d.f, &r);
+		}
+		blkfe_push(&d.f);
+		if (write(c2p[1], &d.domid, sizeof(d.domid)) !=
+		    (ssize_t)sizeof(d.domid))
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(c2p[1]);
+	ck_assert_int_eq(read(c2p[0], &dead.domid, sizeof(dead.domid)),
+			 (ssize_t)sizeof(dead.domid));
+	close(c2p[0]);
+	snprintf(dead.be, sizeof(dead.be), "/local/domain/0/backend/vbd/%u/%d",
+		 dead.domid, DEVID);
+	/* all 8 requests reached the server: they are in flight */
+	for (i = 0; i < 8; i++)
+		ck_assert_msg(byte_within(seen, 5000) == '.',
+			      "the server saw %d of the 8 requests", i);
+	ck_assert_int_eq(bk_devices_of(dead.domid), 1);
+
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	/* another guest attaches and works while those are outstanding */
+	vm_open(&v);
+	attach(h, &v, "w");
+	guest_connect(&v);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 9, 100, 0, 1), BLKIF_RSP_OKAY);
+	ck_assert_int_eq(kill(bk_pid, 0), 0); /* blkback is alive */
+
+	/* the server answers; the dead guest's device goes, its connection
+	 * is closed (the server reads end of file) */
+	ck_assert_int_eq(write(release, "r", 1), 1);
+	ck_assert_msg(byte_within(seen, 5000) == 'E',
+		      "blkback kept the dead guest's NBD connection");
+	for (i = 0; i < 100 && bk_devices_of(dead.domid) != 0; i++)
+		usleep(50000);
+	ck_assert_msg(bk_devices_of(dead.domid) == 0,
+		      "blkback still lists the dead guest's disk");
+	ck_assert_int_eq(be_state(h, &dead), XenbusStateClosed);
+
+	/* and the live guest still does I/O */
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 10, 100, 1, 1), BLKIF_RSP_OKAY);
+	ck_assert_mem_eq(blkfe_page(&v.f, 0), blkfe_page(&v.f, 1), HV_PAGE_SIZE);
+	ck_assert_int_eq(kill(bk_pid, 0), 0);
+	close(seen);
+	close(release);
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	unlink(sock);
+	xsg_close(v.xs);
+	blkfe_close(&v.f);
+	xs_close(h);
+}
+END_TEST
 
 /*
  * A guest dies while its disk is connected, and nothing in xenstore

@@ -30,60 +30,39 @@ trap ll_cleanup EXIT
 # run_recipe NAME: doc/loopguest.md's recipe NAME, word for word
 . "$top_srcdir/tests/integration/doc-recipe.sh"
 
-# xs_exists PATH - does our xenstored have the node? (XS_READ over its
-# socket: no dependency on xenstore-utils)
+command -v xenstore-exists >/dev/null 2>&1 &&
+	command -v xenstore-write >/dev/null 2>&1 ||
+	skip "xenstore-utils not installed"
+
+# xs_exists PATH - does our xenstored have the node? (xenstore-utils, on
+# the socket XENSTORED_PATH names)
 xs_exists() {
-	python3 - "$XENSTORED_PATH" "$1" <<'PY'
-import socket, struct, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(3)
-s.connect(sys.argv[1])
-p = sys.argv[2].encode() + b"\0"
-s.sendall(struct.pack("<IIII", 2, 7, 0, len(p)) + p)   # XS_READ
-h = b""
-while len(h) < 16:
-    h += s.recv(16 - len(h))
-t, _, _, n = struct.unpack("<IIII", h)
-body = b""
-while len(body) < n:
-    body += s.recv(n - len(body))
-sys.exit(0 if t == 2 else 1)                           # XS_ERROR: ENOENT
-PY
+	xenstore-exists "$1" 2>/dev/null
 }
 
-# xs_write PATH VALUE - as dom0 (XS_WRITE over the socket)
+# xs_write PATH VALUE - as dom0
 xs_write() {
-	python3 - "$XENSTORED_PATH" "$1" "$2" <<'PY'
-import socket, struct, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(3)
-s.connect(sys.argv[1])
-p = sys.argv[2].encode() + b"\0" + sys.argv[3].encode()
-s.sendall(struct.pack("<IIII", 11, 8, 0, len(p)) + p)  # XS_WRITE
-h = b""
-while len(h) < 16:
-    h += s.recv(16 - len(h))
-sys.exit(0 if struct.unpack("<IIII", h)[0] == 11 else 1)
-PY
+	xenstore-write "$1" "$2"
 }
 
 # ram_maps INODE RAM-BYTES WHO PID - PID's mappings of the memfd INODE
 # (loophvd's guest RAM), one line each
 ram_maps() {
-	python3 - "$@" <<'PY'
-import sys
-ino, ram, who, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-try:
-    lines = open("/proc/%s/maps" % pid).read().splitlines()
-except OSError:
-    sys.exit(0)
-for l in lines:
-    f = l.split()
-    if len(f) >= 6 and f[4] == ino and "loophv-guest-ram" in f[5]:
-        a, b = (int(x, 16) for x in f[0].split("-"))
-        print("%s maps %d bytes of its RAM%s" % (who, b - a,
-              " (the whole)" if b - a == ram else ""))
-PY
+	ram_of "$4" | while read -r ino n; do
+		[ "$ino" = "$1" ] || continue
+		[ "$n" -eq "$2" ] && whole=" (the whole)" || whole=
+		echo "$3 maps $n bytes of its RAM$whole"
+	done
+}
+
+# ram_of PID - PID's mappings of loophvd guest RAM: "INODE BYTES" each
+ram_of() {
+	{ while read -r range perms off dev ino path; do
+		case $path in
+		*loophv-guest-ram*)
+			echo "$ino $((0x${range#*-} - 0x${range%-*}))" ;;
+		esac
+	done <"/proc/$1/maps"; } 2>/dev/null
 }
 
 # leftovers DOMID IMAGE RAM-INODE RAM-BYTES - what is still there of the
@@ -145,16 +124,7 @@ guest_with_disk() {
 	bf_wait_line "$GUEST_OUT" '^disk xvda connected: ' 10 ||
 		fail "$1 not connected"
 	# its RAM: the memfd's inode and size, from the guest's own mapping
-	set -- $(python3 - "$GUEST_PID" <<'PY'
-import sys
-for l in open("/proc/%s/maps" % sys.argv[1]).read().splitlines():
-    f = l.split()
-    if len(f) >= 6 and "loophv-guest-ram" in f[5]:
-        a, b = (int(x, 16) for x in f[0].split("-"))
-        print(f[4], b - a)
-        break
-PY
-)
+	set -- $(ram_of "$GUEST_PID" | head -n 1)
 	RAM_INODE=${1:-}
 	RAM_BYTES=${2:-}
 	[ -n "$RAM_INODE" ] || fail "no loophv-guest-ram mapping in the guest"

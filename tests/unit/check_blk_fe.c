@@ -4,9 +4,12 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -332,4 +335,198 @@ int blkbe_do(struct blkbe *b, struct blkfe *f, const struct blkbk_req *r)
 	ck_assert_uint_eq(op, r->operation == BLKIF_OP_INDIRECT ? r->op
 								 : r->operation);
 	return st;
+}
+
+/* ---- scripted servers ---- */
+
+/* a listening unix socket at path sock */
+static int listen_unix(const char *sock)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(lfd, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	return lfd;
+}
+
+/* A unix socket server in a child: sends what it is given, then idles. */
+pid_t fake_server(const char *sock, const void *greeting, size_t len)
+{
+	int lfd = listen_unix(sock);
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		int c = accept(lfd, NULL, NULL);
+
+		if (len)
+			(void)!write(c, greeting, len);
+		pause();
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
+static int rd(int fd, void *b, size_t n)
+{
+	char *p = b;
+
+	while (n) {
+		ssize_t r = read(fd, p, n);
+
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static void be64put(uint8_t *b, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
+static void be32put(uint8_t *b, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
+static uint8_t data[1 << 20];
+
+/* answer one request (28 bytes as read) as mode says */
+static int fake_reply(int c, const uint8_t *req, enum fake_mode mode)
+{
+	uint32_t rlen = ((uint32_t)req[24] << 24) | ((uint32_t)req[25] << 16) |
+			((uint32_t)req[26] << 8) | req[27];
+	uint16_t type = (uint16_t)(req[6] << 8 | req[7]);
+	uint8_t rsp[16];
+
+	be32put(rsp, mode == FAKE_BAD_MAGIC ? 0x12345678u : 0x67446698u);
+	be32put(rsp + 4, mode == FAKE_GOOD_THEN_ERROR ? 5 /* EIO */ : 0);
+	memcpy(rsp + 8, req + 8, 8);
+	if (mode == FAKE_BAD_HANDLE)
+		rsp[15] ^= 0x5a;
+	if (send(c, rsp, 16, MSG_NOSIGNAL) != 16)
+		return -1;
+	if (type == 0 && mode != FAKE_GOOD_THEN_ERROR) {
+		if (rlen > sizeof(data))
+			return -1;
+		memset(data, 0xcc, rlen);
+		if (send(c, data, rlen, MSG_NOSIGNAL) != (ssize_t)rlen)
+			return -1;
+	}
+	return 0;
+}
+
+/* FAKE_HOLD: wait for the next request (0) or the release byte (1) */
+static int fake_released(int c, int release)
+{
+	struct pollfd p[2] = { { .fd = release, .events = POLLIN },
+			       { .fd = c, .events = POLLIN } };
+	char x;
+
+	if (poll(p, 2, -1) < 0 || !(p[0].revents & POLLIN))
+		return 0;
+	return read(release, &x, 1) == 1;
+}
+
+static void fake_serve(int c, enum fake_mode mode, int seen, int release)
+{
+	uint8_t g[18], h[16], opt[4096], rep[20 + 12], req[28];
+	uint8_t held[64][28];
+	int nheld = 0;
+	uint32_t len;
+
+	memcpy(g, "NBDMAGICIHAVEOPT", 16);
+	g[16] = 0;
+	g[17] = 3; /* fixed newstyle, no zeroes */
+	if (write(c, g, 18) != 18 || rd(c, h, 4) < 0 || rd(c, h, 16) < 0)
+		return;
+	len = ((uint32_t)h[12] << 24) | ((uint32_t)h[13] << 16) |
+	      ((uint32_t)h[14] << 8) | h[15];
+	if (len > sizeof(opt) || rd(c, opt, len) < 0)
+		return;
+	/* NBD_REP_INFO / NBD_INFO_EXPORT: 1 MiB, HAS_FLAGS | SEND_FLUSH */
+	be64put(rep, 0x0003e889045565a9ull);
+	be32put(rep + 8, 7);
+	be32put(rep + 12, 3);
+	be32put(rep + 16, mode == FAKE_HUGE_OPT_REPLY ? 1u << 30 : 12);
+	rep[20] = 0;
+	rep[21] = 0;
+	be64put(rep + 22, 1u << 20);
+	rep[30] = 0;
+	rep[31] = 5;
+	if (write(c, rep, 32) != 32 || mode == FAKE_HUGE_OPT_REPLY)
+		return;
+	be32put(rep + 12, 1); /* NBD_REP_ACK */
+	be32put(rep + 16, 0);
+	if (write(c, rep, 20) != 20)
+		return;
+	while (rd(c, req, 28) == 0) {
+		uint32_t rlen = ((uint32_t)req[24] << 24) |
+				((uint32_t)req[25] << 16) |
+				((uint32_t)req[26] << 8) | req[27];
+		uint16_t type = (uint16_t)(req[6] << 8 | req[7]);
+
+		if (type == 2) /* NBD_CMD_DISC: no reply, the client closes */
+			break;
+		if (type == 1 && (rlen > sizeof(data) || rd(c, data, rlen) < 0))
+			break;
+		if (mode != FAKE_HOLD) {
+			if (fake_reply(c, req, mode) < 0)
+				break;
+			continue;
+		}
+		if (nheld == 64 || write(seen, ".", 1) != 1)
+			break;
+		memcpy(held[nheld++], req, 28);
+		if (!fake_released(c, release))
+			continue;
+		for (int i = 0; i < nheld; i++)
+			if (fake_reply(c, held[i], FAKE_GOOD) < 0)
+				goto out;
+		nheld = 0;
+		mode = FAKE_GOOD;
+	}
+out:
+	if (seen >= 0)
+		(void)!write(seen, "E", 1);
+}
+
+pid_t fake_nbd(const char *sock, enum fake_mode mode, int *seen,
+	       int *release)
+{
+	int sp[2] = { -1, -1 }, rp[2] = { -1, -1 };
+	int lfd;
+	pid_t pid;
+
+	if (mode == FAKE_HOLD) {
+		ck_assert(seen && release);
+		ck_assert_int_eq(pipe2(sp, O_CLOEXEC), 0);
+		ck_assert_int_eq(pipe2(rp, O_CLOEXEC), 0);
+	}
+	lfd = listen_unix(sock);
+	pid = fork();
+	if (pid == 0) {
+		int c = accept(lfd, NULL, NULL);
+
+		fake_serve(c, mode, sp[1], rp[0]);
+		pause();
+		_exit(0);
+	}
+	close(lfd);
+	if (mode == FAKE_HOLD) {
+		close(sp[1]);
+		close(rp[0]);
+		*seen = sp[0];
+		*release = rp[1];
+	}
+	return pid;
 }

@@ -11,6 +11,7 @@
 #define SPLITDRV_CHECK_BLK_FE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "blkback/common.h"
 
@@ -80,5 +81,25 @@ int blkbe_wait(struct blkbe *b, struct blkfe *f, uint64_t *id, uint8_t *op,
 	       int16_t *st);
 /* put + push + wait; asserts the id and op echoed; returns the status */
 int blkbe_do(struct blkbe *b, struct blkfe *f, const struct blkbk_req *r);
+
+/* A unix socket server in a child: sends greeting (len bytes, may be 0),
+ * then idles (kill it). */
+pid_t fake_server(const char *sock, const void *greeting, size_t len);
+
+/*
+ * A scripted NBD server in a child process on unix socket sock: fixed
+ * newstyle, NBD_OPT_GO answered with a 1 MiB export (flush, no trim),
+ * then requests answered as mode says (reads with 0xcc bytes).
+ * FAKE_HOLD answers nothing at first: it writes a byte '.' to *seen for
+ * each request it has read, and answers every request held so far (and
+ * all later ones, as FAKE_GOOD) once a byte is written to *release.  At
+ * end of file it writes 'E' to *seen.  seen and release are the
+ * parent's ends of two pipes, made only for FAKE_HOLD (else pass NULL).
+ * The child idles after the connection ends: kill it.
+ */
+enum fake_mode { FAKE_GOOD, FAKE_BAD_HANDLE, FAKE_BAD_MAGIC,
+		 FAKE_HUGE_OPT_REPLY, FAKE_GOOD_THEN_ERROR, FAKE_HOLD };
+pid_t fake_nbd(const char *sock, enum fake_mode mode, int *seen,
+	       int *release);
 
 #endif

@@ -406,54 +406,20 @@ struct raw_guest {
 static int raw_rpc(struct raw_guest *g, struct lh_req *req,
 		   struct lh_rep *rep, int keep)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * LH_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	req->seq = 1;
-	ck_assert_int_eq(send(g->sock, req, sizeof(*req), 0),
-			 (ssize_t)sizeof(*req));
-	n = recvmsg(g->sock, &msg, MSG_CMSG_CLOEXEC);
-	ck_assert_int_ge(n, (ssize_t)LH_REP_HDR_SIZE);
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		for (size_t i = 0; i < k; i++) {
-			int f;
-
-			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(f));
-			if (keep && g->nfds < RAW_MAX_FDS)
-				g->fds[g->nfds++] = f;
-			else
-				close(f);
-		}
-	}
-	return rep->ret;
+	return lhf_raw_rpc(g->sock, req, rep, keep ? g->fds : NULL, &g->nfds,
+			   RAW_MAX_FDS);
 }
 
 /* raw_guest_open - become a domain, open a handle, bind the port dom0
  * offers (alloc_unbound on e0), fetch the channel (EVTCHN_PEER). */
 static void raw_guest_open(struct raw_guest *g, struct hv_evtchn *e0)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct lh_req req;
 	struct lh_rep rep;
 	int p0;
 
 	memset(g, 0, sizeof(*g));
-	g->sock = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	ck_assert_int_ge(g->sock, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", lhf_run_dir,
-		 LH_SOCK_NAME);
-	ck_assert_int_eq(connect(g->sock, (struct sockaddr *)&sa, sizeof(sa)),
-			 0);
+	g->sock = lhf_raw_connect(lhf_run_dir);
 	memset(&req, 0, sizeof(req));
 	req.op = LH_OP_DOMAIN_CREATE;
 	req.a.create.mem_bytes = 4u << 20;

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,44 +28,6 @@
 #include "loophv-proto.h"
 #include "loophv_fixture.h"
 
-static int raw_connect(const char *dir)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, LH_SOCK_NAME);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-/* send_raw - send len bytes, return the reply's ret (or -1000 on EOF). */
-static int send_raw(int fd, const void *buf, size_t len)
-{
-	struct lh_rep rep;
-	ssize_t n;
-
-	ck_assert_int_eq(send(fd, buf, len, 0), (ssize_t)len);
-	n = recv(fd, &rep, sizeof(rep), 0);
-	if (n <= 0)
-		return -1000;
-	ck_assert_int_ge(n, (ssize_t)LH_REP_HDR_SIZE);
-	return rep.ret;
-}
-
-static int send_op(int fd, uint32_t op, struct lh_req *req)
-{
-	struct lh_req local;
-
-	if (!req) {
-		memset(&local, 0, sizeof(local));
-		req = &local;
-	}
-	req->op = op;
-	req->seq = 1;
-	return send_raw(fd, req, sizeof(*req));
-}
-
 /* still_serving - a fresh client can still become dom0. */
 static void assert_still_serving(void)
 {
@@ -77,15 +38,18 @@ static void assert_still_serving(void)
 
 START_TEST(garbage_and_truncated_messages_get_ebadmsg)
 {
-	int fd = raw_connect(lhf_run_dir);
+	int fd = lhf_raw_connect(lhf_run_dir);
 	char junk[300];
 
 	memset(junk, 0xa5, sizeof(junk));
-	ck_assert_int_eq(send_raw(fd, junk, sizeof(junk)), -EBADMSG);
-	ck_assert_int_eq(send_raw(fd, junk, 10), -EBADMSG);
-	ck_assert_int_eq(send_raw(fd, junk, 1), -EBADMSG);
+	ck_assert_int_eq(lhf_raw_send(fd, junk, sizeof(junk), NULL, NULL, NULL, 0),
+			 -EBADMSG);
+	ck_assert_int_eq(lhf_raw_send(fd, junk, 10, NULL, NULL, NULL, 0),
+			 -EBADMSG);
+	ck_assert_int_eq(lhf_raw_send(fd, junk, 1, NULL, NULL, NULL, 0),
+			 -EBADMSG);
 	/* the same client is still served */
-	ck_assert_int_eq(send_op(fd, LH_OP_HELLO, NULL), 0);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_HELLO, NULL), 0);
 	close(fd);
 	assert_still_serving();
 }
@@ -93,11 +57,11 @@ END_TEST
 
 START_TEST(unknown_operations_get_eopnotsupp)
 {
-	int fd = raw_connect(lhf_run_dir);
+	int fd = lhf_raw_connect(lhf_run_dir);
 
-	ck_assert_int_eq(send_op(fd, 0, NULL), -EOPNOTSUPP);
-	ck_assert_int_eq(send_op(fd, LH_OP_MAX, NULL), -EOPNOTSUPP);
-	ck_assert_int_eq(send_op(fd, 0xffffffffu, NULL), -EOPNOTSUPP);
+	ck_assert_int_eq(lhf_raw_op(fd, 0, NULL), -EOPNOTSUPP);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_MAX, NULL), -EOPNOTSUPP);
+	ck_assert_int_eq(lhf_raw_op(fd, 0xffffffffu, NULL), -EOPNOTSUPP);
 	close(fd);
 	assert_still_serving();
 }
@@ -105,12 +69,12 @@ END_TEST
 
 START_TEST(operations_before_identity_are_refused)
 {
-	int fd = raw_connect(lhf_run_dir);
+	int fd = lhf_raw_connect(lhf_run_dir);
 
-	ck_assert_int_eq(send_op(fd, LH_OP_EVTCHN_OPEN, NULL), -ENOTCONN);
-	ck_assert_int_eq(send_op(fd, LH_OP_DOMAIN_LIST, NULL), -ENOTCONN);
-	ck_assert_int_eq(send_op(fd, LH_OP_HELLO, NULL), 0);
-	ck_assert_int_eq(send_op(fd, LH_OP_HELLO, NULL), -EALREADY);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_EVTCHN_OPEN, NULL), -ENOTCONN);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_LIST, NULL), -ENOTCONN);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_HELLO, NULL), 0);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_HELLO, NULL), -EALREADY);
 	close(fd);
 }
 END_TEST
@@ -118,23 +82,23 @@ END_TEST
 START_TEST(wrong_domids_and_tokens_are_refused)
 {
 	struct hv *g = lhf_guest(4);
-	int fd = raw_connect(lhf_run_dir);
+	int fd = lhf_raw_connect(lhf_run_dir);
 	struct lh_req req;
 
 	memset(&req, 0, sizeof(req));
 	req.a.join.domid = hv_domid(g);
 	req.a.join.token = 12345; /* not its token */
-	ck_assert_int_eq(send_op(fd, LH_OP_JOIN, &req), -EACCES);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_JOIN, &req), -EACCES);
 	req.a.join.domid = 4000;
-	ck_assert_int_eq(send_op(fd, LH_OP_JOIN, &req), -ESRCH);
-	ck_assert_int_eq(send_op(fd, LH_OP_HELLO, NULL), 0);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_JOIN, &req), -ESRCH);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_HELLO, NULL), 0);
 	memset(&req, 0, sizeof(req));
 	req.a.d.domid = 4000;
-	ck_assert_int_eq(send_op(fd, LH_OP_DOMAIN_MEM, &req), -ESRCH);
-	ck_assert_int_eq(send_op(fd, LH_OP_DOMAIN_INFO, &req), -ESRCH);
-	ck_assert_int_eq(send_op(fd, LH_OP_DOMAIN_DESTROY, &req), -ESRCH);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_MEM, &req), -ESRCH);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_INFO, &req), -ESRCH);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_DESTROY, &req), -ESRCH);
 	req.a.evt.handle = 77;
-	ck_assert_int_eq(send_op(fd, LH_OP_EVTCHN_ALLOC_UNBOUND, &req), -EBADF);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_EVTCHN_ALLOC_UNBOUND, &req), -EBADF);
 	close(fd);
 	hv_close(g);
 	assert_still_serving();
@@ -143,75 +107,97 @@ END_TEST
 
 START_TEST(bad_domain_create_parameters_are_refused)
 {
-	int fd = raw_connect(lhf_run_dir);
+	int fd = lhf_raw_connect(lhf_run_dir);
 	struct lh_req req;
 
 	memset(&req, 0, sizeof(req));
 	req.a.create.mem_bytes = 4096; /* too small */
-	ck_assert_int_eq(send_op(fd, LH_OP_DOMAIN_CREATE, &req), -EINVAL);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_CREATE, &req), -EINVAL);
 	req.a.create.mem_bytes = 1ULL << 50; /* too large */
-	ck_assert_int_eq(send_op(fd, LH_OP_DOMAIN_CREATE, &req), -EINVAL);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_CREATE, &req), -EINVAL);
 	req.a.create.mem_bytes = 4 << 20;
 	req.a.create.grant_frames = 1000;
-	ck_assert_int_eq(send_op(fd, LH_OP_DOMAIN_CREATE, &req), -EINVAL);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_CREATE, &req), -EINVAL);
 	req.a.create.grant_frames = 0;
 	req.a.create.max_vcpus = 100000;
-	ck_assert_int_eq(send_op(fd, LH_OP_DOMAIN_CREATE, &req), -EINVAL);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_CREATE, &req), -EINVAL);
 	close(fd);
 	assert_still_serving();
 }
 END_TEST
 
-START_TEST(unprivileged_client_cannot_act_as_dom0)
+/* In a child: a guest's connection is refused every dom0 operation.
+ * 0, or the step that failed. */
+static int guest_is_not_dom0(void)
 {
-	pid_t pid;
+	struct lh_req req;
+	struct hv *g;
+	int fd;
+
+	/* Any process may be a guest, but a guest is not dom0. */
+	g = hv_domain_create(lhf_opts(),
+			     &(struct hv_domain_create){ .mem_bytes = 4 << 20 });
+	if (!g)
+		return 2;
+	fd = lhf_raw_connect(lhf_run_dir);
+	memset(&req, 0, sizeof(req));
+	req.a.create.mem_bytes = 4 << 20;
+	if (lhf_raw_op(fd, LH_OP_DOMAIN_CREATE, &req) != 0)
+		return 3;
+	req.a.d.domid = hv_domid(g);
+	if (lhf_raw_op(fd, LH_OP_DOMAIN_MEM, &req) != -EACCES)
+		return 4;
+	if (lhf_raw_op(fd, LH_OP_DOMAIN_DESTROY, &req) != -EACCES)
+		return 5;
+	if (lhf_raw_op(fd, LH_OP_SUBSCRIBE, &req) != -EACCES)
+		return 6;
+	if (lhf_raw_op(fd, LH_OP_DM_CREATE, &req) != -EACCES)
+		return 7;
+	return 0;
+}
+
+static void assert_child_ok(pid_t pid)
+{
 	int status;
 
-	if (geteuid() != 0) {
-		/* Our uid is the fixture's --priv-uid; root is needed to
-		 * become somebody else. CI runs as root. */
-		fprintf(stderr, "# unprivileged_client_cannot_act_as_dom0: "
-				"not root, checked only in part\n");
-	}
-	pid = fork();
-	if (pid == 0) {
-		struct lh_req req;
-		struct hv *g;
-		int fd;
-
-		if (geteuid() == 0 && setuid(65534) != 0)
-			_exit(10);
-		if (geteuid() != 0 && getuid() == (uid_t)atoi("0"))
-			_exit(11);
-		if (getuid() == 65534) {
-			errno = 0;
-			if (hv_open(lhf_opts()) != NULL || errno != EACCES)
-				_exit(1);
-		}
-		/* Any process may be a guest, but a guest is not dom0. */
-		g = hv_domain_create(lhf_opts(),
-				     &(struct hv_domain_create){ .mem_bytes = 4 << 20 });
-		if (!g)
-			_exit(2);
-		fd = raw_connect(lhf_run_dir);
-		memset(&req, 0, sizeof(req));
-		req.a.create.mem_bytes = 4 << 20;
-		if (send_op(fd, LH_OP_DOMAIN_CREATE, &req) != 0)
-			_exit(3);
-		req.a.d.domid = hv_domid(g);
-		if (send_op(fd, LH_OP_DOMAIN_MEM, &req) != -EACCES)
-			_exit(4);
-		if (send_op(fd, LH_OP_DOMAIN_DESTROY, &req) != -EACCES)
-			_exit(5);
-		if (send_op(fd, LH_OP_SUBSCRIBE, &req) != -EACCES)
-			_exit(6);
-		if (send_op(fd, LH_OP_DM_CREATE, &req) != -EACCES)
-			_exit(7);
-		_exit(0);
-	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "child failed at step %d", WEXITSTATUS(status));
+}
+
+START_TEST(guest_connection_cannot_act_as_dom0)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(guest_is_not_dom0());
+	assert_child_ok(pid);
+	assert_still_serving();
+}
+END_TEST
+
+/* A uid other than loophvd's --priv-uid cannot open as dom0, and as a
+ * guest it is refused dom0's operations. */
+START_TEST(unprivileged_client_cannot_act_as_dom0)
+{
+	pid_t pid;
+
+	/* our uid is the fixture's --priv-uid: becoming another takes root */
+	if (geteuid() != 0)
+		check_skip("not root: cannot run as a uid other than loophvd's "
+			   "--priv-uid");
+	pid = fork();
+	if (pid == 0) {
+		if (setuid(65534) != 0)
+			_exit(10);
+		if (getuid() != 65534 || setuid(0) == 0)
+			_exit(11);
+		errno = 0;
+		if (hv_open(lhf_opts()) != NULL || errno != EACCES)
+			_exit(1);
+		_exit(guest_is_not_dom0());
+	}
+	assert_child_ok(pid);
 	assert_still_serving();
 }
 END_TEST
@@ -222,13 +208,13 @@ START_TEST(destroy_ends_the_guest_connection)
 	struct hv *g = lhf_guest(4);
 	struct hv_domains *doms = hv_domains_open(dom0);
 	struct hv_evtchn *eg;
-	int fd = raw_connect(lhf_run_dir);
+	int fd = lhf_raw_connect(lhf_run_dir);
 	struct lh_req req;
 
-	ck_assert_int_eq(send_op(fd, LH_OP_HELLO, NULL), 0);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_HELLO, NULL), 0);
 	memset(&req, 0, sizeof(req));
 	req.a.d.domid = hv_domid(g);
-	ck_assert_int_eq(send_op(fd, LH_OP_DOMAIN_DESTROY, &req), 0);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_DESTROY, &req), 0);
 	ck_assert(poll(&(struct pollfd){ .fd = hv_domains_fd(doms),
 					 .events = POLLIN }, 1, 2000) == 1);
 	ck_assert_int_eq(hv_domains_next_dead(doms), hv_domid(g));
@@ -328,27 +314,6 @@ START_TEST(devicemodel_ranges_and_resources)
 }
 END_TEST
 
-/* recv_fd - the reply to the last request and its first descriptor. */
-static int recv_fd(int fd, struct lh_rep *rep, int *out)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * LH_MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
-
-	*out = -1;
-	ck_assert_int_ge(recvmsg(fd, &msg, 0), (ssize_t)LH_REP_HDR_SIZE);
-	cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(out, CMSG_DATA(cm), sizeof(int));
-	return rep->ret;
-}
-
 /* status_int - loophvd's control socket: status (or stats) field key. */
 static json_int_t ctl_int(const char *cmd, const char *key)
 {
@@ -371,7 +336,7 @@ START_TEST(guest_cannot_resize_its_ram_under_dom0)
 {
 	struct hv *dom0 = lhf_dom0();
 	struct hv_foreignmem *fm = hv_foreignmem_open(dom0);
-	int fd = raw_connect(lhf_run_dir), memfd;
+	int fd = lhf_raw_connect(lhf_run_dir), memfd = -1, nfds = 0;
 	struct lh_req req;
 	struct lh_rep rep;
 	volatile uint8_t *p;
@@ -379,11 +344,9 @@ START_TEST(guest_cannot_resize_its_ram_under_dom0)
 
 	memset(&req, 0, sizeof(req));
 	req.op = LH_OP_DOMAIN_CREATE;
-	req.seq = 1;
 	req.a.create.mem_bytes = 4 << 20;
-	ck_assert_int_eq(send(fd, &req, sizeof(req), 0), (ssize_t)sizeof(req));
-	ck_assert_int_eq(recv_fd(fd, &rep, &memfd), 0);
-	ck_assert_int_ge(memfd, 0);
+	ck_assert_int_eq(lhf_raw_rpc(fd, &req, &rep, &memfd, &nfds, 1), 0);
+	ck_assert_int_eq(nfds, 1);
 	last = rep.d.created.nr_frames - 1;
 	p = hv_foreignmem_map(fm, rep.d.created.domid, PROT_READ | PROT_WRITE,
 			      1, &last, NULL);
@@ -597,6 +560,7 @@ static Suite *loophvd_suite(void)
 	tcase_add_test(tc, operations_before_identity_are_refused);
 	tcase_add_test(tc, wrong_domids_and_tokens_are_refused);
 	tcase_add_test(tc, bad_domain_create_parameters_are_refused);
+	tcase_add_test(tc, guest_connection_cannot_act_as_dom0);
 	tcase_add_test(tc, unprivileged_client_cannot_act_as_dom0);
 	tcase_add_test(tc, destroy_ends_the_guest_connection);
 	tcase_add_test(tc, killed_loophvd_gives_clients_epipe_not_a_hang);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loophv/proto.h"
 #include "loophv_fixture.h"
 
 char lhf_run_dir[256];
@@ -121,4 +122,78 @@ struct hv *lhf_dom0(void)
 
 	ck_assert_msg(hv != NULL, "hv_open as dom0: %s", strerror(errno));
 	return hv;
+}
+
+/* ---- loophvd's protocol, raw ---- */
+
+int lhf_raw_connect(const char *dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, LH_SOCK_NAME);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+		      "connect %s: %s", sa.sun_path, strerror(errno));
+	return fd;
+}
+
+int lhf_raw_send(int fd, const void *buf, size_t len, struct lh_rep *rep,
+		 int *fds, int *nfds, int maxfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * LH_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct lh_rep local;
+	struct iovec iov;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (!rep)
+		rep = &local;
+	iov = (struct iovec){ .iov_base = rep, .iov_len = sizeof(*rep) };
+	ck_assert_int_eq(send(fd, buf, len, 0), (ssize_t)len);
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return LHF_RAW_EOF;
+	ck_assert_int_ge(n, (ssize_t)LH_REP_HDR_SIZE);
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(f));
+			if (fds && *nfds < maxfds)
+				fds[(*nfds)++] = f;
+			else
+				close(f);
+		}
+	}
+	return rep->ret;
+}
+
+int lhf_raw_rpc(int fd, struct lh_req *req, struct lh_rep *rep, int *fds,
+		int *nfds, int maxfds)
+{
+	req->seq = 1;
+	return lhf_raw_send(fd, req, sizeof(*req), rep, fds, nfds, maxfds);
+}
+
+int lhf_raw_op(int fd, uint32_t op, struct lh_req *req)
+{
+	struct lh_req local;
+
+	if (!req) {
+		memset(&local, 0, sizeof(local));
+		req = &local;
+	}
+	req->op = op;
+	return lhf_raw_rpc(fd, req, NULL, NULL, NULL, 0);
 }

@@ -5,10 +5,15 @@
  * $top_builddir/loophv/loophvd --foreground in it and waits for its
  * socket; lhf_stop() terminates it and removes the directory.
  * lhf_opts() gives hv_open_opts pointing at it.
+ *
+ * lhf_raw_*() speak loophvd's protocol (loophv/proto.h) directly, for
+ * tests that send what libhv never would.
  */
 #ifndef SPLITDRV_LOOPHV_FIXTURE_H
 #define SPLITDRV_LOOPHV_FIXTURE_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "hv.h"
@@ -25,5 +30,25 @@ const struct hv_open_opts *lhf_opts(void);
 struct hv *lhf_guest(unsigned int mem_mib);
 /* lhf_dom0 - open as dom0 or fail the test. */
 struct hv *lhf_dom0(void);
+
+struct lh_req;
+struct lh_rep;
+
+/* The ret of a raw request whose connection was closed, not answered. */
+#define LHF_RAW_EOF (-1000)
+
+/* lhf_raw_connect - a SOCK_SEQPACKET connection to the loophvd of dir. */
+int lhf_raw_connect(const char *dir);
+/* lhf_raw_send - send len bytes as one message and read the reply into
+ * rep (may be NULL); its ret, or LHF_RAW_EOF. The descriptors it carries
+ * go to fds[*nfds...] while *nfds < maxfds (counting up *nfds); the rest
+ * (all of them when fds is NULL) are closed. */
+int lhf_raw_send(int fd, const void *buf, size_t len, struct lh_rep *rep,
+		 int *fds, int *nfds, int maxfds);
+/* lhf_raw_rpc - send *req (its seq set to 1); as lhf_raw_send. */
+int lhf_raw_rpc(int fd, struct lh_req *req, struct lh_rep *rep, int *fds,
+		int *nfds, int maxfds);
+/* lhf_raw_op - send req (NULL: all zero) as op; the reply's ret. */
+int lhf_raw_op(int fd, uint32_t op, struct lh_req *req);
 
 #endif
