@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loophv/proto.h"
+#include "loophv-proto.h"
 #include "loophv_fixture.h"
 
 char lhf_run_dir[256];

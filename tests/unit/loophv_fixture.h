@@ -6,7 +6,7 @@
  * socket; lhf_stop() terminates it and removes the directory.
  * lhf_opts() gives hv_open_opts pointing at it.
  *
- * lhf_raw_*() speak loophvd's protocol (loophv/proto.h) directly, for
+ * lhf_raw_*() speak loophvd's protocol (lib/loophv-proto.h) directly, for
  * tests that send what libhv never would.
  */
 #ifndef SPLITDRV_LOOPHV_FIXTURE_H
