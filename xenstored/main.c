@@ -22,6 +22,11 @@
 #include "daemon.h"
 #include "log.h"
 #include "hv.h"
+#include "xenstored/conn.h"
+#include "xenstored/control.h"
+#include "xenstored/domain.h"
+#include "xenstored/ops.h"
+#include "xenstored/persist.h"
 #include "xenstored/ring.h"
 #include "xenstored/sock.h"
 #include "xenstored/xenstored.h"
@@ -71,6 +76,7 @@ static void usage(FILE *f)
 
 struct xsd {
 	struct xs_store st;
+	struct xs_persist *persist; /* NULL with --no-persist */
 	struct event_base *base;
 	struct xs_sock *sock;
 	struct ctl *ctl;
@@ -90,7 +96,7 @@ static int xsd_status(void *arg, json_t *obj)
 			    json_integer((json_int_t)x->st.nconns));
 	json_object_set_new(obj, "domains",
 			    json_integer((json_int_t)x->st.ndomains));
-	json_object_set_new(obj, "persist", json_boolean(x->st.persist != NULL));
+	json_object_set_new(obj, "persist", json_boolean(x->persist != NULL));
 	return 0;
 }
 
@@ -118,10 +124,10 @@ static int xsd_stats(void *arg, json_t *obj)
 			json_object_set_new(ops, xs_op_name(t),
 					    json_integer((json_int_t)st->nops[t]));
 	json_object_set_new(obj, "ops", ops);
-	if (st->persist) {
+	if (x->persist) {
 		struct xs_persist_stats ps;
 
-		xs_persist_get_stats(st->persist, &ps);
+		xs_persist_get_stats(x->persist, &ps);
 		json_object_set_new(obj, "journal", json_pack(
 			"{sI sI sI sI}", "records", (json_int_t)ps.records,
 			"bytes", (json_int_t)ps.bytes,
@@ -236,7 +242,7 @@ int main(int argc, char **argv)
 		log_errx("cannot create the event loop");
 		goto out;
 	}
-	if (persist && !xs_persist_open(&x.st, o.run_dir)) {
+	if (persist && !(x.persist = xs_persist_open(&x.st, o.run_dir))) {
 		if (errno == EBUSY)
 			log_errx("another xenstored uses %s", o.run_dir);
 		else
@@ -295,7 +301,7 @@ out:
 		ctl_close(x.ctl);
 	if (x.sock)
 		xs_sock_close(x.sock);
-	xs_persist_close(x.st.persist); /* final snapshot */
+	xs_persist_close(x.persist); /* final snapshot */
 	xs_store_free(&x.st); /* ring connections too */
 	xs_ring_free(x.ring);
 	if (x.hv)

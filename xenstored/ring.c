@@ -40,6 +40,8 @@
 #include "evtchn/mux.h"
 #include "log.h"
 #include "xenstored/ring.h"
+#include "xenstored/conn.h"
+#include "xenstored/domain.h"
 #include "xenstored/xenstored.h"
 
 enum map_kind { MAP_GRANT, MAP_FOREIGN, MAP_KVA };
