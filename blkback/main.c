@@ -130,8 +130,8 @@ static void on_domain_event(evutil_socket_t fd, short what, void *arg)
 			 "the toolstack removes them)");
 		event_del(bk->dom_ev);
 	} else if (r != -EAGAIN) {
-		log_warnx("domain events: %s (a dead guest's disks may wait "
-			  "for the toolstack)", strerror(-r));
+		log_errno(LOG_WARNING, r, "domain events (a dead guest's disks "
+			  "may wait for the toolstack)");
 	}
 }
 

@@ -284,8 +284,8 @@ int daemon_lock_or_explain(const struct daemon_opts *o)
 			 "another --run-dir",
 			 prog, o->run_dir, o->run_dir, prog);
 	else if (r < 0)
-		log_errx("cannot take the lock %s/%s.pid: %s", o->run_dir, prog,
-			 strerror(-r));
+		log_errno(LOG_ERR, r, "cannot take the lock %s/%s.pid",
+			  o->run_dir, prog);
 	return r;
 }
 

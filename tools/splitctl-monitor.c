@@ -361,7 +361,7 @@ static int scan(struct mon *m)
 
 	n = hv_domains_list(m->doms, info, MON_MAX_DOMAINS);
 	if (n < 0) {
-		log_errx("listing the hypervisor's domains: %s", strerror(-n));
+		log_errno(LOG_ERR, n, "listing the hypervisor's domains");
 		return -1;
 	}
 	if (n > MON_MAX_DOMAINS)

@@ -225,8 +225,8 @@ int main(int argc, char **argv)
 		fatalx("out of memory");
 	x.st.quota = q;
 	if ((r = daemon_ensure_dir(o.run_dir, 0755)) < 0) {
-		log_errx("cannot create run directory %s: %s", o.run_dir,
-			 strerror(-r));
+		log_errno(LOG_ERR, r, "cannot create run directory %s",
+			  o.run_dir);
 		goto out;
 	}
 	/* Before the store's state and the sockets: a live xenstored's
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 	if (daemon_lock_or_explain(&o) < 0)
 		goto out;
 	if ((r = daemon_daemonize(&o)) < 0) {
-		log_errx("cannot daemonize: %s", strerror(-r));
+		log_errno(LOG_ERR, r, "cannot daemonize");
 		goto out;
 	}
 	x.base = event_base_new();
@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 		}
 		if (hv_provider(x.hv) == HV_PROVIDER_XEN &&
 		    (r = xs_ring_dom0(x.ring)) < 0)
-			log_warnx("not serving dom0's ring: %s", strerror(-r));
+			log_errno(LOG_WARNING, r, "not serving dom0's ring");
 	}
 	xs_domains_attach_all(&x.st);
 	x.sock = xs_sock_listen(x.base, &x.st, x.socket_path);

@@ -451,8 +451,9 @@ static off_t load_file(struct xs_store *st, const char *path,
 			break;
 		rc = replay(st, data + off + 8, len, end);
 		if (rc) {
-			log_warnx("persist: %s: bad record at offset %zu (%s)",
-				  path, off, strerror(-rc));
+			log_errno(LOG_WARNING, rc,
+				  "persist: %s: bad record at offset %zu",
+				  path, off);
 			break;
 		}
 		off += 8 + len;
@@ -569,8 +570,8 @@ int xs_persist_snapshot(struct xs_persist *p)
 		s.rc = -errno;
 	if (s.rc) {
 		unlink(p->tmp);
-		log_errx("persist: cannot write snapshot %s: %s", p->db,
-			 strerror(-s.rc));
+		log_errno(LOG_ERR, s.rc, "persist: cannot write snapshot %s",
+			  p->db);
 		return s.rc;
 	}
 	/* the snapshot holds everything: restart the journal at its epoch */
@@ -658,8 +659,8 @@ struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
 		log_warnx("persist: %s has no end record: loaded what it had",
 			  p->db);
 	else if (off < 0 && off != -ENOENT)
-		log_warnx("persist: cannot load %s (%s): starting empty",
-			  p->db, strerror((int)-off));
+		log_errno(LOG_WARNING, (int)off,
+			  "persist: cannot load %s, starting empty", p->db);
 	if (off < 0)
 		epoch = 0;
 	p->epoch = epoch;
