@@ -130,8 +130,8 @@ static void on_domain_event(evutil_socket_t fd, short what, void *arg)
 			 "the toolstack removes them)");
 		event_del(bk->dom_ev);
 	} else if (r != -EAGAIN) {
-		log_warnx("domain events: %s (a dead guest's disks may wait "
-			  "for the toolstack)", strerror(-r));
+		log_errno(LOG_WARNING, r, "domain events (a dead guest's disks "
+			  "may wait for the toolstack)");
 	}
 }
 
@@ -184,10 +184,8 @@ int main(int argc, char **argv)
 	struct blkbk bk = { .cfg = { .type = "vbd", .max_queues = 4,
 				     .max_ring_order = BLKBK_MAX_RING_ORDER } };
 	struct daemon_opts o;
-	struct daemon_signals *sig = NULL;
-	struct ctl *ctl = NULL;
+	struct daemon_run dr;
 	struct hv_open_opts ho;
-	char ctlpath[512];
 	unsigned long v;
 	int opt, rc = EXIT_FAILURE;
 
@@ -249,23 +247,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "blkback: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	log_open("blkback", o.use_syslog ? LOG_TO_SYSLOG : LOG_TO_STDERR);
-	log_set_level(o.log_level);
-	if (daemon_ensure_dir(o.run_dir, 0755) < 0) {
-		log_err("run directory %s", o.run_dir);
+	if (daemon_start(&dr, &o) < 0)
 		return EXIT_FAILURE;
-	}
-	/* Before xenstore and any socket: a second blkback must not touch
-	 * the devices a live one serves. */
-	if (daemon_lock_or_explain(&o) < 0)
-		return EXIT_FAILURE;
-	if (daemon_daemonize(&o) < 0) {
-		log_err("daemonize");
-		return EXIT_FAILURE;
-	}
-	bk.base = event_base_new();
-	if (!bk.base)
-		fatalx("event_base_new failed");
+	bk.base = dr.base;
 	ho.provider = o.hv;
 	ho.run_dir = o.run_dir;
 	bk.hv = hv_open(&ho);
@@ -292,24 +276,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	watch_domains(&bk);
-	snprintf(ctlpath, sizeof(ctlpath), "%s/blkback.ctl", o.run_dir);
-	ctl = ctl_open(bk.base, ctlpath, "blkback", PACKAGE_VERSION);
-	if (!ctl) {
-		log_err("control socket %s", ctlpath);
+	if (daemon_control(&dr, status_fn, stats_fn, &bk) < 0)
 		goto out;
-	}
-	ctl_set_status_fn(ctl, status_fn, &bk);
-	ctl_set_stats_fn(ctl, stats_fn, &bk);
-	sig = daemon_signals_setup(bk.base, NULL, NULL, NULL);
-	if (!sig)
-		fatal("signals");
 	log_notice("serving /local/domain/%u/backend/%s (hv %s)",
 		   bk.cfg.backend_domid, bk.cfg.type,
 		   hv_provider_name(hv_provider(bk.hv)));
-	daemon_ready("serving");
-	event_base_dispatch(bk.base);
-	log_notice("shutting down");
-	rc = EXIT_SUCCESS;
+	if (daemon_serve(&dr, "serving") == 0)
+		rc = EXIT_SUCCESS;
 out:
 	/* Devices are freed by xbe_free(); I/O in flight was given the loop's
 	 * last turn above. */
@@ -323,15 +296,12 @@ out:
 		log_info("waiting for %u backing open(s) to give up",
 			 blkbk_backing_open_pending());
 	blkbk_backing_open_drain();
-	ctl_close(ctl);
-	daemon_signals_free(sig);
 	if (bk.xs)
 		xs_close(bk.xs);
 	evtchn_mux_free(bk.mux);
 	hv_evtchn_close(bk.evtchn);
 	hv_gnttab_close(bk.gnttab);
 	hv_close(bk.hv);
-	event_base_free(bk.base);
-	daemon_unlock();
+	daemon_finish(&dr); /* control socket, signals, loop, lock */
 	return rc;
 }

@@ -284,8 +284,8 @@ int daemon_lock_or_explain(const struct daemon_opts *o)
 			 "another --run-dir",
 			 prog, o->run_dir, o->run_dir, prog);
 	else if (r < 0)
-		log_errx("cannot take the lock %s/%s.pid: %s", o->run_dir, prog,
-			 strerror(-r));
+		log_errno(LOG_ERR, r, "cannot take the lock %s/%s.pid",
+			  o->run_dir, prog);
 	return r;
 }
 
@@ -567,4 +567,93 @@ uint64_t daemon_monotonic_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* daemon_start - log, run directory, lock, daemonize, event loop. */
+int daemon_start(struct daemon_run *dr, const struct daemon_opts *o)
+{
+	int r;
+
+	memset(dr, 0, sizeof(*dr));
+	dr->o = o;
+	log_open(o->progname, o->use_syslog ? LOG_TO_SYSLOG : LOG_TO_STDERR);
+	log_set_level(o->log_level);
+	if ((r = daemon_ensure_dir(o->run_dir, 0755)) < 0) {
+		log_errno(LOG_ERR, r, "cannot create run directory %s",
+			  o->run_dir);
+		return r;
+	}
+	/* Before any socket or state: a live instance's stay as they are. */
+	if ((r = daemon_lock_or_explain(o)) < 0)
+		return r;
+	if ((r = daemon_daemonize(o)) < 0) {
+		log_errno(LOG_ERR, r, "cannot daemonize");
+		daemon_unlock();
+		return r;
+	}
+	dr->base = event_base_new();
+	if (!dr->base) {
+		log_errx("cannot create the event loop");
+		daemon_unlock();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* daemon_control - the control socket <run_dir>/<progname>.ctl. */
+int daemon_control(struct daemon_run *dr, ctl_info_fn status,
+		   ctl_info_fn stats, void *arg)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (snprintf(path, sizeof(path), "%s/%s.ctl", dr->o->run_dir,
+		     dr->o->progname) >= (int)sizeof(path)) {
+		log_errx("control socket path too long in %s", dr->o->run_dir);
+		return -ENAMETOOLONG;
+	}
+	dr->ctl = ctl_open(dr->base, path, dr->o->progname, PACKAGE_VERSION);
+	if (!dr->ctl) {
+		r = -errno;
+		log_errno(LOG_ERR, r, "cannot open control socket %s", path);
+		return r;
+	}
+	if (status)
+		ctl_set_status_fn(dr->ctl, status, arg);
+	if (stats)
+		ctl_set_stats_fn(dr->ctl, stats, arg);
+	return 0;
+}
+
+/* daemon_serve - signals, readiness, the loop. */
+int daemon_serve(struct daemon_run *dr, const char *status)
+{
+	int r;
+
+	dr->sig = daemon_signals_setup(dr->base, NULL, NULL, NULL);
+	if (!dr->sig) {
+		r = -errno;
+		log_errno(LOG_ERR, r, "cannot set up signal handlers");
+		return r;
+	}
+	daemon_ready(status);
+	if (event_base_dispatch(dr->base) < 0) {
+		log_errx("the event loop failed");
+		return -EIO;
+	}
+	log_notice("stopping");
+	return 0;
+}
+
+/* daemon_finish - undo daemon_start/control/serve. */
+void daemon_finish(struct daemon_run *dr)
+{
+	if (dr->ctl)
+		ctl_close(dr->ctl);
+	if (dr->sig)
+		daemon_signals_free(dr->sig);
+	if (dr->base)
+		event_base_free(dr->base);
+	daemon_unlock();
+	memset(dr, 0, sizeof(*dr));
 }

@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "ctl.h"
 #include "hv.h"
 
 #define SPLITDRV_DEFAULT_RUN_DIR "/run/splitdrv"
@@ -147,6 +148,59 @@ void daemon_signals_free(struct daemon_signals *s);
 int daemon_daemonize(const struct daemon_opts *o);
 /* daemon_ready - readiness: sd_notify READY=1 and release the parent. */
 void daemon_ready(const char *status);
+
+/*
+ * The start-up and shut-down tail every daemon shares. main() parses its
+ * options, then:
+ *
+ *	struct daemon_run dr;
+ *
+ *	if (daemon_start(&dr, &o) < 0)    // log, run dir, lock, fork, loop
+ *		return EXIT_FAILURE;
+ *	... the daemon's own set-up on dr.base; failures goto out ...
+ *	if (daemon_control(&dr, status_fn, stats_fn, &me) < 0)
+ *		goto out;                 // <run_dir>/<progname>.ctl
+ *	ctl_add_cmd(dr.ctl, ...);         // the daemon's own commands
+ *	log_notice("serving ...");
+ *	rc = daemon_serve(&dr, "serving") < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+ * out:
+ *	... the daemon's own teardown (events before the loop goes) ...
+ *	daemon_finish(&dr);               // ctl, signals, loop, lock
+ *	return rc;
+ *
+ * Each step logs its own failure in words, so main() only unwinds.
+ */
+struct daemon_run {
+	const struct daemon_opts *o;
+	struct event_base *base;
+	struct ctl *ctl;
+	struct daemon_signals *sig;
+};
+
+/*
+ * daemon_start - open the log (o->use_syslog, o->log_level), create
+ * o->run_dir, take the single-instance lock (daemon_lock_or_explain),
+ * daemonize unless o->foreground, and create the event loop (dr->base).
+ * 0 or -errno; on failure dr holds nothing (daemon_finish() is a no-op).
+ */
+int daemon_start(struct daemon_run *dr, const struct daemon_opts *o);
+/*
+ * daemon_control - open the control socket <run_dir>/<progname>.ctl on
+ * dr->base (dr->ctl) answering "status" and "stats" with the given
+ * functions (either may be NULL). 0 or -errno.
+ */
+int daemon_control(struct daemon_run *dr, ctl_info_fn status,
+		   ctl_info_fn stats, void *arg);
+/*
+ * daemon_serve - SIGTERM/SIGINT stop the loop, SIGHUP reopens the log;
+ * announce readiness (daemon_ready(status)) and run the loop until
+ * stopped. 0 when stopped by a signal or the loop ran out, -errno if it
+ * could not start.
+ */
+int daemon_serve(struct daemon_run *dr, const char *status);
+/* daemon_finish - close the control socket, the signal handlers, the
+ * event loop and the lock; safe on what daemon_start() left. */
+void daemon_finish(struct daemon_run *dr);
 
 /* daemon_monotonic_ms - CLOCK_MONOTONIC in milliseconds. */
 uint64_t daemon_monotonic_ms(void);

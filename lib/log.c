@@ -256,6 +256,21 @@ void log_msg(int level, int with_errno, int domid, const char *dev,
 	va_end(ap);
 }
 
+/* log_errno_dev - log a line ending in ": strerror(|err|)". */
+void log_errno_dev(int level, int err, int domid, const char *dev,
+		   const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	if (level > log_level_cur)
+		return;
+	va_start(ap, fmt);
+	log_emit(level, 1, err < 0 ? -err : err, domid, dev, fmt, ap);
+	va_end(ap);
+	errno = saved_errno;
+}
+
 /* fatal - log at LOG_CRIT with strerror(errno) and exit(1). */
 void fatal(const char *fmt, ...)
 {

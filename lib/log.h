@@ -38,6 +38,19 @@ void log_msg(int level, int with_errno, int domid, const char *dev,
 void log_vmsg(int level, int with_errno, int domid, const char *dev,
 	      const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
+/*
+ * log_errno / log_errno_dev - the one way from an error code to a log line:
+ * "<message>: <strerror>" at level. err is a 0/-errno return (its sign is
+ * ignored, so a positive errno value works too); errno is left alone.
+ *
+ *	if ((r = daemon_notify("READY=1")) < 0)
+ *		log_errno(LOG_WARNING, r, "cannot notify systemd");
+ */
+void log_errno_dev(int level, int err, int domid, const char *dev,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define log_errno(level, err, ...) \
+	log_errno_dev(level, err, -1, NULL, __VA_ARGS__)
+
 #define log_err(...) log_msg(LOG_ERR, 1, -1, NULL, __VA_ARGS__)
 #define log_errx(...) log_msg(LOG_ERR, 0, -1, NULL, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, 1, -1, NULL, __VA_ARGS__)

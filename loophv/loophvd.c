@@ -1184,10 +1184,9 @@ int main(int argc, char **argv)
 	struct daemon_opts o;
 	struct lh_server s;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct daemon_signals *sig = NULL;
-	struct ctl *ctl = NULL;
-	char path[sizeof(sa.sun_path)], ctlpath[sizeof(sa.sun_path)];
-	int opt, r;
+	struct daemon_run dr;
+	char path[sizeof(sa.sun_path)];
+	int opt, r, rc;
 
 	memset(&s, 0, sizeof(s));
 	s.priv_uid = 0;
@@ -1228,30 +1227,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	log_open("loophvd", o.use_syslog ? LOG_TO_SYSLOG : LOG_TO_STDERR);
-	log_set_level(o.log_level);
 	s.run_dir = o.run_dir;
 	if (snprintf(path, sizeof(path), "%s/%s", s.run_dir, LH_SOCK_NAME) >=
-		    (int)sizeof(path) ||
-	    snprintf(ctlpath, sizeof(ctlpath), "%s/loophvd.ctl", s.run_dir) >=
-		    (int)sizeof(ctlpath)) {
-		log_errx("run directory path too long: %s", s.run_dir);
-		return 1;
-	}
-	r = daemon_ensure_dir(s.run_dir, 0755);
-	if (r < 0) {
-		errno = -r;
-		log_err("cannot create run directory %s", s.run_dir);
-		return 1;
+	    (int)sizeof(path)) {
+		fprintf(stderr, "loophvd: run directory path too long: %s\n",
+			s.run_dir);
+		return 2;
 	}
 	raise_nofile();
-	/* Before any socket: a live loophvd's must stay as they are. */
-	if (daemon_lock_or_explain(&o) < 0)
+	/* Log, run directory, then the lock before any socket: a live
+	 * loophvd's must stay as they are. */
+	if (daemon_start(&dr, &o) < 0)
 		return 1;
-	if (daemon_daemonize(&o) < 0) {
-		log_err("daemonize");
-		return 1;
-	}
 
 	TAILQ_INIT(&s.domains);
 	TAILQ_INIT(&s.conns);
@@ -1270,9 +1257,7 @@ int main(int argc, char **argv)
 	snprintf(s.dom0->name, sizeof(s.dom0->name), "Domain-0");
 	TAILQ_INSERT_HEAD(&s.domains, s.dom0, link);
 
-	s.base = event_base_new();
-	if (!s.base)
-		fatalx("event_base_new failed");
+	s.base = dr.base;
 	s.listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
 					      SOCK_NONBLOCK, 0);
 	if (s.listen_fd < 0)
@@ -1292,36 +1277,23 @@ int main(int argc, char **argv)
 				on_accept, &s);
 	event_add(s.listen_ev, NULL);
 
-	ctl = ctl_open(s.base, ctlpath, "loophvd", PACKAGE_VERSION);
-	if (!ctl) {
-		log_err("control socket %s", ctlpath);
+	if (daemon_control(&dr, status_fn, stats_fn, &s) < 0)
 		return 1;
-	}
-	ctl_set_status_fn(ctl, status_fn, &s);
-	ctl_set_stats_fn(ctl, stats_fn, &s);
-	sig = daemon_signals_setup(s.base, NULL, NULL, NULL);
-	if (!sig)
-		fatal("signals");
 
 	if (s.priv_uid)
 		log_notice("serving on %s (dom0 = uid 0 and uid %u)", path,
 			   (unsigned)s.priv_uid);
 	else
 		log_notice("serving on %s (dom0 = uid 0)", path);
-	daemon_ready("serving");
-	event_base_dispatch(s.base);
+	rc = daemon_serve(&dr, "serving") < 0 ? 1 : 0;
 
-	log_notice("shutting down");
 	while (!TAILQ_EMPTY(&s.conns))
 		conn_close(&s, TAILQ_FIRST(&s.conns));
 	while (!TAILQ_EMPTY(&s.domains))
 		domain_free(&s, TAILQ_FIRST(&s.domains));
-	ctl_close(ctl);
-	daemon_signals_free(sig);
 	event_free(s.listen_ev);
 	close(s.listen_fd);
 	unlink(path);
-	event_base_free(s.base);
-	daemon_unlock();
-	return 0;
+	daemon_finish(&dr); /* control socket, signals, loop, lock */
+	return rc;
 }

@@ -46,6 +46,7 @@
 #include <xen/io/xenbus.h>
 #include <xen/sched.h>
 
+#include "daemon.h"
 #include "hv.h"
 #include "log.h"
 #include "tools/splitctl.h"
@@ -110,36 +111,6 @@ static void usage(FILE *f)
 "the hypervisor cannot be reached or went away; 2 on bad usage.\n");
 }
 
-static char *xread(struct mon *m, xs_transaction_t t, const char *path)
-{
-	unsigned int len;
-
-	return xs_read(m->xs, t, path, &len);
-}
-
-static int parse_id(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * begin_close - libxl's first step for one device, in one transaction:
  * read the backend's state; Connected -> online=0, state=Closing (we
@@ -152,15 +123,12 @@ static int begin_close(struct mon *m, struct mon_dev *d)
 
 	for (int tries = 0; tries < 10; tries++) {
 		xs_transaction_t t = xs_transaction_start(m->xs);
-		char *st;
 		bool ok = true;
 
 		if (!t)
 			return -1;
-		snprintf(path, sizeof(path), "%.128s/state", d->be);
-		st = xread(m, t, path);
-		d->wait = st && atoi(st) == XenbusStateConnected;
-		free(st);
+		d->wait = splitctl_state(m->xs, t, d->be) ==
+			  XenbusStateConnected;
 		if (d->wait) {
 			snprintf(path, sizeof(path), "%.128s/online", d->be);
 			ok &= xs_write(m->xs, t, path, "0", 1);
@@ -202,7 +170,7 @@ static unsigned int list_devices(struct mon *m, domid_t domid,
 		ids = xs_directory(m->xs, XBT_NULL, dir, &ni);
 		for (unsigned int j = 0; ids && j < ni && n < max; j++) {
 			struct mon_dev *d = &out[n];
-			char path[192], *fe;
+			char *fe;
 
 			memset(d, 0, sizeof(*d));
 			if (snprintf(d->be, sizeof(d->be), "%s/%s", dir, ids[j]) >=
@@ -210,8 +178,7 @@ static unsigned int list_devices(struct mon *m, domid_t domid,
 				continue;
 			snprintf(d->name, sizeof(d->name), "%s/%u/%s", types[i],
 				 domid, ids[j]);
-			snprintf(path, sizeof(path), "%s/frontend", d->be);
-			fe = xread(m, XBT_NULL, path);
+			fe = splitctl_read(m->xs, XBT_NULL, "%s/frontend", d->be);
 			/* the frontend is the guest's own, or we leave it */
 			if (fe && !strncmp(fe, fepfx, strlen(fepfx)) &&
 			    !strstr(fe, "/../") && strlen(fe) < sizeof(d->fe))
@@ -229,32 +196,28 @@ static unsigned int list_devices(struct mon *m, domid_t domid,
  * gone, or the timeout passes; those that did not close are logged. */
 static void wait_closed(struct mon *m, struct mon_dev *devs, unsigned int n)
 {
-	double end = now_s() + m->close_timeout_s;
+	uint64_t end = daemon_monotonic_ms() + m->close_timeout_s * 1000ull;
 
 	for (;;) {
 		unsigned int left = 0;
 
 		for (unsigned int i = 0; i < n; i++) {
-			char path[192], *st;
+			int st;
 
 			if (!devs[i].wait)
 				continue;
-			if (snprintf(path, sizeof(path), "%.128s/state",
-				     devs[i].be) >= (int)sizeof(path))
-				continue; /* cannot happen: be is 128 bytes */
-			st = xread(m, XBT_NULL, path);
-			if (!st || atoi(st) == XenbusStateClosed) {
+			st = splitctl_state(m->xs, XBT_NULL, devs[i].be);
+			if (st < 0 || st == XenbusStateClosed) {
 				log_info_dev(-1, devs[i].name, "backend %s",
-					     st ? "Closed" : "gone");
+					     st < 0 ? "gone" : "Closed");
 				devs[i].wait = false;
 			} else {
 				left++;
 			}
-			free(st);
 		}
 		if (!left)
 			return;
-		if (now_s() >= end)
+		if (daemon_monotonic_ms() >= end)
 			break;
 		usleep(50000);
 	}
@@ -299,20 +262,19 @@ static void destroy(struct mon *m, domid_t domid, const char *why)
 /* traces - does xenstore still have anything of domid? */
 static bool traces(struct mon *m, domid_t domid)
 {
-	char path[96], *v, **types;
+	char *v, **types;
 	unsigned int nt = 0;
 	bool found = false;
 
-	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	v = xread(m, XBT_NULL, path);
+	v = splitctl_read(m->xs, XBT_NULL, "/local/domain/%u", domid);
 	if (v) {
 		free(v);
 		return true;
 	}
 	types = xs_directory(m->xs, XBT_NULL, BACKEND_ROOT, &nt);
 	for (unsigned int i = 0; types && i < nt && !found; i++) {
-		snprintf(path, sizeof(path), BACKEND_ROOT "/%s/%u", types[i], domid);
-		v = xread(m, XBT_NULL, path);
+		v = splitctl_read(m->xs, XBT_NULL, BACKEND_ROOT "/%s/%u",
+				  types[i], domid);
 		found = v != NULL;
 		free(v);
 	}
@@ -330,7 +292,7 @@ static void add_xs_domids(struct mon *m, const char *dir, bool *named)
 	for (unsigned int i = 0; ents && i < n; i++) {
 		unsigned long id;
 
-		if (!parse_id(ents[i], DOMID_FIRST_RESERVED - 1, &id) && id)
+		if (!splitctl_parse_uint(ents[i], DOMID_FIRST_RESERVED - 1, &id) && id)
 			named[id] = true;
 	}
 	free(ents);
@@ -361,7 +323,7 @@ static int scan(struct mon *m)
 
 	n = hv_domains_list(m->doms, info, MON_MAX_DOMAINS);
 	if (n < 0) {
-		log_errx("listing the hypervisor's domains: %s", strerror(-n));
+		log_errno(LOG_ERR, n, "listing the hypervisor's domains");
 		return -1;
 	}
 	if (n > MON_MAX_DOMAINS)
@@ -511,7 +473,7 @@ int splitctl_monitor(int argc, char **argv, struct hv_open_opts *hvo)
 			once = true;
 			break;
 		case 't':
-			if (parse_id(optarg, 600, &v)) {
+			if (splitctl_parse_uint(optarg, 600, &v)) {
 				fprintf(stderr, "splitctl monitor: --close-timeout: "
 						"'%s' is not 0..600 seconds\n", optarg);
 				return 2;

@@ -96,12 +96,27 @@ static void usage(FILE *f)
 "Exit status: 0 on success, 1 on failure (with a message), 2 on bad usage.\n");
 }
 
-static int parse_domid(const char *s, domid_t *out)
+/* splitctl_parse_uint - a decimal number <= max. 0 or -1. */
+int splitctl_parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	unsigned long v;
 
-	if (!*s || *end || v == 0 || v >= DOMID_FIRST_RESERVED) {
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_domid(const char *s, domid_t *out)
+{
+	unsigned long v;
+
+	if (splitctl_parse_uint(s, DOMID_FIRST_RESERVED - 1, &v) || v == 0) {
 		fprintf(stderr, "splitctl: '%s' is not a guest domain id\n", s);
 		return -1;
 	}
@@ -316,18 +331,33 @@ static int vdev_to_devid(const char *v, unsigned long *out)
 	return -1;
 }
 
-static char *xread(struct xs_handle *xs, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static char *xread(struct xs_handle *xs, const char *fmt, ...)
+/* splitctl_read - the value at a printf-style path, or NULL. */
+char *splitctl_read(struct xs_handle *xs, xs_transaction_t t, const char *fmt,
+		    ...)
 {
 	char path[256];
 	unsigned int len;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
+	n = vsnprintf(path, sizeof(path), fmt, ap);
 	va_end(ap);
-	return xs_read(xs, XBT_NULL, path, &len);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return xs_read(xs, t, path, &len);
+}
+
+/* splitctl_state - the backend's XenbusState, -1 if it has none. */
+int splitctl_state(struct xs_handle *xs, xs_transaction_t t, const char *be)
+{
+	char *st = splitctl_read(xs, t, "%s/state", be);
+	int s = st ? atoi(st) : -1;
+
+	free(st);
+	return s;
 }
 
 /* Set by SIGINT/SIGTERM while block-attach waits: undo, then exit. */
@@ -366,23 +396,21 @@ static enum wait_end wait_state(struct xs_handle *xs, const char *be, int want,
 
 	*err = NULL;
 	for (int i = 0; i < wait_s * 10; i++) {
-		char *st = xread(xs, "%s/state", be);
-		int s = st ? atoi(st) : -1;
+		int s = splitctl_state(xs, XBT_NULL, be);
 
-		free(st);
 		if (s == want || (at_least && s >= want && s <= 4)) {
 			end = WAIT_OK;
 			break;
 		}
 		/* after the state: blkback writes error before Closed */
-		*err = xread(xs, "%s/error", be);
+		*err = splitctl_read(xs, XBT_NULL, "%s/error", be);
 		if (*err && **err) {
 			end = WAIT_ERROR;
 			break;
 		}
 		free(*err);
 		*err = NULL;
-		if (!st) {
+		if (s < 0) {
 			end = WAIT_GONE;
 			break;
 		}
@@ -485,7 +513,7 @@ static int check_domain(struct xs_handle *xs, domid_t domid, char *buf,
 	char *home;
 	int r;
 
-	home = xread(xs, "/local/domain/%u/domid", domid);
+	home = splitctl_read(xs, XBT_NULL, "/local/domain/%u/domid", domid);
 	if (!home) {
 		snprintf(buf, len, "domain %u does not exist (it has no "
 			 "/local/domain/%u in xenstore: introduce it first)",
@@ -522,12 +550,10 @@ static int check_domain(struct xs_handle *xs, domid_t domid, char *buf,
  */
 static void close_backend(struct xs_handle *xs, const char *be, int timeout_s)
 {
-	char path[160], *st;
+	char path[160];
 	int s;
 
-	st = xread(xs, "%s/state", be);
-	s = st ? atoi(st) : -1;
-	free(st);
+	s = splitctl_state(xs, XBT_NULL, be);
 	if (s < 2 || s > 5)
 		return; /* nobody drives it, or it is closed already */
 	snprintf(path, sizeof(path), "%s/online", be);
@@ -535,9 +561,7 @@ static void close_backend(struct xs_handle *xs, const char *be, int timeout_s)
 	snprintf(path, sizeof(path), "%s/state", be);
 	xs_write(xs, XBT_NULL, path, "5", 1);
 	for (int i = 0; i < timeout_s * 10; i++) {
-		st = xread(xs, "%s/state", be);
-		s = st ? atoi(st) : -1;
-		free(st);
+		s = splitctl_state(xs, XBT_NULL, be);
 		if (s == 6 || s < 0)
 			return;
 		usleep(100000);
@@ -716,10 +740,8 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 	case WAIT_GONE:
 		CANNOT("%s was removed while it connected", be);
 		break;
-	case WAIT_TIMEOUT: {
-		char *st = xread(xs, "%s/state", be);
-
-		if (st && atoi(st) >= 2)
+	case WAIT_TIMEOUT:
+		if (splitctl_state(xs, XBT_NULL, be) >= 2)
 			CANNOT("the guest's frontend did not connect within %d s "
 			       "(is the guest running its blkfront? --wait SEC "
 			       "waits longer)", wait_s);
@@ -727,9 +749,7 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 			CANNOT("blkback did not take the device within %d s "
 			       "(is blkback running? splitctl status blkback)",
 			       wait_s);
-		free(st);
 		break;
-	}
 	case WAIT_INTERRUPTED:
 		CANNOT("interrupted");
 		break;
@@ -752,7 +772,7 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 	unsigned long devid;
 	char be[128], fe[128], path[160];
 	struct xs_handle *xs;
-	char *bepath, *st, *err = NULL;
+	char *bepath, *err = NULL;
 	enum wait_end end;
 	int rc = 0, s;
 
@@ -767,7 +787,7 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 		return 1;
 	}
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%lu", domid, devid);
-	bepath = xread(xs, "%s/backend", fe);
+	bepath = splitctl_read(xs, XBT_NULL, "%s/backend", fe);
 	if (bepath && !strncmp(bepath, "/local/domain/", 14)) {
 		snprintf(be, sizeof(be), "%s", bepath);
 	} else {
@@ -776,7 +796,7 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 		snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%u/%lu",
 			 domid, devid);
 		free(bepath);
-		bepath = xread(xs, "%s/frontend", be);
+		bepath = splitctl_read(xs, XBT_NULL, "%s/frontend", be);
 		if (!bepath) {
 			fprintf(stderr, "splitctl: domain %u has no disk %s\n",
 				domid, vdev);
@@ -787,10 +807,8 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 	free(bepath);
 	/* A device that never connected (blkback gave up on it: Closed,
 	 * or an error) has nothing to close: remove it. */
-	st = xread(xs, "%s/state", be);
-	s = st ? atoi(st) : -1;
-	free(st);
-	err = xread(xs, "%s/error", be);
+	s = splitctl_state(xs, XBT_NULL, be);
+	err = splitctl_read(xs, XBT_NULL, "%s/error", be);
 	if (s == 6 || s < 0 || (err && *err)) {
 		free(err);
 		if (remove_device(xs, be, fe) < 0) {
@@ -852,10 +870,10 @@ static int cmd_block_list(domid_t domid)
 	printf("%-8s %-6s %-5s %-40s %s\n", "DEVID", "STATE", "MODE", "TARGET",
 	       "STATS");
 	for (unsigned int i = 0; ids && i < n; i++) {
-		char *be = xread(xs, "%s/%s/backend", dir, ids[i]);
-		char *state = be ? xread(xs, "%s/state", be) : NULL;
-		char *params = be ? xread(xs, "%s/params", be) : NULL;
-		char *mode = be ? xread(xs, "%s/mode", be) : NULL;
+		char *be = splitctl_read(xs, XBT_NULL, "%s/%s/backend", dir, ids[i]);
+		char *state = be ? splitctl_read(xs, XBT_NULL, "%s/state", be) : NULL;
+		char *params = be ? splitctl_read(xs, XBT_NULL, "%s/params", be) : NULL;
+		char *mode = be ? splitctl_read(xs, XBT_NULL, "%s/mode", be) : NULL;
 		char name[64];
 		json_t *mine = NULL, *d;
 		size_t k;

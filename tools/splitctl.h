@@ -10,6 +10,19 @@
 #include "hv.h"
 
 /*
+ * splitctl_read - the value at the printf-style path (in transaction t,
+ * XBT_NULL for none), NUL-terminated and malloc'd; NULL when absent (errno
+ * set) or when the path does not fit.
+ */
+char *splitctl_read(struct xs_handle *xs, xs_transaction_t t, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+/* splitctl_state - backend be's XenbusState, or -1 when it has none. */
+int splitctl_state(struct xs_handle *xs, xs_transaction_t t, const char *be);
+/* splitctl_parse_uint - s, all decimal digits, as a number <= max into
+ * *out. 0 or -1 (nothing printed). */
+int splitctl_parse_uint(const char *s, unsigned long max, unsigned long *out);
+
+/*
  * splitctl_release - what a toolstack does last for a domain that is
  * gone: XS_RELEASE (ENOENT, xenstored released it already, is fine),
  * then remove /local/domain/DOMID and every backend/<type>/DOMID

@@ -11,6 +11,9 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "xenstored/conn.h"
+#include "xenstored/control.h"
+#include "xenstored/domain.h"
 #include "xenstored/xenstored.h"
 
 struct control_cmd {

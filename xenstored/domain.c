@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "log.h"
+#include "xenstored/conn.h"
+#include "xenstored/domain.h"
+#include "xenstored/watch.h"
 #include "xenstored/xenstored.h"
 
 static const struct xs_perm n0 = { 0, XS_P_NONE };
@@ -81,8 +84,7 @@ int xs_domain_introduce(struct xs_store *st, uint32_t domid, uint64_t mfn,
 		if (d->mfn != mfn || d->port != port) {
 			d->mfn = mfn;
 			d->port = port;
-			if (st->persist)
-				xs_persist_domain(st->persist, d);
+			xs_journal_domain(st, d);
 		}
 		/* a ring that could not be attached before: try again */
 		if (!d->conn && st->ring.attach) {
@@ -108,8 +110,7 @@ int xs_domain_introduce(struct xs_store *st, uint32_t domid, uint64_t mfn,
 		if (d->conn)
 			d->conn->target = d->target;
 	}
-	if (st->persist)
-		xs_persist_domain(st->persist, d);
+	xs_journal_domain(st, d);
 	log_info_dev((int)domid, NULL, "introduced (gfn %llu, port %u)",
 		     (unsigned long long)mfn, port);
 	fire_special(st, "@introduceDomain");
@@ -164,8 +165,7 @@ static void remove_orphans(struct xs_store *st, uint32_t domid)
 				sp->perms[n++] = sp->perms[j];
 		if (n != sp->nperms) {
 			sp->nperms = n;
-			if (st->persist)
-				xs_persist_special(st->persist, sp);
+			xs_journal_special(st, sp);
 		}
 	}
 }
@@ -185,8 +185,7 @@ static void domain_drop(struct xs_store *st, struct xs_domain *d)
 	}
 	TAILQ_REMOVE(&st->domains, d, link);
 	st->ndomains--;
-	if (st->persist)
-		xs_persist_domain_rm(st->persist, d->domid);
+	xs_journal_domain_rm(st, d->domid);
 	remove_orphans(st, d->domid);
 	free(d);
 }
@@ -214,8 +213,7 @@ int xs_domain_set_target(struct xs_store *st, uint32_t domid, uint32_t tdomid)
 	d->target = (int)tdomid;
 	if (d->conn)
 		d->conn->target = (int)tdomid;
-	if (st->persist)
-		xs_persist_domain(st->persist, d);
+	xs_journal_domain(st, d);
 	return 0;
 }
 
@@ -228,7 +226,7 @@ void xs_domain_died(struct xs_store *st, uint32_t domid)
 		log_info_dev((int)domid, NULL, "died");
 		domain_drop(st, d);
 		/* not inside a request: journal now */
-		if (st->persist && xs_persist_flush(st->persist))
+		if (xs_journal_flush(st))
 			log_errx("journal write failed: death of d%u not persisted",
 				 domid);
 	}

@@ -22,6 +22,11 @@
 #include "daemon.h"
 #include "log.h"
 #include "hv.h"
+#include "xenstored/conn.h"
+#include "xenstored/control.h"
+#include "xenstored/domain.h"
+#include "xenstored/ops.h"
+#include "xenstored/persist.h"
 #include "xenstored/ring.h"
 #include "xenstored/sock.h"
 #include "xenstored/xenstored.h"
@@ -71,9 +76,9 @@ static void usage(FILE *f)
 
 struct xsd {
 	struct xs_store st;
+	struct xs_persist *persist; /* NULL with --no-persist */
 	struct event_base *base;
 	struct xs_sock *sock;
-	struct ctl *ctl;
 	struct hv *hv;
 	struct xs_ring *ring;
 	const char *socket_path;
@@ -90,7 +95,7 @@ static int xsd_status(void *arg, json_t *obj)
 			    json_integer((json_int_t)x->st.nconns));
 	json_object_set_new(obj, "domains",
 			    json_integer((json_int_t)x->st.ndomains));
-	json_object_set_new(obj, "persist", json_boolean(x->st.persist != NULL));
+	json_object_set_new(obj, "persist", json_boolean(x->persist != NULL));
 	return 0;
 }
 
@@ -118,10 +123,10 @@ static int xsd_stats(void *arg, json_t *obj)
 			json_object_set_new(ops, xs_op_name(t),
 					    json_integer((json_int_t)st->nops[t]));
 	json_object_set_new(obj, "ops", ops);
-	if (st->persist) {
+	if (x->persist) {
 		struct xs_persist_stats ps;
 
-		xs_persist_get_stats(st->persist, &ps);
+		xs_persist_get_stats(x->persist, &ps);
 		json_object_set_new(obj, "journal", json_pack(
 			"{sI sI sI sI}", "records", (json_int_t)ps.records,
 			"bytes", (json_int_t)ps.bytes,
@@ -159,8 +164,7 @@ int main(int argc, char **argv)
 	struct daemon_opts o;
 	struct xsd x;
 	struct xs_quota q;
-	struct daemon_signals *sig = NULL;
-	char ctlpath[4096];
+	struct daemon_run dr;
 	bool persist = true, want_hv = false;
 	int opt, r, rc = EXIT_FAILURE;
 
@@ -172,7 +176,7 @@ int main(int argc, char **argv)
 				  longopts, NULL)) != -1) {
 		r = daemon_parse_common(&o, opt, optarg);
 		if (r < 0)
-			return EXIT_FAILURE;
+			return 2; /* bad usage */
 		if (opt == DAEMON_OPT_HV)
 			want_hv = true;
 		if (r > 0) {
@@ -195,7 +199,7 @@ int main(int argc, char **argv)
 			if (xs_quota_parse_arg(&q, optarg)) {
 				fprintf(stderr, "xenstored: bad quota '%s' "
 					"(NAME=VALUE, VALUE >= 1)\n", optarg);
-				return EXIT_FAILURE;
+				return 2;
 			}
 			break;
 		case OPT_NO_PERSIST:
@@ -203,40 +207,23 @@ int main(int argc, char **argv)
 			break;
 		default:
 			usage(stderr);
-			return EXIT_FAILURE;
+			return 2;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
-		return EXIT_FAILURE;
+		return 2;
 	}
 	if (!x.socket_path || !*x.socket_path)
 		x.socket_path = DEFAULT_SOCKET;
 
-	log_open(o.progname, o.use_syslog ? LOG_TO_SYSLOG : LOG_TO_STDERR);
-	log_set_level(o.log_level);
+	if (daemon_start(&dr, &o) < 0)
+		return EXIT_FAILURE;
+	x.base = dr.base;
 	if (xs_store_init(&x.st))
 		fatalx("out of memory");
 	x.st.quota = q;
-	if ((r = daemon_ensure_dir(o.run_dir, 0755)) < 0) {
-		log_errx("cannot create run directory %s: %s", o.run_dir,
-			 strerror(-r));
-		goto out;
-	}
-	/* Before the store's state and the sockets: a live xenstored's
-	 * stay as they are. */
-	if (daemon_lock_or_explain(&o) < 0)
-		goto out;
-	if ((r = daemon_daemonize(&o)) < 0) {
-		log_errx("cannot daemonize: %s", strerror(-r));
-		goto out;
-	}
-	x.base = event_base_new();
-	if (!x.base) {
-		log_errx("cannot create the event loop");
-		goto out;
-	}
-	if (persist && !xs_persist_open(&x.st, o.run_dir)) {
+	if (persist && !(x.persist = xs_persist_open(&x.st, o.run_dir))) {
 		if (errno == EBUSY)
 			log_errx("another xenstored uses %s", o.run_dir);
 		else
@@ -258,7 +245,7 @@ int main(int argc, char **argv)
 		}
 		if (hv_provider(x.hv) == HV_PROVIDER_XEN &&
 		    (r = xs_ring_dom0(x.ring)) < 0)
-			log_warnx("not serving dom0's ring: %s", strerror(-r));
+			log_errno(LOG_WARNING, r, "not serving dom0's ring");
 	}
 	xs_domains_attach_all(&x.st);
 	x.sock = xs_sock_listen(x.base, &x.st, x.socket_path);
@@ -266,42 +253,23 @@ int main(int argc, char **argv)
 		log_err("cannot listen on %s", x.socket_path);
 		goto out;
 	}
-	snprintf(ctlpath, sizeof(ctlpath), "%s/xenstored.ctl", o.run_dir);
-	x.ctl = ctl_open(x.base, ctlpath, "xenstored", PACKAGE_VERSION);
-	if (!x.ctl) {
-		log_err("cannot open control socket %s", ctlpath);
+	if (daemon_control(&dr, xsd_status, xsd_stats, &x) < 0)
 		goto out;
-	}
-	ctl_set_status_fn(x.ctl, xsd_status, &x);
-	ctl_set_stats_fn(x.ctl, xsd_stats, &x);
-	ctl_add_cmd(x.ctl, "memreport", "nodes, watches, connections, domains",
+	ctl_add_cmd(dr.ctl, "memreport", "nodes, watches, connections, domains",
 		    xsd_memreport, &x);
-	sig = daemon_signals_setup(x.base, NULL, NULL, NULL);
-	if (!sig) {
-		log_err("cannot set up signals");
-		goto out;
-	}
 	log_notice("serving %s (%zu nodes, %zu domains%s)", x.socket_path,
 		   x.st.tree.nnodes, x.st.ndomains,
 		   persist ? "" : ", not persistent");
-	daemon_ready("serving");
-	event_base_dispatch(x.base);
-	log_notice("stopping");
-	rc = EXIT_SUCCESS;
+	if (daemon_serve(&dr, "serving") == 0)
+		rc = EXIT_SUCCESS;
 out:
-	if (sig)
-		daemon_signals_free(sig);
-	if (x.ctl)
-		ctl_close(x.ctl);
 	if (x.sock)
 		xs_sock_close(x.sock);
-	xs_persist_close(x.st.persist); /* final snapshot */
+	xs_persist_close(x.persist); /* final snapshot */
 	xs_store_free(&x.st); /* ring connections too */
 	xs_ring_free(x.ring);
 	if (x.hv)
 		hv_close(x.hv);
-	if (x.base)
-		event_base_free(x.base);
-	daemon_unlock();
+	daemon_finish(&dr); /* control socket, signals, loop, lock */
 	return rc;
 }

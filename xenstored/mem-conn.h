@@ -22,6 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenstored/conn.h"
+#include "xenstored/control.h"
+#include "xenstored/domain.h"
+#include "xenstored/ops.h"
+#include "xenstored/perms.h"
+#include "xenstored/persist.h"
+#include "xenstored/quota.h"
+#include "xenstored/tree.h"
+#include "xenstored/txn.h"
+#include "xenstored/util.h"
+#include "xenstored/watch.h"
 #include "xenstored/xenstored.h"
 
 struct tconn {

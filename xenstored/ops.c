@@ -20,6 +20,12 @@
 #include <string.h>
 
 #include "log.h"
+#include "xenstored/conn.h"
+#include "xenstored/control.h"
+#include "xenstored/domain.h"
+#include "xenstored/ops.h"
+#include "xenstored/txn.h"
+#include "xenstored/watch.h"
 #include "xenstored/xenstored.h"
 
 #define PATHBUF (XENSTORE_ABS_PATH_MAX + 2)
@@ -428,8 +434,7 @@ static int op_set_perms(struct xs_req *r)
 			goto out;
 		memcpy(sp->perms, perms, n * sizeof(*perms));
 		sp->nperms = n;
-		if (st->persist)
-			xs_persist_special(st->persist, sp);
+		xs_journal_special(st, sp);
 		rc = reply_ok(r);
 		goto out;
 	}
@@ -782,7 +787,7 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 	if (rc == 0 && r.reply.len > XENSTORE_PAYLOAD_MAX)
 		rc = -E2BIG;
 	/* what the request changed reaches the journal before its reply */
-	if (st->persist && xs_persist_flush(st->persist))
+	if (xs_journal_flush(st))
 		log_errx("journal write failed: last change not persisted");
 	if (rc) {
 		const char *e = xs_errno_name(-rc);

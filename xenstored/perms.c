@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xenstored/xenstored.h"
+#include "xenstored/perms.h"
+#include "xenstored/util.h"
 
 static int perm_letter(char c)
 {

@@ -42,6 +42,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "xenstored/domain.h"
+#include "xenstored/persist.h"
 #include "xenstored/xenstored.h"
 
 #define DB_MAGIC "XSDSNAP1"
@@ -154,37 +156,69 @@ static void pending_failed(struct xs_persist *p)
 	log_errx("persist: out of memory buffering a journal record");
 }
 
-/* The journal hooks: buffer the item, written by xs_persist_flush(). */
-void xs_persist_node(struct xs_persist *p, const struct xs_node *n)
+/* The journal hooks (struct xs_journal_ops): buffer the item, written
+ * as one record by persist_flush(). */
+static void persist_node(void *arg, const struct xs_node *n)
 {
+	struct xs_persist *p = arg;
+
 	if (!p->loading && enc_node(&p->pending, n))
 		pending_failed(p);
 }
 
-void xs_persist_rm(struct xs_persist *p, const char *path)
+static void persist_rm(void *arg, const char *path)
 {
+	struct xs_persist *p = arg;
+
 	if (!p->loading && (put_u8(&p->pending, 'R') ||
 			    put_bytes(&p->pending, path, (uint32_t)strlen(path))))
 		pending_failed(p);
 }
 
-void xs_persist_domain(struct xs_persist *p, const struct xs_domain *d)
+static void persist_domain(void *arg, const struct xs_domain *d)
 {
+	struct xs_persist *p = arg;
+
 	if (!p->loading && enc_domain(&p->pending, d))
 		pending_failed(p);
 }
 
-void xs_persist_domain_rm(struct xs_persist *p, uint32_t domid)
+static void persist_domain_rm(void *arg, uint32_t domid)
 {
+	struct xs_persist *p = arg;
+
 	if (!p->loading && (put_u8(&p->pending, 'X') ||
 			    put_u32(&p->pending, domid)))
 		pending_failed(p);
 }
 
-void xs_persist_special(struct xs_persist *p, const struct xs_special *sp)
+static void persist_special(void *arg, const struct xs_special *sp)
 {
+	struct xs_persist *p = arg;
+
 	if (!p->loading && enc_special(&p->pending, sp))
 		pending_failed(p);
+}
+
+static int persist_flush(void *arg)
+{
+	return xs_persist_flush(arg);
+}
+
+static const struct xs_journal_ops persist_journal = {
+	.node = persist_node,
+	.rm = persist_rm,
+	.domain = persist_domain,
+	.domain_rm = persist_domain_rm,
+	.special = persist_special,
+	.flush = persist_flush,
+};
+
+/* Unplug p from its store, if it is the store's journal. */
+static void persist_unplug(struct xs_persist *p)
+{
+	if (p->st->journal_arg == p)
+		xs_store_set_journal(p->st, NULL, NULL);
 }
 
 /* ---- decoding and replay ----------------------------------------------- */
@@ -417,8 +451,9 @@ static off_t load_file(struct xs_store *st, const char *path,
 			break;
 		rc = replay(st, data + off + 8, len, end);
 		if (rc) {
-			log_warnx("persist: %s: bad record at offset %zu (%s)",
-				  path, off, strerror(-rc));
+			log_errno(LOG_WARNING, rc,
+				  "persist: %s: bad record at offset %zu",
+				  path, off);
 			break;
 		}
 		off += 8 + len;
@@ -535,8 +570,8 @@ int xs_persist_snapshot(struct xs_persist *p)
 		s.rc = -errno;
 	if (s.rc) {
 		unlink(p->tmp);
-		log_errx("persist: cannot write snapshot %s: %s", p->db,
-			 strerror(-s.rc));
+		log_errno(LOG_ERR, s.rc, "persist: cannot write snapshot %s",
+			  p->db);
 		return s.rc;
 	}
 	/* the snapshot holds everything: restart the journal at its epoch */
@@ -618,14 +653,14 @@ struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
 		}
 	}
 	p->loading = true;
-	st->persist = p;
+	xs_store_set_journal(st, &persist_journal, p);
 	off = load_file(st, p->db, DB_MAGIC, &epoch, &end, 0, false);
 	if (off >= 0 && !end)
 		log_warnx("persist: %s has no end record: loaded what it had",
 			  p->db);
 	else if (off < 0 && off != -ENOENT)
-		log_warnx("persist: cannot load %s (%s): starting empty",
-			  p->db, strerror((int)-off));
+		log_errno(LOG_WARNING, (int)off,
+			  "persist: cannot load %s, starting empty", p->db);
 	if (off < 0)
 		epoch = 0;
 	p->epoch = epoch;
@@ -638,7 +673,7 @@ struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
 	/* start a fresh epoch: a snapshot of what we loaded, empty journal */
 	if (xs_persist_snapshot(p)) {
 		saved = errno;
-		st->persist = NULL;
+		persist_unplug(p);
 		close(p->lockfd);
 		free(p);
 		errno = saved ? saved : EIO;
@@ -647,7 +682,7 @@ struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
 	return p;
 }
 
-/* xs_persist_close - snapshot and close. */
+/* xs_persist_close - snapshot, unplug and close. */
 void xs_persist_close(struct xs_persist *p)
 {
 	if (!p)
@@ -657,8 +692,7 @@ void xs_persist_close(struct xs_persist *p)
 		close(p->jfd);
 	close(p->lockfd);
 	xs_buf_free(&p->pending);
-	if (p->st->persist == p)
-		p->st->persist = NULL;
+	persist_unplug(p);
 	free(p);
 }
 
@@ -672,8 +706,7 @@ void xs_persist_abandon(struct xs_persist *p)
 		close(p->jfd);
 	close(p->lockfd);
 	xs_buf_free(&p->pending);
-	if (p->st->persist == p)
-		p->st->persist = NULL;
+	persist_unplug(p);
 	free(p);
 }
 

@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xenstored/xenstored.h"
+#include <stdint.h>
+#include <xen/io/xs_wire.h>
+
+#include "xenstored/quota.h"
 
 static const struct {
 	const char *name;

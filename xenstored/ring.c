@@ -40,6 +40,8 @@
 #include "evtchn/mux.h"
 #include "log.h"
 #include "xenstored/ring.h"
+#include "xenstored/conn.h"
+#include "xenstored/domain.h"
 #include "xenstored/xenstored.h"
 
 enum map_kind { MAP_GRANT, MAP_FOREIGN, MAP_KVA };
@@ -351,18 +353,17 @@ static int ring_attach(void *arg, struct xs_store *st, struct xs_domain *d)
 	}
 	if (!page) {
 		err = -errno;
-		log_warnx_dev((int)d->domid, "xenstore",
-			      "cannot map the ring page (gfn %llu): %s",
-			      (unsigned long long)d->mfn, strerror(errno));
+		log_errno_dev(LOG_WARNING, err, (int)d->domid, "xenstore",
+			      "cannot map the ring page (gfn %llu)",
+			      (unsigned long long)d->mfn);
 		return err;
 	}
 	port = hv_evtchn_bind_interdomain(r->evt, (domid_t)d->domid, d->port);
 	if (port < 0) {
 		struct ring_conn tmp = { .r = r, .intf = page, .kind = kind };
 
-		log_warnx_dev((int)d->domid, "xenstore",
-			      "cannot bind event channel %u: %s", d->port,
-			      strerror(-port));
+		log_errno_dev(LOG_WARNING, port, (int)d->domid, "xenstore",
+			      "cannot bind event channel %u", d->port);
 		unmap(r, &tmp);
 		return port;
 	}
@@ -416,8 +417,8 @@ static void on_domain_event(evutil_socket_t fd, short what, void *arg)
 			 "events (shutdown, death)");
 		event_del(r->dom_ev);
 	} else if (rc != -EAGAIN) {
-		log_warnx("reading domain events: %s; retried on the next one",
-			  strerror(-rc));
+		log_errno(LOG_WARNING, rc,
+			  "reading domain events (retried on the next one)");
 	}
 }
 

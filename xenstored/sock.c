@@ -127,8 +127,8 @@ static void sock_on_io(evutil_socket_t fd, short what, void *arg)
 
 	if (rc < 0) {
 		if (rc != -ECONNRESET && rc != -EPIPE)
-			log_info("socket connection %llu closed: %s",
-				 (unsigned long long)sc->c->id, strerror(-rc));
+			log_errno(LOG_INFO, rc, "socket connection %llu closed",
+				  (unsigned long long)sc->c->id);
 		xs_conn_free(sc->c);
 	}
 }

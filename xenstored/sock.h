@@ -6,6 +6,7 @@
 
 #include <event2/event.h>
 
+#include "xenstored/conn.h"
 #include "xenstored/xenstored.h"
 
 struct xs_sock;

@@ -1,6 +1,7 @@
 /*
  * store.c - the store: tree, watches, quotas, domains, connections, and
- * the tree's change hook that fires watches and feeds the journal.
+ * the tree's change hook that fires watches and feeds the journal
+ * (st->journal, when one is plugged in).
  */
 #include "config.h"
 
@@ -8,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenstored/conn.h"
+#include "xenstored/domain.h"
+#include "xenstored/watch.h"
 #include "xenstored/xenstored.h"
 
 static void store_on_change(void *arg, const struct xs_node *n,
@@ -19,15 +23,13 @@ static void store_on_change(void *arg, const struct xs_node *n,
 
 	switch (what) {
 	case XS_CHANGE_WRITE:
-		if (st->persist)
-			xs_persist_node(st->persist, n);
+		xs_journal_node(st, n);
 		if (!st->implicit)
 			xs_watch_fire(st, n->path, n->perms, n->nperms, pp, npp,
 				      false);
 		break;
 	case XS_CHANGE_RM_ROOT:
-		if (st->persist)
-			xs_persist_rm(st->persist, n->path);
+		xs_journal_rm(st, n->path);
 		xs_watch_fire(st, n->path, n->perms, n->nperms, pp, npp, false);
 		break;
 	case XS_CHANGE_RM_CHILD:
@@ -64,17 +66,6 @@ int xs_store_init(struct xs_store *st)
 	st->tree.hook = store_on_change;
 	st->tree.hook_arg = st;
 	return 0;
-}
-
-/* xs_store_special - the @name special node, or NULL. */
-struct xs_special *xs_store_special(struct xs_store *st, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(st->special) / sizeof(st->special[0]); i++)
-		if (strcmp(st->special[i].name, name) == 0)
-			return &st->special[i];
-	return NULL;
 }
 
 /* xs_store_free - close every connection and free everything. */

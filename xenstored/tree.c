@@ -21,7 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xenstored/xenstored.h"
+#include <stdint.h>
+#include <xen/io/xs_wire.h>
+
+#include "xenstored/tree.h"
 
 #define NDOMIDS 65536
 

@@ -37,6 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenstored/conn.h"
+#include "xenstored/tree.h"
+#include "xenstored/txn.h"
 #include "xenstored/xenstored.h"
 
 struct xs_tnode {

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xenstored/xenstored.h"
+#include "xenstored/util.h"
 
 #define HASH_MIN_BUCKETS 16
 

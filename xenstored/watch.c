@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenstored/conn.h"
+#include "xenstored/watch.h"
 #include "xenstored/xenstored.h"
 
 struct xs_wpath {

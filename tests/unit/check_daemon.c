@@ -367,6 +367,80 @@ START_TEST(lock_is_per_name_and_checks_its_arguments)
 }
 END_TEST
 
+static void kit_stop_soon(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	raise(SIGTERM); /* what systemctl stop sends */
+}
+
+static int kit_status(void *arg, json_t *obj)
+{
+	(void)obj;
+	(*(int *)arg)++;
+	return 0;
+}
+
+START_TEST(kit_runs_until_sigterm_and_cleans_up)
+{
+	struct daemon_opts o;
+	struct daemon_run dr;
+	struct timeval soon = { 0, 50000 };
+	struct stat sb;
+	char run[128], pid[160], ctl[160];
+	struct event *ev;
+	int calls = 0;
+
+	unsetenv("NOTIFY_SOCKET");
+	snprintf(run, sizeof(run), "%s/run", tmpdir); /* created by start */
+	snprintf(pid, sizeof(pid), "%s/kit.pid", run);
+	snprintf(ctl, sizeof(ctl), "%s/kit.ctl", run);
+	daemon_opts_init(&o, "kit");
+	o.foreground = 1;
+	o.run_dir = run;
+	ck_assert_int_eq(daemon_start(&dr, &o), 0);
+	ck_assert_ptr_nonnull(dr.base);
+	ck_assert_int_eq(stat(pid, &sb), 0);
+	ck_assert_int_eq(daemon_control(&dr, kit_status, NULL, &calls), 0);
+	ck_assert_int_eq(stat(ctl, &sb), 0);
+	ck_assert(S_ISSOCK(sb.st_mode));
+	ev = evtimer_new(dr.base, kit_stop_soon, NULL);
+	evtimer_add(ev, &soon);
+	ck_assert_int_eq(daemon_serve(&dr, "serving"), 0);
+	event_free(ev);
+	daemon_finish(&dr);
+	ck_assert_ptr_null(dr.base);
+	ck_assert_int_eq(stat(pid, &sb), -1); /* the lock went with it */
+	ck_assert_int_eq(daemon_lock(run, "kit", NULL), 0); /* free again */
+	daemon_unlock();
+}
+END_TEST
+
+START_TEST(kit_start_refuses_a_held_lock_and_holds_nothing)
+{
+	struct daemon_opts o;
+	struct daemon_run dr;
+	int rel, saved, fd;
+	pid_t holder = spawn_holder("kit", &rel);
+
+	daemon_opts_init(&o, "kit");
+	o.foreground = 1;
+	o.run_dir = tmpdir;
+	fd = open("/dev/null", O_WRONLY);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO); /* the explanation is tested above */
+	ck_assert_int_eq(daemon_start(&dr, &o), -EBUSY);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	ck_assert_ptr_null(dr.base);
+	daemon_finish(&dr); /* a no-op on a failed start */
+	close(rel);
+	waitpid(holder, NULL, 0);
+}
+END_TEST
+
 START_TEST(lock_or_explain_says_who_where_and_what_to_do)
 {
 	struct daemon_opts o;
@@ -780,6 +854,8 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, lock_takes_over_the_file_of_a_dead_instance);
 	tcase_add_test(tc, lock_is_per_name_and_checks_its_arguments);
 	tcase_add_test(tc, lock_or_explain_says_who_where_and_what_to_do);
+	tcase_add_test(tc, kit_runs_until_sigterm_and_cleans_up);
+	tcase_add_test(tc, kit_start_refuses_a_held_lock_and_holds_nothing);
 	tcase_add_test(tc, lock_follows_the_daemon_through_daemonize);
 	tcase_add_test(tc, notify_sends_ready_to_notify_socket);
 	tcase_add_test(tc, notify_reaches_abstract_socket);

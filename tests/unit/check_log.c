@@ -119,6 +119,25 @@ START_TEST(log_warn_appends_strerror_and_keeps_errno)
 }
 END_TEST
 
+START_TEST(log_errno_names_a_negative_errno_and_leaves_errno_alone)
+{
+	const char *out;
+
+	log_open("t", LOG_TO_STDERR);
+	log_set_level(LOG_INFO);
+	capture_begin();
+	errno = EINTR;
+	log_errno(LOG_ERR, -EBUSY, "locking %s", "/run/x.pid");
+	ck_assert_int_eq(errno, EINTR);
+	log_errno_dev(LOG_WARNING, ENOENT, 3, "vbd-51712", "opening");
+	log_errno(LOG_DEBUG, -EIO, "above the level");
+	out = capture_end();
+	ck_assert_ptr_nonnull(strstr(out, "error: locking /run/x.pid: Device or resource busy\n"));
+	ck_assert_ptr_nonnull(strstr(out, "warning: d3 vbd-51712: opening: No such file or directory\n"));
+	ck_assert_ptr_null(strstr(out, "above the level"));
+}
+END_TEST
+
 START_TEST(long_line_is_truncated_visibly)
 {
 	static char big[8192];
@@ -250,6 +269,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, prefix_has_time_name_pid_level_domid_and_device);
 	tcase_add_test(tc, prefix_leaves_out_missing_domid_or_device);
 	tcase_add_test(tc, log_warn_appends_strerror_and_keeps_errno);
+	tcase_add_test(tc, log_errno_names_a_negative_errno_and_leaves_errno_alone);
 	tcase_add_test(tc, long_line_is_truncated_visibly);
 	tcase_add_test(tc, parses_level_words_and_numbers);
 	tcase_add_test(tc, set_level_clamps_to_error_and_debug);

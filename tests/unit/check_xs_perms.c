@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "xenstored/xenstored.h"
+#include "xenstored/perms.h"
+#include "xenstored/util.h"
 
 START_TEST(parses_all_letters)
 {

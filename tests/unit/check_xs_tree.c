@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check_main.h"
-#include "xenstored/xenstored.h"
+#include "xenstored/tree.h"
 
 static const struct xs_perm n0 = { 0, XS_P_NONE };
 static const struct xs_perm own5 = { 5, XS_P_READ };

@@ -74,12 +74,13 @@ static void run(const char *label, int nodes, int watches, const char *dir,
 		int n)
 {
 	struct xs_store st;
+	struct xs_persist *ps = NULL;
 	struct tconn *a, *w;
 	char p[64];
 	int i;
 
 	xs_store_init(&st);
-	if (dir && !xs_persist_open(&st, dir)) {
+	if (dir && !(ps = xs_persist_open(&st, dir))) {
 		perror("persist");
 		exit(1);
 	}
@@ -95,8 +96,8 @@ static void run(const char *label, int nodes, int watches, const char *dir,
 	       label, st.tree.nnodes, watches, writes(a, n), txns(a, n / 10));
 	t_free(a);
 	t_free(w);
-	if (st.persist)
-		xs_persist_abandon(st.persist);
+	if (ps)
+		xs_persist_abandon(ps);
 	xs_store_free(&st);
 }
 

@@ -1,0 +1,61 @@
+/*
+ * watch.h - watches indexed by path; firing walks the written path's
+ * prefixes, never the whole watch list (watch.c).
+ */
+#ifndef XENSTORED_WATCH_H
+#define XENSTORED_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include "xenstored/perms.h"
+#include "xenstored/util.h"
+
+struct xs_store;
+struct xs_conn;
+
+struct xs_watch {
+	struct xs_conn *conn;
+	char *path;    /* absolute (or @special); hash key of its list */
+	char *token;
+	size_t strip;  /* prefix length removed from event paths (relative) */
+	TAILQ_ENTRY(xs_watch) by_path;
+	TAILQ_ENTRY(xs_watch) by_conn;
+};
+TAILQ_HEAD(xs_watch_list, xs_watch);
+
+struct xs_watches {
+	struct xs_hash by_path; /* path -> struct xs_wpath */
+	size_t count;
+};
+
+int xs_watches_init(struct xs_watches *w);
+void xs_watches_free(struct xs_watches *w);
+/*
+ * xs_watch_add - register (path, token) for conn; strip is the length of
+ * the domain path prefix for a relative watch (0 otherwise).
+ * 0, -EEXIST (same path and token), -E2BIG (quota), -ENOMEM.
+ */
+int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
+		 const char *token, size_t strip);
+/* xs_watch_initial - queue the event a new watch fires once (after the
+ * WATCH reply). */
+void xs_watch_initial(struct xs_store *st, struct xs_conn *c, const char *path,
+		      const char *token);
+/* xs_watch_del - unregister; 0 or -ENOENT. */
+int xs_watch_del(struct xs_store *st, struct xs_conn *c, const char *path,
+		 const char *token);
+/* xs_watch_del_all - drop every watch of c (RESET_WATCHES, close). */
+void xs_watch_del_all(struct xs_store *st, struct xs_conn *c);
+/*
+ * xs_watch_fire - queue events for a change of path: to watches on path
+ * and (unless exact) on each of its ancestors, for connections allowed to
+ * read the node (perms p) or, as in C xenstored, its parent (perms pp,
+ * NULL if none).
+ */
+void xs_watch_fire(struct xs_store *st, const char *path,
+		   const struct xs_perm *p, unsigned np,
+		   const struct xs_perm *pp, unsigned npp, bool exact);
+
+#endif /* XENSTORED_WATCH_H */
