@@ -27,6 +27,7 @@ struct fake {
 	int probes, connects, disconnects, removes;
 	int fail_connect;
 	int async;
+	int read_errs[3]; /* probe's reads of a bad, a too long, a missing key */
 };
 
 static int fake_probe(struct xbe_device *d)
@@ -35,6 +36,17 @@ static int fake_probe(struct xbe_device *d)
 	unsigned long v;
 
 	f->probes++;
+	{
+		char longkey[300], *str = NULL;
+
+		memset(longkey, 'k', sizeof(longkey) - 1);
+		longkey[sizeof(longkey) - 1] = '\0';
+		f->read_errs[0] = xbe_read_be_str(d, "bad key!", &str);
+		free(str);
+		f->read_errs[1] = xbe_read_fe_str(d, longkey, &str);
+		free(str);
+		f->read_errs[2] = xbe_read_be_uint(d, "no-such-key", 0, 1, &v);
+	}
 	if (xbe_read_be_uint(d, "fail-probe", 0, 1, &v) == 0 && v)
 		return -EINVAL;
 	return xbe_write_be(d, XBT_NULL, "feature-test", "1");
@@ -519,6 +531,21 @@ START_TEST(removing_one_device_leaves_the_others)
 }
 END_TEST
 
+/* A failed read says why: xenstore's errno (a path it refuses: -EINVAL),
+ * ours (-ENAMETOOLONG), -ENOENT only for a missing key. */
+START_TEST(read_errors_keep_their_errno)
+{
+	struct env e;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	ck_assert_int_eq(e.f.read_errs[0], -EINVAL);
+	ck_assert_int_eq(e.f.read_errs[1], -ENAMETOOLONG);
+	ck_assert_int_eq(e.f.read_errs[2], -ENOENT);
+	env_close(&e);
+}
+END_TEST
+
 static Suite *xbe_suite(void)
 {
 	Suite *s = suite_create("xenbus_be");
@@ -536,6 +563,7 @@ static Suite *xbe_suite(void)
 	tcase_add_test(tc, removed_backend_directory_is_not_recreated);
 	tcase_add_test(tc, events_read_only_the_device_they_name);
 	tcase_add_test(tc, removing_one_device_leaves_the_others);
+	tcase_add_test(tc, read_errors_keep_their_errno);
 	suite_add_tcase(s, tc);
 	return s;
 }
