@@ -7,19 +7,22 @@
  *
  * The backend states and the legal edges between them:
  *
- *                  probe() ok               connect() ok
- *   Initialising ────────────▶ InitWait ────────────────▶ Connected
- *        │                      │   ▲                         │
- *        │ probe() failed,      │   │ frontend Initialising   │ disconnect()
- *        │ offline or gone      │   │ (reconnect)             │ (may be pending)
- *        │                      │   │                         ▼
- *        │                      └───┼──── connect() failed ─▶ Closing
- *        │                          │      or asked to close  │
- *        │                          │                         │ only once no
- *        ▼                          │                         │ disconnect is
- *      Closed ◀─────────────────────┴─────────────────────────┘ pending
- *        │
- *        └─ remove(), then free: only from Closed (the decision's actions)
+ *                 probe() ok                 connect() ok
+ *  Initialising ─────────────▶ InitWait ─────────────────▶ Connected
+ *       │                       │    ▲                         │
+ *       │ probe() failed,       │    │ frontend                │ disconnect()
+ *       │ offline or            │    │ Initialising            │ (may stay
+ *       │ directory gone        │    │ (reconnect)             │  pending)
+ *       │                       │    │                         ▼
+ *       │     connect() failed, └────┼─────────────────────▶ Closing
+ *       │     frontend Closing,      │                         │
+ *       │     offline or gone        │                         │ only once no
+ *       ▼                            │                         │ disconnect
+ *     Closed ────────────────────────┘                         │ is pending
+ *       ▲                                                      │
+ *       └──────────────────────────────────────────────────────┘
+ *
+ *  remove() and then free happen in Closed only (the decision's actions).
  *
  * Edges: Initialising->InitWait, Initialising->Closed, InitWait->Connected,
  * InitWait->Closing, Connected->Closing, Closing->Closed, Closed->InitWait.
