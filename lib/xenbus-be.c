@@ -524,7 +524,7 @@ void xbe_probed(struct xbe_device *d, int r)
 	probe_finish(d->xbe, dv, r);
 }
 
-/* dir_gone - the device's directory went away with its parent's. */
+/* gone - the device's directory is no longer listed: let it go. */
 static void gone(struct xbe *x, struct dev *dv)
 {
 	if (dv->dir_gone)
