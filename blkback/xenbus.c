@@ -66,30 +66,39 @@ static void took_backing(struct vbd *v, struct blkbk_backing *b)
 	snprintf(v->desc, sizeof(v->desc), "%s", b->desc);
 }
 
-/* features - what we offer, written before InitWait. */
+/* keep - the first real error of a series of writes. */
+static void keep(int *first, int r)
+{
+	if (r < 0 && *first == 0)
+		*first = r;
+}
+
+/* features - what we offer, written before InitWait. 0 or the first
+ * write's -errno. */
 static int features(struct xbe_device *d, xs_transaction_t t, void *arg)
 {
 	struct vbd *v = arg;
 	int r = 0;
 
-	r |= xbe_write_be(d, t, "feature-flush-cache", "%d", v->can_flush);
-	r |= xbe_write_be(d, t, "feature-barrier", "%d", v->can_flush);
-	r |= xbe_write_be(d, t, "feature-discard", "%d", v->can_discard);
+	keep(&r, xbe_write_be(d, t, "feature-flush-cache", "%d", v->can_flush));
+	keep(&r, xbe_write_be(d, t, "feature-barrier", "%d", v->can_flush));
+	keep(&r, xbe_write_be(d, t, "feature-discard", "%d", v->can_discard));
 	if (v->can_discard) {
-		r |= xbe_write_be(d, t, "discard-granularity", "%u", v->sector_size);
-		r |= xbe_write_be(d, t, "discard-alignment", "0");
-		r |= xbe_write_be(d, t, "discard-secure", "%d",
-				  v->can_discard_secure);
+		keep(&r, xbe_write_be(d, t, "discard-granularity", "%u",
+				      v->sector_size));
+		keep(&r, xbe_write_be(d, t, "discard-alignment", "0"));
+		keep(&r, xbe_write_be(d, t, "discard-secure", "%d",
+				      v->can_discard_secure));
 	}
-	r |= xbe_write_be(d, t, "feature-max-indirect-segments", "%u",
-			  v->bk->cfg.no_indirect ? 0 : BLKBK_MAX_INDIRECT_SEGS);
-	r |= xbe_write_be(d, t, "feature-persistent", "%d",
-			  !v->bk->cfg.no_persistent);
-	r |= xbe_write_be(d, t, "max-ring-page-order", "%u",
-			  v->bk->cfg.max_ring_order);
-	r |= xbe_write_be(d, t, "multi-queue-max-queues", "%u",
-			  v->bk->cfg.max_queues);
-	return r ? -EIO : 0;
+	keep(&r, xbe_write_be(d, t, "feature-max-indirect-segments", "%u",
+			      v->bk->cfg.no_indirect ? 0 : BLKBK_MAX_INDIRECT_SEGS));
+	keep(&r, xbe_write_be(d, t, "feature-persistent", "%d",
+			      !v->bk->cfg.no_persistent));
+	keep(&r, xbe_write_be(d, t, "max-ring-page-order", "%u",
+			      v->bk->cfg.max_ring_order));
+	keep(&r, xbe_write_be(d, t, "multi-queue-max-queues", "%u",
+			      v->bk->cfg.max_queues));
+	return r;
 }
 
 static void vbd_free(struct vbd *v)
@@ -234,18 +243,21 @@ static int queue_keys(struct vbd *v, unsigned int q, unsigned int nq,
 	return 0;
 }
 
-/* connected_keys - what blkfront reads once we are Connected. */
+/* connected_keys - what blkfront reads once we are Connected. 0 or the
+ * first write's -errno. */
 static int connected_keys(struct xbe_device *d, xs_transaction_t t, void *arg)
 {
 	struct vbd *v = arg;
 	int r = 0;
 
-	r |= xbe_write_be(d, t, "sectors", "%llu",
-			  (unsigned long long)(v->size >> 9));
-	r |= xbe_write_be(d, t, "info", "%u", v->readonly ? VDISK_READONLY : 0);
-	r |= xbe_write_be(d, t, "sector-size", "%u", v->sector_size);
-	r |= xbe_write_be(d, t, "physical-sector-size", "%u", v->sector_size);
-	return r ? -EIO : 0;
+	keep(&r, xbe_write_be(d, t, "sectors", "%llu",
+			      (unsigned long long)(v->size >> 9)));
+	keep(&r, xbe_write_be(d, t, "info", "%u",
+			      v->readonly ? VDISK_READONLY : 0));
+	keep(&r, xbe_write_be(d, t, "sector-size", "%u", v->sector_size));
+	keep(&r, xbe_write_be(d, t, "physical-sector-size", "%u",
+			      v->sector_size));
+	return r;
 }
 
 /* vbd_release_dev - free the device, keep its backing for a reconnect
@@ -403,7 +415,7 @@ json_t *blkbk_vbd_json(struct xbe_device *d)
 	json_object_set_new(o, "frontend-domid", json_integer(d->fdomid));
 	json_object_set_new(o, "devid", json_integer(d->devid));
 	json_object_set_new(o, "state", json_integer(d->be_state));
-	json_object_set_new(o, "connected", json_boolean(d->connected));
+	json_object_set_new(o, "connected", json_boolean(d->be_state == XenbusStateConnected));
 	if (v) {
 		json_object_set_new(o, "backing", json_string(v->desc));
 		if (v->job)

@@ -1,16 +1,33 @@
 /*
- * xenbus-be.c - the xenbus backend framework (see xenbus-be.h).
+ * xenbus-be.c - the xenbus backend framework (see xenbus-be.h): the
+ * xenstore side of the state machine of xenbus-be-fsm.h.
  *
- * Watches: one on the backend root (recursive: devices appearing and going,
- * "online", a toolstack writing our "state"), and one per device on
+ * Each device keeps the facts the decision needs (its state, the
+ * frontend's, online, whether its directory is gone, whether the driver's
+ * disconnect is pending, whether it was removed). An event updates one
+ * fact of one device, then evaluate() asks xbe_fsm_decide() where the
+ * device goes and applies the answer: xbe_fsm_walk() with the driver's
+ * hooks, then remove() / free.
+ *
+ * Watches: one on the backend root (recursive) and one per device on
  * <frontend>/state. Watch tokens name what they are for; the path that
- * fired is parsed, never trusted to be one of ours.
+ * fired is parsed, never trusted to be one of ours:
+ *
+ *   <root>                      (registration, or the root removed): scan
+ *   <root>/<fd>                 that domain's devices: list, probe, gone
+ *   <root>/<fd>/<devid>         that device: new (probe) or removed
+ *   <root>/<fd>/<devid>/online  that device's online key
+ *   <root>/<fd>/<devid>/frontend[-id]  a device the toolstack completes
+ *   <root>/<fd>/<devid>/<other> nothing read: our own writes (state,
+ *                               error, feature keys) come back this way
+ *   <fe>/state (its token)      that device's frontend state
  *
  * Teardown as libxl does it (xl block-detach, xl destroy): the toolstack
  * writes online=0 and state=5 (Closing) into the backend directory, waits
- * up to 10 s for state 6 (Closed), then removes the directories. We see our
- * state become Closing, disconnect, and answer Closed once the frontend has
- * closed too (or is gone).
+ * up to 10 s for state 6 (Closed), then removes the directories. online=0
+ * is what we act on (the Closing beside it is for the frontend): we
+ * disconnect, and answer Closed and remove the device once the frontend
+ * has closed too (or is gone).
  */
 #include "config.h"
 
@@ -23,6 +40,7 @@
 
 #include "log.h"
 #include "xenbus-be.h"
+#include "xenbus-be-fsm.h"
 
 #define TOKEN_ROOT "xbe-root"
 #define TOKEN_FE "xbe-fe:" /* + backend path */
@@ -30,15 +48,14 @@
 struct dev {
 	struct xbe_device pub;
 	TAILQ_ENTRY(dev) link;
-	bool removed; /* remove() called; waiting for the toolstack's rm */
-	bool probing; /* probe() returned 1: xbe_probed() finishes it */
+	/* facts for xbe_fsm_decide() (be_state, fe_state, online: pub) */
+	bool dir_gone;           /* the toolstack removed our directory */
+	bool disconnect_pending; /* disconnect() returned 1 */
+	bool removed;            /* remove() called, or the probe failed */
+	bool dead;               /* the frontend's domain died */
+	bool fe_watched;
 	unsigned int nerr;       /* xbe_error() calls so far */
 	unsigned int probe_nerr; /* nerr when probe() was called */
-	bool fe_watched;
-	bool disconnecting; /* the driver's disconnect is still running */
-	bool want_closed;   /* switch to Closed once it has finished */
-	bool want_remove;   /* and remove() the device */
-	bool want_free;     /* and free it (its directory is gone) */
 };
 
 struct xbe {
@@ -52,7 +69,7 @@ struct xbe {
 	struct event *ev;
 	TAILQ_HEAD(, dev) devs;
 	unsigned int ndevs;
-	bool freeing; /* xbe_free(): no more waiting for disconnects */
+	bool freeing; /* xbe_free(): no waiting for disconnects, no writes */
 };
 
 static struct log_ratelimit fe_rl = LOG_RATELIMIT_INIT(5000, 20);
@@ -60,17 +77,6 @@ static struct log_ratelimit fe_rl = LOG_RATELIMIT_INIT(5000, 20);
 void *xbe_arg(const struct xbe *x) { return x->arg; }
 struct xs_handle *xbe_xs(const struct xbe *x) { return x->xs; }
 unsigned int xbe_device_count(const struct xbe *x) { return x->ndevs; }
-
-static const char *state_name(enum xenbus_state s)
-{
-	static const char *const names[] = {
-		"Unknown", "Initialising", "InitWait", "Initialised",
-		"Connected", "Closing", "Closed", "Reconfiguring",
-		"Reconfigured",
-	};
-
-	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
-}
 
 static char *read_key(struct xbe *x, const char *dir, const char *key)
 {
@@ -107,7 +113,7 @@ static int read_uint(struct xbe *x, const char *dir, const char *key,
 	int r;
 
 	if (!s)
-		return -ENOENT;
+		return errno ? -errno : -EIO;
 	r = parse_uint(s, min, max, out);
 	free(s);
 	return r;
@@ -128,13 +134,13 @@ int xbe_read_fe_uint(struct xbe_device *d, const char *key, unsigned long min,
 int xbe_read_be_str(struct xbe_device *d, const char *key, char **out)
 {
 	*out = read_key(d->xbe, d->be_path, key);
-	return *out ? 0 : -ENOENT;
+	return *out ? 0 : (errno ? -errno : -EIO);
 }
 
 int xbe_read_fe_str(struct xbe_device *d, const char *key, char **out)
 {
 	*out = read_key(d->xbe, d->fe_path, key);
-	return *out ? 0 : -ENOENT;
+	return *out ? 0 : (errno ? -errno : -EIO);
 }
 
 /*
@@ -161,7 +167,7 @@ static int write_if_present(struct xbe_device *d, const char *path,
 			int err = errno;
 
 			xs_transaction_end(xs, t, true);
-			return err == ENOENT ? -ENOENT : -err;
+			return err ? -err : -EIO;
 		}
 		free(dir);
 		if (!xs_write(xs, t, path, val, len)) {
@@ -251,109 +257,84 @@ static void error_unless_set(struct xbe_device *d, unsigned int nerr0,
 	xbe_error(d, err, "%s", what);
 }
 
-/*
- * set_state - move the backend to st if that is a legal step from where
- * it is (the diagram in xenbus-be.h) and write it.
- */
-static void set_state(struct dev *dv, enum xenbus_state st)
-{
-	struct xbe_device *d = &dv->pub;
-	enum xenbus_state from = d->be_state;
-	bool ok;
-	int r;
-
-	switch (st) {
-	case XenbusStateInitWait:
-		ok = from == XenbusStateInitialising || from == XenbusStateClosed;
-		break;
-	case XenbusStateConnected:
-		ok = from == XenbusStateInitWait || from == XenbusStateInitialised;
-		break;
-	case XenbusStateClosing:
-		ok = from != XenbusStateClosed;
-		break;
-	case XenbusStateClosed:
-		ok = true;
-		break;
-	default:
-		ok = false;
-	}
-	if (!ok) {
-		log_debug_dev(d->fdomid, d->name, "no transition %s -> %s",
-			      state_name(from), state_name(st));
-		return;
-	}
-	if (from == st)
-		return;
-	d->be_state = st;
-	r = xbe_write_be(d, XBT_NULL, "state", "%d", (int)st);
-	if (r == -ENOENT)
-		log_debug_dev(d->fdomid, d->name, "backend directory gone: "
-			      "state %s not written", state_name(st));
-	else if (r < 0)
-		log_warnx_dev(d->fdomid, d->name, "cannot write state: %s",
-			      strerror(-r));
-	log_info_dev(d->fdomid, d->name, "backend %s -> %s", state_name(from),
-		     state_name(st));
-}
-
-static void do_disconnect(struct xbe *x, struct dev *dv)
-{
-	if (dv->pub.connected) {
-		dv->pub.connected = false;
-		if (x->ops->disconnect(&dv->pub) > 0)
-			dv->disconnecting = true;
-	}
-}
-
-/* close_dev - Closed, and removed when offline, once disconnected. */
-static void do_remove(struct xbe *x, struct dev *dv);
-static void close_dev(struct xbe *x, struct dev *dv, bool remove)
-{
-	do_disconnect(x, dv);
-	if (dv->disconnecting) {
-		dv->want_closed = true;
-		dv->want_remove |= remove;
-		return;
-	}
-	set_state(dv, XenbusStateClosed);
-	if (remove)
-		do_remove(x, dv);
-}
-
-static void do_remove(struct xbe *x, struct dev *dv)
-{
-	if (dv->removed)
-		return;
-	do_disconnect(x, dv);
-	if (dv->disconnecting && !x->freeing) {
-		dv->want_remove = true;
-		return;
-	}
-	if (x->ops->remove)
-		x->ops->remove(&dv->pub); /* also cancels a pending probe */
-	dv->pub.priv = NULL;
-	dv->removed = true;
-	dv->probing = false;
-	log_info_dev(dv->pub.fdomid, dv->pub.name, "removed");
-}
-
 static void fe_token(const struct dev *dv, char *buf, size_t len)
 {
 	snprintf(buf, len, TOKEN_FE "%s", dv->pub.be_path);
+}
+
+/* The walker's hooks (struct xbe_fsm_hooks): the driver's, plus the
+ * state write. */
+static int hook_connect(void *arg)
+{
+	struct dev *dv = arg;
+	unsigned int nerr0 = dv->nerr;
+	int r = dv->pub.xbe->ops->connect(&dv->pub);
+
+	if (r < 0)
+		error_unless_set(&dv->pub, nerr0, r, "connecting to the frontend");
+	return r < 0 ? r : 0;
+}
+
+static int hook_disconnect(void *arg)
+{
+	struct dev *dv = arg;
+	int r = dv->pub.xbe->ops->disconnect(&dv->pub);
+
+	/* xbe_free(): the daemon drained its I/O first */
+	return dv->pub.xbe->freeing ? 0 : r;
+}
+
+static void hook_enter(void *arg, enum xenbus_state from, enum xenbus_state to)
+{
+	struct dev *dv = arg;
+	struct xbe_device *d = &dv->pub;
+	int r = -ENOENT;
+
+	d->be_state = to;
+	if (!dv->dir_gone && !d->xbe->freeing)
+		r = xbe_write_be(d, XBT_NULL, "state", "%d", (int)to);
+	if (r == -ENOENT)
+		log_debug_dev(d->fdomid, d->name, "backend directory gone: "
+			      "state %s not written", xbe_state_name(to));
+	else if (r < 0)
+		log_warnx_dev(d->fdomid, d->name, "cannot write state: %s",
+			      strerror(-r));
+	log_info_dev(d->fdomid, d->name, "backend %s -> %s",
+		     xbe_state_name(from), xbe_state_name(to));
+}
+
+static const struct xbe_fsm_hooks dev_hooks = {
+	.connect = hook_connect,
+	.disconnect = hook_disconnect,
+	.enter = hook_enter,
+};
+
+/*
+ * set_backend_state - walk the device to target (xbe_fsm_walk). An
+ * illegal target is logged and refused with -EINVAL; the rest as
+ * xbe_fsm_walk returns it.
+ */
+static int set_backend_state(struct dev *dv, enum xenbus_state target)
+{
+	struct xbe_device *d = &dv->pub;
+	enum xenbus_state from = d->be_state;
+	int r = xbe_fsm_walk(&d->be_state, &dv->disconnect_pending, target,
+			     &dev_hooks, dv);
+
+	if (r == -EINVAL)
+		log_warnx_dev(d->fdomid, d->name, "refused: no transition "
+			      "%s -> %s", xbe_state_name(from),
+			      xbe_state_name(target));
+	else if (r == -EINPROGRESS)
+		log_debug_dev(d->fdomid, d->name, "%s held until the disconnect "
+			      "finishes", xbe_state_name(target));
+	return r;
 }
 
 static void dev_free(struct xbe *x, struct dev *dv)
 {
 	char tok[160], path[160];
 
-	if (x->freeing)
-		dv->disconnecting = false; /* the daemon drained I/O first */
-	do_remove(x, dv);
-	if (dv->disconnecting) {
-		dv->want_free = true; /* finished by xbe_disconnected() */
-		return;
-	}
 	if (dv->fe_watched) {
 		fe_token(dv, tok, sizeof(tok));
 		snprintf(path, sizeof(path), "%s/state", dv->pub.fe_path);
@@ -361,7 +342,39 @@ static void dev_free(struct xbe *x, struct dev *dv)
 	}
 	TAILQ_REMOVE(&x->devs, dv, link);
 	x->ndevs--;
+	log_debug_dev(dv->pub.fdomid, dv->pub.name, "freed");
 	free(dv);
+}
+
+/*
+ * evaluate - decide the device's next step from its facts and apply it.
+ * dv may be freed: the caller must not touch it after.
+ */
+static void evaluate(struct xbe *x, struct dev *dv)
+{
+	struct xbe_device *d = &dv->pub;
+	const struct xbe_fsm_in in = {
+		.be = d->be_state,
+		.fe = dv->dead ? XenbusStateClosed : d->fe_state,
+		.online = d->online && !dv->dead,
+		.dir_gone = dv->dir_gone,
+		.disconnect_pending = dv->disconnect_pending,
+		.removed = dv->removed,
+	};
+	struct xbe_fsm_out out = xbe_fsm_decide(&in);
+
+	if (out.target != d->be_state &&
+	    set_backend_state(dv, out.target) < 0)
+		return; /* held for a disconnect, refused, or connect failed */
+	if (out.actions & XBE_ACT_REMOVE) {
+		if (x->ops->remove)
+			x->ops->remove(d); /* also cancels a pending probe */
+		d->priv = NULL;
+		dv->removed = true;
+		log_info_dev(d->fdomid, d->name, "removed");
+	}
+	if (out.actions & XBE_ACT_FREE)
+		dev_free(x, dv);
 }
 
 static struct dev *find_dev(struct xbe *x, domid_t fd, uint32_t devid)
@@ -374,17 +387,14 @@ static struct dev *find_dev(struct xbe *x, domid_t fd, uint32_t devid)
 	return NULL;
 }
 
-/* frontend_changed - pick the backend's next state from the frontend's. */
+/* frontend_changed - read the frontend's state (guest input), decide. */
 static void frontend_changed(struct xbe *x, struct dev *dv)
 {
 	struct xbe_device *d = &dv->pub;
 	unsigned long v;
 	enum xenbus_state fs;
-	unsigned int nerr0;
 	int r;
 
-	if (dv->removed)
-		return;
 	r = xbe_read_fe_uint(d, "state", 0, XenbusStateReconfigured, &v);
 	if (r == -EINVAL)
 		LOG_RATELIMITED(&fe_rl, LOG_WARNING, d->fdomid, d->name,
@@ -392,75 +402,36 @@ static void frontend_changed(struct xbe *x, struct dev *dv)
 				"(buggy or malicious guest): treated as Closed");
 	fs = r == 0 ? (enum xenbus_state)v
 		    : (r == -ENOENT ? XenbusStateUnknown : XenbusStateClosed);
-	if (fs == d->fe_state && fs != XenbusStateConnected &&
-	    fs != XenbusStateInitialised)
-		return;
-	log_debug_dev(d->fdomid, d->name, "frontend %s -> %s",
-		      state_name(d->fe_state), state_name(fs));
+	if (fs != d->fe_state)
+		log_debug_dev(d->fdomid, d->name, "frontend %s -> %s",
+			      xbe_state_name(d->fe_state), xbe_state_name(fs));
 	d->fe_state = fs;
-
-	switch (fs) {
-	case XenbusStateInitialising:
-		if (d->be_state == XenbusStateClosed && d->online) {
-			log_info_dev(d->fdomid, d->name, "prepare for reconnect");
-			set_state(dv, XenbusStateInitWait);
-		}
-		break;
-	case XenbusStateInitialised:
-	case XenbusStateConnected:
-		if (d->be_state == XenbusStateConnected)
-			break;
-		if (d->be_state != XenbusStateInitWait &&
-		    d->be_state != XenbusStateInitialised)
-			break; /* closing, or not probed yet */
-		if (dv->disconnecting)
-			break; /* retried by xbe_disconnected() */
-		/* Two watches may fire close together: start clean. */
-		do_disconnect(x, dv);
-		nerr0 = dv->nerr;
-		r = x->ops->connect(d);
-		if (r < 0) {
-			error_unless_set(d, nerr0, r, "connecting to the frontend");
-			set_state(dv, XenbusStateClosing);
-			break;
-		}
-		d->connected = true;
-		set_state(dv, XenbusStateConnected);
-		break;
-	case XenbusStateClosing:
-		do_disconnect(x, dv);
-		set_state(dv, XenbusStateClosing);
-		break;
-	case XenbusStateClosed:
-	case XenbusStateUnknown:
-	default:
-		close_dev(x, dv, !d->online || fs == XenbusStateUnknown);
-		break;
-	}
+	evaluate(x, dv);
 }
 
-/* backend_changed - online / state keys the toolstack may have written. */
+/* backend_changed - the toolstack changed online, or removed the device
+ * (a missing online key: is the directory still there?). */
 static void backend_changed(struct xbe *x, struct dev *dv)
 {
 	struct xbe_device *d = &dv->pub;
 	unsigned long v;
+	unsigned int len;
+	char *dir;
+	int r;
 
-	if (xbe_read_be_uint(d, "online", 0, 1, &v) == 0)
+	r = xbe_read_be_uint(d, "online", 0, 1, &v);
+	if (r == 0) {
 		d->online = v != 0;
-	if (xbe_read_be_uint(d, "state", 0, XenbusStateReconfigured, &v) == 0 &&
-	    (enum xenbus_state)v == XenbusStateClosing &&
-	    d->be_state != XenbusStateClosing && d->be_state != XenbusStateClosed) {
-		/* libxl's device removal: it wrote Closing for us. */
-		log_info_dev(d->fdomid, d->name, "toolstack asks to close");
-		do_disconnect(x, dv);
-		d->be_state = XenbusStateClosing;
+	} else if (r == -ENOENT) {
+		dir = xs_read(x->xs, XBT_NULL, d->be_path, &len);
+		if (dir)
+			free(dir);
+		else if (errno == ENOENT)
+			dv->dir_gone = true;
 	}
-	if (!d->online && !dv->removed &&
-	    (d->be_state == XenbusStateClosing || d->be_state == XenbusStateClosed) &&
-	    (d->fe_state == XenbusStateClosed || d->fe_state == XenbusStateUnknown ||
-	     d->fe_state == XenbusStateInitialising ||
-	     d->fe_state == XenbusStateInitWait))
-		close_dev(x, dv, true);
+	if (dv->dir_gone)
+		log_info_dev(d->fdomid, d->name, "backend directory removed");
+	evaluate(x, dv);
 }
 
 /* probe_finish - the driver's probe is over: InitWait, or Closed. */
@@ -471,11 +442,12 @@ static void probe_finish(struct xbe *x, struct dev *dv, int r)
 
 	if (r < 0) {
 		error_unless_set(d, dv->probe_nerr, r, "probing the device");
-		set_state(dv, XenbusStateClosed);
 		dv->removed = true; /* nothing of the driver's to undo */
+		set_backend_state(dv, XenbusStateClosed);
+		evaluate(x, dv);
 		return;
 	}
-	set_state(dv, XenbusStateInitWait);
+	set_backend_state(dv, XenbusStateInitWait);
 	fe_token(dv, tok, sizeof(tok));
 	snprintf(path, sizeof(path), "%s/state", d->fe_path);
 	if (!xs_watch(x->xs, path, tok)) {
@@ -535,7 +507,6 @@ static void probe(struct xbe *x, domid_t fd, uint32_t devid)
 	if (r > 0) {
 		/* the driver finishes it (xbe_probed); until then the
 		 * device stays Initialising and its frontend unwatched */
-		dv->probing = true;
 		log_debug_dev(fd, d->name, "probe in progress");
 		return;
 	}
@@ -546,85 +517,175 @@ void xbe_probed(struct xbe_device *d, int r)
 {
 	struct dev *dv = (struct dev *)d; /* pub is the first member */
 
-	if (!dv->probing || dv->removed)
+	/* Initialising and not removed: the probe is the one running */
+	if (d->be_state != XenbusStateInitialising || dv->removed)
 		return;
-	dv->probing = false;
 	log_debug_dev(d->fdomid, d->name, "probe finished: %d", r);
 	probe_finish(d->xbe, dv, r);
 }
 
-/* scan - bring the device list in line with the backend directory. */
+/* gone - the device's directory is no longer listed: let it go. */
+static void gone(struct xbe *x, struct dev *dv)
+{
+	if (dv->dir_gone)
+		return;
+	dv->dir_gone = true;
+	log_info_dev(dv->pub.fdomid, dv->pub.name, "backend directory removed");
+	evaluate(x, dv);
+}
+
+static bool listed(char **names, unsigned int n, unsigned long v)
+{
+	for (unsigned int i = 0; names && i < n; i++) {
+		unsigned long w;
+
+		if (parse_uint(names[i], 0, 0xffffffffUL, &w) == 0 && w == v)
+			return true;
+	}
+	return false;
+}
+
+/* scan_domain - bring the devices of frontend domain fd in line with
+ * <root>/<fd>: probe new ones, let go of those whose directory is gone. */
+static void scan_domain(struct xbe *x, domid_t fd)
+{
+	char **ids, path[160];
+	unsigned int nid = 0;
+	struct dev *dv, *tmp;
+
+	snprintf(path, sizeof(path), "%s/%u", x->root, fd);
+	ids = xs_directory(x->xs, XBT_NULL, path, &nid);
+	if (!ids && errno != ENOENT) {
+		log_warn("listing %s", path);
+		return;
+	}
+	for (dv = TAILQ_FIRST(&x->devs); dv; dv = tmp) {
+		tmp = TAILQ_NEXT(dv, link);
+		if (dv->pub.fdomid == fd && !listed(ids, nid, dv->pub.devid))
+			gone(x, dv);
+	}
+	for (unsigned int j = 0; ids && j < nid; j++) {
+		unsigned long id;
+
+		if (parse_uint(ids[j], 0, 0xffffffffUL, &id) == 0 &&
+		    !find_dev(x, fd, (uint32_t)id))
+			probe(x, fd, (uint32_t)id);
+	}
+	free(ids);
+}
+
+/* scan - every domain under the root (at start, or the root removed). */
 static void scan(struct xbe *x)
 {
-	char **fds, **ids, path[160];
-	unsigned int nfd = 0, nid, i, j;
+	char **fds;
+	unsigned int nfd = 0;
 	struct dev *dv, *tmp;
 
 	fds = xs_directory(x->xs, XBT_NULL, x->root, &nfd);
-	/* Devices whose directory is gone. */
-	for (dv = TAILQ_FIRST(&x->devs); dv; dv = tmp) {
-		char *fe;
-
-		tmp = TAILQ_NEXT(dv, link);
-		fe = read_key(x, dv->pub.be_path, "frontend");
-		if (fe) {
-			free(fe);
-			continue;
-		}
-		log_info_dev(dv->pub.fdomid, dv->pub.name, "backend directory removed");
-		dev_free(x, dv);
+	if (!fds && errno != ENOENT) {
+		log_warn("listing %s", x->root);
+		return;
 	}
-	for (i = 0; fds && i < nfd; i++) {
+	for (dv = TAILQ_FIRST(&x->devs); dv; dv = tmp) {
+		tmp = TAILQ_NEXT(dv, link);
+		if (!listed(fds, nfd, dv->pub.fdomid))
+			gone(x, dv);
+	}
+	for (unsigned int i = 0; fds && i < nfd; i++) {
 		unsigned long fd;
 
-		if (parse_uint(fds[i], 0, DOMID_FIRST_RESERVED - 1, &fd))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", x->root, fds[i]);
-		nid = 0;
-		ids = xs_directory(x->xs, XBT_NULL, path, &nid);
-		for (j = 0; ids && j < nid; j++) {
-			unsigned long id;
-
-			if (parse_uint(ids[j], 0, 0xffffffffUL, &id))
-				continue;
-			dv = find_dev(x, (domid_t)fd, (uint32_t)id);
-			if (!dv)
-				probe(x, (domid_t)fd, (uint32_t)id);
-			else
-				backend_changed(x, dv);
-		}
-		free(ids);
+		if (parse_uint(fds[i], 0, DOMID_FIRST_RESERVED - 1, &fd) == 0)
+			scan_domain(x, (domid_t)fd);
 	}
 	free(fds);
+}
+
+/*
+ * root_event - one event under the root: act on the path it names only.
+ * <root>[/<fd>[/<devid>[/<key>...]]], numbers as xenstore lists them.
+ */
+static void root_event(struct xbe *x, const char *path)
+{
+	size_t rl = strlen(x->root);
+	unsigned long fd, id;
+	char fds[16], ids[16];
+	const char *p, *key = NULL;
+	size_t n;
+	struct dev *dv;
+
+	if (strncmp(path, x->root, rl) || (path[rl] && path[rl] != '/'))
+		return; /* not ours */
+	if (!path[rl] || !path[rl + 1]) {
+		scan(x);
+		return;
+	}
+	p = path + rl + 1;
+	n = strcspn(p, "/");
+	if (n == 0 || n >= sizeof(fds))
+		return;
+	memcpy(fds, p, n);
+	fds[n] = '\0';
+	if (parse_uint(fds, 0, DOMID_FIRST_RESERVED - 1, &fd))
+		return;
+	p += n;
+	if (!*p) {
+		scan_domain(x, (domid_t)fd);
+		return;
+	}
+	p++;
+	n = strcspn(p, "/");
+	if (n == 0 || n >= sizeof(ids))
+		return;
+	memcpy(ids, p, n);
+	ids[n] = '\0';
+	if (parse_uint(ids, 0, 0xffffffffUL, &id))
+		return;
+	if (p[n])
+		key = p + n + 1;
+	dv = find_dev(x, (domid_t)fd, (uint32_t)id);
+	if (!dv) {
+		/* a device the toolstack is writing: try once it named its
+		 * frontend (probe() waits for the frontend key) */
+		if (!key || !strcmp(key, "frontend") ||
+		    !strcmp(key, "frontend-id") || !strcmp(key, "online"))
+			probe(x, (domid_t)fd, (uint32_t)id);
+		return;
+	}
+	/* the device node itself (removed?) or its online key; every other
+	 * key is ours (state, error, features) or not for us */
+	if (!dv->dir_gone && (!key || !strcmp(key, "online")))
+		backend_changed(x, dv);
 }
 
 static void on_watch(evutil_socket_t fd, short what, void *arg)
 {
 	struct xbe *x = arg;
 	char **w;
-	bool rescan = false;
 
 	(void)fd;
 	(void)what;
 	while ((w = xs_check_watch(x->xs))) {
 		const char *tok = w[XS_WATCH_TOKEN];
+		const char *path = w[XS_WATCH_PATH];
 
 		if (!strcmp(tok, TOKEN_ROOT)) {
-			rescan = true;
+			root_event(x, path);
 		} else if (!strncmp(tok, TOKEN_FE, strlen(TOKEN_FE))) {
 			const char *bp = tok + strlen(TOKEN_FE);
+			size_t fl;
 			struct dev *dv;
 
 			TAILQ_FOREACH(dv, &x->devs, link)
 				if (!strcmp(dv->pub.be_path, bp))
 					break;
-			if (dv)
+			fl = dv ? strlen(dv->pub.fe_path) : 0;
+			/* <fe>/state itself: not a node below it */
+			if (dv && !dv->removed && !strncmp(path, dv->pub.fe_path, fl) &&
+			    !strcmp(path + fl, "/state"))
 				frontend_changed(x, dv);
 		}
 		free(w);
 	}
-	if (rescan)
-		scan(x);
 }
 
 struct xbe *xbe_new(struct event_base *base, struct xs_handle *xs,
@@ -666,7 +727,7 @@ struct xbe *xbe_new(struct event_base *base, struct xs_handle *xs,
 		errno = e;
 		return NULL;
 	}
-	/* The watch fires once on registration: the first scan. */
+	/* The watch fires once on registration (path = root): the scan. */
 	return x;
 }
 
@@ -674,9 +735,16 @@ void xbe_free(struct xbe *x)
 {
 	if (!x)
 		return;
+	/* as if every directory were gone: disconnect (without waiting),
+	 * remove, free; nothing is written */
 	x->freeing = true;
-	while (!TAILQ_EMPTY(&x->devs))
-		dev_free(x, TAILQ_FIRST(&x->devs));
+	while (!TAILQ_EMPTY(&x->devs)) {
+		struct dev *dv = TAILQ_FIRST(&x->devs);
+
+		dv->dir_gone = true;
+		dv->disconnect_pending = false;
+		evaluate(x, dv);
+	}
 	xs_unwatch(x->xs, x->root, TOKEN_ROOT);
 	event_free(x->ev);
 	free(x);
@@ -685,28 +753,12 @@ void xbe_free(struct xbe *x)
 void xbe_disconnected(struct xbe_device *d)
 {
 	struct dev *dv = (struct dev *)d; /* pub is the first member */
-	struct xbe *x = d->xbe;
 
-	if (!dv->disconnecting)
+	if (!dv->disconnect_pending)
 		return;
-	dv->disconnecting = false;
+	dv->disconnect_pending = false;
 	log_debug_dev(d->fdomid, d->name, "disconnect finished");
-	if (dv->want_closed) {
-		dv->want_closed = false;
-		set_state(dv, XenbusStateClosed);
-	}
-	if (dv->want_remove) {
-		dv->want_remove = false;
-		do_remove(x, dv);
-	}
-	if (dv->want_free) {
-		dv->want_free = false;
-		dev_free(x, dv);
-		return;
-	}
-	/* the frontend may have moved on meanwhile */
-	if (!dv->removed)
-		frontend_changed(x, dv);
+	evaluate(d->xbe, dv); /* the facts may have moved meanwhile */
 }
 
 unsigned int xbe_domain_dead(struct xbe *x, domid_t domid)
@@ -715,25 +767,14 @@ unsigned int xbe_domain_dead(struct xbe *x, domid_t domid)
 	unsigned int n = 0;
 
 	for (dv = TAILQ_FIRST(&x->devs); dv; dv = tmp) {
-		char *fe;
-
 		tmp = TAILQ_NEXT(dv, link);
-		if (dv->pub.fdomid != domid || dv->removed)
+		if (dv->pub.fdomid != domid || dv->removed || dv->dead)
 			continue;
 		n++;
-		fe = read_key(x, dv->pub.be_path, "frontend");
-		if (!fe) {
-			/* the toolstack removed it already: no state to write */
-			log_info_dev(domid, dv->pub.name, "domain dead, backend "
-				     "directory gone");
-			dev_free(x, dv);
-			continue;
-		}
-		free(fe);
 		log_info_dev(domid, dv->pub.name, "domain dead: tearing the "
 			     "device down");
-		dv->pub.fe_state = XenbusStateClosed;
-		close_dev(x, dv, true);
+		dv->dead = true;
+		evaluate(x, dv);
 	}
 	return n;
 }

@@ -3,22 +3,19 @@
  *
  * It watches /local/domain/<backend-domid>/backend/<type>/ in xenstore, makes
  * one device object per <frontend-domid>/<devid> the toolstack creates, and
- * walks each device through the xenbus state machine of <xen/io/xenbus.h>:
+ * walks each device through the xenbus state machine of <xen/io/xenbus.h>
+ * (the diagram and the decision are in xenbus-be-fsm.h):
  *
- *      probe() ok            frontend Initialised/Connected, connect() ok
- *   Initialising ──────▶ InitWait ──────────────────────────────────▶ Connected
- *        │                  ▲                                            │
- *        │ probe() fails    │ frontend back to Initialising (reconnect)  │ frontend
- *        ▼                  │                                            ▼ Closing
- *      Closed ◀──────────── Closed ◀──── frontend Closed ◀──────────── Closing
- *                              │  (disconnect() on the way down)
- *                              └─ online = 0: remove(), the device is gone
+ *   Initialising -> InitWait (probe() ok) -> Connected (connect() ok)
+ *   -> Closing (disconnect()) -> Closed (once the disconnect finished)
+ *   -> InitWait again when the frontend comes back, or remove() when the
+ *   toolstack set online=0 or removed the directory.
  *
  * The driver only says what it does in each phase; the framework decides
- * the transitions (set_backend_state walks only legal ones) and writes the
- * backend's "state". Values read from the frontend's directory are guest
- * input: the frontend state is parsed and range-checked here; the driver
- * validates the rest (ring refs, ports, protocol) itself.
+ * the transitions (only legal ones, along the shortest path) and writes
+ * the backend's "state". Values read from the frontend's directory are
+ * guest input: the frontend state is parsed and range-checked here; the
+ * driver validates the rest (ring refs, ports, protocol) itself.
  *
  * xenstore is reached through Debian's libxenstore (a dom0 socket client
  * of our xenstored, or of any xenstored). One xbe per device type.
@@ -43,9 +40,9 @@ struct xbe_device {
 	uint32_t devid;
 	char be_path[128]; /* /local/domain/<bd>/backend/<type>/<fd>/<devid> */
 	char fe_path[128]; /* the frontend directory the toolstack named */
-	enum xenbus_state be_state, fe_state;
+	enum xenbus_state be_state, fe_state; /* Connected: connect() ok and
+						 no disconnect() since */
 	bool online;
-	bool connected; /* connect() succeeded and no disconnect() since */
 	void *priv;     /* the driver's */
 	char name[48];  /* "<type>/<fdomid>/<devid>" for logs */
 };
@@ -89,8 +86,9 @@ struct xs_handle *xbe_xs(const struct xbe *x);
 
 /*
  * Helpers for drivers: read a key of the backend or frontend directory.
- * xbe_read_* return 0 or -errno (-ENOENT missing, -EINVAL unparsable or
- * out of [min, max]). Strings are malloc'd.
+ * xbe_read_* return 0 or -errno: xenstore's own (-ENOENT missing,
+ * -EACCES, -EIO, ...) or -EINVAL (unparsable or out of [min, max]).
+ * Strings are malloc'd.
  */
 int xbe_read_be_uint(struct xbe_device *d, const char *key, unsigned long min,
 		     unsigned long max, unsigned long *out);

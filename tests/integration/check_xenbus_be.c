@@ -19,6 +19,7 @@
 #include <xenstore.h>
 
 #include "check_main.h"
+#include "ctl.h"
 #include "xenbus-be.h"
 #include "xsd_fixture.h"
 
@@ -26,6 +27,7 @@ struct fake {
 	int probes, connects, disconnects, removes;
 	int fail_connect;
 	int async;
+	int read_errs[3]; /* probe's reads of a bad, a too long, a missing key */
 };
 
 static int fake_probe(struct xbe_device *d)
@@ -34,6 +36,17 @@ static int fake_probe(struct xbe_device *d)
 	unsigned long v;
 
 	f->probes++;
+	{
+		char longkey[300], *str = NULL;
+
+		memset(longkey, 'k', sizeof(longkey) - 1);
+		longkey[sizeof(longkey) - 1] = '\0';
+		f->read_errs[0] = xbe_read_be_str(d, "bad key!", &str);
+		free(str);
+		f->read_errs[1] = xbe_read_fe_str(d, longkey, &str);
+		free(str);
+		f->read_errs[2] = xbe_read_be_uint(d, "no-such-key", 0, 1, &v);
+	}
 	if (xbe_read_be_uint(d, "fail-probe", 0, 1, &v) == 0 && v)
 		return -EINVAL;
 	return xbe_write_be(d, XBT_NULL, "feature-test", "1");
@@ -409,6 +422,130 @@ START_TEST(removed_backend_directory_is_not_recreated)
 }
 END_TEST
 
+/* xs_reads - READ + DIRECTORY requests xenstored has served so far (every
+ * client: the test's own puts are WRITEs, its stats go over the control
+ * socket). */
+static long xs_reads(void)
+{
+	char path[256];
+	json_t *st, *ops;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/xenstored.ctl", xsdf_run_dir);
+	st = ctl_request(path, "stats", NULL, 2000);
+	ck_assert_ptr_nonnull(st);
+	ops = json_object_get(json_object_get(st, "result"), "ops");
+	n = (long)json_integer_value(json_object_get(ops, "READ")) +
+	    (long)json_integer_value(json_object_get(ops, "DIRECTORY"));
+	json_decref(st);
+	return n;
+}
+
+/* add_dev - a second device of domain 5, as env_open writes the first. */
+static void add_dev(struct env *e, unsigned int devid, char *be, char *fe,
+		    size_t len)
+{
+	xs_transaction_t t = xs_transaction_start(e->ts);
+
+	snprintf(be, len, "/local/domain/0/backend/vbd/5/%u", devid);
+	snprintf(fe, len, "/local/domain/5/device/vbd/%u", devid);
+	put_tx(e, t, fe, "state", "1");
+	put_tx(e, t, fe, "backend", be);
+	put_tx(e, t, be, "frontend", fe);
+	put_tx(e, t, be, "frontend-id", "5");
+	put_tx(e, t, be, "online", "1");
+	put_tx(e, t, be, "state", "1");
+	ck_assert(xs_transaction_end(e->ts, t, false));
+}
+
+/*
+ * An event is acted on for the device it names only, and our own writes
+ * (state, error, feature keys) coming back through the root watch read
+ * nothing: with four devices, a toolstack key that is not ours costs no
+ * read, and a frontend closing costs its state read and the check that
+ * our directory is still there before Closing is written -- no rescan.
+ */
+START_TEST(events_read_only_the_device_they_name)
+{
+	struct env e;
+	char be[4][128], fe[4][128], *st;
+	long r0;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	env_connect(&e);
+	for (unsigned int i = 1; i < 4; i++)
+		add_dev(&e, 51712 + 16 * i, be[i], fe[i], sizeof(be[i]));
+	for (int i = 0; i < 100 && xbe_device_count(e.xbe) < 4; i++)
+		pump(&e, 10);
+	ck_assert_uint_eq(xbe_device_count(e.xbe), 4);
+	pump(&e, 100);
+	ck_assert_int_eq(e.f.probes, 4);
+
+	r0 = xs_reads();
+	put(&e, e.be, "hotplug-status", "connected");
+	put(&e, be[2], "hotplug-status", "connected");
+	pump(&e, 100);
+	ck_assert_int_eq(xs_reads() - r0, 0);
+
+	r0 = xs_reads();
+	put(&e, e.fe, "state", "5");
+	pump(&e, 200);
+	ck_assert_int_le(xs_reads() - r0, 2);
+	ck_assert_int_eq(e.f.disconnects, 1);
+	st = get(&e, e.be, "state");
+	ck_assert_str_eq(st, "5");
+	free(st);
+	/* the others did not move */
+	for (unsigned int i = 1; i < 4; i++) {
+		st = get(&e, be[i], "state");
+		ck_assert_str_eq(st, "2");
+		free(st);
+	}
+	ck_assert_int_eq(e.f.connects, 1);
+	env_close(&e);
+}
+END_TEST
+
+/* A device's directory removed: that device goes, the others stay. */
+START_TEST(removing_one_device_leaves_the_others)
+{
+	struct env e;
+	char be[128], fe[128], *st;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	env_connect(&e);
+	add_dev(&e, 51728, be, fe, sizeof(be));
+	for (int i = 0; i < 100 && xbe_device_count(e.xbe) < 2; i++)
+		pump(&e, 10);
+	ck_assert_uint_eq(xbe_device_count(e.xbe), 2);
+	ck_assert(xs_rm(e.ts, XBT_NULL, be));
+	for (int i = 0; i < 100 && xbe_device_count(e.xbe) > 1; i++)
+		pump(&e, 10);
+	ck_assert_uint_eq(xbe_device_count(e.xbe), 1);
+	ck_assert_int_eq(e.f.removes, 1);
+	ck_assert_int_eq(e.f.disconnects, 0);
+	st = get(&e, e.be, "state");
+	ck_assert_str_eq(st, "4");
+	free(st);
+	env_close(&e);
+}
+END_TEST
+
+/* A failed read says why: xenstore's errno (a path it refuses: -EINVAL),
+ * ours (-ENAMETOOLONG), -ENOENT only for a missing key. */
+START_TEST(read_errors_keep_their_errno)
+{
+	struct env e;
+
+	env_open(&e, 5, "/local/domain/5/device/vbd/51712");
+	ck_assert(pump_until_state(&e, XenbusStateInitWait));
+	ck_assert_int_eq(e.f.read_errs[0], -EINVAL);
+	ck_assert_int_eq(e.f.read_errs[1], -ENAMETOOLONG);
+	ck_assert_int_eq(e.f.read_errs[2], -ENOENT);
+	env_close(&e);
+}
+END_TEST
+
 static Suite *xbe_suite(void)
 {
 	Suite *s = suite_create("xenbus_be");
@@ -424,6 +561,9 @@ static Suite *xbe_suite(void)
 	tcase_add_test(tc, async_disconnect_holds_closed_until_it_finishes);
 	tcase_add_test(tc, dead_domain_closes_and_removes_its_devices);
 	tcase_add_test(tc, removed_backend_directory_is_not_recreated);
+	tcase_add_test(tc, events_read_only_the_device_they_name);
+	tcase_add_test(tc, removing_one_device_leaves_the_others);
+	tcase_add_test(tc, read_errors_keep_their_errno);
 	suite_add_tcase(s, tc);
 	return s;
 }
