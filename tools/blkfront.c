@@ -46,6 +46,8 @@
 #define SECTORS_PER_PAGE (HV_PAGE_SIZE >> SECTOR_SHIFT)
 #define NO_PAGE 0xffffu
 #define WATCH_TOKEN "blkfront:"
+/* how often a wait on a watch looks at *stop: a tick, never a limit */
+#define STOP_TICK_MS 200
 
 _Static_assert(BLKFRONT_MAX_SEGS * sizeof(struct blkif_request_segment) <=
 		       HV_PAGE_SIZE, "one indirect page per request");
@@ -122,6 +124,35 @@ static uint64_t now_ms(void)
 static int stopped(const struct blkfront *bf)
 {
 	return bf->o.stop && *bf->o.stop;
+}
+
+/*
+ * xs_until - set the xenstore timeout for the next step of a wait that
+ * ends at end (0: no end): what is left of it, at most cap_ms (at least
+ * 1 ms). A request that times out is looked at again while time is left,
+ * so a loaded xenstored slows the wait down instead of failing it.
+ */
+static void xs_until(struct blkfront *bf, uint64_t end, int cap_ms)
+{
+	uint64_t now = now_ms();
+	int t = cap_ms;
+
+	if (end && end <= now)
+		t = 1;
+	else if (end && end - now < (uint64_t)cap_ms)
+		t = (int)(end - now);
+	xsg_set_timeout(bf->xs, t);
+}
+
+/* close_timeout_ms - how long a close waits for the backend: the step
+ * timeout, a tenth of it (at least 1 s) when the backend broke the ring */
+static int close_timeout_ms(const struct blkfront *bf)
+{
+	int t = bf->o.timeout_ms;
+
+	if (bf->broken)
+		t = t / 10 > 1000 ? t / 10 : 1000;
+	return t;
 }
 
 /* ------------------------------------------------------------------ */
@@ -209,10 +240,10 @@ static int wait_be(struct blkfront *bf, int want)
 	uint64_t end = now_ms() + (uint64_t)bf->o.timeout_ms;
 	int s, r = 0;
 
-	xsg_set_timeout(bf->xs, 200);
 	for (;;) {
 		char *p, *t;
 
+		xs_until(bf, end, bf->o.xs_timeout_ms);
 		s = be_state(bf);
 		if (s == want)
 			break;
@@ -229,6 +260,7 @@ static int wait_be(struct blkfront *bf, int want)
 			r = -ETIMEDOUT;
 			break;
 		}
+		xs_until(bf, end, STOP_TICK_MS);
 		if (xsg_wait_watch(bf->xs, &p, &t) == 0) {
 			free(p);
 			free(t);
@@ -324,17 +356,16 @@ static int queue_setup(struct blkfront *bf, struct bf_queue *q)
 	return 0;
 }
 
-/* unshare - give pages back, retrying while the backend still maps them. */
+/* unshare - give pages back, retrying while the backend still maps them
+ * (until end). */
 static void unshare(struct blkfront *bf, void *va, unsigned int count,
-		    const char *what)
+		    const char *what, uint64_t end)
 {
-	int r = -EBUSY;
+	int r;
 
-	for (int i = 0; i < 50 && r == -EBUSY; i++) {
-		r = hv_gntshr_unshare(bf->gs, va, count);
-		if (r == -EBUSY)
-			nanosleep(&(struct timespec){ 0, 20 * 1000000 }, NULL);
-	}
+	while ((r = hv_gntshr_unshare(bf->gs, va, count)) == -EBUSY &&
+	       now_ms() < end)
+		nanosleep(&(struct timespec){ 0, 20 * 1000000 }, NULL);
 	if (r < 0)
 		log_warnx_dev(bf->info.backend_id, bf->fe,
 			      "%s: %u pages still mapped by the backend: "
@@ -343,17 +374,22 @@ static void unshare(struct blkfront *bf, void *va, unsigned int count,
 
 static void queue_teardown(struct blkfront *bf, struct bf_queue *q)
 {
+	uint64_t end = now_ms() + (uint64_t)close_timeout_ms(bf);
+
 	if (q->port > 0)
 		hv_evtchn_unbind(bf->ev, (evtchn_port_t)q->port);
 	q->port = 0;
 	/* pages of requests still in flight on a broken ring stay ours */
 	if (!q->inflight) {
 		if (q->sring)
-			unshare(bf, q->sring, 1u << bf->info.ring_order, "ring");
+			unshare(bf, q->sring, 1u << bf->info.ring_order, "ring",
+				end);
 		if (q->pool_va)
-			unshare(bf, q->pool_va, q->npool, "data pool");
+			unshare(bf, q->pool_va, q->npool, "data pool",
+				end);
 		if (q->ind_va)
-			unshare(bf, q->ind_va, q->nind, "indirect pages");
+			unshare(bf, q->ind_va, q->nind, "indirect pages",
+				end);
 	}
 	free(q->pool);
 	free(q->ind);
@@ -398,7 +434,8 @@ static int backend_ready(struct blkfront *bf, const char *be)
 
 static int wait_device(struct blkfront *bf)
 {
-	uint64_t end = now_ms() + (uint64_t)bf->o.attach_timeout_ms;
+	uint64_t end = bf->o.attach_timeout_ms > 0 ?
+			       now_ms() + (uint64_t)bf->o.attach_timeout_ms : 0;
 	char path[160], *be = NULL, *p, *t;
 	unsigned long long id;
 	int r;
@@ -407,10 +444,10 @@ static int wait_device(struct blkfront *bf)
 	/* the watch with the normal request timeout: a loaded xenstored may
 	 * take more than the short polling timeout to answer it */
 	r = xsg_watch(bf->xs, bf->fe, bf->token);
-	xsg_set_timeout(bf->xs, 200);
 	for (; r == 0;) {
 		free(be);
 		be = NULL;
+		xs_until(bf, end, bf->o.xs_timeout_ms);
 		r = xsg_read(bf->xs, 0, path, &be);
 		if (r == 0) {
 			/* a device of an earlier attach that the toolstack has
@@ -423,12 +460,13 @@ static int wait_device(struct blkfront *bf)
 			break;
 		if (stopped(bf))
 			r = -EINTR;
-		else if (bf->o.attach_timeout_ms > 0 && now_ms() > end)
+		else if (end && now_ms() > end)
 			r = -ETIMEDOUT;
 		else
 			r = 0;
 		if (r)
 			break;
+		xs_until(bf, end, STOP_TICK_MS);
 		if (xsg_wait_watch(bf->xs, &p, &t) == 0) {
 			free(p);
 			free(t);
@@ -1239,7 +1277,7 @@ void blkfront_free(struct blkfront *bf)
 		 * (a backend that broke the ring gets less patience) */
 		int saved = bf->o.timeout_ms;
 
-		bf->o.timeout_ms = bf->broken ? 1000 : 5000;
+		bf->o.timeout_ms = close_timeout_ms(bf);
 		set_state(bf, XenbusStateClosing);
 		wait_be(bf, XenbusStateClosing);
 		set_state(bf, XenbusStateClosed);
@@ -1248,15 +1286,21 @@ void blkfront_free(struct blkfront *bf)
 	if (bf->connected || bf->closed) {
 		/* the backend unmaps as it goes to Closed (or its directory
 		 * is removed): wait for that before taking the pages back */
-		uint64_t end = now_ms() + (bf->broken ? 1000 : 5000);
+		uint64_t end = now_ms() + (uint64_t)close_timeout_ms(bf);
 
-		xsg_set_timeout(bf->xs, 200);
 		while (now_ms() < end) {
 			char *p, *t;
-			int s = be_state(bf);
+			int s;
 
-			if (s == XenbusStateClosed || s < 0)
+			xs_until(bf, end, bf->o.xs_timeout_ms);
+			s = be_state(bf);
+			if (s == XenbusStateClosed)
 				break;
+			/* gone (or xenstore broken): nothing to wait for; a
+			 * request that timed out is asked again */
+			if (s < 0 && s != -ETIMEDOUT)
+				break;
+			xs_until(bf, end, STOP_TICK_MS);
 			if (xsg_wait_watch(bf->xs, &p, &t) == 0) {
 				free(p);
 				free(t);

@@ -28,35 +28,35 @@ no_nodes() {
 	return 0
 }
 
-# wait_more FILE REGEX N SECONDS - until more than N lines match REGEX (the
-# guest's output keeps earlier rounds' lines)
+# wait_more FILE REGEX N WHAT - until more than N lines match REGEX (the
+# guest's output keeps earlier rounds' lines), or fail with WHAT
 wait_more() {
-	i=0
-	while [ "$(grep -Ec "$2" "$1" 2>/dev/null)" -le "$3" ]; do
-		[ $i -lt $(($4 * 20)) ] || return 1
-		sleep 0.05
-		i=$((i + 1))
-	done
+	_wf=$1
+	_wre=$2
+	_wn=$3
+	wait_until '[ "$(grep -Ec "$_wre" "$_wf" 2>/dev/null)" -gt "$_wn" ]' "$4"
 }
 
-# attach_valid WHAT - the valid attach connects at once (< 5 s)
+# attach_valid WHAT - the valid attach connects at once: well within
+# splitctl's --wait (what it would wait for a stale failed device), even on
+# a loaded machine
 attach_valid() {
 	nc=$(grep -c '^disk xvda connected: ' "$GUEST_OUT")
 	nd=$(grep -c '^disk xvda detached$' "$GUEST_OUT")
 	t0=$(date +%s)
-	"$SPLITCTL" --run-dir "$D" --wait 10 block-attach "$DOM" \
+	"$SPLITCTL" --run-dir "$D" --wait 60 block-attach "$DOM" \
 		"file:$D/disk.img" xvda >"$D/valid.out" 2>"$D/valid.err" ||
 		fail "$1: the valid attach failed: $(cat "$D/valid.err")"
-	[ $(($(date +%s) - t0)) -lt 5 ] || fail "$1: the valid attach took >= 5 s"
+	[ $(($(date +%s) - t0)) -lt 30 ] || fail "$1: the valid attach took >= 30 s"
 	grep -q "^attached xvda .*: connected$" "$D/valid.out" ||
 		fail "$1: no 'attached ... connected': $(cat "$D/valid.out")"
-	wait_more "$GUEST_OUT" '^disk xvda connected: ' "$nc" 5 ||
-		fail "$1: the guest did not connect"
+	wait_more "$GUEST_OUT" '^disk xvda connected: ' "$nc" \
+		"$1: the guest did not connect"
 	kill -0 "$GUEST_PID" || fail "$1: the guest died"
-	"$SPLITCTL" --run-dir "$D" --wait 10 block-detach "$DOM" xvda \
+	"$SPLITCTL" --run-dir "$D" --wait 60 block-detach "$DOM" xvda \
 		>>"$D/splitctl.log" 2>&1 || fail "$1: block-detach"
-	wait_more "$GUEST_OUT" '^disk xvda detached$' "$nd" 5 ||
-		fail "$1: the guest did not detach"
+	wait_more "$GUEST_OUT" '^disk xvda detached$' "$nd" \
+		"$1: the guest did not detach"
 }
 
 # 1. blkback cannot open it: words, exit 1, nothing left
@@ -86,18 +86,14 @@ attach_valid "after a failed retry"
 "$SPLITCTL" --run-dir "$D" --wait 0 block-attach "$DOM" "$BAD" xvda \
 	>"$D/w0.out" 2>&1 || fail "--wait 0 attach: $(cat "$D/w0.out")"
 grep -q "attached" "$D/w0.out" && fail "--wait 0 says attached"
-i=0
-until xenstore-read "$BE/error" >/dev/null 2>&1; do
-	[ $i -lt 100 ] || fail "blkback wrote no error for $BAD"
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_until 'xenstore-read "$BE/error" >/dev/null 2>&1' \
+	"blkback wrote no error for $BAD"
 xenstore-read "$BE/error" | grep -q "^2 cannot open .*: No such file or directory$" ||
 	fail "the error node is not in words: $(xenstore-read "$BE/error")"
 t0=$(date +%s)
-"$SPLITCTL" --run-dir "$D" --wait 10 block-detach "$DOM" xvda >"$D/det.out" 2>&1 ||
+"$SPLITCTL" --run-dir "$D" --wait 60 block-detach "$DOM" xvda >"$D/det.out" 2>&1 ||
 	fail "block-detach of a failed device: $(cat "$D/det.out")"
-[ $(($(date +%s) - t0)) -lt 3 ] || fail "block-detach of a failed device waited"
+[ $(($(date +%s) - t0)) -lt 30 ] || fail "block-detach of a failed device waited"
 no_nodes "block-detach of a failed device"
 attach_valid "after block-detach of a failed device"
 

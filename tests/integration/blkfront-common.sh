@@ -4,6 +4,7 @@
 # real NBD clients (qemu-io, qemu-img, nbdinfo) on the guests' exports.
 #
 #   bf_start_stack [BLKBACK-OPTIONS]   loophvd, xenstored, blkback
+#   bf_start_blkback LOG [OPTIONS]     another blkback (BK_PID)
 #   bf_guest NAME VDEV [LOOPGUEST-OPTIONS]
 #                                      a guest: sets GUEST_PID, GUEST_DOMID,
 #                                      GUEST_OUT, introduces it
@@ -80,39 +81,32 @@ fail() {
 	exit 1
 }
 
-# bf_wait_line FILE REGEX [SECONDS]
+# bf_wait_line FILE REGEX [SECONDS] - 1 after SECONDS, at least
+# TEST_DEADLINE (a line that is there already returns at once)
 bf_wait_line() {
-	i=0
-	n=$(( ${3:-10} * 20 ))
-	while [ $i -lt $n ]; do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
+	_s=${3:-10}
+	[ "$_s" -ge "$TEST_DEADLINE" ] || _s=$TEST_DEADLINE
+	_end=$(($(date +%s) + _s))
+	until grep -Eq "$2" "$1" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$_end" ] || return 1
 		sleep 0.05
-		i=$((i + 1))
 	done
-	return 1
 }
 
 bf_start_stack() {
-	"$LOOPHVD" --foreground --run-dir "$D" >"$D/loophvd.log" 2>&1 &
-	LHV_PID=$!
-	i=0
-	while [ ! -S "$D/loophvd.sock" ]; do
-		kill -0 "$LHV_PID" 2>/dev/null || fail "loophvd exited at start"
-		[ $i -lt 100 ] || fail "loophvd not serving after 5 s"
-		sleep 0.05
-		i=$((i + 1))
-	done
+	launch loophvd "$D/loophvd.log" "$LOOPHVD" --foreground --run-dir "$D"
+	LHV_PID=$LAUNCHED_PID
 	xsd_start --hv=loop
-	"$BLKBACK" --foreground --hv=loop --run-dir "$D" "$@" \
-		>"$D/blkback.log" 2>&1 &
-	BK_PID=$!
-	i=0
-	while [ ! -S "$D/blkback.ctl" ]; do
-		kill -0 "$BK_PID" 2>/dev/null || fail "blkback exited at start"
-		[ $i -lt 100 ] || fail "blkback not serving after 5 s"
-		sleep 0.05
-		i=$((i + 1))
-	done
+	bf_start_blkback "$D/blkback.log" "$@"
+}
+
+# bf_start_blkback LOG [BLKBACK-OPTIONS] - (another) blkback, as BK_PID
+bf_start_blkback() {
+	_bklog=$1
+	shift
+	launch blkback "$_bklog" "$BLKBACK" --foreground --hv=loop \
+		--run-dir "$D" "$@"
+	BK_PID=$LAUNCHED_PID
 }
 
 # bf_guest NAME VDEV [LOOPGUEST-OPTIONS...]

@@ -15,7 +15,7 @@ bf_attach "$GUEST_DOMID" "file:$D/disk.img" xvda
 bf_wait_line "$GUEST_OUT" '^disk xvda connected: ' 10 || fail "guest not connected"
 bf_qemu_io "$NBD_URI" -c "write -P 0x42 0 2M" || fail "write before detach"
 
-"$SPLITCTL" --run-dir "$D" --wait 10 block-detach "$GUEST_DOMID" xvda \
+"$SPLITCTL" --run-dir "$D" --wait 60 block-detach "$GUEST_DOMID" xvda \
 	>>"$D/splitctl.log" 2>&1 || fail "block-detach did not complete"
 bf_wait_line "$GUEST_OUT" '^disk xvda detached$' 5 || fail "guest did not detach"
 [ -S "$NBD_SOCK" ] && fail "export still there after detach"
@@ -29,12 +29,8 @@ grep -q "still mapped" "$D/g1.log" && fail "the guest could not take its grants 
 # attach again: the guest reconnects, the data is there
 bf_attach "$GUEST_DOMID" "file:$D/disk.img" xvda
 bf_wait_line "$GUEST_OUT" '^disk xvda detached$' 1 || fail "lost the detached line"
-i=0
-until [ "$(grep -c '^disk xvda connected: ' "$GUEST_OUT")" -eq 2 ]; do
-	[ $i -lt 100 ] || fail "no reconnect"
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until '[ "$(grep -c "^disk xvda connected: " "$GUEST_OUT")" -eq 2 ]' \
+	"no reconnect"
 bf_qemu_io "$NBD_URI" -c "read -P 0x42 0 2M" || fail "data lost over detach/attach"
 
 # detach in the middle of writes: blkback stops taking requests, the guest
@@ -47,29 +43,17 @@ for i in $(seq 1 1000); do
 done
 eval qemu-io -f raw "'$NBD_URI'" $cmds >"$D/writer.out" 2>&1 &
 WR=$!
-i=0
-until [ "$(bf_stat "$GUEST_DOMID" bytes_written)" -gt 8388608 ]; do
-	[ $i -lt 100 ] || fail "the writes did not start"
-	sleep 0.05
-	i=$((i + 1))
-done
-"$SPLITCTL" --run-dir "$D" --wait 10 block-detach "$GUEST_DOMID" xvda \
+wait_until '[ "$(bf_stat "$GUEST_DOMID" bytes_written)" -gt 8388608 ]' \
+	"the writes did not start"
+"$SPLITCTL" --run-dir "$D" --wait 60 block-detach "$GUEST_DOMID" xvda \
 	>>"$D/splitctl.log" 2>&1 || fail "block-detach under I/O did not complete"
 wait "$WR" && fail "the writer finished: not detached mid-I/O"
-i=0
-until [ "$(grep -c '^disk xvda detached$' "$GUEST_OUT")" -eq 2 ]; do
-	[ $i -lt 100 ] || fail "guest did not detach under I/O"
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until '[ "$(grep -c "^disk xvda detached\$" "$GUEST_OUT")" -eq 2 ]' \
+	"guest did not detach under I/O"
 kill -0 "$GUEST_PID" || fail "the guest died on a detach under I/O"
 bf_attach "$GUEST_DOMID" "file:$D/disk.img" xvda
-i=0
-until [ "$(grep -c '^disk xvda connected: ' "$GUEST_OUT")" -eq 3 ]; do
-	[ $i -lt 100 ] || fail "no reconnect after a detach under I/O"
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until '[ "$(grep -c "^disk xvda connected: " "$GUEST_OUT")" -eq 3 ]' \
+	"no reconnect after a detach under I/O"
 bf_qemu_io "$NBD_URI" -c "write -P 0x43 0 1M" -c "read -P 0x43 0 1M" ||
 	fail "I/O after a detach under I/O"
 
@@ -78,10 +62,6 @@ n=$(grep -c 'disconnected' "$D/blkback.log")
 kill -TERM "$GUEST_PID"
 wait "$GUEST_PID" || fail "loopguest did not exit 0 on SIGTERM"
 GUEST_PIDS=
-i=0
-until [ "$(grep -c 'disconnected' "$D/blkback.log")" -gt "$n" ]; do
-	[ $i -lt 50 ] || fail "blkback did not see the frontend close"
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until '[ "$(grep -c disconnected "$D/blkback.log")" -gt "$n" ]' \
+	"blkback did not see the frontend close"
 echo "PASS: detach while idle and under I/O, reattach, guest-side close"

@@ -23,24 +23,16 @@ for i in $(seq 1 100); do
 done
 eval qemu-io -f raw "'$U1'" $cmds >"$D/writer.out" 2>&1 &
 CP=$!
-i=0
-until [ "$(bf_stat "$D1" bytes_written)" -gt 33554432 ]; do
-	[ $i -lt 100 ] || fail "the writes did not start"
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_until '[ "$(bf_stat "$D1" bytes_written)" -gt 33554432 ]' \
+	"the writes did not start"
 kill -9 "$G1"
 wait "$G1" 2>/dev/null
 GUEST_PIDS=
 wait "$CP" && fail "the writer finished before the kill: not mid-I/O"
 
 # blkback notices the dead domain and drops the device
-i=0
-until ! "$SPLITCTL" --run-dir "$D" stats blkback | grep -q '"connected": true'; do
-	[ $i -lt 100 ] || fail "blkback still connected to the dead guest"
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until '! "$SPLITCTL" --run-dir "$D" stats blkback | grep -q "\"connected\": true"' \
+	"blkback still connected to the dead guest"
 kill -0 "$BK_PID" || fail "blkback died with the guest"
 # the toolstack cleans up as for a destroyed domain (xenstored may have
 # released it already)

@@ -44,10 +44,8 @@ cmp "$D/d3.img" "$D/random.img" || fail "g3: backing file differs"
 # blkback offering the minimum
 kill -TERM "$BK_PID"
 wait "$BK_PID"
-"$BLKBACK" --foreground --hv=loop --run-dir "$D" --no-persistent \
-	--no-indirect --no-discard --max-queues 1 --max-ring-order 0 \
-	>"$D/blkback2.log" 2>&1 &
-BK_PID=$!
+bf_start_blkback "$D/blkback2.log" --no-persistent --no-indirect \
+	--no-discard --max-queues 1 --max-ring-order 0
 bf_mkdisk "$D/d2.img" 16
 bf_guest g2 xvdb --queues 4 --ring-order 4
 bf_attach "$GUEST_DOMID" "file:$D/d2.img" xvdb

@@ -31,6 +31,7 @@
 #include "check_blk_fe.h"
 #include "check_main.h"
 #include "ctl.h"
+#include "../lib/launch.h"
 #include "loophv_fixture.h"
 #include "xs-guest.h"
 #include "xsd_fixture.h"
@@ -59,11 +60,12 @@ static void start_all(void)
 		exit(99);
 	close(fd);
 	snprintf(bin, sizeof(bin), "%s/blkback/blkback", top ? top : ".");
-	bk_pid = fork();
-	if (bk_pid == 0) {
-		execl(bin, "blkback", "--foreground", "--hv=loop", "--run-dir",
-		      lhf_run_dir, "--log-level", "warning", (char *)NULL);
-		_exit(127);
+	{
+		const char *argv[] = { bin, "--foreground", "--hv=loop",
+				       "--run-dir", lhf_run_dir, "--log-level",
+				       "warning", NULL };
+
+		bk_pid = launch_daemon("blkback", NULL, (char *const *)argv);
 	}
 }
 

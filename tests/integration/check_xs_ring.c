@@ -25,6 +25,7 @@
 
 #include "check_main.h"
 #include "hv.h"
+#include "../lib/launch.h"
 #include "loophv_fixture.h"
 #include "xs-guest.h"
 
@@ -40,20 +41,15 @@ static void start_all(void)
 	snprintf(xsd_sock, sizeof(xsd_sock), "%s/xenstored.sock", lhf_run_dir);
 	snprintf(bin, sizeof(bin), "%s/xenstored/xenstored", top ? top : ".");
 	snprintf(rundir_arg, sizeof(rundir_arg), "--run-dir=%s", lhf_run_dir);
-	xsd_pid = fork();
-	if (xsd_pid == 0) {
-		execl(bin, "xenstored", "--foreground", "--hv=loop", rundir_arg,
-		      "--socket", xsd_sock, "--log-level",
-		      getenv("XENSTORED_LOG") ? getenv("XENSTORED_LOG") : "warning",
-		      (char *)NULL);
-		perror(bin);
-		_exit(127);
-	}
-	for (int i = 0; i < 500 && access(xsd_sock, F_OK); i++)
-		usleep(10000);
-	if (access(xsd_sock, F_OK)) {
-		fprintf(stderr, "xenstored did not start\n");
-		exit(99);
+	{
+		const char *lvl = getenv("XENSTORED_LOG");
+		const char *argv[] = { bin, "--foreground", "--hv=loop",
+				       rundir_arg, "--socket", xsd_sock,
+				       "--log-level", lvl ? lvl : "warning",
+				       NULL };
+
+		xsd_pid = launch_daemon("xenstored", NULL,
+					(char *const *)argv);
 	}
 	setenv("XENSTORED_PATH", xsd_sock, 1);
 }

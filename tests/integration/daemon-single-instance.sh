@@ -38,22 +38,9 @@ fail() {
 	exit 1
 }
 
-# wait_sock PID PATH NAME - until PATH is a socket (PID must live)
-wait_sock() {
-	i=0
-	while [ ! -S "$2" ]; do
-		kill -0 "$1" 2>/dev/null || fail "$3 exited at start"
-		[ $i -lt 100 ] || fail "$3 not serving after 5 s"
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-
 start_loophvd() {
-	"$LOOPHVD" --foreground --run-dir "$D" >>"$D/loophvd.log" 2>&1 &
-	LHV_PID=$!
-	wait_sock "$LHV_PID" "$D/loophvd.sock" loophvd
-	wait_sock "$LHV_PID" "$D/loophvd.ctl" loophvd
+	launch loophvd "$D/loophvd.log" "$LOOPHVD" --foreground --run-dir "$D"
+	LHV_PID=$LAUNCHED_PID
 }
 
 inodes() { # PATH... - their inode numbers, one line
@@ -90,9 +77,8 @@ second() {
 
 start_loophvd
 xsd_start --hv=loop
-"$BLKBACK" --foreground --hv=loop --run-dir "$D" >>"$D/blkback.log" 2>&1 &
-BK_PID=$!
-wait_sock "$BK_PID" "$D/blkback.ctl" blkback
+launch blkback "$D/blkback.log" "$BLKBACK" --foreground --hv=loop --run-dir "$D"
+BK_PID=$LAUNCHED_PID
 
 second loophvd "$LHV_PID" "$D/loophvd.sock $D/loophvd.ctl" -- \
 	"$LOOPHVD" --foreground --run-dir "$D"
@@ -125,16 +111,11 @@ grep -q "another blkback" "$D/blkback.log" &&
 kill -9 "$LHV_PID"
 wait "$LHV_PID" 2>/dev/null
 [ -e "$D/loophvd.pid" ] || fail "setup: kill -9 removed the lock file?"
-"$LOOPHVD" --foreground --run-dir "$D" >>"$D/loophvd.log" 2>&1 &
-LHV_PID=$!
-i=0 # the old sockets are there already: wait for an answer
-until "$SPLITCTL" --run-dir "$D" --hv loop domains >/dev/null 2>&1 &&
-	"$SPLITCTL" --run-dir "$D" status loophvd >/dev/null 2>&1; do
-	kill -0 "$LHV_PID" 2>/dev/null || fail "the new loophvd exited at start"
-	[ $i -lt 100 ] || fail "the new loophvd does not serve after 5 s"
-	sleep 0.05
-	i=$((i + 1))
-done
+# (the old sockets are there already: launch waits for its READY=1)
+start_loophvd
+"$SPLITCTL" --run-dir "$D" --hv loop domains >/dev/null 2>&1 &&
+	"$SPLITCTL" --run-dir "$D" status loophvd >/dev/null 2>&1 ||
+	fail "the new loophvd does not serve"
 [ "$(cat "$D/loophvd.pid")" = "$LHV_PID" ] ||
 	fail "loophvd.pid does not name the new loophvd"
 # A clean stop removes the lock file.

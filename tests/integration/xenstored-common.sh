@@ -26,6 +26,40 @@ skip() {
 	exit 77
 }
 
+# launch NAME LOG CMD... - start daemon CMD (in the foreground, its output
+# appended to LOG) through tests/lib/daemon-launch: returns once it said
+# READY=1 (sd_notify), its pid in LAUNCHED_PID; it gets SIGTERM if this
+# shell dies. A daemon that exits first or is not ready within
+# SPLITDRV_TEST_DEADLINE seconds (default 60) fails the test, named with
+# its log.
+LAUNCH="$top_builddir/tests/lib/daemon-launch"
+launch() {
+	_name=$1
+	_log=$2
+	shift 2
+	"$LAUNCH" exec --log "$_log" -- "$@" &
+	LAUNCHED_PID=$!
+	"$LAUNCH" wait "$_name" "$LAUNCHED_PID" "$_log" && return 0
+	kill -9 "$LAUNCHED_PID" 2>/dev/null
+	wait "$LAUNCHED_PID" 2>/dev/null
+	LAUNCHED_PID=
+	fail "$_name did not start"
+}
+
+# wait_until COND WHAT - until the shell condition COND (eval'd) holds,
+# looking every 0.05 s; after TEST_DEADLINE seconds fail with WHAT. A
+# deadline, not a count of tries: a loaded machine makes the test slower,
+# not failed.
+TEST_DEADLINE=${SPLITDRV_TEST_DEADLINE:-60}
+wait_until() {
+	_end=$(($(date +%s) + TEST_DEADLINE))
+	until eval "$1"; do
+		[ "$(date +%s)" -lt "$_end" ] ||
+			fail "$2 (after $TEST_DEADLINE s)"
+		sleep 0.05
+	done
+}
+
 # xsd_ping - one round trip over the socket, with our own client: no
 # dependency on xenstore-utils for readiness.
 xsd_ping() {
@@ -42,18 +76,9 @@ PY
 }
 
 xsd_start() {
-	"$XSD" -F --run-dir="$D" --socket="$XENSTORED_PATH" "$@" >>"$D/log" 2>&1 &
-	XSD_PID=$!
-	i=0
-	while [ $i -lt 100 ]; do
-		kill -0 "$XSD_PID" 2>/dev/null || fail "xenstored exited at start"
-		if [ -S "$XENSTORED_PATH" ] && xsd_ping; then
-			return 0
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
-	fail "xenstored not serving after 5 s"
+	launch xenstored "$D/log" "$XSD" -F --run-dir="$D" \
+		--socket="$XENSTORED_PATH" "$@"
+	XSD_PID=$LAUNCHED_PID
 }
 
 xsd_stop() {
@@ -90,3 +115,4 @@ PY
 
 command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 [ -x "$XSD" ] || fail "$XSD not built"
+[ -x "$LAUNCH" ] || fail "$LAUNCH not built"

@@ -24,8 +24,7 @@ if xenstore-read /nothere 2>/dev/null; then fail "read of a missing node"; fi
 # watch: initial event, then the written path
 xenstore-watch -n 2 /w > "$D/watch.out" &
 WPID=$!
-i=0
-while [ ! -s "$D/watch.out" ] && [ $i -lt 50 ]; do sleep 0.05; i=$((i + 1)); done
+wait_until '[ -s "$D/watch.out" ]' "xenstore-watch: no initial event"
 xenstore-write /w/x 1 || fail "write under watch"
 wait $WPID || fail "xenstore-watch"
 [ "$(tr '\n' ' ' < "$D/watch.out")" = "/w /w/x " ] ||

@@ -7,14 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "loophv-proto.h"
+#include "../lib/launch.h"
 #include "loophv_fixture.h"
 
 char lhf_run_dir[256];
@@ -28,53 +26,17 @@ const struct hv_open_opts *lhf_opts(void)
 	return &opts;
 }
 
-/* accepting - loophvd listens at sock (the file appears at bind(), a
- * moment before listen(): a connect then is refused). */
-static int accepting(const char *sock)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ok;
-
-	if (access(sock, F_OK) != 0 || strlen(sock) >= sizeof(sa.sun_path))
-		return 0;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	memcpy(sa.sun_path, sock, strlen(sock) + 1);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
-
 pid_t lhf_spawn(const char *dir, const char *extra_arg)
 {
 	const char *top = getenv("top_builddir");
-	char bin[512], sock[300];
-	pid_t pid;
+	const char *lvl = getenv("LOOPHVD_LOG");
+	char bin[512];
+	const char *argv[] = { bin, "--foreground", "--run-dir", dir,
+			       "--log-level", lvl ? lvl : "warning", extra_arg,
+			       NULL };
 
 	snprintf(bin, sizeof(bin), "%s/loophv/loophvd", top ? top : ".");
-	snprintf(sock, sizeof(sock), "%s/loophvd.sock", dir);
-	pid = fork();
-	if (pid == 0) {
-		const char *lvl = getenv("LOOPHVD_LOG");
-
-		execl(bin, "loophvd", "--foreground", "--run-dir", dir,
-		      "--log-level", lvl ? lvl : "warning", extra_arg,
-		      (char *)NULL);
-		perror(bin);
-		_exit(127);
-	}
-	for (int i = 0; i < 500; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		if (accepting(sock))
-			return pid;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	fprintf(stderr, "loophvd did not start (%s)\n", bin);
-	exit(99);
+	return launch_daemon("loophvd", NULL, (char *const *)argv);
 }
 
 void lhf_start(void)

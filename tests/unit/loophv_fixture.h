@@ -2,8 +2,9 @@
  * loophv_fixture.h - start a private loophvd for a test suite.
  *
  * lhf_start() makes a temporary run directory, starts
- * $top_builddir/loophv/loophvd --foreground in it and waits for its
- * socket; lhf_stop() terminates it and removes the directory.
+ * $top_builddir/loophv/loophvd --foreground in it through tests/lib/launch.h
+ * (it returns once loophvd says READY=1; loophvd gets SIGTERM if the test
+ * process dies); lhf_stop() terminates it and removes the directory.
  * lhf_opts() gives hv_open_opts pointing at it.
  *
  * lhf_raw_*() speak loophvd's protocol (lib/loophv-proto.h) directly, for
@@ -21,7 +22,8 @@
 extern char lhf_run_dir[];
 extern pid_t lhf_pid;
 
-/* lhf_spawn - start loophvd in dir (extra_arg may be NULL); its pid. */
+/* lhf_spawn - start loophvd in dir (extra_arg may be NULL), wait until it
+ * serves; its pid (exits 99 when it does not start). */
 pid_t lhf_spawn(const char *dir, const char *extra_arg);
 void lhf_start(void);
 void lhf_stop(void);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/launch.h"
 #include "xsd_fixture.h"
 
 char xsdf_run_dir[64];
@@ -29,7 +30,7 @@ void xsdf_start_args(const char *const *extra)
 		snprintf(xsdf_sock, sizeof(xsdf_sock), "%s/socket", xsdf_run_dir);
 	}
 	snprintf(bin, sizeof(bin), "%s/xenstored/xenstored", top ? top : ".");
-	argv[n++] = "xenstored";
+	argv[n++] = bin;
 	argv[n++] = "--foreground";
 	argv[n++] = "--run-dir";
 	argv[n++] = xsdf_run_dir;
@@ -41,18 +42,7 @@ void xsdf_start_args(const char *const *extra)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
 	unlink(xsdf_sock);
-	xsdf_pid = fork();
-	if (xsdf_pid == 0) {
-		execv(bin, (char *const *)argv);
-		perror(bin);
-		_exit(127);
-	}
-	for (int i = 0; i < 500 && access(xsdf_sock, F_OK); i++)
-		usleep(10000);
-	if (access(xsdf_sock, F_OK)) {
-		fprintf(stderr, "xenstored did not start (%s)\n", bin);
-		exit(99);
-	}
+	xsdf_pid = launch_daemon("xenstored", NULL, (char *const *)argv);
 	setenv("XENSTORED_PATH", xsdf_sock, 1);
 }
 

@@ -1,6 +1,7 @@
 /*
  * xsd_fixture.h - start our xenstored for a test suite, in a private run
- * directory, serving <run_dir>/socket (exported as XENSTORED_PATH).
+ * directory, serving <run_dir>/socket (exported as XENSTORED_PATH), through
+ * tests/lib/launch.h: ready when it says READY=1, SIGTERM if the test dies.
  */
 #ifndef SPLITDRV_XSD_FIXTURE_H
 #define SPLITDRV_XSD_FIXTURE_H
