@@ -130,6 +130,18 @@ guest_with_disk() {
 	RAM_INODE=${1:-}
 	RAM_BYTES=${2:-}
 	[ -n "$RAM_INODE" ] || fail "no loophv-guest-ram mapping in the guest"
+	# the probes see a live guest, so "nothing left" later means gone
+	# (not a probe that broke and prints nothing)
+	live=$(leftovers "$GUEST_DOMID" "$IMG" "$RAM_INODE" "$RAM_BYTES")
+	for want in "in splitctl domains" "loophvd: mem_holders" \
+	    "/local/domain/$GUEST_DOMID in xenstore" \
+	    "backend/vbd/$GUEST_DOMID in xenstore" "blkback device" \
+	    "blkback fd: "; do
+		case $live in
+		*"$want"*) ;;
+		*) fail "$1: the probe for '$want' does not see the live guest: $(echo "$live" | tr '\n' ';')" ;;
+		esac
+	done
 }
 
 # forget GUEST_PID - it is gone (reaped): cleanup must not signal its pid,
