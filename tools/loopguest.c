@@ -244,26 +244,31 @@ static int wait_removed(struct hv *hv, struct xsg *xs, uint32_t devid,
 			int xs_timeout_ms)
 {
 	char fe[96], path[128], *v, *p, *t;
+	int full = xs_timeout_ms > 0 ? xs_timeout_ms : 10000;
 	int r;
 
 	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%u",
 		 hv_domid(hv), devid);
 	snprintf(path, sizeof(path), "%s/backend", fe);
-	xsg_set_timeout(xs, 200);
+	/* requests get the full timeout; only the wait for an event ticks
+	 * every 200 ms, to see a stop */
+	xsg_set_timeout(xs, full);
 	xsg_watch(xs, fe, "loopguest-removed");
 	while (!stop) {
+		xsg_set_timeout(xs, full);
 		r = xsg_read(xs, 0, path, &v);
 		if (r == -ENOENT)
 			break;
 		if (r == 0)
 			free(v);
+		xsg_set_timeout(xs, 200);
 		if (xsg_wait_watch(xs, &p, &t) == 0) {
 			free(p);
 			free(t);
 		}
 	}
+	xsg_set_timeout(xs, full);
 	xsg_unwatch(xs, fe, "loopguest-removed");
-	xsg_set_timeout(xs, xs_timeout_ms > 0 ? xs_timeout_ms : 10000);
 	return stop ? -EINTR : 0;
 }
 
