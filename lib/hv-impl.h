@@ -103,7 +103,7 @@ struct hv_ops {
 				     uint16_t seg, uint8_t bus, uint8_t dev,
 				     uint8_t intx, unsigned int level);
 
-	struct hv_domains *(*domains_open)(struct hv *hv);
+	struct hv_domains *(*domains_open)(struct hv *hv, unsigned int flags);
 	void (*domains_close)(struct hv_domains *h);
 	int (*domains_list)(struct hv_domains *h, struct hv_domain_info *out,
 			    unsigned int max);

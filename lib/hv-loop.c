@@ -2050,13 +2050,14 @@ static void dead_push(void *arg, struct lh_rep *ev)
 	d->q[d->tail++] = e;
 }
 
-static struct hv_domains *loop_domains_open(struct hv *hv)
+static struct hv_domains *loop_domains_open(struct hv *hv, unsigned int flags)
 {
 	struct loop_domains *d;
 	struct lh_req req;
 	struct lh_rep rep;
 	int r;
 
+	(void)flags; /* loophvd's death stream is its own socket either way */
 	if (L(hv)->is_guest) {
 		errno = EPERM;
 		return NULL;

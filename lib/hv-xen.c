@@ -984,10 +984,13 @@ static int xen_dm_set_pci_intx_level(struct hv_devicemodel *h, domid_t domid,
  * domain has at most one event per scan, so its events stay in order. The
  * first scan (at open) is the baseline and reports nothing.
  *
- * Only one binding of VIRQ_DOM_EXC may exist in dom0 (Xen: EEXIST). When
- * another process (e.g. Xen's own xenstored) has it, the handle falls back
- * to a periodic timerfd (XEN_DOMAINS_POLL_MS) as its fd and rescans on
- * each tick: the same events, up to that much later.
+ * Only one binding of VIRQ_DOM_EXC may exist in dom0 (Xen: EEXIST), and
+ * xenstored needs it, so the handle binds it only when opened with
+ * HV_DOMAINS_EXC_VIRQ (xenstored does; a backend started first must not
+ * take it from xenstored). Otherwise, or when another process (e.g.
+ * Xen's own xenstored) has it, the handle uses a periodic timerfd
+ * (XEN_DOMAINS_POLL_MS) as its fd and rescans on each tick: the same
+ * events, up to that much later.
  */
 struct xen_dom_seen {
 	domid_t domid;
@@ -1173,7 +1176,7 @@ static int xen_rescan(struct xen_domains *d, int report)
 	return 0;
 }
 
-static struct hv_domains *xen_domains_open(struct hv *hv)
+static struct hv_domains *xen_domains_open(struct hv *hv, unsigned int flags)
 {
 	struct itimerspec its = {
 		.it_interval = { .tv_sec = XEN_DOMAINS_POLL_MS / 1000,
@@ -1195,18 +1198,21 @@ static struct hv_domains *xen_domains_open(struct hv *hv)
 		goto fail_errno;
 	/* The wakeup source first, then the baseline scan: a domain dying
 	 * in between still leaves an event behind. */
-	d->xce = xenevtchn_open(&xen_quiet_logger, 0);
-	if (!d->xce)
-		goto fail_errno;
-	d->virq_port = xenevtchn_bind_virq(d->xce, VIRQ_DOM_EXC);
+	if (flags & HV_DOMAINS_EXC_VIRQ) {
+		d->xce = xenevtchn_open(&xen_quiet_logger, 0);
+		if (!d->xce)
+			goto fail_errno;
+		d->virq_port = xenevtchn_bind_virq(d->xce, VIRQ_DOM_EXC);
+	}
 	if (d->virq_port >= 0) {
 		fl = fcntl(xenevtchn_fd(d->xce), F_GETFL);
 		if (fl < 0 ||
 		    fcntl(xenevtchn_fd(d->xce), F_SETFL, fl | O_NONBLOCK) < 0)
 			goto fail_errno;
 	} else {
-		/* VIRQ_DOM_EXC is bound elsewhere: poll on a timer. */
-		xenevtchn_close(d->xce);
+		/* not asked for, or bound elsewhere: poll on a timer */
+		if (d->xce)
+			xenevtchn_close(d->xce);
 		d->xce = NULL;
 		d->timer_fd = timerfd_create(CLOCK_MONOTONIC,
 					     TFD_NONBLOCK | TFD_CLOEXEC);

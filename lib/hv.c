@@ -138,7 +138,22 @@ struct hv_devicemodel *hv_devicemodel_open(struct hv *hv)
 {
 	OPEN_VIA(hv, dm_open);
 }
-struct hv_domains *hv_domains_open(struct hv *hv) { OPEN_VIA(hv, domains_open); }
+struct hv_domains *hv_domains_open_flags(struct hv *hv, unsigned int flags)
+{
+	if (!hv->ops->domains_open) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	if (flags & ~HV_DOMAINS_EXC_VIRQ) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return hv->ops->domains_open(hv, flags);
+}
+struct hv_domains *hv_domains_open(struct hv *hv)
+{
+	return hv_domains_open_flags(hv, 0);
+}
 
 /* ---- event channels ---- */
 void hv_evtchn_close(struct hv_evtchn *h)

@@ -343,8 +343,17 @@ struct hv_domain_info {
 
 struct hv_domains;
 
-/* hv_domains_open - domain queries and the stream of death events. */
+/*
+ * hv_domains_open - domain queries and the stream of death events.
+ * hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ) also takes the
+ * hypervisor's domain-exception signal as the stream's wakeup (Xen's
+ * VIRQ_DOM_EXC: dom0 may bind it once, and xenstored needs it for
+ * @releaseDomain, so only xenstored asks). Without it, on Xen, the stream
+ * rescans on a one-second timer; on loop both are the same.
+ */
+#define HV_DOMAINS_EXC_VIRQ 0x1u
 struct hv_domains *hv_domains_open(struct hv *hv);
+struct hv_domains *hv_domains_open_flags(struct hv *hv, unsigned int flags);
 void hv_domains_close(struct hv_domains *h);
 /* hv_domains_list - fill up to max infos; returns how many exist (may be
  * more than max) or -errno. */

@@ -500,7 +500,7 @@ struct xs_ring *xs_ring_new(struct xs_store *st, struct event_base *base,
 	r->fm = hv_foreignmem_open(hv);
 	if (!r->gt && !r->fm)
 		goto fail;
-	r->doms = hv_domains_open(hv);
+	r->doms = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ);
 	if (!r->doms)
 		goto fail;
 	r->dom_ev = event_new(base, hv_domains_fd(r->doms), EV_READ | EV_PERSIST,

@@ -277,7 +277,7 @@ START_TEST(death_stream_reports_each_death_once)
 	xen_mock.doms[2] = (struct mock_dom){ 4, 0, 1, 0 };
 	xen_mock.doms[3] = (struct mock_dom){ 5, XEN_DOMINF_dying, 1, 0 };
 	xen_mock.ndoms = 4;
-	dm = hv_domains_open(hv);
+	dm = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ);
 	id = xen_mock.nevt - 1;
 	ck_assert_int_eq(hv_domains_next_dead(dm), -EAGAIN);
 	/* 3 dying, 4 gone, 5 (dying before) gone, 7 new and dying, 8 new */
@@ -302,6 +302,26 @@ START_TEST(death_stream_reports_each_death_once)
 }
 END_TEST
 
+START_TEST(death_stream_leaves_the_virq_to_xenstored)
+{
+	struct hv_domains *dm;
+
+	/* a backend's stream must not take VIRQ_DOM_EXC: dom0 binds it
+	 * once, and xenstored started later needs it */
+	dm = hv_domains_open(hv);
+	ck_assert_ptr_nonnull(dm);
+	ck_assert_int_eq(xen_mock.virq_bound, 0);
+	hv_domains_close(dm);
+	dm = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ);
+	ck_assert_ptr_nonnull(dm);
+	ck_assert_int_eq(xen_mock.virq_bound, 1);
+	hv_domains_close(dm);
+	errno = 0;
+	ck_assert_ptr_null(hv_domains_open_flags(hv, 0x80));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 START_TEST(death_stream_falls_back_to_timer_when_virq_taken)
 {
 	struct hv_domains *dm;
@@ -309,7 +329,7 @@ START_TEST(death_stream_falls_back_to_timer_when_virq_taken)
 	xen_mock.virq_taken = 1;
 	xen_mock.doms[1] = (struct mock_dom){ 8, 0, 1, 0 };
 	xen_mock.ndoms = 2;
-	dm = hv_domains_open(hv);
+	dm = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ);
 	ck_assert_ptr_nonnull(dm);
 	ck_assert_int_ge(hv_domains_fd(dm), 0);
 	xen_mock.ndoms = 1;
@@ -356,7 +376,7 @@ START_TEST(shutdown_is_reported_once_with_its_reason)
 	xen_mock.doms[2] = (struct mock_dom){ 4, 0, 1, 0 };
 	xen_mock.doms[3] = (struct mock_dom){ 5, shut(SHUTDOWN_poweroff), 1, 0 };
 	xen_mock.ndoms = 4;
-	dm = hv_domains_open(hv); /* baseline: 5 shut down already, quiet */
+	dm = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ); /* baseline: 5 shut down already, quiet */
 	id = xen_mock.nevt - 1;
 	/* 3 reboots; 4 runs on; 6 is born and crashes between scans. */
 	xen_mock.doms[1].flags = shut(SHUTDOWN_reboot);
@@ -385,7 +405,7 @@ START_TEST(shutdown_then_dying_gives_shutdown_then_dead)
 	xen_mock.doms[2] = (struct mock_dom){ 4, 0, 1, 0 };
 	xen_mock.doms[3] = (struct mock_dom){ 5, 0, 1, 0 };
 	xen_mock.ndoms = 4;
-	dm = hv_domains_open(hv);
+	dm = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ);
 	id = xen_mock.nevt - 1;
 	xen_mock.doms[1].flags = shut(SHUTDOWN_poweroff);
 	xen_mock.doms[2].flags = shut(SHUTDOWN_crash);
@@ -417,7 +437,7 @@ START_TEST(resumed_domain_reports_its_next_shutdown)
 
 	xen_mock.doms[1] = (struct mock_dom){ 3, 0, 1, 0 };
 	xen_mock.ndoms = 2;
-	dm = hv_domains_open(hv);
+	dm = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ);
 	id = xen_mock.nevt - 1;
 	xen_mock.doms[1].flags = shut(SHUTDOWN_suspend);
 	xen_mock_fire(id, 300);
@@ -442,7 +462,7 @@ START_TEST(next_dead_skips_shutdown_events)
 	xen_mock.doms[1] = (struct mock_dom){ 3, 0, 1, 0 };
 	xen_mock.doms[2] = (struct mock_dom){ 4, 0, 1, 0 };
 	xen_mock.ndoms = 3;
-	dm = hv_domains_open(hv);
+	dm = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ);
 	id = xen_mock.nevt - 1;
 	xen_mock.doms[1].flags = shut(SHUTDOWN_poweroff);
 	xen_mock.doms[2].flags = XEN_DOMINF_dying;
@@ -474,6 +494,7 @@ static Suite *hv_xen_suite(void)
 	tcase_add_test(tc, dm_ranges_and_pci_sbdf);
 	tcase_add_test(tc, domains_info_fields);
 	tcase_add_test(tc, death_stream_reports_each_death_once);
+	tcase_add_test(tc, death_stream_leaves_the_virq_to_xenstored);
 	tcase_add_test(tc, death_stream_falls_back_to_timer_when_virq_taken);
 	tcase_add_test(tc, shutdown_is_reported_once_with_its_reason);
 	tcase_add_test(tc, shutdown_then_dying_gives_shutdown_then_dead);

@@ -136,6 +136,7 @@ int xenevtchn_bind_virq(xenevtchn_handle *h, unsigned v)
 		errno = EEXIST;
 		return -1;
 	}
+	xen_mock.virq_bound++;
 	return xen_mock.next_port++;
 }
 int xenevtchn_unbind(xenevtchn_handle *h, evtchn_port_t p)

@@ -14,6 +14,7 @@ struct xen_mock_state {
 	struct xenevtchn_handle *evt[16];
 	int nevt;
 	int next_port, notified, unmasked, virq_taken;
+	int virq_bound; /* successful xenevtchn_bind_virq() calls */
 	char page[4096] __attribute__((aligned(4096)));
 	int map_prot;
 	uint32_t map_dom1;
