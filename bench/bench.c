@@ -20,7 +20,7 @@
 
 #include "bench.h"
 
-#define BENCH_HVD_LOG "loophvd.log"
+#define BENCH_HVD_LOG  "loophvd.log"
 #define BENCH_HVD_SOCK "loophvd.sock"
 
 double bench_now(void)
@@ -78,8 +78,7 @@ static void bench_dump_log(const struct bench_hvd *d)
 	close(fd);
 }
 
-int bench_hvd_start(struct bench_hvd *d, const char *path,
-		    const char *run_dir)
+int bench_hvd_start(struct bench_hvd *d, const char *path, const char *run_dir)
 {
 	char exe[PATH_MAX], sock[4200], logp[4200];
 	struct stat st;
@@ -119,7 +118,8 @@ int bench_hvd_start(struct bench_hvd *d, const char *path,
 			return err;
 		}
 	} else {
-		snprintf(d->run_dir, sizeof(d->run_dir), "%s/splitdrv-bench.XXXXXX",
+		snprintf(d->run_dir, sizeof(d->run_dir),
+			 "%s/splitdrv-bench.XXXXXX",
 			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		if (!mkdtemp(d->run_dir)) {
 			err = -errno;
@@ -168,8 +168,7 @@ int bench_hvd_start(struct bench_hvd *d, const char *path,
 			fprintf(stderr,
 				"bench: loophvd (%s) exited (%s %d) before "
 				"creating %s\n",
-				path,
-				WIFEXITED(status) ? "status" : "signal",
+				path, WIFEXITED(status) ? "status" : "signal",
 				WIFEXITED(status) ? WEXITSTATUS(status)
 						  : WTERMSIG(status),
 				sock);
@@ -197,7 +196,8 @@ static void bench_rm_dir(const char *dir)
 	dp = opendir(dir);
 	if (dp) {
 		while ((de = readdir(dp)) != NULL) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			if (!strcmp(de->d_name, ".") ||
+			    !strcmp(de->d_name, ".."))
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 			unlink(p);
@@ -231,8 +231,7 @@ void bench_hvd_stop(struct bench_hvd *d)
 	}
 }
 
-static void bench_hv_error(const char *what, const struct bench_hvd *d,
-			   int err)
+static void bench_hv_error(const char *what, const struct bench_hvd *d, int err)
 {
 	fprintf(stderr, "bench: %s (loop provider, run dir %s) failed: %s\n",
 		what, d->run_dir, strerror(err));
@@ -325,8 +324,7 @@ int bench_recv(int fd, void *buf, size_t len)
 	return 0;
 }
 
-int bench_evtchn_wait(struct hv_evtchn *h, evtchn_port_t port,
-		      int timeout_ms)
+int bench_evtchn_wait(struct hv_evtchn *h, evtchn_port_t port, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = hv_evtchn_fd(h), .events = POLLIN };
 	int got = 0, p, rc;

@@ -25,8 +25,7 @@ struct bench_hvd {
  * $LOOPHVD, else ../loophv/loophvd next to this binary. run_dir NULL: a new
  * mkdtemp directory. Returns 0 or -errno, with a message on stderr.
  */
-int bench_hvd_start(struct bench_hvd *d, const char *path,
-		    const char *run_dir);
+int bench_hvd_start(struct bench_hvd *d, const char *path, const char *run_dir);
 /* bench_hvd_stop - SIGTERM loophvd, reap it, remove a mkdtemp run dir. */
 void bench_hvd_stop(struct bench_hvd *d);
 
@@ -57,8 +56,7 @@ int bench_recv(int fd, void *buf, size_t len);
  * then take pending ports (unmasking each) until ours shows up. 0, or
  * -ETIMEDOUT after timeout_ms without it, or the hv error.
  */
-int bench_evtchn_wait(struct hv_evtchn *h, evtchn_port_t port,
-		      int timeout_ms);
+int bench_evtchn_wait(struct hv_evtchn *h, evtchn_port_t port, int timeout_ms);
 
 /* bench_parse_u64 - strict decimal (with optional k/M suffix); -EINVAL. */
 int bench_parse_u64(const char *s, uint64_t *out);

@@ -62,16 +62,16 @@
 #include "blkback/common.h"
 #include "evtchn/mux.h"
 
-#define BB_RING_ORDER 2
-#define BB_MAX_QD 128 /* 32 << BB_RING_ORDER: one ring's slots */
-#define BB_SEQ_SEGS 256
-#define BB_SEQ_BYTES ((uint64_t)BB_SEQ_SEGS * HV_PAGE_SIZE)
-#define BB_GUEST_MEM (64ULL << 20)
+#define BB_RING_ORDER         2
+#define BB_MAX_QD             128 /* 32 << BB_RING_ORDER: one ring's slots */
+#define BB_SEQ_SEGS           256
+#define BB_SEQ_BYTES          ((uint64_t)BB_SEQ_SEGS * HV_PAGE_SIZE)
+#define BB_GUEST_MEM          (64ULL << 20)
 #define BB_GUEST_GRANT_FRAMES 16
-#define BB_TIMEOUT_MS 5000
-#define BB_TARGET_IOPS 0.6
-#define BB_TARGET_BW 0.8
-#define BB_POISON UINT64_MAX
+#define BB_TIMEOUT_MS         5000
+#define BB_TARGET_IOPS        0.6
+#define BB_TARGET_BW          0.8
+#define BB_POISON             UINT64_MAX
 
 enum bb_work {
 	BB_RAND4K = 0,
@@ -101,13 +101,13 @@ struct bb_setup {
 
 /* guest -> dom0: what the run measured. */
 struct bb_result {
-	int32_t err;        /* 0, or -errno: the run broke */
-	uint64_t ios;       /* responses counted (after the warm-up) */
+	int32_t err;  /* 0, or -errno: the run broke */
+	uint64_t ios; /* responses counted (after the warm-up) */
 	uint64_t bytes;
 	uint64_t rsp_errors; /* status != BLKIF_RSP_OKAY */
-	uint64_t bad_data;   /* a page without the sector number it should hold */
-	uint64_t notifies;   /* guest -> dom0 */
-	uint64_t waits;      /* times the guest slept on its event channel */
+	uint64_t bad_data; /* a page without the sector number it should hold */
+	uint64_t notifies; /* guest -> dom0 */
+	uint64_t waits;    /* times the guest slept on its event channel */
 	double secs;
 };
 
@@ -137,9 +137,9 @@ struct bb_guest {
 	struct hv *hv;
 	struct hv_gntshr *gs;
 	struct hv_evtchn *ev;
-	uint8_t *ram;        /* our own RAM (frame numbers for grants) */
-	uint8_t *data;       /* data pool: shared once, writable to dom0 */
-	grant_ref_t *refs;   /* refs of the pool */
+	uint8_t *ram;      /* our own RAM (frame numbers for grants) */
+	uint8_t *data;     /* data pool: shared once, writable to dom0 */
+	grant_ref_t *refs; /* refs of the pool */
 	uint32_t npages;
 	/* the ring of the current phase */
 	struct blkif_sring *sring;
@@ -153,7 +153,7 @@ struct bb_slot {
 	uint64_t sector;
 	uint32_t first; /* first data page in the pool */
 	uint32_t npages;
-	uint32_t ind;   /* indirect page in the pool (1 MiB) */
+	uint32_t ind; /* indirect page in the pool (1 MiB) */
 	int inflight;
 	grant_ref_t tmp[BB_SEQ_SEGS + 1]; /* persistent off: data..., ind */
 };
@@ -232,7 +232,8 @@ static int bb_issue(struct bb_guest *g, struct blkif_front_ring *fr,
 
 	ref_of_page0 = ph->persistent ? g->refs[s->first] : s->tmp[0];
 	if (s->npages == 1) {
-		struct blkif_request *rq = RING_GET_REQUEST(fr, fr->req_prod_pvt);
+		struct blkif_request *rq =
+			RING_GET_REQUEST(fr, fr->req_prod_pvt);
 
 		rq->operation = BLKIF_OP_READ;
 		rq->nr_segments = 1;
@@ -244,10 +245,11 @@ static int bb_issue(struct bb_guest *g, struct blkif_front_ring *fr,
 		rq->seg[0].last_sect = BLKBK_SECTORS_PER_PAGE - 1;
 	} else {
 		struct blkif_request_indirect *ri =
-			(struct blkif_request_indirect *)RING_GET_REQUEST(
-				fr, fr->req_prod_pvt);
+			(struct blkif_request_indirect *)
+				RING_GET_REQUEST(fr, fr->req_prod_pvt);
 		struct blkif_request_segment *seg =
-			(struct blkif_request_segment *)(void *)bb_page(g, s->ind);
+			(struct blkif_request_segment *)(void *)bb_page(g,
+									s->ind);
 
 		for (i = 0; i < s->npages; i++) {
 			seg[i].gref = ph->persistent ? g->refs[s->first + i]
@@ -273,11 +275,13 @@ static int bb_issue(struct bb_guest *g, struct blkif_front_ring *fr,
 /* A page of the file starts with its sector number (see bb_fill()). */
 static int bb_check(const struct bb_guest *g, const struct bb_slot *s)
 {
-	uint64_t last = s->sector + (uint64_t)(s->npages - 1) *
-					    BLKBK_SECTORS_PER_PAGE;
-	const uint64_t *w0 = (const uint64_t *)(const void *)bb_page(g, s->first);
-	const uint64_t *wn = (const uint64_t *)(const void *)bb_page(
-		g, s->first + s->npages - 1);
+	uint64_t last =
+		s->sector + (uint64_t)(s->npages - 1) * BLKBK_SECTORS_PER_PAGE;
+	const uint64_t *w0 =
+		(const uint64_t *)(const void *)bb_page(g, s->first);
+	const uint64_t *wn =
+		(const uint64_t *)(const void *)bb_page(g, s->first + s->npages -
+								   1);
 
 	return *w0 == s->sector && *wn == last;
 }
@@ -305,8 +309,9 @@ static int bb_harvest(struct bb_guest *g, struct blkif_front_ring *fr,
 
 		memcpy(&r, RING_GET_RESPONSE(fr, i), sizeof(r));
 		if (r.id >= ph->qd || !slots[r.id].inflight) {
-			fprintf(stderr, "guest: response for id %llu not in "
-					"flight\n",
+			fprintf(stderr,
+				"guest: response for id %llu not in "
+				"flight\n",
 				(unsigned long long)r.id);
 			return -EPROTO;
 		}
@@ -381,7 +386,8 @@ static int bb_run(struct bb_guest *g, const struct bb_phase *ph,
 			} else {
 				if (seq_next + BB_SEQ_BYTES > ph->file_bytes)
 					seq_next = 0;
-				slots[id].sector = seq_next >> BLKBK_SECTOR_SHIFT;
+				slots[id].sector =
+					seq_next >> BLKBK_SECTOR_SHIFT;
 				seq_next += BB_SEQ_BYTES;
 			}
 			rc = bb_issue(g, &fr, ph, &slots[id], id);
@@ -418,8 +424,9 @@ static int bb_run(struct bb_guest *g, const struct bb_phase *ph,
 			rc = bench_evtchn_wait(g->ev, (evtchn_port_t)g->port,
 					       BB_TIMEOUT_MS);
 			if (rc < 0) {
-				fprintf(stderr, "guest: no response from "
-						"blkback: %s\n",
+				fprintf(stderr,
+					"guest: no response from "
+					"blkback: %s\n",
 					strerror(-rc));
 				goto out;
 			}
@@ -451,8 +458,8 @@ static int bb_ring_new(struct bb_guest *g, struct bb_setup *su)
 {
 	uint32_t i;
 
-	g->sring = hv_gntshr_share(g->gs, 0, 1u << BB_RING_ORDER, g->ring_refs,
-				   1);
+	g->sring =
+		hv_gntshr_share(g->gs, 0, 1u << BB_RING_ORDER, g->ring_refs, 1);
 	if (!g->sring)
 		return -errno;
 	SHARED_RING_INIT(g->sring);
@@ -644,9 +651,8 @@ static int bb_have_fio(const char *fio)
  * pattern at depth qd, buffered (--direct=0) like our backing, the same
  * warm-up (ramp) and run time. Parses jobs[0].read.{iops,bw_bytes}.
  */
-static int bb_fio(const char *fio, const char *file, enum bb_work w,
-		  uint32_t qd, uint32_t warm_ms, uint32_t run_ms,
-		  struct bb_figure *f)
+static int bb_fio(const char *fio, const char *file, enum bb_work w, uint32_t qd,
+		  uint32_t warm_ms, uint32_t run_ms, struct bb_figure *f)
 {
 	char a_file[4200], a_qd[32], a_run[32], a_ramp[32];
 	char *argv[20], *out = NULL, *js;
@@ -793,8 +799,8 @@ static int bb_blkback(struct bb_dom0 *d, const char *file,
 	}
 	for (i = 0; i < (1u << BB_RING_ORDER); i++)
 		refs[i] = su.refs[i];
-	rc = blkbk_queue_connect(dev, 0, refs, su.order,
-				 (evtchn_port_t)su.port, BLKBK_ABI_NATIVE);
+	rc = blkbk_queue_connect(dev, 0, refs, su.order, (evtchn_port_t)su.port,
+				 BLKBK_ABI_NATIVE);
 	if (rc < 0) {
 		fprintf(stderr, "dom0: blkbk_queue_connect: %s\n",
 			strerror(-rc));
@@ -853,8 +859,8 @@ static int bb_dom0_open(struct bb_dom0 *d, const struct bench_hvd *hvd)
 		return -1;
 	}
 	d->mux = evtchn_mux_new(d->base, d->ev);
-	d->result_ev = event_new(d->base, d->from_guest, EV_READ,
-				 bb_on_result, d);
+	d->result_ev =
+		event_new(d->base, d->from_guest, EV_READ, bb_on_result, d);
 	if (!d->mux || !d->result_ev) {
 		fprintf(stderr, "dom0: mux/event: %s\n", strerror(errno));
 		return -1;
@@ -951,12 +957,12 @@ static const char *bb_verdict(const struct bb_figure *a,
 	if (!a->ok || !raw->ok)
 		return "unavailable";
 	r = w == BB_RAND4K ? bb_iops(a) / bb_iops(raw) : bb_bps(a) / bb_bps(raw);
-	return r >= (w == BB_RAND4K ? BB_TARGET_IOPS : BB_TARGET_BW) ? "met"
-								    : "NOT met";
+	return r >= (w == BB_RAND4K ? BB_TARGET_IOPS : BB_TARGET_BW)
+		       ? "met"
+		       : "NOT met";
 }
 
-static void bb_fig(char *buf, size_t len, const struct bb_figure *f,
-		   int iops)
+static void bb_fig(char *buf, size_t len, const struct bb_figure *f, int iops)
 {
 	if (!f->ok)
 		snprintf(buf, len, "-");
@@ -1069,9 +1075,10 @@ int main(int argc, char **argv)
 	if (size_mib < 2 || size_mib > (1u << 20) || secs < 1 || secs > 600 ||
 	    warm_ms > 60000 || qd < 1 || qd > BB_MAX_QD || seq_qd < 1 ||
 	    seq_qd > 16 || rounds < 1 || rounds > 100) {
-		fprintf(stderr, "out of range: --size 2.., --time 1..600, "
-				"--warm ..60000, --qd 1..%d, --seq-qd 1..16, "
-				"--rounds 1..100\n",
+		fprintf(stderr,
+			"out of range: --size 2.., --time 1..600, "
+			"--warm ..60000, --qd 1..%d, --seq-qd 1..16, "
+			"--rounds 1..100\n",
 			BB_MAX_QD);
 		return 1;
 	}
@@ -1154,9 +1161,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)secs, (unsigned long long)warm_ms);
 	if (!have_fio)
 		printf("fio: not installed\n");
-	printf("%-26s %-5s %12s %12s %12s %8s %8s %-7s %s\n", "workload",
-	       "", "blkback", "blkback", "fio", "pers.on", "pers.off",
-	       "target", "met (on / off)");
+	printf("%-26s %-5s %12s %12s %12s %8s %8s %-7s %s\n", "workload", "",
+	       "blkback", "blkback", "fio", "pers.on", "pers.off", "target",
+	       "met (on / off)");
 	printf("%-26s %-5s %12s %12s %12s %8s %8s\n", "", "", "pers. on",
 	       "pers. off", "io_uring", "/ fio", "/ fio");
 	for (w = 0; w < BB_NR_WORK; w++) {

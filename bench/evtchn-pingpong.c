@@ -34,9 +34,9 @@
 #include "bench.h"
 
 #define PP_DEFAULT_ITERS 100000
-#define PP_TIMEOUT_MS 5000
-#define PP_TARGET_RATIO 0.7
-#define PP_BLOCKS 10 /* measured blocks, alternating raw and hv */
+#define PP_TIMEOUT_MS    5000
+#define PP_TARGET_RATIO  0.7
+#define PP_BLOCKS        10 /* measured blocks, alternating raw and hv */
 
 /* One direction of the raw baseline: poll, then read the counter. */
 static int raw_wait(int efd)
@@ -115,8 +115,7 @@ static int pp_raw(const struct pp_setup *s, uint64_t n, int drive)
 }
 
 /* n event-channel round trips on port, as pp_raw. */
-static int pp_hv(struct hv_evtchn *e, evtchn_port_t port, uint64_t n,
-		 int drive)
+static int pp_hv(struct hv_evtchn *e, evtchn_port_t port, uint64_t n, int drive)
 {
 	uint64_t i;
 	int rc = 0;
@@ -276,8 +275,7 @@ int main(int argc, char **argv)
 	s.hvd = &hvd;
 	s.efd_ping = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s.efd_pong = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s.efd_ping < 0 || s.efd_pong < 0 || pipe(p2c) < 0 ||
-	    pipe(c2p) < 0) {
+	if (s.efd_ping < 0 || s.efd_pong < 0 || pipe(p2c) < 0 || pipe(c2p) < 0) {
 		perror("eventfd/pipe");
 		goto out;
 	}
@@ -315,8 +313,8 @@ int main(int argc, char **argv)
 	}
 	port = hv_evtchn_alloc_unbound(e, (domid_t)domid);
 	if (port < 0) {
-		fprintf(stderr, "dom0: hv_evtchn_alloc_unbound(%u): %s\n", domid,
-			strerror(-port));
+		fprintf(stderr, "dom0: hv_evtchn_alloc_unbound(%u): %s\n",
+			domid, strerror(-port));
 		goto out;
 	}
 	uport = (uint32_t)port;
@@ -358,8 +356,8 @@ int main(int argc, char **argv)
 	       pin != UINT64_MAX ? ", both on one CPU" : "");
 	printf("%-34s %14s %10s %14s\n", "path", "round trips/s", "us/trip",
 	       "best block/s");
-	printf("%-34s %14.0f %10.2f %14.0f\n", "raw eventfds (write; poll+read)",
-	       r_raw, 1e6 / r_raw, best_raw);
+	printf("%-34s %14.0f %10.2f %14.0f\n",
+	       "raw eventfds (write; poll+read)", r_raw, 1e6 / r_raw, best_raw);
 	printf("%-34s %14.0f %10.2f %14.0f\n",
 	       "hv evtchn (notify; poll+pending)", r_hv, 1e6 / r_hv, best_hv);
 	printf("ratio hv/raw: %.2f overall, %.2f best blocks "

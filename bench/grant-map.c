@@ -36,9 +36,9 @@
 
 #define GM_DEFAULT_ITERS 100000
 #define GM_DEFAULT_PAGES 64
-#define GM_MAX_PAGES 1024
-#define GM_BLOCKS 10 /* rounds over all modes */
-#define GM_STAMP 0x5344475241000000ULL /* "SDGRA" + index */
+#define GM_MAX_PAGES     1024
+#define GM_BLOCKS        10                    /* rounds over all modes */
+#define GM_STAMP         0x5344475241000000ULL /* "SDGRA" + index */
 
 struct gm_hello {
 	uint32_t domid; /* UINT32_MAX: the guest failed */
@@ -440,9 +440,9 @@ int main(int argc, char **argv)
 		if (modes[r].prep)
 			modes[r].rc = modes[r].prep(&c);
 	for (b = 0; b < GM_BLOCKS; b++) {
-		n = b + 1 < GM_BLOCKS ? iters / GM_BLOCKS
-				      : iters - (iters / GM_BLOCKS) *
-							(GM_BLOCKS - 1);
+		n = b + 1 < GM_BLOCKS
+			    ? iters / GM_BLOCKS
+			    : iters - (iters / GM_BLOCKS) * (GM_BLOCKS - 1);
 		for (r = 0; r < nmodes; r++) {
 			md = &modes[r];
 			if (md->rc < 0)

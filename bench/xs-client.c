@@ -66,14 +66,14 @@
 #include <xenstore.h>
 #include <xen/io/xs_wire.h>
 
-#define XC_ROOT "/xs-client"
-#define XC_DEFAULT_OPS 20000
-#define XC_DEFAULT_DEPTH 32
-#define XC_MAX_DEPTH 1024
+#define XC_ROOT             "/xs-client"
+#define XC_DEFAULT_OPS      20000
+#define XC_DEFAULT_DEPTH    32
+#define XC_MAX_DEPTH        1024
 #define XC_DEFAULT_CHILDREN 20000
-#define XC_DEFAULT_WINDOW 1000
-#define XC_WARMUP 200
-#define XC_MODE_TIMEOUT_S 120 /* a hung daemon fails the mode */
+#define XC_DEFAULT_WINDOW   1000
+#define XC_WARMUP           200
+#define XC_MODE_TIMEOUT_S   120 /* a hung daemon fails the mode */
 
 struct xc_opts {
 	const char *socket;
@@ -88,7 +88,7 @@ struct xc_opts {
 /* The daemon's CPU time at one instant. */
 struct xc_cpu {
 	uint64_t sched_ns; /* sum of the threads' schedstat run time */
-	uint64_t ticks;	   /* utime + stime of /proc/PID/stat */
+	uint64_t ticks;    /* utime + stime of /proc/PID/stat */
 	bool ok;
 };
 
@@ -202,8 +202,7 @@ static void xc_span_start(const struct xc_opts *o, struct xc_span *s)
 	s->t0 = xc_now();
 }
 
-static void xc_span_end(const struct xc_opts *o, struct xc_span *s,
-			uint64_t ops)
+static void xc_span_end(const struct xc_opts *o, struct xc_span *s, uint64_t ops)
 {
 	struct xc_cpu c1;
 	double tick_us = 1e6 / (double)sysconf(_SC_CLK_TCK);
@@ -223,15 +222,14 @@ static void xc_span_end(const struct xc_opts *o, struct xc_span *s,
 static void xc_print_span(const char *prefix, const struct xc_span *s,
 			  uint64_t ops)
 {
-	printf(" %sops_s=%.0f", prefix, s->secs > 0 ? (double)ops / s->secs
-						    : 0.0);
+	printf(" %sops_s=%.0f", prefix,
+	       s->secs > 0 ? (double)ops / s->secs : 0.0);
 	if (s->cpu_us >= 0)
-		printf(" %scpu_us_op=%.2f %sstat_us_op=%.2f", prefix,
-		       s->cpu_us, prefix, s->stat_us);
+		printf(" %scpu_us_op=%.2f %sstat_us_op=%.2f", prefix, s->cpu_us,
+		       prefix, s->stat_us);
 }
 
-static void xc_report(const struct xc_span *s, uint64_t ops,
-		      const char *extra)
+static void xc_report(const struct xc_span *s, uint64_t ops, const char *extra)
 {
 	printf("mode=%s ops=%" PRIu64 " secs=%.3f", xc_mode, ops, s->secs);
 	xc_print_span("", s, ops);
@@ -252,8 +250,8 @@ static struct xs_handle *xc_open(void)
 	return h;
 }
 
-static int xc_write(struct xs_handle *h, xs_transaction_t t,
-		    const char *path, const char *val)
+static int xc_write(struct xs_handle *h, xs_transaction_t t, const char *path,
+		    const char *val)
 {
 	if (!xs_write(h, t, path, val, strlen(val)))
 		return xc_fail("write", path, errno);
@@ -332,8 +330,7 @@ static int xc_mode_txn(const struct xc_opts *o, struct xs_handle *h)
 		for (;;) {
 			t = xs_transaction_start(h);
 			if (t == XBT_NULL)
-				return xc_fail("transaction_start", NULL,
-					       errno);
+				return xc_fail("transaction_start", NULL, errno);
 			if (xc_write(h, t, path, val) < 0)
 				return -1;
 			if (xs_transaction_end(h, t, false))
@@ -755,8 +752,8 @@ static const struct xc_modetab {
 	const char *name;
 	int (*run)(const struct xc_opts *o, struct xs_handle *h);
 } xc_modes[] = {
-	{ "write", xc_mode_write },	  { "read", xc_mode_read },
-	{ "txn", xc_mode_txn },		  { "watch", xc_mode_watch },
+	{ "write", xc_mode_write },       { "read", xc_mode_read },
+	{ "txn", xc_mode_txn },           { "watch", xc_mode_watch },
 	{ "pipeline", xc_mode_pipeline }, { "children", xc_mode_children },
 };
 
@@ -805,17 +802,17 @@ static int xc_parse_u64(const char *s, uint64_t *out)
 static void xc_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: xs-client [OPTION]... MODE...\n"
-"Benchmark a xenstored over its unix socket.\n"
-"MODE: write read txn watch pipeline children all, or serve-floor alone\n"
-"  -s, --socket=PATH    the daemon's socket (default $XENSTORED_PATH)\n"
-"  -p, --pid=PID        the daemon's pid: report its CPU time per op\n"
-"  -n, --ops=N          ops per mode (default %d)\n"
-"  -d, --depth=D        requests in flight in pipeline (default %d)\n"
-"  -c, --children=N     children in the children mode (default %d)\n"
-"  -w, --window=W       timed creates/removes at each end (default %d)\n"
-"  -P, --profile        children: print every window of W ops\n"
-"  -h, --help           this help\n",
+		"Usage: xs-client [OPTION]... MODE...\n"
+		"Benchmark a xenstored over its unix socket.\n"
+		"MODE: write read txn watch pipeline children all, or serve-floor alone\n"
+		"  -s, --socket=PATH    the daemon's socket (default $XENSTORED_PATH)\n"
+		"  -p, --pid=PID        the daemon's pid: report its CPU time per op\n"
+		"  -n, --ops=N          ops per mode (default %d)\n"
+		"  -d, --depth=D        requests in flight in pipeline (default %d)\n"
+		"  -c, --children=N     children in the children mode (default %d)\n"
+		"  -w, --window=W       timed creates/removes at each end (default %d)\n"
+		"  -P, --profile        children: print every window of W ops\n"
+		"  -h, --help           this help\n",
 		XC_DEFAULT_OPS, XC_DEFAULT_DEPTH, XC_DEFAULT_CHILDREN,
 		XC_DEFAULT_WINDOW);
 }
@@ -833,15 +830,16 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct xc_opts o = { .ops = XC_DEFAULT_OPS, .depth = XC_DEFAULT_DEPTH,
+	struct xc_opts o = { .ops = XC_DEFAULT_OPS,
+			     .depth = XC_DEFAULT_DEPTH,
 			     .children = XC_DEFAULT_CHILDREN,
 			     .window = XC_DEFAULT_WINDOW };
 	uint64_t v;
 	size_t i;
 	int opt, a, found;
 
-	while ((opt = getopt_long(argc, argv, "s:p:n:d:c:w:Ph", lopts,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:p:n:d:c:w:Ph", lopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 's':
 			o.socket = optarg;
@@ -868,8 +866,7 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'w':
-			if (xc_parse_u64(optarg, &o.window) < 0 ||
-			    o.window == 0)
+			if (xc_parse_u64(optarg, &o.window) < 0 || o.window == 0)
 				goto bad;
 			break;
 		case 'P':

@@ -49,10 +49,10 @@ struct blkbk_open_job {
 	blkbk_open_done_fn done;
 	void *arg;
 	int cancelled;
-	int efd;          /* the worker's "finished", -1 without a worker */
+	int efd; /* the worker's "finished", -1 without a worker */
 	struct event *ev;
 	pthread_t thr;
-	int thr_live;     /* created and not joined */
+	int thr_live; /* created and not joined */
 	/* written by the worker, read after pthread_join() */
 	int rc;
 	struct blkbk_nbd_conn conn;

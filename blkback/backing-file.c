@@ -37,7 +37,7 @@
 #include "log.h"
 
 #define FB_SQ_ENTRIES 256
-#define FB_CQE_BATCH 64
+#define FB_CQE_BATCH  64
 
 struct file_backing {
 	struct blkbk_backing b;
@@ -194,8 +194,9 @@ static void fb_on_cqe(evutil_socket_t fd, short what, void *arg)
 			struct blkbk_io *io = ios[i];
 			int r = res[i];
 
-			if (r > 0 && (io->op == BLKBK_IO_READ ||
-				      io->op == BLKBK_IO_WRITE) &&
+			if (r > 0 &&
+			    (io->op == BLKBK_IO_READ ||
+			     io->op == BLKBK_IO_WRITE) &&
 			    io->done_bytes + (uint64_t)r < io->len) {
 				/* short transfer: continue */
 				io->done_bytes += (uint64_t)r;
@@ -206,15 +207,16 @@ static void fb_on_cqe(evutil_socket_t fd, short what, void *arg)
 			}
 			/* no progress at all (EOF, or a device that took
 			 * nothing): an error, not a short success */
-			if (r == 0 && (io->op == BLKBK_IO_READ ||
-				       io->op == BLKBK_IO_WRITE) &&
+			if (r == 0 &&
+			    (io->op == BLKBK_IO_READ ||
+			     io->op == BLKBK_IO_WRITE) &&
 			    io->done_bytes < io->len)
 				r = -EIO;
 			if (r >= 0)
 				r = (int)(io->op == BLKBK_IO_READ ||
-						  io->op == BLKBK_IO_WRITE
-					  ? io->done_bytes + (uint64_t)r
-					  : 0);
+							  io->op == BLKBK_IO_WRITE
+						  ? io->done_bytes + (uint64_t)r
+						  : 0);
 			any = 1;
 			io->done(io, r);
 		}

@@ -48,20 +48,20 @@
 #include "nbd-proto.h"
 #include "blkback/common.h"
 
-#define NBD_SLOTS 1024
-#define NBD_TRIM_CHUNK (1u << 30) /* bytes per NBD_CMD_TRIM (length is u32) */
+#define NBD_SLOTS         1024
+#define NBD_TRIM_CHUNK    (1u << 30) /* bytes per NBD_CMD_TRIM (length is u32) */
 #define NBD_MAX_OPT_REPLY 4096
 /* Write payloads are copied into the socket's output buffer; past this much
  * unsent data new ios wait on the backlog (a guest must not make us buffer
  * without bound when the server is slow). Resumed below the low mark. */
-#define NBD_OUT_HIGH (32u << 20)
-#define NBD_OUT_LOW (8u << 20)
+#define NBD_OUT_HIGH      (32u << 20)
+#define NBD_OUT_LOW       (8u << 20)
 
 struct nbd_slot {
 	struct blkbk_io *io; /* NULL: free */
 	uint32_t gen;
-	uint32_t len;        /* READ: payload to expect */
-	uint64_t io_off;     /* READ: where in io the payload goes */
+	uint32_t len;    /* READ: payload to expect */
+	uint64_t io_off; /* READ: where in io the payload goes */
 	uint16_t type;
 };
 
@@ -241,7 +241,7 @@ static int send_opt(int fd, uint32_t opt, const void *data, uint32_t len,
 		    const struct timespec *dl)
 {
 	struct nbd_opt_hdr h = { htobe64(NBD_OPTS_MAGIC), htobe32(opt),
-					htobe32(len) };
+				 htobe32(len) };
 	int rc = write_full(fd, &h, sizeof(h), dl);
 
 	if (rc < 0 || !len)
@@ -324,8 +324,7 @@ static int handshake_export_name(int fd, const char *name, int no_zeroes,
 	uint16_t be16;
 	int rc;
 
-	rc = send_opt(fd, NBD_OPT_EXPORT_NAME, name, (uint32_t)strlen(name),
-		      dl);
+	rc = send_opt(fd, NBD_OPT_EXPORT_NAME, name, (uint32_t)strlen(name), dl);
 	if (rc < 0)
 		return rc;
 	rc = read_full(fd, buf, no_zeroes ? 10 : sizeof(buf), dl);
@@ -338,9 +337,8 @@ static int handshake_export_name(int fd, const char *name, int no_zeroes,
 	return 0;
 }
 
-static int handshake(int fd, const char *name, uint64_t *size,
-		     uint16_t *tflags, uint32_t *min_block,
-		     const struct timespec *dl)
+static int handshake(int fd, const char *name, uint64_t *size, uint16_t *tflags,
+		     uint32_t *min_block, const struct timespec *dl)
 {
 	struct nbd_greeting g;
 	uint16_t hflags;
@@ -350,7 +348,8 @@ static int handshake(int fd, const char *name, uint64_t *size,
 	rc = read_full(fd, &g, sizeof(g), dl);
 	if (rc < 0)
 		return rc;
-	if (be64toh(g.magic) != NBD_MAGIC || be64toh(g.opts_magic) != NBD_OPTS_MAGIC)
+	if (be64toh(g.magic) != NBD_MAGIC ||
+	    be64toh(g.opts_magic) != NBD_OPTS_MAGIC)
 		return -EPROTO; /* not NBD, or oldstyle */
 	hflags = be16toh(g.flags);
 	if (!(hflags & NBD_FLAG_FIXED_NEWSTYLE))
@@ -373,18 +372,18 @@ static int handshake(int fd, const char *name, uint64_t *size,
 /* Transmission                                                        */
 /* ------------------------------------------------------------------ */
 
-static void io_part_done(struct nbd_backing *nb, struct blkbk_io *io,
-			 int err)
+static void io_part_done(struct nbd_backing *nb, struct blkbk_io *io, int err)
 {
 	if (err && !io->err)
 		io->err = err;
 	if (--io->parts)
 		return;
 	nb->inflight--;
-	io->done(io, io->err ? io->err
-			     : (io->op == BLKBK_IO_READ || io->op == BLKBK_IO_WRITE
-					? (int)io->len
-					: 0));
+	io->done(io,
+		 io->err ? io->err
+			 : (io->op == BLKBK_IO_READ || io->op == BLKBK_IO_WRITE
+				    ? (int)io->len
+				    : 0));
 }
 
 static void send_request(struct nbd_backing *nb, uint32_t idx, uint16_t type,
@@ -528,8 +527,14 @@ static void payload_to_iov(struct evbuffer *in, struct blkbk_io *io,
 static int errno_of_nbd(uint32_t e)
 {
 	switch (e) {
-	case EPERM: case EIO: case ENOMEM: case EINVAL: case ENOSPC:
-	case EOVERFLOW: case ENOTSUP: case ESHUTDOWN:
+	case EPERM:
+	case EIO:
+	case ENOMEM:
+	case EINVAL:
+	case ENOSPC:
+	case EOVERFLOW:
+	case ENOTSUP:
+	case ESHUTDOWN:
 		return -(int)e;
 	default:
 		return -EIO;
@@ -598,7 +603,8 @@ static void nbd_on_read(struct bufferevent *bev, void *arg)
 				struct blkbk_io *io = s->io;
 
 				slot_free(nb, idx);
-				io_part_done(nb, io, err ? errno_of_nbd(err) : 0);
+				io_part_done(nb, io,
+					     err ? errno_of_nbd(err) : 0);
 				any = 1;
 			}
 		}
@@ -671,15 +677,17 @@ static void nb_close(struct blkbk_backing *b)
 	if (nb->bev) {
 		if (!nb->dead) {
 			/* polite goodbye, best effort */
-			struct nbd_request_hdr h = {
-				htobe32(NBD_REQUEST_MAGIC), 0,
-				htobe16(NBD_CMD_DISC), 0, 0, 0
-			};
+			struct nbd_request_hdr h = { htobe32(NBD_REQUEST_MAGIC),
+						     0,
+						     htobe16(NBD_CMD_DISC),
+						     0,
+						     0,
+						     0 };
 			int fd = bufferevent_getfd(nb->bev);
 
 			bufferevent_flush(nb->bev, EV_WRITE, BEV_FLUSH);
-			if (evbuffer_get_length(bufferevent_get_output(nb->bev)) ==
-			    0)
+			if (evbuffer_get_length(
+				    bufferevent_get_output(nb->bev)) == 0)
 				(void)!send(fd, &h, sizeof(h),
 					    MSG_NOSIGNAL | MSG_DONTWAIT);
 		}

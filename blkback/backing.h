@@ -32,7 +32,7 @@
 enum blkbk_io_op {
 	BLKBK_IO_READ = 0,
 	BLKBK_IO_WRITE,
-	BLKBK_IO_FLUSH,   /* commit the volatile cache (fdatasync / NBD_CMD_FLUSH) */
+	BLKBK_IO_FLUSH, /* commit the volatile cache (fdatasync / NBD_CMD_FLUSH) */
 	BLKBK_IO_DISCARD, /* punch a hole: reads as zeros afterwards */
 };
 
@@ -41,8 +41,8 @@ typedef void (*blkbk_io_done_fn)(struct blkbk_io *io, int res);
 
 struct blkbk_io {
 	enum blkbk_io_op op;
-	uint64_t offset;   /* bytes */
-	uint64_t len;      /* bytes: total of iov for read/write, range for discard */
+	uint64_t offset; /* bytes */
+	uint64_t len; /* bytes: total of iov for read/write, range for discard */
 	struct iovec *iov; /* read/write; owned by the caller */
 	int iovcnt;
 	blkbk_io_done_fn done;
@@ -70,8 +70,8 @@ struct blkbk_backing_ops {
 
 struct blkbk_backing {
 	const struct blkbk_backing_ops *ops;
-	uint64_t size;           /* bytes */
-	uint32_t sector_size;    /* logical block size in bytes (>= 512) */
+	uint64_t size;        /* bytes */
+	uint32_t sector_size; /* logical block size in bytes (>= 512) */
 	unsigned int readonly : 1;
 	unsigned int can_flush : 1;
 	unsigned int can_discard : 1;
@@ -81,7 +81,7 @@ struct blkbk_backing {
 	/* set by the user: called after each batch of completions */
 	void (*batch_done)(void *arg);
 	void *batch_arg;
-	char desc[128];          /* for logs and status: "file:/x", "nbd://h/e" */
+	char desc[128]; /* for logs and status: "file:/x", "nbd://h/e" */
 };
 
 struct blkbk_params;
@@ -101,7 +101,8 @@ void blkbk_backing_close(struct blkbk_backing *b);
 
 /* Implementations (called by blkbk_backing_open). */
 int blkbk_backing_file_open(struct event_base *base, const char *path,
-			    int readonly, int direct, struct blkbk_backing **out);
+			    int readonly, int direct,
+			    struct blkbk_backing **out);
 int blkbk_backing_nbd_open(struct event_base *base,
 			   const struct blkbk_params *p, int readonly,
 			   int timeout_ms, struct blkbk_backing **out);
@@ -135,8 +136,7 @@ int blkbk_backing_nbd_attach(struct event_base *base,
  * or NULL with errno (then done is never called).
  */
 struct blkbk_open_job;
-typedef void (*blkbk_open_done_fn)(void *arg, int rc,
-				   struct blkbk_backing *b);
+typedef void (*blkbk_open_done_fn)(void *arg, int rc, struct blkbk_backing *b);
 struct blkbk_open_job *blkbk_backing_open_async(struct event_base *base,
 						const struct blkbk_params *p,
 						int readonly, int timeout_ms,

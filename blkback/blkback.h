@@ -14,9 +14,9 @@
 #include "xenbus-be.h"
 
 struct blkbk_config {
-	domid_t backend_domid;    /* whose backend/ directory we serve */
-	const char *type;         /* "vbd" (xl also uses "qdisk", "vbd3") */
-	unsigned int max_queues;  /* multi-queue-max-queues */
+	domid_t backend_domid;   /* whose backend/ directory we serve */
+	const char *type;        /* "vbd" (xl also uses "qdisk", "vbd3") */
+	unsigned int max_queues; /* multi-queue-max-queues */
 	unsigned int max_ring_order;
 	unsigned int no_persistent : 1;
 	unsigned int no_indirect : 1;

@@ -41,21 +41,21 @@ struct gnt_pcache;
 /* Limits and features                                                */
 /* ------------------------------------------------------------------ */
 
-#define BLKBK_SECTOR_SHIFT 9
-#define BLKBK_SECTOR_SIZE (1u << BLKBK_SECTOR_SHIFT)
-#define BLKBK_SECTORS_PER_PAGE (HV_PAGE_SIZE >> BLKBK_SECTOR_SHIFT)
+#define BLKBK_SECTOR_SHIFT      9
+#define BLKBK_SECTOR_SIZE       (1u << BLKBK_SECTOR_SHIFT)
+#define BLKBK_SECTORS_PER_PAGE  (HV_PAGE_SIZE >> BLKBK_SECTOR_SHIFT)
 /* feature-max-indirect-segments (Linux's MAX_INDIRECT_SEGMENTS too) */
 #define BLKBK_MAX_INDIRECT_SEGS 256
 /* segments per indirect page: 512 */
-#define BLKBK_SEGS_PER_INDIRECT_PAGE \
+#define BLKBK_SEGS_PER_INDIRECT_PAGE                                           \
 	(HV_PAGE_SIZE / sizeof(struct blkif_request_segment))
-#define BLKBK_MAX_INDIRECT_PAGES                               \
-	((BLKBK_MAX_INDIRECT_SEGS + BLKBK_SEGS_PER_INDIRECT_PAGE - 1) / \
+#define BLKBK_MAX_INDIRECT_PAGES                                               \
+	((BLKBK_MAX_INDIRECT_SEGS + BLKBK_SEGS_PER_INDIRECT_PAGE - 1) /        \
 	 BLKBK_SEGS_PER_INDIRECT_PAGE)
 /* max-ring-page-order */
-#define BLKBK_MAX_RING_ORDER 4
+#define BLKBK_MAX_RING_ORDER    4
 /* multi-queue-max-queues */
-#define BLKBK_MAX_QUEUES 16
+#define BLKBK_MAX_QUEUES        16
 /* persistent grants kept per queue, whatever the ring order (Linux: 1056,
  * RING_SIZE * 11 of a one-page ring): bounds the mappings a guest can pin */
 #define BLKBK_PERSISTENT_GRANTS 1056
@@ -167,7 +167,8 @@ _Static_assert(offsetof(struct blkif_x86_32_request_discard, nr_sectors) == 20,
 _Static_assert(offsetof(struct blkif_x86_32_request_indirect, handle) == 20,
 	       "x32 ind handle");
 _Static_assert(offsetof(struct blkif_x86_32_request_indirect, indirect_grefs) ==
-		       24, "x32 ind grefs");
+		       24,
+	       "x32 ind grefs");
 _Static_assert(sizeof(struct blkif_x86_32_request_indirect) == 64, "x32 ind");
 _Static_assert(offsetof(struct blkif_x86_32_response, status) == 10, "x32 rsp");
 _Static_assert(sizeof(struct blkif_x86_32_response) == 12, "x32 rsp size");
@@ -181,7 +182,8 @@ _Static_assert(offsetof(struct blkif_x86_64_request_discard, nr_sectors) == 24,
 _Static_assert(offsetof(struct blkif_x86_64_request_indirect, handle) == 24,
 	       "x64 ind handle");
 _Static_assert(offsetof(struct blkif_x86_64_request_indirect, indirect_grefs) ==
-		       28, "x64 ind grefs");
+		       28,
+	       "x64 ind grefs");
 _Static_assert(sizeof(struct blkif_x86_64_request_indirect) == 64, "x64 ind");
 _Static_assert(sizeof(struct blkif_x86_64_response) == 16, "x64 rsp");
 _Static_assert(offsetof(struct blkif_sring, ring) == 64, "sring header");
@@ -229,9 +231,9 @@ struct blkbk_limits {
 	uint32_t sector_size;       /* backing logical block, bytes */
 	uint16_t max_indirect_segs; /* 0: BLKIF_OP_INDIRECT not offered */
 	unsigned int readonly : 1;
-	unsigned int flush : 1;     /* feature-flush-cache */
-	unsigned int barrier : 1;   /* feature-barrier */
-	unsigned int discard : 1;   /* feature-discard */
+	unsigned int flush : 1;   /* feature-flush-cache */
+	unsigned int barrier : 1; /* feature-barrier */
+	unsigned int discard : 1; /* feature-discard */
 	unsigned int discard_secure : 1;
 };
 
@@ -240,8 +242,7 @@ struct blkbk_limits {
  * memory at slot (sizeof the ABI's request), into r. Fills the header and
  * the direct segments (or the indirect grefs); no validation.
  */
-void blkbk_req_decode(enum blkbk_abi abi, const void *slot,
-		      struct blkbk_req *r);
+void blkbk_req_decode(enum blkbk_abi abi, const void *slot, struct blkbk_req *r);
 
 /*
  * blkbk_req_check - validate the header of a decoded request against the
@@ -290,10 +291,10 @@ struct blkbk_stats {
 	uint64_t inflight;     /* now */
 	uint64_t max_inflight;
 	uint64_t notifies_in, notifies_out;
-	uint64_t halts;        /* queues halted for a corrupt ring */
+	uint64_t halts; /* queues halted for a corrupt ring */
 	uint64_t pgrant_hits, pgrant_misses; /* persistent-grant cache */
 	uint64_t pgrant_fallbacks; /* requests mapped the ordinary way: cache busy */
-	uint64_t pgrant_mapped;    /* grants kept mapped now */
+	uint64_t pgrant_mapped;             /* grants kept mapped now */
 	uint64_t lat_us[BLKBK_LAT_BUCKETS]; /* submit to response */
 };
 
@@ -310,11 +311,11 @@ struct blkbk_queue;
 
 struct blkbk_dev_config {
 	struct event_base *base;
-	struct hv_gnttab *gnttab;  /* not owned */
-	struct hv_evtchn *evtchn;  /* not owned */
-	struct evtchn_mux *mux;    /* not owned; on evtchn */
-	domid_t domid;             /* the frontend */
-	const char *name;          /* "vbd/51712", for logs */
+	struct hv_gnttab *gnttab;      /* not owned */
+	struct hv_evtchn *evtchn;      /* not owned */
+	struct evtchn_mux *mux;        /* not owned; on evtchn */
+	domid_t domid;                 /* the frontend */
+	const char *name;              /* "vbd/51712", for logs */
 	struct blkbk_backing *backing; /* owned by the device from now on */
 	unsigned int readonly : 1;     /* mode=r */
 	unsigned int persistent : 1;   /* both ends said feature-persistent */

@@ -21,52 +21,52 @@
 #include "log.h"
 
 #define OPT_BACKEND_DOMID 0x2001
-#define OPT_TYPE 0x2002
-#define OPT_QUEUES 0x2003
+#define OPT_TYPE          0x2002
+#define OPT_QUEUES        0x2003
 #define OPT_NO_PERSISTENT 0x2004
-#define OPT_NO_INDIRECT 0x2005
-#define OPT_NO_DISCARD 0x2006
-#define OPT_RING_ORDER 0x2007
+#define OPT_NO_INDIRECT   0x2005
+#define OPT_NO_DISCARD    0x2006
+#define OPT_RING_ORDER    0x2007
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: blkback [OPTION]...\n"
-"The block backend of splitdrv: serves the virtual disks (vbd) that the\n"
-"toolstack (xl, libxl, splitctl block-attach) describes in xenstore under\n"
-"/local/domain/<backend-domid>/backend/vbd/, to the guests' blkfront,\n"
-"speaking Xen's blkif protocol (<xen/io/blkif.h>): read, write, flush,\n"
-"barrier, discard, indirect descriptors, persistent grants, multi-page\n"
-"rings and multi-queue; x86_32 and x86_64 ABIs.\n"
-"\n"
-"What each disk serves comes from its backend's params key, xl-style:\n"
-"  /path | file:/path | phy:/dev/sdX      a raw file or block device\n"
-"  nbd://host[:port][/export]             an NBD export over TCP\n"
-"  nbd+unix:///export?socket=/path        an NBD export over a unix socket\n"
-"and mode=r makes it read-only. An NBD server gets 5 s to accept and\n"
-"negotiate (on a worker thread: other disks are served meanwhile); the\n"
-"device stays Initialising until then, and its error key says why it failed.\n"
-"\n"
-"Options:\n"
-"      --backend-domid=N  serve backends of domain N (default 0)\n"
-"      --type=NAME        the backend type directory (default vbd)\n"
-"      --max-queues=N     multi-queue-max-queues offered (default 4, 1..16)\n"
-"      --max-ring-order=N max-ring-page-order offered (default 4, 0..4)\n"
-"      --no-persistent    do not offer persistent grants\n"
-"      --no-indirect      do not offer indirect descriptors\n"
-"      --no-discard       do not offer discard\n");
+		"Usage: blkback [OPTION]...\n"
+		"The block backend of splitdrv: serves the virtual disks (vbd) that the\n"
+		"toolstack (xl, libxl, splitctl block-attach) describes in xenstore under\n"
+		"/local/domain/<backend-domid>/backend/vbd/, to the guests' blkfront,\n"
+		"speaking Xen's blkif protocol (<xen/io/blkif.h>): read, write, flush,\n"
+		"barrier, discard, indirect descriptors, persistent grants, multi-page\n"
+		"rings and multi-queue; x86_32 and x86_64 ABIs.\n"
+		"\n"
+		"What each disk serves comes from its backend's params key, xl-style:\n"
+		"  /path | file:/path | phy:/dev/sdX      a raw file or block device\n"
+		"  nbd://host[:port][/export]             an NBD export over TCP\n"
+		"  nbd+unix:///export?socket=/path        an NBD export over a unix socket\n"
+		"and mode=r makes it read-only. An NBD server gets 5 s to accept and\n"
+		"negotiate (on a worker thread: other disks are served meanwhile); the\n"
+		"device stays Initialising until then, and its error key says why it failed.\n"
+		"\n"
+		"Options:\n"
+		"      --backend-domid=N  serve backends of domain N (default 0)\n"
+		"      --type=NAME        the backend type directory (default vbd)\n"
+		"      --max-queues=N     multi-queue-max-queues offered (default 4, 1..16)\n"
+		"      --max-ring-order=N max-ring-page-order offered (default 4, 0..4)\n"
+		"      --no-persistent    do not offer persistent grants\n"
+		"      --no-indirect      do not offer indirect descriptors\n"
+		"      --no-discard       do not offer discard\n");
 	daemon_usage_common(f);
 	fprintf(f,
-"\n"
-"Control socket: <run-dir>/blkback.ctl, JSON: {\"cmd\":\"status\"} (devices),\n"
-"{\"cmd\":\"stats\"} (per-device requests by op, bytes, errors, in-flight,\n"
-"latency histogram).\n"
-"Environment: XENSTORED_PATH, the xenstored socket.\n"
-"A guest domain that dies (the hypervisor's event) has its disks released\n"
-"at once: rings, grants and ports let go, the backing closed, the backend\n"
-"Closed; the toolstack then removes the directories (splitctl monitor).\n"
-"Signals: SIGTERM/SIGINT stop (devices disconnect, I/O drains), SIGHUP\n"
-"reopens the log.\n");
+		"\n"
+		"Control socket: <run-dir>/blkback.ctl, JSON: {\"cmd\":\"status\"} (devices),\n"
+		"{\"cmd\":\"stats\"} (per-device requests by op, bytes, errors, in-flight,\n"
+		"latency histogram).\n"
+		"Environment: XENSTORED_PATH, the xenstored socket.\n"
+		"A guest domain that dies (the hypervisor's event) has its disks released\n"
+		"at once: rings, grants and ports let go, the backing closed, the backend\n"
+		"Closed; the toolstack then removes the directories (splitctl monitor).\n"
+		"Signals: SIGTERM/SIGINT stop (devices disconnect, I/O drains), SIGHUP\n"
+		"reopens the log.\n");
 }
 
 static void add_dev(struct xbe_device *d, void *arg)
@@ -80,8 +80,10 @@ static int status_fn(void *arg, json_t *obj)
 	json_t *devs = json_array();
 
 	xbe_foreach(bk->xbe, add_dev, devs);
-	json_object_set_new(obj, "hv", json_string(hv_provider_name(hv_provider(bk->hv))));
-	json_object_set_new(obj, "backend-domid", json_integer(bk->cfg.backend_domid));
+	json_object_set_new(obj, "hv",
+			    json_string(hv_provider_name(hv_provider(bk->hv))));
+	json_object_set_new(obj, "backend-domid",
+			    json_integer(bk->cfg.backend_domid));
 	json_object_set_new(obj, "type", json_string(bk->cfg.type));
 	json_object_set_new(obj, "devices", devs);
 	return 0;
@@ -121,8 +123,10 @@ static void on_domain_event(evutil_socket_t fd, short what, void *arg)
 			continue;
 		n = xbe_domain_dead(bk->xbe, ev.domid);
 		if (n)
-			log_info_dev(ev.domid, NULL, "domain dead: %u device(s) "
-				     "released", n);
+			log_info_dev(ev.domid, NULL,
+				     "domain dead: %u device(s) "
+				     "released",
+				     n);
 	}
 	if (r == -EPIPE) {
 		log_errx("the hypervisor connection is gone: no more domain "
@@ -130,7 +134,8 @@ static void on_domain_event(evutil_socket_t fd, short what, void *arg)
 			 "the toolstack removes them)");
 		event_del(bk->dom_ev);
 	} else if (r != -EAGAIN) {
-		log_errno(LOG_WARNING, r, "domain events (a dead guest's disks "
+		log_errno(LOG_WARNING, r,
+			  "domain events (a dead guest's disks "
 			  "may wait for the toolstack)");
 	}
 }
@@ -160,8 +165,8 @@ static int parse_uint_opt(const char *name, const char *s, unsigned long min,
 	unsigned long v = strtoul(s, &end, 10);
 
 	if (!*s || *end || v < min || v > max) {
-		fprintf(stderr, "blkback: --%s: '%s' is not in %lu..%lu\n", name, s,
-			min, max);
+		fprintf(stderr, "blkback: --%s: '%s' is not in %lu..%lu\n",
+			name, s, min, max);
 		return -1;
 	}
 	*out = v;
@@ -181,7 +186,8 @@ int main(int argc, char **argv)
 		{ "no-discard", no_argument, NULL, OPT_NO_DISCARD },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct blkbk bk = { .cfg = { .type = "vbd", .max_queues = 4,
+	struct blkbk bk = { .cfg = { .type = "vbd",
+				     .max_queues = 4,
 				     .max_ring_order = BLKBK_MAX_RING_ORDER } };
 	struct daemon_opts o;
 	struct daemon_run dr;
@@ -200,14 +206,16 @@ int main(int argc, char **argv)
 			bk.cfg.backend_domid = (domid_t)v;
 			continue;
 		case OPT_TYPE:
-			if (!*optarg || strchr(optarg, '/') || strlen(optarg) > 16) {
+			if (!*optarg || strchr(optarg, '/') ||
+			    strlen(optarg) > 16) {
 				fprintf(stderr, "blkback: --type: bad name\n");
 				return 2;
 			}
 			bk.cfg.type = optarg;
 			continue;
 		case OPT_QUEUES:
-			if (parse_uint_opt("max-queues", optarg, 1, BLKBK_MAX_QUEUES, &v))
+			if (parse_uint_opt("max-queues", optarg, 1,
+					   BLKBK_MAX_QUEUES, &v))
 				return 2;
 			bk.cfg.max_queues = (unsigned int)v;
 			continue;
@@ -244,7 +252,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "blkback: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "blkback: unexpected argument '%s'\n",
+			argv[optind]);
 		return 2;
 	}
 	if (daemon_start(&dr, &o) < 0)
@@ -254,7 +263,8 @@ int main(int argc, char **argv)
 	ho.run_dir = o.run_dir;
 	bk.hv = hv_open(&ho);
 	if (!bk.hv) {
-		log_err("cannot open the hypervisor (%s)", hv_provider_name(o.hv));
+		log_err("cannot open the hypervisor (%s)",
+			hv_provider_name(o.hv));
 		goto out;
 	}
 	bk.gnttab = hv_gnttab_open(bk.hv);

@@ -94,8 +94,8 @@ static int parse_nbd_tcp(const char *rest, struct blkbk_params *p,
 			*why = "junk after ]";
 			return -EINVAL;
 		}
-		if (copy_str(p->host, sizeof(p->host), hp + 1,
-			     strlen(hp + 1)) < 0) {
+		if (copy_str(p->host, sizeof(p->host), hp + 1, strlen(hp + 1)) <
+		    0) {
 			*why = "host too long";
 			return -EINVAL;
 		}
@@ -106,8 +106,8 @@ static int parse_nbd_tcp(const char *rest, struct blkbk_params *p,
 			*colon = '\0';
 			port = colon + 1;
 		}
-		if (!hp[0] || copy_str(p->host, sizeof(p->host), hp,
-				       strlen(hp)) < 0) {
+		if (!hp[0] ||
+		    copy_str(p->host, sizeof(p->host), hp, strlen(hp)) < 0) {
 			*why = "bad host";
 			return -EINVAL;
 		}
@@ -146,8 +146,7 @@ static int parse_nbd_unix(const char *rest, struct blkbk_params *p,
 		return -EINVAL;
 	}
 	exp_len = (size_t)(q - exp);
-	if (copy_str(p->export_name, sizeof(p->export_name), exp, exp_len) <
-		    0 ||
+	if (copy_str(p->export_name, sizeof(p->export_name), exp, exp_len) < 0 ||
 	    uri_unescape(p->export_name) < 0) {
 		*why = "bad export name";
 		return -EINVAL;

@@ -73,7 +73,7 @@ _Static_assert(sizeof(struct blkif_x86_64_request) ==
 	       "slot x64");
 
 enum pend_stage {
-	PEND_IO = 0,       /* one backing io, then respond */
+	PEND_IO = 0,        /* one backing io, then respond */
 	PEND_BARRIER_WRITE, /* barrier: write done, flush next */
 	PEND_BARRIER_FLUSH,
 };
@@ -85,7 +85,7 @@ struct blkbk_pending {
 	struct blkbk_io io;
 	enum pend_stage stage;
 	uint8_t stat_op;
-	void *map;          /* batch mapping of nr_segments pages, or NULL */
+	void *map;           /* batch mapping of nr_segments pages, or NULL */
 	uint16_t nr_pgrants; /* held pcache entries: req.seg[0..nr_pgrants) */
 	uint64_t t_start_ns;
 	struct blkbk_pending *next; /* free list */
@@ -192,47 +192,45 @@ unsigned int blkbk_ring_size(enum blkbk_abi abi, unsigned int order)
  * offsets differ, so the code is written once and instantiated per ABI.
  * slot is private memory (the copy), never the ring.
  */
-#define BLKBK_DECODE(slot, r, REQ, DISC, IND)                                 \
-	do {                                                                  \
-		REQ rq_;                                                      \
-		memcpy(&rq_, (slot), sizeof(rq_));                            \
-		(r)->operation = rq_.operation;                               \
-		if (rq_.operation == BLKIF_OP_DISCARD) {                      \
-			DISC dq_;                                             \
-			memcpy(&dq_, (slot), sizeof(dq_));                    \
-			(r)->op = BLKIF_OP_DISCARD;                           \
-			(r)->discard_flag = dq_.flag;                         \
-			(r)->handle = dq_.handle;                             \
-			(r)->id = dq_.id;                                     \
-			(r)->sector = dq_.sector_number;                      \
-			(r)->nr_sectors = dq_.nr_sectors;                     \
-		} else if (rq_.operation == BLKIF_OP_INDIRECT) {              \
-			IND iq_;                                              \
-			memcpy(&iq_, (slot), sizeof(iq_));                    \
-			(r)->op = iq_.indirect_op;                            \
-			(r)->nr_segments = iq_.nr_segments;                   \
-			(r)->handle = iq_.handle;                             \
-			(r)->id = iq_.id;                                     \
-			(r)->sector = iq_.sector_number;                      \
-			memcpy((r)->indirect_grefs, iq_.indirect_grefs,       \
-			       sizeof((r)->indirect_grefs));                  \
-		} else {                                                      \
-			(r)->op = rq_.operation;                              \
-			(r)->nr_segments = rq_.nr_segments;                   \
-			(r)->handle = rq_.handle;                             \
-			(r)->id = rq_.id;                                     \
-			(r)->sector = rq_.sector_number;                      \
-			memcpy((r)->seg, rq_.seg,                             \
-			       sizeof(rq_.seg[0]) *                           \
-				       (rq_.nr_segments <                     \
-							BLKIF_MAX_SEGMENTS_PER_REQUEST \
-						? rq_.nr_segments             \
-						: BLKIF_MAX_SEGMENTS_PER_REQUEST)); \
-		}                                                             \
+#define BLKBK_DECODE(slot, r, REQ, DISC, IND)                                            \
+	do {                                                                             \
+		REQ rq_;                                                                 \
+		memcpy(&rq_, (slot), sizeof(rq_));                                       \
+		(r)->operation = rq_.operation;                                          \
+		if (rq_.operation == BLKIF_OP_DISCARD) {                                 \
+			DISC dq_;                                                        \
+			memcpy(&dq_, (slot), sizeof(dq_));                               \
+			(r)->op = BLKIF_OP_DISCARD;                                      \
+			(r)->discard_flag = dq_.flag;                                    \
+			(r)->handle = dq_.handle;                                        \
+			(r)->id = dq_.id;                                                \
+			(r)->sector = dq_.sector_number;                                 \
+			(r)->nr_sectors = dq_.nr_sectors;                                \
+		} else if (rq_.operation == BLKIF_OP_INDIRECT) {                         \
+			IND iq_;                                                         \
+			memcpy(&iq_, (slot), sizeof(iq_));                               \
+			(r)->op = iq_.indirect_op;                                       \
+			(r)->nr_segments = iq_.nr_segments;                              \
+			(r)->handle = iq_.handle;                                        \
+			(r)->id = iq_.id;                                                \
+			(r)->sector = iq_.sector_number;                                 \
+			memcpy((r)->indirect_grefs, iq_.indirect_grefs,                  \
+			       sizeof((r)->indirect_grefs));                             \
+		} else {                                                                 \
+			(r)->op = rq_.operation;                                         \
+			(r)->nr_segments = rq_.nr_segments;                              \
+			(r)->handle = rq_.handle;                                        \
+			(r)->id = rq_.id;                                                \
+			(r)->sector = rq_.sector_number;                                 \
+			memcpy((r)->seg, rq_.seg,                                        \
+			       sizeof(rq_.seg[0]) *                                      \
+				       (rq_.nr_segments < BLKIF_MAX_SEGMENTS_PER_REQUEST \
+						? rq_.nr_segments                        \
+						: BLKIF_MAX_SEGMENTS_PER_REQUEST));      \
+		}                                                                        \
 	} while (0)
 
-void blkbk_req_decode(enum blkbk_abi abi, const void *slot,
-		      struct blkbk_req *r)
+void blkbk_req_decode(enum blkbk_abi abi, const void *slot, struct blkbk_req *r)
 {
 	memset(r, 0, offsetof(struct blkbk_req, seg));
 	switch (abi) {
@@ -254,14 +252,14 @@ void blkbk_req_decode(enum blkbk_abi abi, const void *slot,
 	}
 }
 
-#define BLKBK_ENCODE_RSP(dst, RSP, id_, op_, st_)         \
-	do {                                               \
-		RSP rs_;                                   \
-		memset(&rs_, 0, sizeof(rs_));              \
-		rs_.id = (id_);                            \
-		rs_.operation = (op_);                     \
-		rs_.status = (st_);                        \
-		memcpy((dst), &rs_, sizeof(rs_));          \
+#define BLKBK_ENCODE_RSP(dst, RSP, id_, op_, st_)                              \
+	do {                                                                   \
+		RSP rs_;                                                       \
+		memset(&rs_, 0, sizeof(rs_));                                  \
+		rs_.id = (id_);                                                \
+		rs_.operation = (op_);                                         \
+		rs_.status = (st_);                                            \
+		memcpy((dst), &rs_, sizeof(rs_));                              \
 	} while (0)
 
 /* Write one response into the ring slot at idx (written once). */
@@ -453,10 +451,10 @@ static void stat_latency(struct blkbk_stats *st, uint64_t ns)
 
 struct json_t *blkbk_stats_json(const struct blkbk_stats *st)
 {
-	static const char *const opname[BLKBK_ST_NR] = {
-		"read", "write", "flush", "barrier", "discard", "indirect",
-		"other"
-	};
+	static const char *const opname[BLKBK_ST_NR] = { "read",    "write",
+							 "flush",   "barrier",
+							 "discard", "indirect",
+							 "other" };
 	json_t *o = json_object(), *reqs = json_object(), *lat = json_array();
 
 	if (!o || !reqs || !lat) {
@@ -512,8 +510,8 @@ static void queue_process(struct blkbk_queue *q);
 static void queue_flush_responses(struct blkbk_queue *q);
 static void dev_maybe_finish_disconnect(struct blkbk_dev *d);
 
-#define QLOG(q, fmt, ...)                                                  \
-	LOG_RATELIMITED(&(q)->rl, LOG_WARNING, (q)->d->cfg.domid,          \
+#define QLOG(q, fmt, ...)                                                      \
+	LOG_RATELIMITED(&(q)->rl, LOG_WARNING, (q)->d->cfg.domid,              \
 			(q)->d->name, "q%u: " fmt, (q)->idx, ##__VA_ARGS__)
 
 static struct blkbk_pending *pending_get(struct blkbk_queue *q)
@@ -551,8 +549,8 @@ static void pending_unmap(struct blkbk_pending *p)
 
 		if (rc < 0)
 			log_warnx_dev(q->d->cfg.domid, q->d->name,
-				      "unmap of %u pages: %s", p->req.nr_segments,
-				      strerror(-rc));
+				      "unmap of %u pages: %s",
+				      p->req.nr_segments, strerror(-rc));
 		p->map = NULL;
 	}
 	for (unsigned int i = 0; i < p->nr_pgrants; i++)
@@ -664,8 +662,8 @@ static int copy_indirect(struct blkbk_queue *q, struct blkbk_req *r)
 {
 	struct hv_gnttab_copy_seg segs[BLKBK_MAX_INDIRECT_PAGES];
 	size_t bytes = (size_t)r->nr_segments * sizeof(r->seg[0]);
-	unsigned int pages = (unsigned int)((bytes + HV_PAGE_SIZE - 1) /
-					    HV_PAGE_SIZE);
+	unsigned int pages =
+		(unsigned int)((bytes + HV_PAGE_SIZE - 1) / HV_PAGE_SIZE);
 	int rc;
 
 	memset(segs, 0, sizeof(segs));
@@ -676,8 +674,9 @@ static int copy_indirect(struct blkbk_queue *q, struct blkbk_req *r)
 		segs[i].source.u.gref.domid = q->d->cfg.domid;
 		segs[i].source.u.gref.ref = r->indirect_grefs[i];
 		segs[i].dest.u.virt = (char *)r->seg + off;
-		segs[i].len = (uint16_t)(bytes - off < HV_PAGE_SIZE ? bytes - off
-								    : HV_PAGE_SIZE);
+		segs[i].len =
+			(uint16_t)(bytes - off < HV_PAGE_SIZE ? bytes - off
+							      : HV_PAGE_SIZE);
 	}
 	rc = hv_gnttab_copy(q->d->cfg.gnttab, pages, segs);
 	if (rc < 0)
@@ -865,8 +864,9 @@ static void queue_halt(struct blkbk_queue *q, const char *why, RING_IDX prod)
 {
 	q->halted = 1;
 	q->st.halts++;
-	QLOG(q, "%s (req_prod %u, req_cons %u, rsp_prod %u, size %u): "
-		"ring halted",
+	QLOG(q,
+	     "%s (req_prod %u, req_cons %u, rsp_prod %u, size %u): "
+	     "ring halted",
 	     why, prod, q->br.req_cons, q->br.rsp_prod_pvt, q->br.nr_ents);
 }
 
@@ -1050,8 +1050,8 @@ struct blkbk_dev *blkbk_dev_new(const struct blkbk_dev_config *cfg)
 	d->limits.readonly = cfg->readonly || b->readonly;
 	d->limits.flush = b->can_flush;
 	d->limits.barrier = b->can_flush;
-	d->limits.discard = b->can_discard && !cfg->no_discard &&
-			    !d->limits.readonly;
+	d->limits.discard =
+		b->can_discard && !cfg->no_discard && !d->limits.readonly;
 	d->limits.discard_secure = d->limits.discard && b->can_discard_secure;
 	d->limits.max_indirect_segs =
 		cfg->no_indirect ? 0 : BLKBK_MAX_INDIRECT_SEGS;
@@ -1091,8 +1091,8 @@ int blkbk_queue_connect(struct blkbk_dev *d, unsigned int qidx,
 	q = &d->q[qidx];
 	if (q->connected)
 		return -EBUSY;
-	q->ring_map = hv_gnttab_map(d->cfg.gnttab, 1u << order, &dom, 1, refs,
-				    0);
+	q->ring_map =
+		hv_gnttab_map(d->cfg.gnttab, 1u << order, &dom, 1, refs, 0);
 	if (!q->ring_map)
 		return -errno;
 	q->order = order;
@@ -1122,9 +1122,9 @@ int blkbk_queue_connect(struct blkbk_dev *d, unsigned int qidx,
 	q->bound = 1;
 	q->connected = 1;
 	q->halted = 0;
-	log_debug_dev(dom, d->name, "q%u: ring of %u pages (%u slots, %s), port %u",
-		      qidx, 1u << order, q->br.nr_ents, blkbk_abi_name(abi),
-		      q->port);
+	log_debug_dev(dom, d->name,
+		      "q%u: ring of %u pages (%u slots, %s), port %u", qidx,
+		      1u << order, q->br.nr_ents, blkbk_abi_name(abi), q->port);
 	/* requests may be waiting already */
 	event_active(q->resume_ev, 0, 0);
 	return 0;
@@ -1231,7 +1231,8 @@ struct blkbk_backing *blkbk_dev_release(struct blkbk_dev *d)
 		return NULL;
 	if (dev_inflight(d))
 		log_warnx_dev(d->cfg.domid, d->name,
-			      "freed with %u requests in flight", dev_inflight(d));
+			      "freed with %u requests in flight",
+			      dev_inflight(d));
 	for (unsigned int i = 0; i < d->nr_queues; i++) {
 		struct blkbk_queue *q = &d->q[i];
 

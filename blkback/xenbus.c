@@ -60,8 +60,8 @@ static void took_backing(struct vbd *v, struct blkbk_backing *b)
 	v->sector_size = b->sector_size;
 	v->readonly |= b->readonly;
 	v->can_flush = b->can_flush;
-	v->can_discard = b->can_discard && !v->readonly &&
-			 !v->bk->cfg.no_discard;
+	v->can_discard =
+		b->can_discard && !v->readonly && !v->bk->cfg.no_discard;
 	v->can_discard_secure = v->can_discard && b->can_discard_secure;
 	snprintf(v->desc, sizeof(v->desc), "%s", b->desc);
 }
@@ -90,8 +90,9 @@ static int features(struct xbe_device *d, xs_transaction_t t, void *arg)
 		keep(&r, xbe_write_be(d, t, "discard-secure", "%d",
 				      v->can_discard_secure));
 	}
-	keep(&r, xbe_write_be(d, t, "feature-max-indirect-segments", "%u",
-			      v->bk->cfg.no_indirect ? 0 : BLKBK_MAX_INDIRECT_SEGS));
+	keep(&r,
+	     xbe_write_be(d, t, "feature-max-indirect-segments", "%u",
+			  v->bk->cfg.no_indirect ? 0 : BLKBK_MAX_INDIRECT_SEGS));
 	keep(&r, xbe_write_be(d, t, "feature-persistent", "%d",
 			      !v->bk->cfg.no_persistent));
 	keep(&r, xbe_write_be(d, t, "max-ring-page-order", "%u",
@@ -175,7 +176,8 @@ static int vbd_probe(struct xbe_device *d)
 	xbe_read_be_str(d, "type", &type); /* optional */
 	r = blkbk_params_parse(params, type, &v->params, &why);
 	if (r < 0) {
-		xbe_error(d, r, "params '%s': %s", params, why ? why : "invalid");
+		xbe_error(d, r, "params '%s': %s", params,
+			  why ? why : "invalid");
 		goto fail;
 	}
 	if (xbe_read_be_str(d, "mode", &mode) == 0)
@@ -205,7 +207,8 @@ fail:
 
 /* queue_keys - the ring of one queue: its directory, order, refs, port. */
 static int queue_keys(struct vbd *v, unsigned int q, unsigned int nq,
-		      grant_ref_t *refs, unsigned int *order, evtchn_port_t *port)
+		      grant_ref_t *refs, unsigned int *order,
+		      evtchn_port_t *port)
 {
 	struct xbe_device *d = v->xd;
 	char key[64], pfx[24] = "";
@@ -255,8 +258,8 @@ static int connected_keys(struct xbe_device *d, xs_transaction_t t, void *arg)
 	keep(&r, xbe_write_be(d, t, "info", "%u",
 			      v->readonly ? VDISK_READONLY : 0));
 	keep(&r, xbe_write_be(d, t, "sector-size", "%u", v->sector_size));
-	keep(&r, xbe_write_be(d, t, "physical-sector-size", "%u",
-			      v->sector_size));
+	keep(&r,
+	     xbe_write_be(d, t, "physical-sector-size", "%u", v->sector_size));
 	return r;
 }
 
@@ -309,11 +312,14 @@ static int vbd_connect(struct xbe_device *d)
 		/* lost (its NBD server went away) since the last connect:
 		 * it is reopened in the background, never in the loop */
 		if (!v->job)
-			v->job = blkbk_backing_open_async(
-				bk->base, &v->params, v->readonly,
-				VBD_OPEN_TIMEOUT_MS, vbd_on_reopen, v);
-		xbe_error(d, -EAGAIN, "%s was lost and is being reopened: "
-			  "reconnect later", v->desc);
+			v->job = blkbk_backing_open_async(bk->base, &v->params,
+							  v->readonly,
+							  VBD_OPEN_TIMEOUT_MS,
+							  vbd_on_reopen, v);
+		xbe_error(d, -EAGAIN,
+			  "%s was lost and is being reopened: "
+			  "reconnect later",
+			  v->desc);
 		return -EAGAIN;
 	}
 	cfg.base = bk->base;
@@ -328,7 +334,8 @@ static int vbd_connect(struct xbe_device *d)
 	cfg.no_indirect = bk->cfg.no_indirect;
 	cfg.no_discard = bk->cfg.no_discard;
 	cfg.nr_queues = (unsigned int)nq;
-	v->backing = NULL; /* the device's now; blkbk_dev_release gives it back */
+	v->backing =
+		NULL; /* the device's now; blkbk_dev_release gives it back */
 	v->dev = blkbk_dev_new(&cfg);
 	if (!v->dev) {
 		r = -errno;
@@ -342,7 +349,8 @@ static int vbd_connect(struct xbe_device *d)
 
 		r = queue_keys(v, q, (unsigned int)nq, refs, &order, &port);
 		if (r < 0) {
-			xbe_error(d, r, "queue %u: ring keys missing or invalid", q);
+			xbe_error(d, r,
+				  "queue %u: ring keys missing or invalid", q);
 			goto fail;
 		}
 		r = blkbk_queue_connect(v->dev, q, refs, order, port, abi);
@@ -356,9 +364,10 @@ static int vbd_connect(struct xbe_device *d)
 		xbe_error(d, r, "writing sectors/info");
 		goto fail;
 	}
-	log_info_dev(d->fdomid, d->name, "connected: %lu queue(s), %s, "
-		     "persistent grants %s", nq, blkbk_abi_name(abi),
-		     cfg.persistent ? "on" : "off");
+	log_info_dev(d->fdomid, d->name,
+		     "connected: %lu queue(s), %s, "
+		     "persistent grants %s",
+		     nq, blkbk_abi_name(abi), cfg.persistent ? "on" : "off");
 	return 0;
 fail:
 	vbd_release_dev(v); /* nothing was in flight yet */
@@ -415,7 +424,8 @@ json_t *blkbk_vbd_json(struct xbe_device *d)
 	json_object_set_new(o, "frontend-domid", json_integer(d->fdomid));
 	json_object_set_new(o, "devid", json_integer(d->devid));
 	json_object_set_new(o, "state", json_integer(d->be_state));
-	json_object_set_new(o, "connected", json_boolean(d->be_state == XenbusStateConnected));
+	json_object_set_new(o, "connected",
+			    json_boolean(d->be_state == XenbusStateConnected));
 	if (v) {
 		json_object_set_new(o, "backing", json_string(v->desc));
 		if (v->job)

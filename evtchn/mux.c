@@ -30,7 +30,7 @@
 #include "log.h"
 #include "mux.h"
 
-#define MUX_BATCH 256
+#define MUX_BATCH     256
 #define MUX_MAX_PORTS EVTCHN_FIFO_NR_CHANNELS
 
 struct mux_slot {
@@ -45,7 +45,7 @@ struct evtchn_mux {
 	struct mux_slot *slots;
 	uint32_t nslots;
 	int dispatching; /* inside evtchn_mux_on_fd */
-	int dead;	 /* evtchn_mux_free called from a callback */
+	int dead;        /* evtchn_mux_free called from a callback */
 	struct evtchn_mux_stats st;
 	struct log_ratelimit rl;
 };
@@ -101,8 +101,7 @@ static void evtchn_mux_on_fd(evutil_socket_t fd, short what, void *arg)
 
 /* evtchn_mux_new - see mux.h. NULL with errno (EINVAL, ENOMEM, or the
  * error of hv_evtchn_fd). */
-struct evtchn_mux *evtchn_mux_new(struct event_base *base,
-				  struct hv_evtchn *h)
+struct evtchn_mux *evtchn_mux_new(struct event_base *base, struct hv_evtchn *h)
 {
 	struct evtchn_mux *m;
 	int fd;

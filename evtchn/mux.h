@@ -22,8 +22,7 @@ struct evtchn_mux;
 typedef void (*evtchn_mux_cb)(evtchn_port_t port, void *arg);
 
 /* evtchn_mux_new - watch h's fd on base. The mux does not own h. */
-struct evtchn_mux *evtchn_mux_new(struct event_base *base,
-				  struct hv_evtchn *h);
+struct evtchn_mux *evtchn_mux_new(struct event_base *base, struct hv_evtchn *h);
 /* evtchn_mux_free - stop watching; registered ports are forgotten (not
  * unbound). */
 void evtchn_mux_free(struct evtchn_mux *m);

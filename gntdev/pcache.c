@@ -61,8 +61,7 @@ static uint32_t pc_hash(const struct gnt_pcache *pc, grant_ref_t ref)
 	return (uint32_t)(ref * 2654435769u) >> pc->hshift;
 }
 
-static struct pc_entry *pc_lookup(const struct gnt_pcache *pc,
-				  grant_ref_t ref)
+static struct pc_entry *pc_lookup(const struct gnt_pcache *pc, grant_ref_t ref)
 {
 	struct pc_entry *e;
 

@@ -9,9 +9,9 @@
  */
 #include "hvm.h"
 
-#define HVM_OEM_ID		"SPLDRV"
-#define HVM_OEM_TABLE_ID	"HVM     "
-#define HVM_CREATOR_ID		"SPDR"
+#define HVM_OEM_ID       "SPLDRV"
+#define HVM_OEM_TABLE_ID "HVM     "
+#define HVM_CREATOR_ID   "SPDR"
 
 struct acpi_buf {
 	uint8_t *base;
@@ -19,7 +19,8 @@ struct acpi_buf {
 	uint32_t phys;
 };
 
-static void *acpi_alloc(struct acpi_buf *b, size_t size, size_t align, uint32_t *phys)
+static void *acpi_alloc(struct acpi_buf *b, size_t size, size_t align,
+			uint32_t *phys)
 {
 	size_t pos = (b->pos + align - 1) & ~(align - 1);
 	void *p;
@@ -33,7 +34,8 @@ static void *acpi_alloc(struct acpi_buf *b, size_t size, size_t align, uint32_t 
 	return p;
 }
 
-static void acpi_header(struct hvm_acpi_header *h, const char *sig, uint32_t len, uint8_t rev)
+static void acpi_header(struct hvm_acpi_header *h, const char *sig,
+			uint32_t len, uint8_t rev)
 {
 	__builtin_memcpy(h->signature, sig, 4);
 	h->length = len;
@@ -51,7 +53,8 @@ static void acpi_finish(struct hvm_acpi_header *h)
 	h->checksum = hvm_checksum(h, h->length);
 }
 
-static struct hvm_acpi_gas acpi_io_gas(uint32_t port, uint8_t bits, uint8_t access)
+static struct hvm_acpi_gas acpi_io_gas(uint32_t port, uint8_t bits,
+				       uint8_t access)
 {
 	struct hvm_acpi_gas g = {
 		.space_id = HVM_ACPI_SPACE_IO,
@@ -63,13 +66,14 @@ static struct hvm_acpi_gas acpi_io_gas(uint32_t port, uint8_t bits, uint8_t acce
 	return g;
 }
 
-static void fadt_fill(struct hvm_acpi_fadt *f, uint32_t facs, uint32_t dsdt, int rev)
+static void fadt_fill(struct hvm_acpi_fadt *f, uint32_t facs, uint32_t dsdt,
+		      int rev)
 {
 	f->firmware_ctrl = facs;
 	f->dsdt = dsdt;
 	f->int_model = rev == 1 ? 1 : 0;
 	f->sci_int = HVM_SCI_IRQ;
-	f->smi_cmd = 0;		/* no SMI: the firmware sets SCI_EN itself */
+	f->smi_cmd = 0; /* no SMI: the firmware sets SCI_EN itself */
 	f->pm1a_evt_blk = HVM_PM1A_EVT_BLK;
 	f->pm1a_cnt_blk = HVM_PM1A_CNT_BLK;
 	f->pm_tmr_blk = HVM_PM_TMR_BLK;
@@ -78,11 +82,11 @@ static void fadt_fill(struct hvm_acpi_fadt *f, uint32_t facs, uint32_t dsdt, int
 	f->pm1_cnt_len = 2;
 	f->pm_tmr_len = 4;
 	f->gpe0_blk_len = 4;
-	f->p_lvl2_lat = 101;	/* > 100: C2 not supported */
-	f->p_lvl3_lat = 1001;	/* > 1000: C3 not supported */
+	f->p_lvl2_lat = 101;  /* > 100: C2 not supported */
+	f->p_lvl3_lat = 1001; /* > 1000: C3 not supported */
 	f->century = 0x32;
-	f->flags = HVM_FADT_F_WBINVD | HVM_FADT_F_PROC_C1 | HVM_FADT_F_SLP_BUTTON |
-		   HVM_FADT_F_RTC_S4;
+	f->flags = HVM_FADT_F_WBINVD | HVM_FADT_F_PROC_C1 |
+		   HVM_FADT_F_SLP_BUTTON | HVM_FADT_F_RTC_S4;
 	if (rev == 1)
 		return;
 	f->iapc_boot_arch = HVM_FADT_BOOT_LEGACY_DEVICES | HVM_FADT_BOOT_8042;
@@ -98,7 +102,8 @@ static void fadt_fill(struct hvm_acpi_fadt *f, uint32_t facs, uint32_t dsdt, int
 	f->x_gpe0_blk = acpi_io_gas(HVM_GPE0_BLK, 32, 1);
 }
 
-static int madt_build(const struct hvm_config *cfg, struct acpi_buf *b, uint32_t *phys)
+static int madt_build(const struct hvm_config *cfg, struct acpi_buf *b,
+		      uint32_t *phys)
 {
 	unsigned int i, j, nr_iso = 2;
 	uint8_t irqs[HVM_NR_PCI_LINKS];
@@ -122,14 +127,14 @@ static int madt_build(const struct hvm_config *cfg, struct acpi_buf *b, uint32_t
 			irqs[nr_irqs++] = irq;
 	}
 	nr_iso += nr_irqs;
-	size = sizeof(*m) + cfg->nr_vcpus * sizeof(*l) + sizeof(*io) + nr_iso * sizeof(*iso) +
-	       sizeof(*nmi);
+	size = sizeof(*m) + cfg->nr_vcpus * sizeof(*l) + sizeof(*io) +
+	       nr_iso * sizeof(*iso) + sizeof(*nmi);
 	m = acpi_alloc(b, size, 16, phys);
 	if (!m)
 		return -ENOSPC;
 	acpi_header(&m->header, "APIC", (uint32_t)size, 5);
 	m->lapic_addr = HVM_LAPIC_ADDR;
-	m->flags = 1;	/* PCAT_COMPAT: dual 8259 present */
+	m->flags = 1; /* PCAT_COMPAT: dual 8259 present */
 
 	l = (struct hvm_madt_lapic *)(m + 1);
 	for (i = 0; i < cfg->nr_vcpus; i++, l++) {
@@ -147,20 +152,20 @@ static int madt_build(const struct hvm_config *cfg, struct acpi_buf *b, uint32_t
 	io->gsi_base = 0;
 
 	iso = (struct hvm_madt_iso *)(io + 1);
-	iso->type = HVM_MADT_ISO;	/* PIT: IRQ0 -> GSI2 */
+	iso->type = HVM_MADT_ISO; /* PIT: IRQ0 -> GSI2 */
 	iso->length = sizeof(*iso);
 	iso->source = 0;
 	iso->gsi = 2;
 	iso->flags = 0;
 	iso++;
-	iso->type = HVM_MADT_ISO;	/* SCI: level, active high */
+	iso->type = HVM_MADT_ISO; /* SCI: level, active high */
 	iso->length = sizeof(*iso);
 	iso->source = HVM_SCI_IRQ;
 	iso->gsi = HVM_SCI_IRQ;
 	iso->flags = HVM_INTI_POLARITY_HIGH | HVM_INTI_TRIGGER_LEVEL;
 	iso++;
 	for (i = 0; i < nr_irqs; i++, iso++) {
-		iso->type = HVM_MADT_ISO;	/* PCI links: level, active low */
+		iso->type = HVM_MADT_ISO; /* PCI links: level, active low */
 		iso->length = sizeof(*iso);
 		iso->source = irqs[i];
 		iso->gsi = irqs[i];
@@ -177,8 +182,9 @@ static int madt_build(const struct hvm_config *cfg, struct acpi_buf *b, uint32_t
 }
 
 /* All tables but the RSDP into `buf` at `phys`; bytes used or -errno (see hvm.h). */
-int hvm_acpi_build(const struct hvm_config *cfg, void *buf, size_t len, uint32_t phys,
-		   const void *dsdt, size_t dsdt_len, struct hvm_acpi_info *info)
+int hvm_acpi_build(const struct hvm_config *cfg, void *buf, size_t len,
+		   uint32_t phys, const void *dsdt, size_t dsdt_len,
+		   struct hvm_acpi_info *info)
 {
 	struct acpi_buf b = { .base = buf, .len = len, .pos = 0, .phys = phys };
 	struct hvm_acpi_info in = { 0 };
@@ -252,7 +258,7 @@ int hvm_acpi_build(const struct hvm_config *cfg, void *buf, size_t len, uint32_t
 	if (!waet)
 		return -ENOSPC;
 	acpi_header(&waet->header, "WAET", sizeof(*waet), 1);
-	waet->flags = 0x3;	/* RTC and PM timer need no workarounds */
+	waet->flags = 0x3; /* RTC and PM timer need no workarounds */
 	acpi_finish(&waet->header);
 
 	/* RSDT lists the rev-1 FADT, XSDT the rev-6 one; the rest is shared */

@@ -21,16 +21,16 @@
  */
 #include "hvm.h"
 
-#define AML_NAME_OP	0x08
-#define AML_BYTE_PFX	0x0A
-#define AML_WORD_PFX	0x0B
-#define AML_DWORD_PFX	0x0C
-#define AML_STRING_PFX	0x0D
-#define AML_QWORD_PFX	0x0E
-#define AML_SCOPE_OP	0x10
-#define AML_EXT_PFX	0x5B
-#define AML_DEVICE_OP	0x82
-#define AML_ROOT_CHAR	0x5C
+#define AML_NAME_OP    0x08
+#define AML_BYTE_PFX   0x0A
+#define AML_WORD_PFX   0x0B
+#define AML_DWORD_PFX  0x0C
+#define AML_STRING_PFX 0x0D
+#define AML_QWORD_PFX  0x0E
+#define AML_SCOPE_OP   0x10
+#define AML_EXT_PFX    0x5B
+#define AML_DEVICE_OP  0x82
+#define AML_ROOT_CHAR  0x5C
 
 struct aml {
 	uint8_t *buf;
@@ -103,7 +103,8 @@ static void aml_pkg_end(struct aml *a, size_t start)
 	} else {
 		a->buf[start] = (uint8_t)(((n - 1) << 6) | (total & 0xF));
 		for (i = 1; i < n; i++)
-			a->buf[start + i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
+			a->buf[start + i] =
+				(uint8_t)(total >> (4 + 8 * (i - 1)));
 	}
 	__builtin_memmove(a->buf + start + n, a->buf + start + 4, body);
 	a->pos -= 4 - n;
@@ -144,8 +145,8 @@ int hvm_ssdt_build(const struct hvm_config *cfg, void *buf, size_t len)
 	aml_byte(&a, AML_ROOT_CHAR);
 	aml_bytes(&a, "_SB_", 4);
 	for (i = 0; i < cfg->nr_vcpus; i++) {
-		char name[4] = { 'C', hexdig((i >> 8) & 0xF), hexdig((i >> 4) & 0xF),
-				 hexdig(i & 0xF) };
+		char name[4] = { 'C', hexdig((i >> 8) & 0xF),
+				 hexdig((i >> 4) & 0xF), hexdig(i & 0xF) };
 
 		aml_byte(&a, AML_EXT_PFX);
 		aml_byte(&a, AML_DEVICE_OP);

@@ -13,10 +13,13 @@
 
 struct str_key {
 	const char *key;
-	size_t offset;		/* of the const char * in struct hvm_config */
+	size_t offset; /* of the const char * in struct hvm_config */
 };
 
-#define STR_KEY(k, field) { k, __builtin_offsetof(struct hvm_config, field) }
+#define STR_KEY(k, field)                                                      \
+	{                                                                      \
+		k, __builtin_offsetof(struct hvm_config, field)                \
+	}
 
 static const struct str_key str_keys[] = {
 	STR_KEY("bios_vendor", bios_vendor),
@@ -65,7 +68,7 @@ static int hexval(char c)
 int hvm_parse_uuid(const char *v, size_t len, uint8_t out[16])
 {
 	/* SMBIOS 2.6+: the first three fields little-endian */
-	static const uint8_t order[16] = { 3, 2, 1, 0, 5, 4, 7, 6,
+	static const uint8_t order[16] = { 3, 2, 1,  0,  5,  4,  7,  6,
 					   8, 9, 10, 11, 12, 13, 14, 15 };
 	static const uint8_t dash_at[4] = { 8, 13, 18, 23 };
 	uint8_t raw[16];
@@ -97,8 +100,8 @@ int hvm_parse_uuid(const char *v, size_t len, uint8_t out[16])
 }
 
 /* Apply a command line to `cfg` and `opt`; 0, -EINVAL or -ENOSPC (see hvm.h). */
-int hvm_cmdline_parse(const char *line, struct hvm_config *cfg, struct hvm_cmdline *opt,
-		      char *pool, size_t poolsz)
+int hvm_cmdline_parse(const char *line, struct hvm_config *cfg,
+		      struct hvm_cmdline *opt, char *pool, size_t poolsz)
 {
 	size_t used = 0, i;
 	int rc = 0;
@@ -117,7 +120,7 @@ int hvm_cmdline_parse(const char *line, struct hvm_config *cfg, struct hvm_cmdli
 			line++;
 		klen = (size_t)(line - k);
 		if (*line != '=') {
-			continue;	/* a bare word */
+			continue; /* a bare word */
 		}
 		v = ++line;
 		while (*line && *line != ' ')
@@ -145,7 +148,8 @@ int hvm_cmdline_parse(const char *line, struct hvm_config *cfg, struct hvm_cmdli
 			if (hvm_parse_uuid(v, vlen, cfg->uuid))
 				rc = -EINVAL;
 		} else {
-			for (i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++) {
+			for (i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]);
+			     i++) {
 				char *dst;
 				size_t j;
 
@@ -160,7 +164,8 @@ int hvm_cmdline_parse(const char *line, struct hvm_config *cfg, struct hvm_cmdli
 					dst[j] = v[j] == '_' ? ' ' : v[j];
 				dst[vlen] = 0;
 				used += vlen + 1;
-				*(const char **)((char *)cfg + str_keys[i].offset) = dst;
+				*(const char **)((char *)cfg +
+						 str_keys[i].offset) = dst;
 				break;
 			}
 		}

@@ -35,80 +35,81 @@
 #include <stdint.h>
 
 #ifdef HVM_FREESTANDING
-#define EINVAL	22
-#define ENOSPC	28
-#define ERANGE	34
-#define ENOENT	2
-#define EBADMSG	74
+#define EINVAL  22
+#define ENOSPC  28
+#define ERANGE  34
+#define ENOENT  2
+#define EBADMSG 74
 #else
 #include <errno.h>
 #endif
 
 #include "hvm_abi.h"
 
-#define HVM_MAX_VCPU		128	/* = HVM_MAX_VCPUS of hvm_info_table.h */
+#define HVM_MAX_VCPU 128 /* = HVM_MAX_VCPUS of hvm_info_table.h */
 
-#define HVM_MP_TABLE_ADDR	0x000E8000u
-#define HVM_MP_TABLE_MAX	0x00003000u
-#define HVM_SMBIOS_ADDR		0x000EB000u
-#define HVM_SMBIOS_MAX		0x00005000u
-#define HVM_RSDP_ADDR		0x000F0000u
-#define HVM_SMBIOS3_EP_ADDR	0x000F0040u
-#define HVM_SMBIOS21_EP_ADDR	0x000F0060u
-#define HVM_MP_FLOAT_ADDR	0x000F0080u
-#define HVM_BIOS_AREA_START	0x000E0000u
-#define HVM_BIOS_AREA_END	0x00100000u
-#define HVM_LOWRAM_END		0x0009F000u	/* hvm_info page and EBDA above */
-#define HVM_ACPI_AREA_SIZE	0x00010000u	/* 64 KiB at the top of low RAM */
-#define HVM_ACPI_NVS_SIZE	0x00001000u	/* FACS page */
-#define HVM_RESERVED_MEMBASE	0xFC000000u
-#define HVM_MMIO_DEFAULT_START	0xF0000000u	/* HVM_BELOW_4G_MMIO_START */
-#define HVM_IO_START		0xC000u
-#define HVM_IO_END		0x10000u
+#define HVM_MP_TABLE_ADDR      0x000E8000u
+#define HVM_MP_TABLE_MAX       0x00003000u
+#define HVM_SMBIOS_ADDR        0x000EB000u
+#define HVM_SMBIOS_MAX         0x00005000u
+#define HVM_RSDP_ADDR          0x000F0000u
+#define HVM_SMBIOS3_EP_ADDR    0x000F0040u
+#define HVM_SMBIOS21_EP_ADDR   0x000F0060u
+#define HVM_MP_FLOAT_ADDR      0x000F0080u
+#define HVM_BIOS_AREA_START    0x000E0000u
+#define HVM_BIOS_AREA_END      0x00100000u
+#define HVM_LOWRAM_END         0x0009F000u /* hvm_info page and EBDA above */
+#define HVM_ACPI_AREA_SIZE     0x00010000u /* 64 KiB at the top of low RAM */
+#define HVM_ACPI_NVS_SIZE      0x00001000u /* FACS page */
+#define HVM_RESERVED_MEMBASE   0xFC000000u
+#define HVM_MMIO_DEFAULT_START 0xF0000000u /* HVM_BELOW_4G_MMIO_START */
+#define HVM_IO_START           0xC000u
+#define HVM_IO_END             0x10000u
 
-#define HVM_LAPIC_ADDR		0xFEE00000u
-#define HVM_IOAPIC_ADDR		0xFEC00000u
-#define HVM_HPET_ADDR		0xFED00000u
-#define HVM_HPET_ID_DEFAULT	0x8086A201u	/* vendor 8086, 3 timers, 64-bit, legacy */
+#define HVM_LAPIC_ADDR  0xFEE00000u
+#define HVM_IOAPIC_ADDR 0xFEC00000u
+#define HVM_HPET_ADDR   0xFED00000u
+#define HVM_HPET_ID_DEFAULT                                                    \
+	0x8086A201u /* vendor 8086, 3 timers, 64-bit, legacy */
 
 /* PIIX4 PM and GPE blocks (I/O ports) */
-#define HVM_PM1A_EVT_BLK	0xB000u
-#define HVM_PM1A_CNT_BLK	0xB004u
-#define HVM_PM_TMR_BLK		0xB008u
-#define HVM_GPE0_BLK		0xAFE0u
-#define HVM_SCI_IRQ		9
-#define HVM_RESET_PORT		0xCF9u
-#define HVM_RESET_VALUE		0x06
+#define HVM_PM1A_EVT_BLK 0xB000u
+#define HVM_PM1A_CNT_BLK 0xB004u
+#define HVM_PM_TMR_BLK   0xB008u
+#define HVM_GPE0_BLK     0xAFE0u
+#define HVM_SCI_IRQ      9
+#define HVM_RESET_PORT   0xCF9u
+#define HVM_RESET_VALUE  0x06
 
-#define HVM_NR_PCI_LINKS	4
+#define HVM_NR_PCI_LINKS 4
 
 /* PCI INTx routing on the PIIX3: device `slot`, pin 0..3 (INTA..INTD) uses
  * PIRQ link (slot - 1 + pin) & 3.  dsdt.asl's _PRT follows the same rule. */
-#define HVM_PCI_LINK(slot, pin)	((unsigned int)((slot) + (pin) + 3) & 3u)
+#define HVM_PCI_LINK(slot, pin) ((unsigned int)((slot) + (pin) + 3) & 3u)
 
 /*
  * Everything the builders need to know about the guest.  Fill it with
  * hvm_config_init() and adjust.
  */
 struct hvm_config {
-	unsigned int nr_vcpus;		/* 1..HVM_MAX_VCPU */
-	unsigned int apic_id_stride;	/* LAPIC ID = vcpu * stride (Xen: 2) */
+	unsigned int nr_vcpus;       /* 1..HVM_MAX_VCPU */
+	unsigned int apic_id_stride; /* LAPIC ID = vcpu * stride (Xen: 2) */
 	uint8_t ioapic_id;
-	uint8_t ioapic_version;		/* 0x11 */
-	uint8_t lapic_version;		/* 0x14 */
-	uint8_t pci_link_irq[HVM_NR_PCI_LINKS];	/* PIRQA..D -> ISA IRQ */
+	uint8_t ioapic_version;                 /* 0x11 */
+	uint8_t lapic_version;                  /* 0x14 */
+	uint8_t pci_link_irq[HVM_NR_PCI_LINKS]; /* PIRQA..D -> ISA IRQ */
 
-	uint64_t low_mem_end;		/* RAM [0, low_mem_end) minus holes */
-	uint64_t high_mem_end;		/* RAM [4 GiB, high_mem_end), 0 if none */
-	uint32_t mmio_start;		/* PCI hole [mmio_start, mmio_end) */
+	uint64_t low_mem_end;  /* RAM [0, low_mem_end) minus holes */
+	uint64_t high_mem_end; /* RAM [4 GiB, high_mem_end), 0 if none */
+	uint32_t mmio_start;   /* PCI hole [mmio_start, mmio_end) */
 	uint32_t mmio_end;
-	uint64_t mmio64_start;		/* 64-bit BARs [start, start+size) */
-	uint64_t mmio64_size;		/* 0: none placed high */
-	uint32_t acpi_base;		/* ACPI area [acpi_base, low_mem_end) */
+	uint64_t mmio64_start; /* 64-bit BARs [start, start+size) */
+	uint64_t mmio64_size;  /* 0: none placed high */
+	uint32_t acpi_base;    /* ACPI area [acpi_base, low_mem_end) */
 
-	uint32_t hpet_id;		/* HPET capabilities (event timer block id) */
-	uint32_t cpu_signature;		/* CPUID.1 EAX */
-	uint32_t cpu_features;		/* CPUID.1 EDX */
+	uint32_t hpet_id;       /* HPET capabilities (event timer block id) */
+	uint32_t cpu_signature; /* CPUID.1 EAX */
+	uint32_t cpu_features;  /* CPUID.1 EDX */
 
 	/* SMBIOS strings: never NULL after hvm_config_init() */
 	const char *bios_vendor, *bios_version, *bios_date;
@@ -116,8 +117,8 @@ struct hvm_config {
 	const char *sys_family, *sys_sku;
 	const char *chassis_manufacturer, *chassis_serial, *chassis_asset;
 	const char *cpu_manufacturer;
-	const char *oem_strings[4];	/* type 11, NULL-terminated list */
-	uint8_t uuid[16];		/* type 1, wire order of SMBIOS 2.6+ */
+	const char *oem_strings[4]; /* type 11, NULL-terminated list */
+	uint8_t uuid[16];           /* type 1, wire order of SMBIOS 2.6+ */
 };
 
 /*
@@ -137,7 +138,8 @@ int hvm_config_init(struct hvm_config *cfg, unsigned int vcpus, uint64_t mem);
 int hvm_config_set_memory(struct hvm_config *cfg, uint64_t low, uint64_t high);
 
 /* LAPIC ID of vCPU `i` */
-static inline unsigned int hvm_lapic_id(const struct hvm_config *cfg, unsigned int i)
+static inline unsigned int hvm_lapic_id(const struct hvm_config *cfg,
+					unsigned int i)
 {
 	return i * cfg->apic_id_stride;
 }
@@ -171,8 +173,8 @@ struct hvm_cmdline {
  * was malformed (it is ignored, the rest still applies) or -ENOSPC when
  * `pool` ran out (later strings keep their defaults).
  */
-int hvm_cmdline_parse(const char *line, struct hvm_config *cfg, struct hvm_cmdline *opt,
-		      char *pool, size_t poolsz);
+int hvm_cmdline_parse(const char *line, struct hvm_config *cfg,
+		      struct hvm_cmdline *opt, char *pool, size_t poolsz);
 
 /* "01234567-89ab-cdef-0123-456789abcdef" -> SMBIOS wire order; 0 or -EINVAL */
 int hvm_parse_uuid(const char *v, size_t len, uint8_t out[16]);
@@ -183,14 +185,15 @@ int hvm_parse_uuid(const char *v, size_t len, uint8_t out[16]);
  * Write the guest's E820 map: sorted by address, no overlaps.  Returns its
  * size in bytes (entries * 20) or -ENOSPC/-EINVAL.
  */
-int hvm_e820_build(const struct hvm_config *cfg, struct hvm_e820_entry *out, size_t len);
+int hvm_e820_build(const struct hvm_config *cfg, struct hvm_e820_entry *out,
+		   size_t len);
 
 /* ---- ACPI (acpi.c, aml.c) ---- */
 
 /* Addresses of what hvm_acpi_build() placed, for the RSDP and the dump. */
 struct hvm_acpi_info {
 	uint32_t rsdt, xsdt, facs, fadt1, fadt, dsdt, ssdt, madt, hpet, waet;
-	uint32_t end;			/* first byte after the last table */
+	uint32_t end; /* first byte after the last table */
 };
 
 /*
@@ -199,8 +202,9 @@ struct hvm_acpi_info {
  * guest-physical `phys`.  `dsdt`/`dsdt_len` is the iasl-compiled DSDT.
  * Returns the bytes used or -ENOSPC; fills `info` when not NULL.
  */
-int hvm_acpi_build(const struct hvm_config *cfg, void *buf, size_t len, uint32_t phys,
-		   const void *dsdt, size_t dsdt_len, struct hvm_acpi_info *info);
+int hvm_acpi_build(const struct hvm_config *cfg, void *buf, size_t len,
+		   uint32_t phys, const void *dsdt, size_t dsdt_len,
+		   struct hvm_acpi_info *info);
 
 /* Write an ACPI 2.0 RSDP pointing at `rsdt`/`xsdt`.  Returns 36 or -ENOSPC. */
 int hvm_acpi_build_rsdp(void *buf, size_t len, uint32_t rsdt, uint32_t xsdt);
@@ -219,7 +223,7 @@ extern const size_t hvm_dsdt_aml_len;
 /* ---- SMBIOS (smbios.c) ---- */
 
 struct hvm_smbios_info {
-	uint32_t table_len;		/* bytes of structures */
+	uint32_t table_len; /* bytes of structures */
 	uint16_t nr_structures;
 	uint16_t max_struct_size;
 };
@@ -228,8 +232,8 @@ struct hvm_smbios_info {
  * Build the SMBIOS structure table (types 0 1 3 4xN 11 16 17 19 20 32 127)
  * into `buf`, which lives at `phys`.  Returns its size or -ENOSPC.
  */
-int hvm_smbios_build(const struct hvm_config *cfg, void *buf, size_t len, uint32_t phys,
-		     struct hvm_smbios_info *info);
+int hvm_smbios_build(const struct hvm_config *cfg, void *buf, size_t len,
+		     uint32_t phys, struct hvm_smbios_info *info);
 
 /* Write the SMBIOS 3.0 `_SM3_` entry point (24 bytes) for a table at `table`. */
 int hvm_smbios_build_ep3(void *buf, size_t len, uint32_t table,
@@ -265,8 +269,8 @@ struct hvm_tables {
 	struct hvm_e820_entry *e820;
 	size_t e820_size;
 	/* out */
-	int e820_len;			/* bytes of E820 entries */
-	int mp_len;			/* bytes of MP table, 0 for one vCPU */
+	int e820_len; /* bytes of E820 entries */
+	int mp_len;   /* bytes of MP table, 0 for one vCPU */
 	struct hvm_acpi_info acpi_info;
 	struct hvm_smbios_info smbios;
 };
@@ -281,17 +285,17 @@ int hvm_tables_build(const struct hvm_config *cfg, struct hvm_tables *t);
 
 /* ---- PCI BAR allocation (pci_alloc.c) ---- */
 
-#define HVM_BAR_IO	0x1	/* I/O space */
-#define HVM_BAR_64	0x2	/* 64-bit memory BAR */
-#define HVM_BAR_PREF	0x4	/* prefetchable */
-#define HVM_BAR_ROM	0x8	/* expansion ROM BAR */
+#define HVM_BAR_IO   0x1 /* I/O space */
+#define HVM_BAR_64   0x2 /* 64-bit memory BAR */
+#define HVM_BAR_PREF 0x4 /* prefetchable */
+#define HVM_BAR_ROM  0x8 /* expansion ROM BAR */
 
 struct hvm_bar {
 	uint8_t bus, devfn;
-	uint8_t index;		/* 0..5, 6 = ROM */
-	uint8_t flags;		/* HVM_BAR_* */
-	uint64_t size;		/* power of two */
-	uint64_t base;		/* output */
+	uint8_t index; /* 0..5, 6 = ROM */
+	uint8_t flags; /* HVM_BAR_* */
+	uint64_t size; /* power of two */
+	uint64_t base; /* output */
 };
 
 /*
@@ -329,7 +333,8 @@ struct hvm_mp_summary {
  * valid, APIC IDs unique across processors and IOAPICs, every interrupt
  * entry names a declared bus and IOAPIC, exactly one BSP.
  */
-int hvm_mp_verify(const void *table, size_t len, struct hvm_mp_summary *sum, const char **why);
+int hvm_mp_verify(const void *table, size_t len, struct hvm_mp_summary *sum,
+		  const char **why);
 
 /* Check an MP floating pointer (signature, length 1, checksum, rev 1/4). */
 int hvm_mp_verify_floating(const void *fp, const char **why);

@@ -63,7 +63,8 @@ static void good(const char *what, const char *detail)
 	printf("ok   %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
 }
 
-static int write_file(const char *dir, const char *name, const void *p, size_t len)
+static int write_file(const char *dir, const char *name, const void *p,
+		      size_t len)
 {
 	char path[4096];
 	FILE *f;
@@ -100,7 +101,8 @@ static int load(const char *dir, const char *name, struct blob *b)
 	len = ftell(f);
 	fseek(f, 0, SEEK_SET);
 	b->data = malloc(len > 0 ? (size_t)len : 1);
-	if (!b->data || (len > 0 && fread(b->data, 1, (size_t)len, f) != (size_t)len)) {
+	if (!b->data ||
+	    (len > 0 && fread(b->data, 1, (size_t)len, f) != (size_t)len)) {
 		fclose(f);
 		free(b->data);
 		b->data = NULL;
@@ -117,7 +119,8 @@ static int load(const char *dir, const char *name, struct blob *b)
 	return 0;
 }
 
-static int save(const char *dir, const char *name, uint32_t addr, const void *p, size_t len)
+static int save(const char *dir, const char *name, uint32_t addr, const void *p,
+		size_t len)
 {
 	char path[4096];
 	FILE *f;
@@ -171,7 +174,8 @@ static int cmd_split(const char *dump, const char *dir)
 		}
 		if (!strcmp(name, "MEM")) {
 			if (r.addr > 0x100000 || r.len > 0x100000 - r.addr) {
-				fprintf(stderr, "hvmdump: MEM record beyond 1 MiB\n");
+				fprintf(stderr,
+					"hvmdump: MEM record beyond 1 MiB\n");
 				goto out;
 			}
 			memcpy(low + r.addr, data, r.len);
@@ -190,7 +194,9 @@ static int cmd_split(const char *dump, const char *dir)
 		goto out;
 	}
 	if (!seen_end) {
-		fprintf(stderr, "hvmdump: %s: no END record (firmware stopped early?)\n", dump);
+		fprintf(stderr,
+			"hvmdump: %s: no END record (firmware stopped early?)\n",
+			dump);
 		goto out;
 	}
 	rc = 0;
@@ -210,7 +216,8 @@ static int cmd_build(unsigned int vcpus, uint64_t mem_mb, const char *dir)
 	struct hvm_acpi_info ai;
 	struct hvm_smbios_info si;
 	struct hvm_e820_entry e820[32];
-	uint8_t *low = calloc(1, 0x100000), *acpi = calloc(1, HVM_ACPI_AREA_SIZE);
+	uint8_t *low = calloc(1, 0x100000),
+		*acpi = calloc(1, HVM_ACPI_AREA_SIZE);
 	struct hvm_dump_config dc = { 0 };
 	struct hvm_tables t = { 0 };
 	int e820_len, mp_len, ret = 1;
@@ -235,8 +242,9 @@ static int cmd_build(unsigned int vcpus, uint64_t mem_mb, const char *dir)
 	si = t.smbios;
 	e820_len = t.e820_len;
 	mp_len = t.mp_len;
-#define T(name, a) save(dir, name, a, acpi + ((a) - cfg.acpi_base), \
-			((struct hvm_acpi_header *)(acpi + ((a) - cfg.acpi_base)))->length)
+#define T(name, a)                                                             \
+	save(dir, name, a, acpi + ((a)-cfg.acpi_base),                         \
+	     ((struct hvm_acpi_header *)(acpi + ((a)-cfg.acpi_base)))->length)
 	save(dir, "RSDP", HVM_RSDP_ADDR, low + HVM_RSDP_ADDR, 36);
 	T("RSDT", ai.rsdt);
 	T("XSDT", ai.xsdt);
@@ -249,14 +257,19 @@ static int cmd_build(unsigned int vcpus, uint64_t mem_mb, const char *dir)
 	T("HPET", ai.hpet);
 	T("WAET", ai.waet);
 #undef T
-	save(dir, "SMBIOS", HVM_SMBIOS_ADDR, low + HVM_SMBIOS_ADDR, si.table_len);
+	save(dir, "SMBIOS", HVM_SMBIOS_ADDR, low + HVM_SMBIOS_ADDR,
+	     si.table_len);
 	save(dir, "SM3EP", HVM_SMBIOS3_EP_ADDR, low + HVM_SMBIOS3_EP_ADDR, 24);
-	save(dir, "SM21EP", HVM_SMBIOS21_EP_ADDR, low + HVM_SMBIOS21_EP_ADDR, 31);
+	save(dir, "SM21EP", HVM_SMBIOS21_EP_ADDR, low + HVM_SMBIOS21_EP_ADDR,
+	     31);
 	if (mp_len) {
-		save(dir, "MP", HVM_MP_TABLE_ADDR, low + HVM_MP_TABLE_ADDR, (size_t)mp_len);
-		save(dir, "MPFP", HVM_MP_FLOAT_ADDR, low + HVM_MP_FLOAT_ADDR, 16);
+		save(dir, "MP", HVM_MP_TABLE_ADDR, low + HVM_MP_TABLE_ADDR,
+		     (size_t)mp_len);
+		save(dir, "MPFP", HVM_MP_FLOAT_ADDR, low + HVM_MP_FLOAT_ADDR,
+		     16);
 	}
-	save(dir, "E820", HVM_E820_PAGE + HVM_E820_OFFSET, e820, (size_t)e820_len);
+	save(dir, "E820", HVM_E820_PAGE + HVM_E820_OFFSET, e820,
+	     (size_t)e820_len);
 	dc.nr_vcpus = cfg.nr_vcpus;
 	dc.apic_id_stride = cfg.apic_id_stride;
 	dc.low_mem_end = cfg.low_mem_end;
@@ -298,8 +311,8 @@ static void check_acpi(const char *dir, const char *name, struct blob *b)
 		good(what, NULL);
 }
 
-static void check_links(struct blob *t, int entry_size, struct blob *tables, int ntables,
-			const char *what)
+static void check_links(struct blob *t, int entry_size, struct blob *tables,
+			int ntables, const char *what)
 {
 	size_t n = (t->len - 36) / (size_t)entry_size, i;
 	int j;
@@ -307,7 +320,8 @@ static void check_links(struct blob *t, int entry_size, struct blob *tables, int
 	for (i = 0; i < n; i++) {
 		uint64_t a = 0;
 
-		memcpy(&a, t->data + 36 + i * (size_t)entry_size, (size_t)entry_size);
+		memcpy(&a, t->data + 36 + i * (size_t)entry_size,
+		       (size_t)entry_size);
 		for (j = 0; j < ntables; j++)
 			if (tables[j].data && tables[j].addr == a)
 				break;
@@ -321,8 +335,9 @@ static void check_links(struct blob *t, int entry_size, struct blob *tables, int
 
 static int cmd_check(const char *dir, unsigned int want_vcpus)
 {
-	static const char *const acpi_names[] = { "RSDT", "XSDT", "FACP1", "FACP", "DSDT",
-						  "SSDT", "APIC", "HPET", "WAET" };
+	static const char *const acpi_names[] = { "RSDT", "XSDT", "FACP1",
+						  "FACP", "DSDT", "SSDT",
+						  "APIC", "HPET", "WAET" };
 	struct blob t[9], rsdp, facs, smb, ep3, ep21, mp, mpfp, e820, cfgb;
 	struct hvm_dump_config dc = { 0 };
 	const struct hvm_acpi_rsdp *r;
@@ -341,13 +356,16 @@ static int cmd_check(const char *dir, unsigned int want_vcpus)
 		bad("RSDP", "missing");
 	} else {
 		r = (const void *)rsdp.data;
-		if (memcmp(r->signature, "RSD PTR ", 8) || hvm_sum8(r, 20) || hvm_sum8(r, 36) ||
-		    r->revision != 2)
+		if (memcmp(r->signature, "RSD PTR ", 8) || hvm_sum8(r, 20) ||
+		    hvm_sum8(r, 36) || r->revision != 2)
 			bad("RSDP", "signature, revision or checksums");
-		else if (r->rsdt_address != t[0].addr || r->xsdt_address != t[1].addr)
-			bad("RSDP", "RSDT/XSDT addresses differ from the tables");
+		else if (r->rsdt_address != t[0].addr ||
+			 r->xsdt_address != t[1].addr)
+			bad("RSDP",
+			    "RSDT/XSDT addresses differ from the tables");
 		else
-			good("RSDP", "checksums, revision 2, RSDT and XSDT addresses");
+			good("RSDP",
+			     "checksums, revision 2, RSDT and XSDT addresses");
 	}
 	if (t[0].data)
 		check_links(&t[0], 4, t, 9, "RSDT entries");
@@ -357,18 +375,23 @@ static int cmd_check(const char *dir, unsigned int want_vcpus)
 		const struct hvm_acpi_fadt *f = (const void *)t[3].data;
 		const struct hvm_acpi_fadt *f1 = (const void *)t[2].data;
 
-		if (facs.len != 64 || memcmp(facs.data, "FACS", 4) || (facs.addr & 63))
+		if (facs.len != 64 || memcmp(facs.data, "FACS", 4) ||
+		    (facs.addr & 63))
 			bad("FACS", "signature, length or alignment");
-		else if (f->x_firmware_ctrl != facs.addr || f->x_dsdt != t[4].addr ||
+		else if (f->x_firmware_ctrl != facs.addr ||
+			 f->x_dsdt != t[4].addr ||
 			 f1->firmware_ctrl != facs.addr || f1->dsdt != t[4].addr)
 			bad("FADT", "FACS/DSDT pointers wrong");
 		else if (f->header.revision < 4 || f1->header.revision != 1 ||
-			 f->pm1a_evt_blk != HVM_PM1A_EVT_BLK || f->sci_int != HVM_SCI_IRQ ||
+			 f->pm1a_evt_blk != HVM_PM1A_EVT_BLK ||
+			 f->sci_int != HVM_SCI_IRQ ||
 			 f->reset_reg.address != HVM_RESET_PORT ||
-			 f->reset_value != HVM_RESET_VALUE || !f->pm_tmr_blk || !f->gpe0_blk)
+			 f->reset_value != HVM_RESET_VALUE || !f->pm_tmr_blk ||
+			 !f->gpe0_blk)
 			bad("FADT", "revisions or PM/SCI/reset fields");
 		else
-			good("FADT", "rev 1 + rev 6, PM1a 0xB000, SCI 9, reset 0xCF9/6, FACS/DSDT");
+			good("FADT",
+			     "rev 1 + rev 6, PM1a 0xB000, SCI 9, reset 0xCF9/6, FACS/DSDT");
 	}
 	if (t[6].data) {
 		unsigned int lapics = 0, ioapics = 0, isos = 0, irq0 = 0;
@@ -388,38 +411,47 @@ static int cmd_check(const char *dir, unsigned int want_vcpus)
 			}
 			pos += e[1];
 		}
-		snprintf(detail, sizeof(detail), "%u LAPIC, %u IOAPIC, %u overrides", lapics,
-			 ioapics, isos);
-		if (pos != t[6].len || lapics != want_vcpus || ioapics != 1 || !irq0)
+		snprintf(detail, sizeof(detail),
+			 "%u LAPIC, %u IOAPIC, %u overrides", lapics, ioapics,
+			 isos);
+		if (pos != t[6].len || lapics != want_vcpus || ioapics != 1 ||
+		    !irq0)
 			bad("MADT", detail);
 		else
 			good("MADT", detail);
 	}
 
-	if (load(dir, "SMBIOS", &smb) || load(dir, "SM3EP", &ep3) || load(dir, "SM21EP", &ep21)) {
+	if (load(dir, "SMBIOS", &smb) || load(dir, "SM3EP", &ep3) ||
+	    load(dir, "SM21EP", &ep21)) {
 		bad("SMBIOS", "missing");
 	} else {
 		const struct hvm_smbios3_ep *e3 = (const void *)ep3.data;
 		const struct hvm_smbios21_ep *e2 = (const void *)ep21.data;
 
-		if (ep3.len != 24 || memcmp(e3->anchor, "_SM3_", 5) || hvm_sum8(e3, 24) ||
-		    e3->table_address != smb.addr || e3->max_table_size < smb.len)
+		if (ep3.len != 24 || memcmp(e3->anchor, "_SM3_", 5) ||
+		    hvm_sum8(e3, 24) || e3->table_address != smb.addr ||
+		    e3->max_table_size < smb.len)
 			bad("SMBIOS _SM3_", "anchor, checksum, address or size");
 		else
 			good("SMBIOS _SM3_", "checksum, table address and size");
-		if (ep21.len != 31 || memcmp(e2->anchor, "_SM_", 4) || hvm_sum8(e2, 31) ||
-		    hvm_sum8(e2->intermediate_anchor, 15) || e2->table_address != smb.addr ||
-		    e2->table_length != smb.len)
-			bad("SMBIOS _SM_", "anchor, checksums, address or length");
+		if (ep21.len != 31 || memcmp(e2->anchor, "_SM_", 4) ||
+		    hvm_sum8(e2, 31) || hvm_sum8(e2->intermediate_anchor, 15) ||
+		    e2->table_address != smb.addr || e2->table_length != smb.len)
+			bad("SMBIOS _SM_",
+			    "anchor, checksums, address or length");
 		else
-			good("SMBIOS _SM_", "checksums, table address and length");
+			good("SMBIOS _SM_",
+			     "checksums, table address and length");
 		if (ep21.len == 31 &&
-		    hvm_smbios_verify(smb.data, smb.len, e2->nr_structures, 4, &n4, &why))
+		    hvm_smbios_verify(smb.data, smb.len, e2->nr_structures, 4,
+				      &n4, &why))
 			bad("SMBIOS table", why);
 		else if (n4 != want_vcpus)
-			bad("SMBIOS table", "type 4 count differs from the vCPU count");
+			bad("SMBIOS table",
+			    "type 4 count differs from the vCPU count");
 		else {
-			snprintf(detail, sizeof(detail), "%u structures, %u processors, %zu bytes",
+			snprintf(detail, sizeof(detail),
+				 "%u structures, %u processors, %zu bytes",
 				 e2->nr_structures, n4, smb.len);
 			good("SMBIOS table", detail);
 		}
@@ -432,27 +464,32 @@ static int cmd_check(const char *dir, unsigned int want_vcpus)
 			bad("MP", "missing with more than one vCPU");
 		} else if (hvm_mp_verify_floating(mpfp.data, &why)) {
 			bad("MP floating pointer", why);
-		} else if (((const struct hvm_mp_floating *)mpfp.data)->config_table != mp.addr) {
-			bad("MP floating pointer", "does not point at the table");
+		} else if (((const struct hvm_mp_floating *)mpfp.data)
+				   ->config_table != mp.addr) {
+			bad("MP floating pointer",
+			    "does not point at the table");
 		} else if (hvm_mp_verify(mp.data, mp.len, &ms, &why)) {
 			bad("MP table", why);
 		} else if (ms.processors != want_vcpus) {
-			bad("MP table", "processor count differs from the vCPU count");
+			bad("MP table",
+			    "processor count differs from the vCPU count");
 		} else {
 			snprintf(detail, sizeof(detail),
 				 "%u processors, %u buses, %u IOAPIC, %u I/O + %u local interrupts",
-				 ms.processors, ms.buses, ms.ioapics, ms.iointrs, ms.localintrs);
+				 ms.processors, ms.buses, ms.ioapics,
+				 ms.iointrs, ms.localintrs);
 			good("MP table", detail);
 		}
 	}
 
 	if (load(dir, "E820", &e820)) {
 		bad("E820", "missing");
-	} else if (e820.len % 20 ||
-		   hvm_e820_verify((const void *)e820.data, e820.len / 20, &why)) {
+	} else if (e820.len % 20 || hvm_e820_verify((const void *)e820.data,
+						    e820.len / 20, &why)) {
 		bad("E820", e820.len % 20 ? "size not a multiple of 20" : why);
 	} else {
-		snprintf(detail, sizeof(detail), "%zu entries, sorted, no overlaps", e820.len / 20);
+		snprintf(detail, sizeof(detail),
+			 "%zu entries, sorted, no overlaps", e820.len / 20);
 		good("E820", detail);
 	}
 	printf("%d failure(s)\n", failures);
@@ -464,7 +501,9 @@ static int cmd_check(const char *dir, unsigned int want_vcpus)
 static int cmd_mpcheck(const char *image, unsigned int want_vcpus)
 {
 	static const uint32_t areas[][2] = {
-		{ 0x9FC00, 0xA0000 }, { 0xF0000, 0x100000 }, { 0x9F000, 0x9FC00 },
+		{ 0x9FC00, 0xA0000 },
+		{ 0xF0000, 0x100000 },
+		{ 0x9F000, 0x9FC00 },
 	};
 	struct blob img;
 	struct hvm_mp_summary ms;
@@ -476,7 +515,8 @@ static int cmd_mpcheck(const char *image, unsigned int want_vcpus)
 		FILE *f = fopen(image, "rb");
 
 		if (!f) {
-			fprintf(stderr, "hvmdump: %s: %s\n", image, strerror(errno));
+			fprintf(stderr, "hvmdump: %s: %s\n", image,
+				strerror(errno));
 			return 2;
 		}
 		img.data = calloc(1, 0x100000);
@@ -498,32 +538,38 @@ static int cmd_mpcheck(const char *image, unsigned int want_vcpus)
 		if (!lo || hi > 0x100000)
 			continue;
 		for (p = lo; p + 16 <= hi; p += 16) {
-			const struct hvm_mp_floating *fp = (const void *)(img.data + p);
+			const struct hvm_mp_floating *fp =
+				(const void *)(img.data + p);
 			uint32_t t;
 
 			if (memcmp(fp->signature, "_MP_", 4))
 				continue;
 			if (hvm_mp_verify_floating(fp, &why)) {
-				printf("FAIL MP floating pointer at 0x%05x: %s\n", p, why);
+				printf("FAIL MP floating pointer at 0x%05x: %s\n",
+				       p, why);
 				return 1;
 			}
 			t = fp->config_table;
-			if (t < 0x400 || t >= 0x100000 - sizeof(struct hvm_mp_config)) {
-				printf("FAIL MP table address 0x%x outside low memory\n", t);
+			if (t < 0x400 ||
+			    t >= 0x100000 - sizeof(struct hvm_mp_config)) {
+				printf("FAIL MP table address 0x%x outside low memory\n",
+				       t);
 				return 1;
 			}
-			if (hvm_mp_verify(img.data + t, 0x100000 - t, &ms, &why)) {
+			if (hvm_mp_verify(img.data + t, 0x100000 - t, &ms,
+					  &why)) {
 				printf("FAIL MP table at 0x%05x: %s\n", t, why);
 				return 1;
 			}
 			if (want_vcpus && ms.processors != want_vcpus) {
-				printf("FAIL MP table: %u processors, want %u\n", ms.processors,
-				       want_vcpus);
+				printf("FAIL MP table: %u processors, want %u\n",
+				       ms.processors, want_vcpus);
 				return 1;
 			}
 			printf("ok   MP pointer at 0x%05x, table at 0x%05x: %u processors, %u buses, "
 			       "%u IOAPIC, %u I/O and %u local interrupt entries\n",
-			       p, t, ms.processors, ms.buses, ms.ioapics, ms.iointrs, ms.localintrs);
+			       p, t, ms.processors, ms.buses, ms.ioapics,
+			       ms.iointrs, ms.localintrs);
 			return 0;
 		}
 	}
@@ -579,7 +625,8 @@ static int cmd_pcicheck(const char *dir, const char *log)
 		printf("FAIL no query-pci answer in %s\n", log);
 		return 1;
 	}
-	if (load(dir, "BARS", &bars) || load(dir, "CONFIG", &cfgb) || cfgb.len != sizeof(dc)) {
+	if (load(dir, "BARS", &bars) || load(dir, "CONFIG", &cfgb) ||
+	    cfgb.len != sizeof(dc)) {
 		printf("FAIL BARS/CONFIG missing from the dump\n");
 		json_decref(ret);
 		return 1;
@@ -588,44 +635,63 @@ static int cmd_pcicheck(const char *dir, const char *log)
 	fb = (const void *)bars.data;
 	nf = bars.len / sizeof(*fb);
 
-	json_array_foreach(ret, bi, bus) {
-		json_array_foreach(json_object_get(bus, "devices"), i, dev) {
+	json_array_foreach(ret, bi, bus)
+	{
+		json_array_foreach(json_object_get(bus, "devices"), i, dev)
+		{
 			json_t *reg;
 
-			json_array_foreach(json_object_get(dev, "regions"), j, reg) {
+			json_array_foreach(json_object_get(dev, "regions"), j,
+					   reg)
+			{
 				if (nq == 256)
 					break;
-				q[nq].slot = (int)json_integer_value(json_object_get(dev, "slot"));
-				q[nq].fn = (int)json_integer_value(json_object_get(dev, "function"));
-				q[nq].bar = (int)json_integer_value(json_object_get(reg, "bar"));
-				q[nq].io = !strcmp(json_string_value(json_object_get(reg, "type")) ?: "",
-						   "io");
-				q[nq].addr = (uint64_t)json_integer_value(json_object_get(reg, "address"));
-				q[nq].size = (uint64_t)json_integer_value(json_object_get(reg, "size"));
+				q[nq].slot = (int)json_integer_value(
+					json_object_get(dev, "slot"));
+				q[nq].fn = (int)json_integer_value(
+					json_object_get(dev, "function"));
+				q[nq].bar = (int)json_integer_value(
+					json_object_get(reg, "bar"));
+				q[nq].io =
+					!strcmp(json_string_value(
+							json_object_get(reg,
+									"type"))
+							?: "",
+						"io");
+				q[nq].addr = (uint64_t)json_integer_value(
+					json_object_get(reg, "address"));
+				q[nq].size = (uint64_t)json_integer_value(
+					json_object_get(reg, "size"));
 				nq++;
 			}
 		}
 	}
 	/* every BAR QEMU reports was assigned by us, at the same place */
 	for (i = 0; i < nq; i++) {
-		snprintf(what, sizeof(what), "00:%02x.%d BAR%d %s 0x%" PRIx64 "+0x%" PRIx64,
-			 q[i].slot, q[i].fn, q[i].bar, q[i].io ? "io" : "mem", q[i].addr,
-			 q[i].size);
+		snprintf(what, sizeof(what),
+			 "00:%02x.%d BAR%d %s 0x%" PRIx64 "+0x%" PRIx64,
+			 q[i].slot, q[i].fn, q[i].bar, q[i].io ? "io" : "mem",
+			 q[i].addr, q[i].size);
 		for (j = 0; j < nf; j++)
-			if (fb[j].devfn == ((q[i].slot << 3) | q[i].fn) && fb[j].index == q[i].bar)
+			if (fb[j].devfn == ((q[i].slot << 3) | q[i].fn) &&
+			    fb[j].index == q[i].bar)
 				break;
 		if (j == nf) {
-			bad(what, "QEMU reports a BAR the firmware did not assign");
+			bad(what,
+			    "QEMU reports a BAR the firmware did not assign");
 			continue;
 		}
 		if (fb[j].base != q[i].addr || fb[j].size != q[i].size) {
 			bad(what, "differs from what the firmware assigned");
 			continue;
 		}
-		if (q[i].io ? (q[i].addr < HVM_IO_START || q[i].addr + q[i].size > HVM_IO_END) :
-			      !((q[i].addr >= dc.mmio_start && q[i].addr + q[i].size <= dc.mmio_end) ||
+		if (q[i].io ? (q[i].addr < HVM_IO_START ||
+			       q[i].addr + q[i].size > HVM_IO_END)
+			    : !((q[i].addr >= dc.mmio_start &&
+				 q[i].addr + q[i].size <= dc.mmio_end) ||
 				(q[i].addr >= dc.mmio64_start &&
-				 q[i].addr + q[i].size <= dc.mmio64_start + dc.mmio64_size))) {
+				 q[i].addr + q[i].size <=
+					 dc.mmio64_start + dc.mmio64_size))) {
 			bad(what, "outside the window");
 			continue;
 		}
@@ -634,7 +700,8 @@ static int cmd_pcicheck(const char *dir, const char *log)
 			continue;
 		}
 		for (j = 0; j < nq; j++)
-			if (j != i && q[j].io == q[i].io && q[j].addr < q[i].addr + q[i].size &&
+			if (j != i && q[j].io == q[i].io &&
+			    q[j].addr < q[i].addr + q[i].size &&
 			    q[i].addr < q[j].addr + q[j].size)
 				break;
 		if (j != nq) {
@@ -646,12 +713,14 @@ static int cmd_pcicheck(const char *dir, const char *log)
 	/* and nothing we assigned is missing from QEMU's view */
 	for (j = 0; j < nf; j++) {
 		for (i = 0; i < nq; i++)
-			if (fb[j].devfn == ((q[i].slot << 3) | q[i].fn) && fb[j].index == q[i].bar)
+			if (fb[j].devfn == ((q[i].slot << 3) | q[i].fn) &&
+			    fb[j].index == q[i].bar)
 				break;
 		if (i == nq) {
-			snprintf(what, sizeof(what), "00:%02x.%d BAR%d", fb[j].devfn >> 3,
-				 fb[j].devfn & 7, fb[j].index);
-			bad(what, "assigned by the firmware but not reported by QEMU");
+			snprintf(what, sizeof(what), "00:%02x.%d BAR%d",
+				 fb[j].devfn >> 3, fb[j].devfn & 7, fb[j].index);
+			bad(what,
+			    "assigned by the firmware but not reported by QEMU");
 		}
 	}
 	if (!nq)
@@ -666,7 +735,8 @@ static int cmd_pcicheck(const char *dir, const char *log)
 static int cmd_hvminfo(unsigned int vcpus, uint64_t mem_mb, const char *path)
 {
 	struct hvm_info_table t;
-	uint64_t mem = mem_mb << 20, low = mem < HVM_BELOW_4G_RAM_END ? mem : HVM_BELOW_4G_RAM_END;
+	uint64_t mem = mem_mb << 20,
+		 low = mem < HVM_BELOW_4G_RAM_END ? mem : HVM_BELOW_4G_RAM_END;
 	unsigned int i;
 	FILE *f;
 
@@ -679,7 +749,8 @@ static int cmd_hvminfo(unsigned int vcpus, uint64_t mem_mb, const char *path)
 	t.nr_vcpus = vcpus;
 	t.low_mem_pgend = (uint32_t)(low >> 12);
 	t.reserved_mem_pgstart = HVM_RESERVED_MEMBASE >> 12;
-	t.high_mem_pgend = mem > low ? (uint32_t)(((1ull << 32) + mem - low) >> 12) : 0;
+	t.high_mem_pgend =
+		mem > low ? (uint32_t)(((1ull << 32) + mem - low) >> 12) : 0;
 	for (i = 0; i < vcpus; i++)
 		t.vcpu_online[i / 8] |= (uint8_t)(1u << (i % 8));
 	t.checksum = hvm_checksum(&t, sizeof(t));
@@ -696,16 +767,21 @@ static int cmd_hvminfo(unsigned int vcpus, uint64_t mem_mb, const char *path)
 static const char *e820_type(uint32_t t)
 {
 	switch (t) {
-	case HVM_E820_RAM: return "RAM";
-	case HVM_E820_RESERVED: return "reserved";
-	case HVM_E820_ACPI: return "ACPI reclaim";
-	case HVM_E820_NVS: return "ACPI NVS";
-	default: return "?";
+	case HVM_E820_RAM:
+		return "RAM";
+	case HVM_E820_RESERVED:
+		return "reserved";
+	case HVM_E820_ACPI:
+		return "ACPI reclaim";
+	case HVM_E820_NVS:
+		return "ACPI NVS";
+	default:
+		return "?";
 	}
 }
 
-static void smbios_strings(const uint8_t *s, size_t flen, size_t avail, int idx, char *out,
-			   size_t outlen)
+static void smbios_strings(const uint8_t *s, size_t flen, size_t avail, int idx,
+			   char *out, size_t outlen)
 {
 	const char *p = (const char *)s + flen;
 	int i;
@@ -721,23 +797,29 @@ static void smbios_strings(const uint8_t *s, size_t flen, size_t avail, int idx,
 
 static int cmd_summary(const char *dir)
 {
-	static const char *const names[] = { "RSDP", "RSDT", "XSDT", "FACP1", "FACP", "FACS",
-					     "DSDT", "SSDT", "APIC", "HPET", "WAET" };
+	static const char *const names[] = { "RSDP", "RSDT", "XSDT", "FACP1",
+					     "FACP", "FACS", "DSDT", "SSDT",
+					     "APIC", "HPET", "WAET" };
 	struct blob b, cfgb, smb;
 	struct hvm_dump_config dc = { 0 };
 	size_t i, pos;
 
 	if (!load(dir, "CONFIG", &cfgb) && cfgb.len == sizeof(dc))
 		memcpy(&dc, cfgb.data, sizeof(dc));
-	printf("Guest: %u vCPU(s), RAM below 4G to 0x%" PRIx64 ", above 4G to 0x%" PRIx64
-	       ", config from %s\n", dc.nr_vcpus, dc.low_mem_end, dc.high_mem_end,
-	       dc.source == 1 ? "hvm_info_table" : dc.source == 2 ? "CMOS/command line" : "host build");
+	printf("Guest: %u vCPU(s), RAM below 4G to 0x%" PRIx64
+	       ", above 4G to 0x%" PRIx64 ", config from %s\n",
+	       dc.nr_vcpus, dc.low_mem_end, dc.high_mem_end,
+	       dc.source == 1   ? "hvm_info_table"
+	       : dc.source == 2 ? "CMOS/command line"
+				: "host build");
 	if (dc.boot_us)
-		printf("Firmware: entry to tables written in %u us (guest TSC)\n", dc.boot_us);
+		printf("Firmware: entry to tables written in %u us (guest TSC)\n",
+		       dc.boot_us);
 	printf("\nE820:\n");
 	if (!load(dir, "E820", &b))
 		for (i = 0; i + 20 <= b.len; i += 20) {
-			const struct hvm_e820_entry *e = (const void *)(b.data + i);
+			const struct hvm_e820_entry *e =
+				(const void *)(b.data + i);
 
 			printf("  %016" PRIx64 "-%016" PRIx64 "  %s\n", e->addr,
 			       e->addr + e->size - 1, e820_type(e->type));
@@ -747,10 +829,12 @@ static int cmd_summary(const char *dir)
 		if (load(dir, names[i], &b))
 			continue;
 		if (!strcmp(names[i], "RSDP") || !strcmp(names[i], "FACS"))
-			printf("  %-6s at 0x%08x  %5zu bytes\n", names[i], b.addr, b.len);
+			printf("  %-6s at 0x%08x  %5zu bytes\n", names[i],
+			       b.addr, b.len);
 		else
-			printf("  %-6s at 0x%08x  %5zu bytes  rev %u  checksum %s\n", names[i],
-			       b.addr, b.len, b.data[8], hvm_sum8(b.data, b.len) ? "BAD" : "ok");
+			printf("  %-6s at 0x%08x  %5zu bytes  rev %u  checksum %s\n",
+			       names[i], b.addr, b.len, b.data[8],
+			       hvm_sum8(b.data, b.len) ? "BAD" : "ok");
 	}
 	printf("\nSMBIOS structures:\n");
 	if (!load(dir, "SMBIOS", &smb)) {
@@ -764,18 +848,23 @@ static int cmd_summary(const char *dir)
 			if (s[1] < 4 || end > smb.len)
 				break;
 			if (s[0] == 1) {
-				smbios_strings(s, s[1], smb.len - pos, s[4], s1, sizeof(s1));
-				smbios_strings(s, s[1], smb.len - pos, s[5], s2, sizeof(s2));
-				printf("  type 1: %s %s, UUID %02x%02x%02x%02x-...\n", s1, s2, s[11],
-				       s[10], s[9], s[8]);
+				smbios_strings(s, s[1], smb.len - pos, s[4], s1,
+					       sizeof(s1));
+				smbios_strings(s, s[1], smb.len - pos, s[5], s2,
+					       sizeof(s2));
+				printf("  type 1: %s %s, UUID %02x%02x%02x%02x-...\n",
+				       s1, s2, s[11], s[10], s[9], s[8]);
 			}
 			if (s[0] == 0) {
-				smbios_strings(s, s[1], smb.len - pos, s[4], s1, sizeof(s1));
-				smbios_strings(s, s[1], smb.len - pos, s[5], s2, sizeof(s2));
+				smbios_strings(s, s[1], smb.len - pos, s[4], s1,
+					       sizeof(s1));
+				smbios_strings(s, s[1], smb.len - pos, s[5], s2,
+					       sizeof(s2));
 				printf("  type 0: BIOS %s %s\n", s1, s2);
 			}
 			count[s[0]]++;
-			while (end + 1 < smb.len && (smb.data[end] || smb.data[end + 1]))
+			while (end + 1 < smb.len &&
+			       (smb.data[end] || smb.data[end + 1]))
 				end++;
 			pos = end + 2;
 		}
@@ -786,20 +875,28 @@ static int cmd_summary(const char *dir)
 		printf("  (%zu bytes at 0x%x)\n", smb.len, smb.addr);
 	}
 	if (!load(dir, "MP", &b))
-		printf("\nMP table: %zu bytes at 0x%x, %u entries\n", b.len, b.addr,
+		printf("\nMP table: %zu bytes at 0x%x, %u entries\n", b.len,
+		       b.addr,
 		       ((const struct hvm_mp_config *)b.data)->entry_count);
 	else
 		printf("\nMP table: none (uniprocessor)\n");
 	if (!load(dir, "BARS", &b) && b.len) {
-		printf("\nPCI BARs assigned (hole 0x%08x-0x%08x):\n", dc.mmio_start, dc.mmio_end - 1);
+		printf("\nPCI BARs assigned (hole 0x%08x-0x%08x):\n",
+		       dc.mmio_start, dc.mmio_end - 1);
 		for (i = 0; i + sizeof(struct hvm_dump_bar) <= b.len;
 		     i += sizeof(struct hvm_dump_bar)) {
-			const struct hvm_dump_bar *d = (const void *)(b.data + i);
+			const struct hvm_dump_bar *d =
+				(const void *)(b.data + i);
 
-			printf("  00:%02x.%u %04x:%04x BAR%u %-4s 0x%09" PRIx64 " size 0x%" PRIx64
-			       "\n", d->devfn >> 3, d->devfn & 7, d->vendor, d->device, d->index,
-			       d->flags & HVM_BAR_IO ? "io" : d->flags & HVM_BAR_ROM ? "rom" :
-			       d->flags & HVM_BAR_64 ? "m64" : "mem", d->base, d->size);
+			printf("  00:%02x.%u %04x:%04x BAR%u %-4s 0x%09" PRIx64
+			       " size 0x%" PRIx64 "\n",
+			       d->devfn >> 3, d->devfn & 7, d->vendor,
+			       d->device, d->index,
+			       d->flags & HVM_BAR_IO    ? "io"
+			       : d->flags & HVM_BAR_ROM ? "rom"
+			       : d->flags & HVM_BAR_64  ? "m64"
+							: "mem",
+			       d->base, d->size);
 		}
 	}
 	return 0;
@@ -807,10 +904,11 @@ static int cmd_summary(const char *dir)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: hvmdump split DUMP DIR | build [-n VCPUS] [-m MIB] DIR |\n"
-			"       check [-n VCPUS] DIR | mpcheck [-n VCPUS] IMAGE |\n"
-			"       pcicheck DIR QMPLOG | summary DIR |\n"
-			"       hvminfo [-n VCPUS] [-m MIB] FILE\n");
+	fprintf(stderr,
+		"usage: hvmdump split DUMP DIR | build [-n VCPUS] [-m MIB] DIR |\n"
+		"       check [-n VCPUS] DIR | mpcheck [-n VCPUS] IMAGE |\n"
+		"       pcicheck DIR QMPLOG | summary DIR |\n"
+		"       hvminfo [-n VCPUS] [-m MIB] FILE\n");
 	exit(2);
 }
 

@@ -21,12 +21,13 @@
 #include <stdint.h>
 
 struct hvm_dump_rec {
-	char magic[4];		/* "HVMD" */
-	char name[8];		/* NUL-padded */
+	char magic[4]; /* "HVMD" */
+	char name[8];  /* NUL-padded */
 	uint32_t addr;
 	uint32_t len;
 } __attribute__((packed));
-_Static_assert(sizeof(struct hvm_dump_rec) == 20, "dump record header is 20 bytes");
+_Static_assert(sizeof(struct hvm_dump_rec) == 20,
+	       "dump record header is 20 bytes");
 
 struct hvm_dump_bar {
 	uint8_t bus, devfn, index, flags;
@@ -44,8 +45,8 @@ struct hvm_dump_config {
 	uint32_t mmio_start, mmio_end;
 	uint64_t mmio64_start, mmio64_size;
 	uint32_t acpi_base;
-	uint32_t source;	/* 1 hvm_info_table, 2 CMOS/command line */
-	uint32_t boot_us;	/* entry to tables written, by the TSC, 0 if unknown */
+	uint32_t source;  /* 1 hvm_info_table, 2 CMOS/command line */
+	uint32_t boot_us; /* entry to tables written, by the TSC, 0 if unknown */
 	uint32_t reserved;
 } __attribute__((packed));
 _Static_assert(sizeof(struct hvm_dump_config) == 64, "dump config is 64 bytes");

@@ -14,8 +14,8 @@
  */
 #include "hvm.h"
 
-#define MP_ISA_BUS	1
-#define MP_PCI_BUS	0
+#define MP_ISA_BUS 1
+#define MP_PCI_BUS 0
 
 static uint16_t isa_irq_flags(const struct hvm_config *cfg, unsigned int irq)
 {
@@ -26,7 +26,7 @@ static uint16_t isa_irq_flags(const struct hvm_config *cfg, unsigned int irq)
 	for (i = 0; i < HVM_NR_PCI_LINKS; i++)
 		if (cfg->pci_link_irq[i] == irq)
 			return HVM_INTI_POLARITY_LOW | HVM_INTI_TRIGGER_LEVEL;
-	return 0;	/* conforms to the bus: edge, active high */
+	return 0; /* conforms to the bus: edge, active high */
 }
 
 /* The configuration table into `buf`; its length, -EINVAL (1 vCPU) or -ENOSPC. */
@@ -42,9 +42,9 @@ int hvm_mp_build(const struct hvm_config *cfg, void *buf, size_t len)
 
 	if (cfg->nr_vcpus < 2 || cfg->nr_vcpus > HVM_MAX_VCPU)
 		return -EINVAL;
-	nr_intr = 1 + 15 + 31 * 4;	/* ExtINT, ISA 0..15 but 2, PCI */
-	size = sizeof(*c) + cfg->nr_vcpus * sizeof(*pr) + 2 * sizeof(*bus) + sizeof(*io) +
-	       nr_intr * sizeof(*in) + 2 * sizeof(*in);
+	nr_intr = 1 + 15 + 31 * 4; /* ExtINT, ISA 0..15 but 2, PCI */
+	size = sizeof(*c) + cfg->nr_vcpus * sizeof(*pr) + 2 * sizeof(*bus) +
+	       sizeof(*io) + nr_intr * sizeof(*in) + 2 * sizeof(*in);
 	if (size > len)
 		return -ENOSPC;
 	__builtin_memset(buf, 0, size);
@@ -92,7 +92,7 @@ int hvm_mp_build(const struct hvm_config *cfg, void *buf, size_t len)
 	in++;
 	for (i = 0; i < 16; i++) {
 		if (i == 2)
-			continue;	/* cascade */
+			continue; /* cascade */
 		in->type = HVM_MP_IOINTR;
 		in->irq_type = HVM_MP_INT;
 		in->flags = isa_irq_flags(cfg, i);
@@ -106,11 +106,12 @@ int hvm_mp_build(const struct hvm_config *cfg, void *buf, size_t len)
 		for (pin = 0; pin < 4; pin++, in++) {
 			in->type = HVM_MP_IOINTR;
 			in->irq_type = HVM_MP_INT;
-			in->flags = 0;	/* conforms to PCI: level, active low */
+			in->flags = 0; /* conforms to PCI: level, active low */
 			in->src_bus = MP_PCI_BUS;
 			in->src_irq = (uint8_t)((slot << 2) | pin);
 			in->dst_apic = cfg->ioapic_id;
-			in->dst_intin = cfg->pci_link_irq[HVM_PCI_LINK(slot, pin)];
+			in->dst_intin =
+				cfg->pci_link_irq[HVM_PCI_LINK(slot, pin)];
 		}
 	}
 	in->type = HVM_MP_LOCALINTR;

@@ -18,8 +18,8 @@ static int bar_is_mem(const struct hvm_bar *b)
 }
 
 /* indexes of the BARs selected by `want`, largest first (stable) */
-static size_t sort_bars(const struct hvm_bar *bars, size_t n, const uint8_t *want,
-			uint16_t *idx)
+static size_t sort_bars(const struct hvm_bar *bars, size_t n,
+			const uint8_t *want, uint16_t *idx)
 {
 	size_t i, j, m = 0;
 
@@ -35,8 +35,8 @@ static size_t sort_bars(const struct hvm_bar *bars, size_t n, const uint8_t *wan
 }
 
 /* Pack the selected BARs from `start`; 0 if all end at or below `end`. */
-static int pack(struct hvm_bar *bars, const uint16_t *idx, size_t m, uint64_t start,
-		uint64_t end, int commit)
+static int pack(struct hvm_bar *bars, const uint16_t *idx, size_t m,
+		uint64_t start, uint64_t end, int commit)
 {
 	uint64_t cur = start;
 	size_t i;
@@ -57,7 +57,8 @@ static int pack(struct hvm_bar *bars, const uint16_t *idx, size_t m, uint64_t st
 /* Place all `n` BARs (algorithm above); 0, -EINVAL or -ENOSPC. */
 int hvm_pci_allocate(struct hvm_config *cfg, struct hvm_bar *bars, size_t n)
 {
-	static const uint32_t starts[] = { 0xF0000000u, 0xE0000000u, 0xC0000000u, 0x80000000u };
+	static const uint32_t starts[] = { 0xF0000000u, 0xE0000000u,
+					   0xC0000000u, 0x80000000u };
 	uint8_t want[MAX_SORT], high[MAX_SORT];
 	uint16_t idx[MAX_SORT];
 	size_t i, m, s;
@@ -89,7 +90,9 @@ int hvm_pci_allocate(struct hvm_config *cfg, struct hvm_bar *bars, size_t n)
 			want[i] = bar_is_mem(&bars[i]) && !high[i];
 		m = sort_bars(bars, n, want, idx);
 		for (s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
-			uint32_t start = starts[s] < cfg->mmio_start ? starts[s] : cfg->mmio_start;
+			uint32_t start = starts[s] < cfg->mmio_start
+						 ? starts[s]
+						 : cfg->mmio_start;
 
 			if (start < cfg->low_mem_end)
 				break;

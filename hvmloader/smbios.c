@@ -12,7 +12,7 @@
  */
 #include "hvm.h"
 
-#define SMBIOS_DEV_CHUNK	(16ull << 30)	/* RAM per type 17 device */
+#define SMBIOS_DEV_CHUNK (16ull << 30) /* RAM per type 17 device */
 
 struct sm {
 	uint8_t *buf;
@@ -20,8 +20,8 @@ struct sm {
 	uint16_t next_handle;
 	uint16_t count;
 	uint16_t max_size;
-	size_t cur;		/* start of the current structure */
-	uint8_t nstr;		/* strings added to it */
+	size_t cur;   /* start of the current structure */
+	uint8_t nstr; /* strings added to it */
 	int err;
 };
 
@@ -120,17 +120,17 @@ static void type0(struct sm *s, const struct hvm_config *cfg)
 		return;
 	p[4] = sm_str(s, cfg->bios_vendor);
 	p[5] = sm_str(s, cfg->bios_version);
-	put16(p + 6, 0xE800);			/* starting segment */
+	put16(p + 6, 0xE800); /* starting segment */
 	p[8] = sm_str(s, cfg->bios_date);
-	p[9] = 0;				/* ROM size: 64 KiB */
+	p[9] = 0; /* ROM size: 64 KiB */
 	put64(p + 0x0A, (1u << 3) /* characteristics not supported */);
-	p[0x12] = 0x01;				/* ext 1: ACPI */
-	p[0x13] = 0x10;				/* ext 2: virtual machine */
-	p[0x14] = 1;				/* BIOS release 1.0 */
+	p[0x12] = 0x01; /* ext 1: ACPI */
+	p[0x13] = 0x10; /* ext 2: virtual machine */
+	p[0x14] = 1;    /* BIOS release 1.0 */
 	p[0x15] = 0;
-	p[0x16] = 0xFF;				/* no embedded controller */
+	p[0x16] = 0xFF; /* no embedded controller */
 	p[0x17] = 0xFF;
-	put16(p + 0x18, 0);			/* extended ROM size */
+	put16(p + 0x18, 0); /* extended ROM size */
 	sm_end(s);
 }
 
@@ -145,7 +145,7 @@ static void type1(struct sm *s, const struct hvm_config *cfg)
 	p[6] = sm_str(s, cfg->sys_version);
 	p[7] = sm_str(s, cfg->sys_serial);
 	__builtin_memcpy(p + 8, cfg->uuid, 16);
-	p[0x18] = 6;				/* wake-up: power switch */
+	p[0x18] = 6; /* wake-up: power switch */
 	p[0x19] = sm_str(s, cfg->sys_sku);
 	p[0x1A] = sm_str(s, cfg->sys_family);
 	sm_end(s);
@@ -158,16 +158,16 @@ static void type3(struct sm *s, const struct hvm_config *cfg)
 	if (!p)
 		return;
 	p[4] = sm_str(s, cfg->chassis_manufacturer);
-	p[5] = 0x01;				/* other */
+	p[5] = 0x01; /* other */
 	p[6] = 0;
 	p[7] = sm_str(s, cfg->chassis_serial);
 	p[8] = sm_str(s, cfg->chassis_asset);
-	p[9] = 0x03;				/* boot-up state: safe */
-	p[0x0A] = 0x03;				/* power supply: safe */
-	p[0x0B] = 0x03;				/* thermal: safe */
-	p[0x0C] = 0x02;				/* security: unknown */
-	p[0x13] = 0;				/* no contained elements */
-	p[0x14] = 3;				/* element record length */
+	p[9] = 0x03;    /* boot-up state: safe */
+	p[0x0A] = 0x03; /* power supply: safe */
+	p[0x0B] = 0x03; /* thermal: safe */
+	p[0x0C] = 0x02; /* security: unknown */
+	p[0x13] = 0;    /* no contained elements */
+	p[0x14] = 3;    /* element record length */
 	sm_end(s);
 }
 
@@ -180,26 +180,26 @@ static void type4(struct sm *s, const struct hvm_config *cfg, unsigned int cpu)
 		return;
 	cpu_name(name, "CPU ", cpu);
 	p[4] = sm_str(s, name);
-	p[5] = 0x03;				/* central processor */
-	p[6] = 0x01;				/* family: other */
+	p[5] = 0x03; /* central processor */
+	p[6] = 0x01; /* family: other */
 	p[7] = sm_str(s, cfg->cpu_manufacturer);
 	put32(p + 8, cfg->cpu_signature);
 	put32(p + 12, cfg->cpu_features);
-	p[0x10] = 0;				/* version string */
-	p[0x11] = 0;				/* voltage unknown */
-	put16(p + 0x12, 0);			/* external clock unknown */
-	put16(p + 0x14, 3000);			/* max speed, MHz */
-	put16(p + 0x16, 3000);			/* current speed */
-	p[0x18] = 0x41;				/* populated, enabled */
-	p[0x19] = 0x01;				/* upgrade: other */
-	put16(p + 0x1A, 0xFFFF);		/* no L1/L2/L3 info */
+	p[0x10] = 0;             /* version string */
+	p[0x11] = 0;             /* voltage unknown */
+	put16(p + 0x12, 0);      /* external clock unknown */
+	put16(p + 0x14, 3000);   /* max speed, MHz */
+	put16(p + 0x16, 3000);   /* current speed */
+	p[0x18] = 0x41;          /* populated, enabled */
+	p[0x19] = 0x01;          /* upgrade: other */
+	put16(p + 0x1A, 0xFFFF); /* no L1/L2/L3 info */
 	put16(p + 0x1C, 0xFFFF);
 	put16(p + 0x1E, 0xFFFF);
-	p[0x23] = 1;				/* cores */
-	p[0x24] = 1;				/* cores enabled */
-	p[0x25] = 1;				/* threads */
-	put16(p + 0x26, 0x0004);		/* 64-bit capable */
-	put16(p + 0x28, 0x01);			/* family 2 */
+	p[0x23] = 1;             /* cores */
+	p[0x24] = 1;             /* cores enabled */
+	p[0x25] = 1;             /* threads */
+	put16(p + 0x26, 0x0004); /* 64-bit capable */
+	put16(p + 0x28, 0x01);   /* family 2 */
 	put16(p + 0x2A, 1);
 	put16(p + 0x2C, 1);
 	put16(p + 0x2E, 1);
@@ -238,21 +238,22 @@ static void type16(struct sm *s, const struct hvm_config *cfg, uint16_t ndev)
 
 	if (!p)
 		return;
-	p[4] = 0x03;				/* system board */
-	p[5] = 0x03;				/* system memory */
-	p[6] = 0x03;				/* no ECC */
+	p[4] = 0x03; /* system board */
+	p[5] = 0x03; /* system memory */
+	p[6] = 0x03; /* no ECC */
 	if (kb < 0x80000000u) {
 		put32(p + 7, (uint32_t)kb);
 	} else {
 		put32(p + 7, 0x80000000u);
 		put64(p + 0x0F, total_ram(cfg));
 	}
-	put16(p + 0x0B, 0xFFFE);		/* no error information */
+	put16(p + 0x0B, 0xFFFE); /* no error information */
 	put16(p + 0x0D, ndev);
 	sm_end(s);
 }
 
-static void type17(struct sm *s, uint16_t array, unsigned int idx, uint64_t bytes)
+static void type17(struct sm *s, uint16_t array, unsigned int idx,
+		   uint64_t bytes)
 {
 	char loc[16];
 	uint8_t *p = sm_begin(s, 17, 0x28);
@@ -262,19 +263,19 @@ static void type17(struct sm *s, uint16_t array, unsigned int idx, uint64_t byte
 		return;
 	put16(p + 4, array);
 	put16(p + 6, 0xFFFE);
-	put16(p + 8, 64);			/* total width */
-	put16(p + 0x0A, 64);			/* data width */
+	put16(p + 8, 64);    /* total width */
+	put16(p + 0x0A, 64); /* data width */
 	if (mb < 0x7FFF) {
 		put16(p + 0x0C, (uint16_t)mb);
 	} else {
 		put16(p + 0x0C, 0x7FFF);
 		put32(p + 0x1C, mb);
 	}
-	p[0x0E] = 0x09;				/* DIMM */
+	p[0x0E] = 0x09; /* DIMM */
 	cpu_name(loc, "DIMM ", idx);
 	p[0x10] = sm_str(s, loc);
-	p[0x12] = 0x07;				/* RAM */
-	put16(p + 0x13, 0x0004);		/* type detail: unknown */
+	p[0x12] = 0x07;          /* RAM */
+	put16(p + 0x13, 0x0004); /* type detail: unknown */
 	sm_end(s);
 }
 
@@ -294,7 +295,7 @@ static void type19(struct sm *s, uint16_t array, uint64_t start, uint64_t end)
 		put64(p + 0x17, end - 1);
 	}
 	put16(p + 0x0C, array);
-	p[0x0E] = 1;				/* partition width */
+	p[0x0E] = 1; /* partition width */
 	sm_end(s);
 }
 
@@ -316,7 +317,7 @@ static void type20(struct sm *s, uint16_t dev, uint16_t mapped, uint64_t start,
 	}
 	put16(p + 0x0C, dev);
 	put16(p + 0x0E, mapped);
-	p[0x10] = 0xFF;				/* partition row unknown */
+	p[0x10] = 0xFF; /* partition row unknown */
 	p[0x11] = 0;
 	p[0x12] = 0;
 	sm_end(s);
@@ -328,7 +329,7 @@ static void type32(struct sm *s)
 
 	if (!p)
 		return;
-	p[0x0A] = 0;				/* no errors detected */
+	p[0x0A] = 0; /* no errors detected */
 	sm_end(s);
 }
 
@@ -339,8 +340,8 @@ static void type127(struct sm *s)
 }
 
 /* The structure table into `buf`; its length, -EINVAL or -ENOSPC. */
-int hvm_smbios_build(const struct hvm_config *cfg, void *buf, size_t len, uint32_t phys,
-		     struct hvm_smbios_info *info)
+int hvm_smbios_build(const struct hvm_config *cfg, void *buf, size_t len,
+		     uint32_t phys, struct hvm_smbios_info *info)
 {
 	struct sm s = { .buf = buf, .len = len };
 	uint64_t ram = total_ram(cfg), left, chunk, roff;
@@ -389,14 +390,18 @@ int hvm_smbios_build(const struct hvm_config *cfg, void *buf, size_t len, uint32
 
 		for (i = 0; i < ndev; i++) {
 			uint64_t ds = i * SMBIOS_DEV_CHUNK;
-			uint64_t de = ds + SMBIOS_DEV_CHUNK < ram ? ds + SMBIOS_DEV_CHUNK : ram;
+			uint64_t de = ds + SMBIOS_DEV_CHUNK < ram
+					      ? ds + SMBIOS_DEV_CHUNK
+					      : ram;
 			uint64_t s0 = ds > roff ? ds : roff;
 			uint64_t e0 = de < roff + rlen ? de : roff + rlen;
 
 			if (s0 >= e0)
 				continue;
-			type20(&s, (uint16_t)(first_dev + i), (uint16_t)(first_map + m),
-			       map_start[m] + (s0 - roff), map_start[m] + (e0 - roff));
+			type20(&s, (uint16_t)(first_dev + i),
+			       (uint16_t)(first_map + m),
+			       map_start[m] + (s0 - roff),
+			       map_start[m] + (e0 - roff));
 		}
 		roff += rlen;
 	}

@@ -8,7 +8,7 @@
 #include "hvm.h"
 
 /* where guest-physical addr of the BIOS area is in t->bios */
-#define BIOS_AT(t, addr) ((t)->bios + ((addr) - HVM_BIOS_AREA_START))
+#define BIOS_AT(t, addr) ((t)->bios + ((addr)-HVM_BIOS_AREA_START))
 
 int hvm_tables_build(const struct hvm_config *cfg, struct hvm_tables *t)
 {

@@ -82,7 +82,7 @@ int hvm_config_init(struct hvm_config *cfg, unsigned int vcpus, uint64_t mem)
 	cfg->pci_link_irq[2] = 11;
 	cfg->pci_link_irq[3] = 5;
 	cfg->hpet_id = HVM_HPET_ID_DEFAULT;
-	cfg->cpu_signature = 0x000006f1;	/* family 6 model 15 */
+	cfg->cpu_signature = 0x000006f1; /* family 6 model 15 */
 	cfg->cpu_features = 0x0781abfd;
 
 	low = mem < HVM_MMIO_DEFAULT_START ? mem : HVM_MMIO_DEFAULT_START;

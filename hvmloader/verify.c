@@ -44,8 +44,8 @@ static size_t strings_len(const uint8_t *p, size_t avail)
 }
 
 /* Walk the structures: lengths, string sets, count, end-of-table. */
-int hvm_smbios_verify(const void *table, size_t len, unsigned int nr_structures, int type,
-		      unsigned int *count_of_type, const char **why)
+int hvm_smbios_verify(const void *table, size_t len, unsigned int nr_structures,
+		      int type, unsigned int *count_of_type, const char **why)
 {
 	const uint8_t *p = table;
 	size_t pos = 0;
@@ -56,7 +56,8 @@ int hvm_smbios_verify(const void *table, size_t len, unsigned int nr_structures,
 		size_t flen, slen;
 
 		if (seen_end)
-			return fail(why, "data after the end-of-table structure");
+			return fail(why,
+				    "data after the end-of-table structure");
 		if (len - pos < 4)
 			return fail(why, "truncated structure header");
 		flen = p[pos + 1];
@@ -98,12 +99,14 @@ int hvm_mp_verify_floating(const void *fp_, const char **why)
 }
 
 /* The MP configuration table: checksums, entries, IDs, references. */
-int hvm_mp_verify(const void *table, size_t len, struct hvm_mp_summary *sum, const char **why)
+int hvm_mp_verify(const void *table, size_t len, struct hvm_mp_summary *sum,
+		  const char **why)
 {
 	const struct hvm_mp_config *c = table;
 	const uint8_t *p = table;
 	struct hvm_mp_summary s = { 0 };
-	uint8_t apic_used[32] = { 0 }, bus_used[32] = { 0 }, ioapic_used[32] = { 0 };
+	uint8_t apic_used[32] = { 0 }, bus_used[32] = { 0 },
+		ioapic_used[32] = { 0 };
 	size_t pos, base;
 	unsigned int n, last_type = 0;
 
@@ -112,7 +115,8 @@ int hvm_mp_verify(const void *table, size_t len, struct hvm_mp_summary *sum, con
 	if (!hvm_memeq(c->signature, "PCMP", 4))
 		return fail(why, "no PCMP signature");
 	base = c->length;
-	if (base < sizeof(*c) || base > len || (size_t)c->ext_length > len - base)
+	if (base < sizeof(*c) || base > len ||
+	    (size_t)c->ext_length > len - base)
 		return fail(why, "table length out of range");
 	if (c->spec_rev != 1 && c->spec_rev != 4)
 		return fail(why, "unknown spec revision");
@@ -139,11 +143,14 @@ int hvm_mp_verify(const void *table, size_t len, struct hvm_mp_summary *sum, con
 		last_type = t;
 		switch (t) {
 		case HVM_MP_PROCESSOR: {
-			const struct hvm_mp_processor *pr = (const void *)(p + pos);
+			const struct hvm_mp_processor *pr =
+				(const void *)(p + pos);
 
-			if (apic_used[pr->lapic_id >> 3] & (1u << (pr->lapic_id & 7)))
+			if (apic_used[pr->lapic_id >> 3] &
+			    (1u << (pr->lapic_id & 7)))
 				return fail(why, "duplicate APIC ID");
-			apic_used[pr->lapic_id >> 3] |= (uint8_t)(1u << (pr->lapic_id & 7));
+			apic_used[pr->lapic_id >> 3] |=
+				(uint8_t)(1u << (pr->lapic_id & 7));
 			if (pr->cpu_flags & 2)
 				s.bsp_count++;
 			s.processors++;
@@ -154,7 +161,8 @@ int hvm_mp_verify(const void *table, size_t len, struct hvm_mp_summary *sum, con
 
 			if (bus_used[b->bus_id >> 3] & (1u << (b->bus_id & 7)))
 				return fail(why, "duplicate bus ID");
-			bus_used[b->bus_id >> 3] |= (uint8_t)(1u << (b->bus_id & 7));
+			bus_used[b->bus_id >> 3] |=
+				(uint8_t)(1u << (b->bus_id & 7));
 			s.buses++;
 			break;
 		}
@@ -162,9 +170,11 @@ int hvm_mp_verify(const void *table, size_t len, struct hvm_mp_summary *sum, con
 			const struct hvm_mp_ioapic *io = (const void *)(p + pos);
 
 			if (apic_used[io->id >> 3] & (1u << (io->id & 7)))
-				return fail(why, "IOAPIC ID collides with another APIC");
+				return fail(why,
+					    "IOAPIC ID collides with another APIC");
 			apic_used[io->id >> 3] |= (uint8_t)(1u << (io->id & 7));
-			ioapic_used[io->id >> 3] |= (uint8_t)(1u << (io->id & 7));
+			ioapic_used[io->id >> 3] |=
+				(uint8_t)(1u << (io->id & 7));
 			s.ioapics++;
 			break;
 		}
@@ -173,15 +183,20 @@ int hvm_mp_verify(const void *table, size_t len, struct hvm_mp_summary *sum, con
 
 			if (in->irq_type > 3)
 				return fail(why, "bad interrupt type");
-			if (!(bus_used[in->src_bus >> 3] & (1u << (in->src_bus & 7))))
-				return fail(why, "interrupt names an undeclared bus");
+			if (!(bus_used[in->src_bus >> 3] &
+			      (1u << (in->src_bus & 7))))
+				return fail(why,
+					    "interrupt names an undeclared bus");
 			if (t == HVM_MP_IOINTR) {
-				if (!(ioapic_used[in->dst_apic >> 3] & (1u << (in->dst_apic & 7))))
-					return fail(why, "interrupt names an undeclared IOAPIC");
+				if (!(ioapic_used[in->dst_apic >> 3] &
+				      (1u << (in->dst_apic & 7))))
+					return fail(why,
+						    "interrupt names an undeclared IOAPIC");
 				s.iointrs++;
 			} else {
 				if (in->dst_intin > 1)
-					return fail(why, "local interrupt to LINT > 1");
+					return fail(why,
+						    "local interrupt to LINT > 1");
 				s.localintrs++;
 			}
 		}
@@ -212,7 +227,9 @@ int hvm_e820_verify(const struct hvm_e820_entry *e, size_t n, const char **why)
 		if (e[i].addr + e[i].size < e[i].addr)
 			return fail(why, "entry wraps");
 		if (i && e[i].addr < e[i - 1].addr + e[i - 1].size)
-			return fail(why, i && e[i].addr < e[i - 1].addr ? "not sorted" : "overlap");
+			return fail(why, i && e[i].addr < e[i - 1].addr
+						 ? "not sorted"
+						 : "overlap");
 	}
 	return 0;
 }

@@ -36,11 +36,11 @@
 #include "daemon.h"
 #include "log.h"
 
-#define CTL_MAX_LINE (64 * 1024)
-#define CTL_MAX_OUTPUT (1024 * 1024)
+#define CTL_MAX_LINE    (64 * 1024)
+#define CTL_MAX_OUTPUT  (1024 * 1024)
 #define CTL_MAX_CLIENTS 64
-#define CTL_MAX_NAME 63
-#define CTL_MAX_REPLY (16 * 1024 * 1024)
+#define CTL_MAX_NAME    63
+#define CTL_MAX_REPLY   (16 * 1024 * 1024)
 
 struct ctl_cmd {
 	char *name;
@@ -102,17 +102,17 @@ static int ctl_cmd_status(void *arg, json_t *args, json_t **result,
 			  char **errmsg)
 {
 	struct ctl *ctl = arg;
-	json_t *o = json_pack("{s:s, s:s, s:I, s:I}", "daemon",
-			      ctl->daemon_name, "version", ctl->version, "pid",
-			      (json_int_t)getpid(), "uptime_s",
-			      (json_int_t)((daemon_monotonic_ms() -
-					    ctl->start_ms) / 1000));
+	json_t *o =
+		json_pack("{s:s, s:s, s:I, s:I}", "daemon", ctl->daemon_name,
+			  "version", ctl->version, "pid", (json_int_t)getpid(),
+			  "uptime_s",
+			  (json_int_t)((daemon_monotonic_ms() - ctl->start_ms) /
+				       1000));
 
 	return fill_info(o, ctl->status_fn, ctl->status_arg, result);
 }
 
-static int ctl_cmd_stats(void *arg, json_t *args, json_t **result,
-			 char **errmsg)
+static int ctl_cmd_stats(void *arg, json_t *args, json_t **result, char **errmsg)
 {
 	struct ctl *ctl = arg;
 	json_t *o = json_object();
@@ -120,8 +120,7 @@ static int ctl_cmd_stats(void *arg, json_t *args, json_t **result,
 	return fill_info(o, ctl->stats_fn, ctl->stats_arg, result);
 }
 
-static int ctl_cmd_help(void *arg, json_t *args, json_t **result,
-			char **errmsg)
+static int ctl_cmd_help(void *arg, json_t *args, json_t **result, char **errmsg)
 {
 	struct ctl *ctl = arg;
 	json_t *list = json_array();
@@ -295,8 +294,9 @@ static void ctl_handle_line(struct ctl_client *c, const char *line, size_t len)
 	id = json_object_get(req, "id");
 	jcmd = json_object_get(req, "cmd");
 	if (!json_is_string(jcmd)) {
-		ctl_send_error(c, id, jcmd ? "\"cmd\" is not a string"
-					   : "missing \"cmd\"");
+		ctl_send_error(c, id,
+			       jcmd ? "\"cmd\" is not a string"
+				    : "missing \"cmd\"");
 		goto out;
 	}
 	args = json_object_get(req, "args");
@@ -582,7 +582,8 @@ struct ctl *ctl_open(struct event_base *base, const char *path,
 		r = -errno;
 		goto fail;
 	}
-	if (chmod(path, 0600) < 0 || lstat(path, &st) < 0 || listen(fd, 16) < 0) {
+	if (chmod(path, 0600) < 0 || lstat(path, &st) < 0 ||
+	    listen(fd, 16) < 0) {
 		r = -errno;
 		unlink(path);
 		goto fail;
@@ -685,7 +686,8 @@ static int ctl_wait(int fd, short events, uint64_t deadline, int timeout_ms)
 json_t *ctl_request(const char *path, const char *cmd, json_t *args,
 		    int timeout_ms)
 {
-	uint64_t deadline = daemon_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t deadline =
+		daemon_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	struct sockaddr_un sun;
 	json_t *req = NULL, *reply = NULL;
 	char *out = NULL, *in = NULL, *nl;

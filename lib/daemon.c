@@ -333,7 +333,8 @@ int daemon_notify_to(const char *addr, const char *state)
 		sun.sun_path[0] = '\0';
 		alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
 	} else {
-		alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+		alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
+				   1);
 	}
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -601,8 +602,8 @@ int daemon_start(struct daemon_run *dr, const struct daemon_opts *o)
 }
 
 /* daemon_control - the control socket <run_dir>/<progname>.ctl. */
-int daemon_control(struct daemon_run *dr, ctl_info_fn status,
-		   ctl_info_fn stats, void *arg)
+int daemon_control(struct daemon_run *dr, ctl_info_fn status, ctl_info_fn stats,
+		   void *arg)
 {
 	char path[PATH_MAX];
 	int r;

@@ -59,24 +59,26 @@ const char *daemon_default_run_dir(void);
  *           ... the daemon's own options; '?' -> usage(stderr), exit(2)
  *   }
  */
-#define DAEMON_PARSE_HELP 2
+#define DAEMON_PARSE_HELP    2
 #define DAEMON_PARSE_VERSION 3
 int daemon_parse_common(struct daemon_opts *o, int opt, const char *optarg);
 /* The getopt_long entries and the short-option string for the above. */
 #define DAEMON_COMMON_SHORTOPTS "FvhV"
-#define DAEMON_OPT_LOG_LEVEL 0x1001
-#define DAEMON_OPT_SYSLOG 0x1002
-#define DAEMON_OPT_RUN_DIR 0x1003
-#define DAEMON_OPT_HV 0x1004
-#define DAEMON_COMMON_LONGOPTS                                              \
-	{ "foreground", no_argument, NULL, 'F' },                            \
-	{ "verbose", no_argument, NULL, 'v' },                                \
-	{ "log-level", required_argument, NULL, DAEMON_OPT_LOG_LEVEL },       \
-	{ "syslog", no_argument, NULL, DAEMON_OPT_SYSLOG },                   \
-	{ "run-dir", required_argument, NULL, DAEMON_OPT_RUN_DIR },           \
-	{ "hv", required_argument, NULL, DAEMON_OPT_HV },                     \
-	{ "help", no_argument, NULL, 'h' },                                   \
-	{ "version", no_argument, NULL, 'V' }
+#define DAEMON_OPT_LOG_LEVEL    0x1001
+#define DAEMON_OPT_SYSLOG       0x1002
+#define DAEMON_OPT_RUN_DIR      0x1003
+#define DAEMON_OPT_HV           0x1004
+#define DAEMON_COMMON_LONGOPTS                                                  \
+	{ "foreground", no_argument, NULL, 'F' },                               \
+		{ "verbose", no_argument, NULL, 'v' },                          \
+		{ "log-level", required_argument, NULL, DAEMON_OPT_LOG_LEVEL }, \
+		{ "syslog", no_argument, NULL, DAEMON_OPT_SYSLOG },             \
+		{ "run-dir", required_argument, NULL, DAEMON_OPT_RUN_DIR },     \
+		{ "hv", required_argument, NULL, DAEMON_OPT_HV },               \
+		{ "help", no_argument, NULL, 'h' },                             \
+	{                                                                       \
+		"version", no_argument, NULL, 'V'                               \
+	}
 /* daemon_usage_common - print the common options' help to f. */
 void daemon_usage_common(FILE *f);
 /* daemon_opts_init - defaults: background, LOG_INFO, stderr,
@@ -189,8 +191,8 @@ int daemon_start(struct daemon_run *dr, const struct daemon_opts *o);
  * dr->base (dr->ctl) answering "status" and "stats" with the given
  * functions (either may be NULL). 0 or -errno.
  */
-int daemon_control(struct daemon_run *dr, ctl_info_fn status,
-		   ctl_info_fn stats, void *arg);
+int daemon_control(struct daemon_run *dr, ctl_info_fn status, ctl_info_fn stats,
+		   void *arg);
 /*
  * daemon_serve - SIGTERM/SIGINT stop the loop, SIGHUP reopens the log;
  * announce readiness (daemon_ready(status)) and run the loop until

@@ -67,9 +67,8 @@ struct hv_ops {
 
 	struct hv_foreignmem *(*foreignmem_open)(struct hv *hv);
 	void (*foreignmem_close)(struct hv_foreignmem *h);
-	void *(*foreignmem_map)(struct hv_foreignmem *h, domid_t domid,
-				int prot, size_t count, const uint64_t *gfns,
-				int *err);
+	void *(*foreignmem_map)(struct hv_foreignmem *h, domid_t domid, int prot,
+				size_t count, const uint64_t *gfns, int *err);
 	int (*foreignmem_unmap)(struct hv_foreignmem *h, void *addr,
 				size_t count);
 	struct hv_resource *(*foreignmem_map_resource)(
@@ -83,8 +82,8 @@ struct hv_ops {
 	void (*dm_close)(struct hv_devicemodel *h);
 	int (*dm_create_ioreq_server)(struct hv_devicemodel *h, domid_t domid,
 				      int handle_bufioreq);
-	int (*dm_get_ioreq_server_info)(struct hv_devicemodel *h,
-					domid_t domid, uint16_t id,
+	int (*dm_get_ioreq_server_info)(struct hv_devicemodel *h, domid_t domid,
+					uint16_t id,
 					evtchn_port_t *bufioreq_port);
 	int (*dm_map_io_range)(struct hv_devicemodel *h, domid_t domid,
 			       uint16_t id, enum hv_io_range type,
@@ -92,11 +91,10 @@ struct hv_ops {
 	int (*dm_unmap_io_range)(struct hv_devicemodel *h, domid_t domid,
 				 uint16_t id, enum hv_io_range type,
 				 uint64_t start, uint64_t end);
-	int (*dm_set_ioreq_server_state)(struct hv_devicemodel *h,
-					 domid_t domid, uint16_t id,
-					 int enabled);
-	int (*dm_destroy_ioreq_server)(struct hv_devicemodel *h,
-				       domid_t domid, uint16_t id);
+	int (*dm_set_ioreq_server_state)(struct hv_devicemodel *h, domid_t domid,
+					 uint16_t id, int enabled);
+	int (*dm_destroy_ioreq_server)(struct hv_devicemodel *h, domid_t domid,
+				       uint16_t id);
 	int (*dm_set_isa_irq_level)(struct hv_devicemodel *h, domid_t domid,
 				    uint8_t irq, unsigned int level);
 	int (*dm_set_pci_intx_level)(struct hv_devicemodel *h, domid_t domid,

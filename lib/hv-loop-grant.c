@@ -115,8 +115,7 @@ int64_t hv_loop_grant_pin(struct hv_loop_grants *g, domid_t mydomid,
 	return frame;
 }
 
-void hv_loop_grant_unpin(struct hv_loop_grants *g, grant_ref_t ref,
-			 int writable)
+void hv_loop_grant_unpin(struct hv_loop_grants *g, grant_ref_t ref, int writable)
 {
 	grant_entry_v1_t *ge = &g->table[ref];
 

@@ -15,9 +15,9 @@
 /* One domain's grant table as a mapper sees it, and this process's pins
  * of its entries. */
 struct hv_loop_grants {
-	grant_entry_v1_t *table;  /* in the mapper's mapping of guest RAM */
+	grant_entry_v1_t *table; /* in the mapper's mapping of guest RAM */
 	uint32_t nr_refs;
-	uint64_t gnttab_first;    /* frames from here on are not grantable */
+	uint64_t gnttab_first; /* frames from here on are not grantable */
 	uint16_t *rd_pins, *wr_pins;
 };
 

@@ -52,9 +52,9 @@
 #include "hv-loop-grant.h"
 #include "loophv-proto.h"
 
-#define PAGE HV_PAGE_SIZE
+#define PAGE          HV_PAGE_SIZE
 #define GNT_PER_FRAME (PAGE / sizeof(grant_entry_v1_t))
-#define GNT_RESERVED 8 /* GNTTAB_NR_RESERVED_ENTRIES */
+#define GNT_RESERVED  8 /* GNTTAB_NR_RESERVED_ENTRIES */
 
 
 struct loop_dom;
@@ -68,7 +68,7 @@ struct hv_loop {
 	int is_guest;
 	uint64_t token;
 	struct hv_guest_layout layout;
-	uint8_t *ram;       /* guest: our own RAM */
+	uint8_t *ram; /* guest: our own RAM */
 	size_t ram_bytes;
 	/* guest: page allocator over [LH_GUEST_RESERVED_FRAMES, gnttab_first)
 	 * and grant ref allocator, shared by gntshr handles. */
@@ -84,7 +84,10 @@ struct hv_loop {
 	uint32_t seen_deaths;
 };
 
-static struct hv_loop *L(struct hv *hv) { return (struct hv_loop *)hv; }
+static struct hv_loop *L(struct hv *hv)
+{
+	return (struct hv_loop *)hv;
+}
 
 /* ------------------------------------------------------------------ */
 /* Connection                                                          */
@@ -134,7 +137,8 @@ static ssize_t recv_rep(int fd, struct lh_rep *rep, int *fds, int *nfds,
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
 			      .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *cm;
@@ -180,8 +184,8 @@ static ssize_t recv_rep(int fd, struct lh_rep *rep, int *fds, int *nfds,
  * when loophvd is gone.
  */
 static int rpc_fd(int fd, uint64_t seq, struct lh_req *req, struct lh_rep *rep,
-		  int *fds, int *nfds, void (*on_event)(void *, struct lh_rep *),
-		  void *ev_arg)
+		  int *fds, int *nfds,
+		  void (*on_event)(void *, struct lh_rep *), void *ev_arg)
 {
 	ssize_t n;
 
@@ -192,7 +196,8 @@ static int rpc_fd(int fd, uint64_t seq, struct lh_req *req, struct lh_rep *rep,
 		n = send(fd, req, sizeof(*req), MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == ECONNRESET || errno == ENOTCONN ? -EPIPE : -errno;
+		return errno == ECONNRESET || errno == ENOTCONN ? -EPIPE
+								: -errno;
 	for (;;) {
 		n = recv_rep(fd, rep, fds, nfds, 0);
 		if (n == 0 || n == -ECONNRESET)
@@ -356,7 +361,8 @@ struct hv *hv_loop_domain_create(const struct hv_open_opts *opts,
 	if (r < 0)
 		goto fail;
 	cr = rep.d.created; /* our copy */
-	if (cr.nr_frames == 0 || cr.gnttab_first + cr.grant_frames != cr.nr_frames ||
+	if (cr.nr_frames == 0 ||
+	    cr.gnttab_first + cr.grant_frames != cr.nr_frames ||
 	    cr.gnttab_first <= LH_GUEST_RESERVED_FRAMES) {
 		r = -EPROTO;
 		goto fail;
@@ -412,8 +418,8 @@ static void *loop_guest_ram(struct hv *hv, struct hv_guest_layout *layout)
 	return l->ram;
 }
 
-static int loop_param(struct hv *hv, uint32_t op, domid_t domid,
-		      uint32_t param, uint64_t *val)
+static int loop_param(struct hv *hv, uint32_t op, domid_t domid, uint32_t param,
+		      uint64_t *val)
 {
 	struct lh_req req;
 	struct lh_rep rep;
@@ -500,10 +506,10 @@ struct loop_evtchn {
 	int wakefd;
 	const uint8_t *state; /* read-only: written by loophvd */
 	struct loop_port port[HV_EVTCHN_MAX_PORTS];
-	uint32_t q[EVQ];      /* ports from the last epoll_wait */
+	uint32_t q[EVQ]; /* ports from the last epoll_wait */
 	unsigned int qn, qi;
-	int settled;          /* that epoll_wait was not full */
-	int woken;            /* wakefd written since the last epoll_wait */
+	int settled; /* that epoll_wait was not full */
+	int woken;   /* wakefd written since the last epoll_wait */
 	uint64_t recheck[HV_EVTCHN_MAX_PORTS / 64];
 	unsigned int nrecheck;
 };
@@ -621,7 +627,10 @@ static void loop_evtchn_close(struct hv_evtchn *h)
 	free(e);
 }
 
-static int loop_evtchn_fd(struct hv_evtchn *h) { return E(h)->epfd; }
+static int loop_evtchn_fd(struct hv_evtchn *h)
+{
+	return E(h)->epfd;
+}
 
 static int evt_rpc(struct loop_evtchn *e, uint32_t op, domid_t domid,
 		   uint32_t port)
@@ -794,11 +803,11 @@ static int loop_evtchn_pending(struct hv_evtchn *h)
 
 	for (;;) {
 		/* Ports unmasked while pending. */
-		for (uint32_t w = 0; e->nrecheck && w < HV_EVTCHN_MAX_PORTS / 64;
-		     w++) {
+		for (uint32_t w = 0;
+		     e->nrecheck && w < HV_EVTCHN_MAX_PORTS / 64; w++) {
 			while (e->recheck[w]) {
-				uint32_t p = w * 64 +
-					     (uint32_t)__builtin_ctzll(e->recheck[w]);
+				uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(
+							      e->recheck[w]);
 
 				e->recheck[w] &= e->recheck[w] - 1;
 				e->nrecheck--;
@@ -1182,8 +1191,8 @@ static int gmap_fill(struct hv_loop *l, struct gmap *m, const domid_t *domids,
 		m->pages[i].dom = d;
 		m->pages[i].ref = refs[i];
 		frames[i] = (uint64_t)frame;
-		if (i > 0 && (d != m->pages[0].dom ||
-			      frames[i] != frames[0] + i))
+		if (i > 0 &&
+		    (d != m->pages[0].dom || frames[i] != frames[0] + i))
 			m->direct = 0;
 	}
 	if (i < m->count) {
@@ -1354,7 +1363,8 @@ static int copy_side(struct hv_loop *l, const struct hv_gnttab_copy_ptr *p,
 	d = dom_get(l, p->u.gref.domid, &err);
 	if (!d)
 		return err;
-	frame = hv_loop_grant_pin(&d->gnt, l->base.domid, p->u.gref.ref, writable);
+	frame = hv_loop_grant_pin(&d->gnt, l->base.domid, p->u.gref.ref,
+				  writable);
 	if (frame < 0)
 		return (int)frame;
 	d->refs++;
@@ -1583,7 +1593,8 @@ static int loop_gntshr_unshare(struct hv_gntshr *h, void *addr, uint32_t count)
 				/* Mapped meanwhile: restore what we ended. */
 				while (i--)
 					grant_write(l, sh->refs[i],
-						    own_entry(l, sh->refs[i])->domid,
+						    own_entry(l, sh->refs[i])
+							    ->domid,
 						    sh->first_frame + i,
 						    sh->writable);
 				return -EBUSY;
@@ -1800,13 +1811,10 @@ static int loop_fmem_unmap(struct hv_foreignmem *h, void *addr, size_t count)
 	return r;
 }
 
-static struct hv_resource *loop_fmem_map_resource(struct hv_foreignmem *h,
-						  domid_t domid,
-						  unsigned int type,
-						  unsigned int id,
-						  unsigned long frame,
-						  unsigned long nr,
-						  void **addr, int prot)
+static struct hv_resource *
+loop_fmem_map_resource(struct hv_foreignmem *h, domid_t domid,
+		       unsigned int type, unsigned int id, unsigned long frame,
+		       unsigned long nr, void **addr, int prot)
 {
 	struct loop_fmem *f = F(h);
 	struct hv_resource *res;
@@ -1909,7 +1917,10 @@ static struct hv_devicemodel *loop_dm_open(struct hv *hv)
 	return (struct hv_devicemodel *)d;
 }
 
-static void loop_dm_close(struct hv_devicemodel *h) { free(h); }
+static void loop_dm_close(struct hv_devicemodel *h)
+{
+	free(h);
+}
 
 static int dm_rpc(struct hv_devicemodel *h, uint32_t op, domid_t domid,
 		  uint16_t id, uint32_t type, uint32_t flags, uint64_t start,
@@ -1931,7 +1942,7 @@ static int dm_rpc(struct hv_devicemodel *h, uint32_t op, domid_t domid,
 
 static int loop_dm_create(struct hv_devicemodel *h, domid_t domid, int buf)
 {
-	return dm_rpc(h, LH_OP_DM_CREATE, domid, 0, 0, (uint32_t)!!buf, 0, 0,
+	return dm_rpc(h, LH_OP_DM_CREATE, domid, 0, 0, (uint32_t) !!buf, 0, 0,
 		      NULL);
 }
 
@@ -1967,18 +1978,17 @@ static int loop_dm_unmap(struct hv_devicemodel *h, domid_t domid, uint16_t id,
 static int loop_dm_state(struct hv_devicemodel *h, domid_t domid, uint16_t id,
 			 int enabled)
 {
-	return dm_rpc(h, LH_OP_DM_SET_STATE, domid, id, 0, (uint32_t)!!enabled,
+	return dm_rpc(h, LH_OP_DM_SET_STATE, domid, id, 0, (uint32_t) !!enabled,
 		      0, 0, NULL);
 }
 
-static int loop_dm_destroy(struct hv_devicemodel *h, domid_t domid,
-			   uint16_t id)
+static int loop_dm_destroy(struct hv_devicemodel *h, domid_t domid, uint16_t id)
 {
 	return dm_rpc(h, LH_OP_DM_DESTROY, domid, id, 0, 0, 0, 0, NULL);
 }
 
-static int loop_dm_isa_irq(struct hv_devicemodel *h, domid_t domid,
-			   uint8_t irq, unsigned int level)
+static int loop_dm_isa_irq(struct hv_devicemodel *h, domid_t domid, uint8_t irq,
+			   unsigned int level)
 {
 	return dm_rpc(h, LH_OP_DM_SET_IRQ, domid, 0, 0, level, irq, 0, NULL);
 }
@@ -2003,7 +2013,7 @@ struct loop_domains {
 	int fd; /* our own subscribed connection */
 	uint64_t seq;
 	int gone;
-	int oom;           /* an event could not be queued: report -ENOMEM */
+	int oom; /* an event could not be queued: report -ENOMEM */
 	struct hv_domain_event *q; /* not yet returned, oldest at head */
 	unsigned int head, tail, cap;
 };
@@ -2124,7 +2134,8 @@ static int loop_domains_list(struct hv_domains *h, struct hv_domain_info *out,
 
 		req_init(&req, LH_OP_DOMAIN_LIST);
 		req.a.d.domid = (uint16_t)next;
-		r = rpc_fd(d->fd, ++d->seq, &req, &rep, NULL, NULL, dead_push, d);
+		r = rpc_fd(d->fd, ++d->seq, &req, &rep, NULL, NULL, dead_push,
+			   d);
 		if (r < 0)
 			return r;
 		if (rep.count > LH_LIST_MAX ||
@@ -2163,7 +2174,10 @@ static int loop_domains_info(struct hv_domains *h, domid_t domid,
 	return 0;
 }
 
-static int loop_domains_fd(struct hv_domains *h) { return D(h)->fd; }
+static int loop_domains_fd(struct hv_domains *h)
+{
+	return D(h)->fd;
+}
 
 /*
  * loop_domains_next_event - SHUTDOWN and DEAD events. Each death also makes

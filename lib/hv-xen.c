@@ -49,11 +49,11 @@
 /* Fallback rescan period of the death stream when VIRQ_DOM_EXC is taken. */
 #define XEN_DOMAINS_POLL_MS 1000
 /* Domains fetched per getdomaininfolist hypercall. */
-#define XEN_DOMINFO_CHUNK 64
+#define XEN_DOMINFO_CHUNK   64
 /* Segments of one grant copy kept on the stack. */
 #define XEN_COPY_STACK_SEGS 16
 /* Largest SBDF range hv_dm_map_io_range(HV_IO_PCI) walks (one bus). */
-#define XEN_PCI_RANGE_MAX 256
+#define XEN_PCI_RANGE_MAX   256
 
 static const struct hv_ops xen_ops;
 
@@ -569,8 +569,8 @@ static int xen_gnttab_copy(struct hv_gnttab *h, uint32_t count,
 	if (n > 0) {
 		rc = xen_rc(xengnttab_grant_copy(xgnt(h)->xgt, n, xs));
 		for (i = 0; i < n; i++)
-			segs[idx[i]].status = rc == 0 ? xs[i].status
-						      : GNTST_general_error;
+			segs[idx[i]].status =
+				rc == 0 ? xs[i].status : GNTST_general_error;
 	}
 	if (xs != stack) {
 		free(xs);
@@ -697,9 +697,8 @@ static void xen_foreignmem_close(struct hv_foreignmem *h)
 
 /* With err[] the library may map some pages and report the others there
  * (its contract, kept); without it the map is all or nothing. */
-static void *xen_foreignmem_map(struct hv_foreignmem *h, domid_t domid,
-				int prot, size_t count, const uint64_t *gfns,
-				int *err)
+static void *xen_foreignmem_map(struct hv_foreignmem *h, domid_t domid, int prot,
+				size_t count, const uint64_t *gfns, int *err)
 {
 	xen_pfn_t *pfns;
 	void *addr;
@@ -717,8 +716,7 @@ static void *xen_foreignmem_map(struct hv_foreignmem *h, domid_t domid,
 			return NULL;
 		}
 	}
-	addr = xenforeignmemory_map(xfm(h)->fmem, domid, prot, count, pfns,
-				    err);
+	addr = xenforeignmemory_map(xfm(h)->fmem, domid, prot, count, pfns, err);
 	if (!addr)
 		xen_keep_errno();
 	e = errno;
@@ -827,12 +825,13 @@ static int xen_dm_create_ioreq_server(struct hv_devicemodel *h, domid_t domid,
 
 /* The ioreq pages are mapped as a resource (map_resource), so the legacy
  * gfns are not asked for (the library then sets XEN_DMOP_no_gfns). */
-static int xen_dm_get_ioreq_server_info(struct hv_devicemodel *h,
-					domid_t domid, uint16_t id,
+static int xen_dm_get_ioreq_server_info(struct hv_devicemodel *h, domid_t domid,
+					uint16_t id,
 					evtchn_port_t *bufioreq_port)
 {
-	return xen_rc(xendevicemodel_get_ioreq_server_info(
-		xdm(h)->dmod, domid, id, NULL, NULL, bufioreq_port));
+	return xen_rc(xendevicemodel_get_ioreq_server_info(xdm(h)->dmod, domid,
+							   id, NULL, NULL,
+							   bufioreq_port));
 }
 
 /* SBDF as XEN_DMOP_PCI_SBDF of <xen/hvm/dm_op.h>:
@@ -854,10 +853,14 @@ static int xen_dm_pci_one(struct xen_dm *d, domid_t domid, uint16_t id,
 
 	xen_sbdf_split(sbdf, &seg, &bus, &dev, &fn);
 	if (map)
-		return xen_rc(xendevicemodel_map_pcidev_to_ioreq_server(
-			d->dmod, domid, id, seg, bus, dev, fn));
-	return xen_rc(xendevicemodel_unmap_pcidev_from_ioreq_server(
-		d->dmod, domid, id, seg, bus, dev, fn));
+		return xen_rc(
+			xendevicemodel_map_pcidev_to_ioreq_server(d->dmod, domid,
+								  id, seg, bus,
+								  dev, fn));
+	return xen_rc(xendevicemodel_unmap_pcidev_from_ioreq_server(d->dmod,
+								    domid, id,
+								    seg, bus,
+								    dev, fn));
 }
 
 /*
@@ -897,9 +900,11 @@ static int xen_dm_map_io_range(struct hv_devicemodel *h, domid_t domid,
 	switch (type) {
 	case HV_IO_PORT:
 	case HV_IO_MMIO:
-		return xen_rc(xendevicemodel_map_io_range_to_ioreq_server(
-			xdm(h)->dmod, domid, id, type == HV_IO_MMIO, start,
-			end));
+		return xen_rc(
+			xendevicemodel_map_io_range_to_ioreq_server(xdm(h)->dmod,
+								    domid, id,
+								    type == HV_IO_MMIO,
+								    start, end));
 	case HV_IO_PCI:
 		return xen_dm_pci_range(xdm(h), domid, id, start, end, 1);
 	}
@@ -923,15 +928,15 @@ static int xen_dm_unmap_io_range(struct hv_devicemodel *h, domid_t domid,
 }
 
 static int xen_dm_set_ioreq_server_state(struct hv_devicemodel *h,
-					 domid_t domid, uint16_t id,
-					 int enabled)
+					 domid_t domid, uint16_t id, int enabled)
 {
-	return xen_rc(xendevicemodel_set_ioreq_server_state(
-		xdm(h)->dmod, domid, id, enabled ? 1 : 0));
+	return xen_rc(xendevicemodel_set_ioreq_server_state(xdm(h)->dmod, domid,
+							    id,
+							    enabled ? 1 : 0));
 }
 
-static int xen_dm_destroy_ioreq_server(struct hv_devicemodel *h,
-				       domid_t domid, uint16_t id)
+static int xen_dm_destroy_ioreq_server(struct hv_devicemodel *h, domid_t domid,
+				       uint16_t id)
 {
 	return xen_rc(
 		xendevicemodel_destroy_ioreq_server(xdm(h)->dmod, domid, id));
@@ -940,16 +945,16 @@ static int xen_dm_destroy_ioreq_server(struct hv_devicemodel *h,
 static int xen_dm_set_isa_irq_level(struct hv_devicemodel *h, domid_t domid,
 				    uint8_t irq, unsigned int level)
 {
-	return xen_rc(xendevicemodel_set_isa_irq_level(xdm(h)->dmod, domid,
-						       irq, level));
+	return xen_rc(xendevicemodel_set_isa_irq_level(xdm(h)->dmod, domid, irq,
+						       level));
 }
 
 static int xen_dm_set_pci_intx_level(struct hv_devicemodel *h, domid_t domid,
 				     uint16_t seg, uint8_t bus, uint8_t dev,
 				     uint8_t intx, unsigned int level)
 {
-	return xen_rc(xendevicemodel_set_pci_intx_level(
-		xdm(h)->dmod, domid, seg, bus, dev, intx, level));
+	return xen_rc(xendevicemodel_set_pci_intx_level(xdm(h)->dmod, domid, seg,
+							bus, dev, intx, level));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1000,9 +1005,9 @@ struct xen_dom_seen {
 
 struct xen_domains {
 	struct hv_handle_common c; /* first */
-	xc_interface *xch;	   /* own handle: hv's may be used elsewhere */
-	xenevtchn_handle *xce;	   /* NULL in timer mode */
-	int timer_fd;		   /* -1 in VIRQ mode */
+	xc_interface *xch;         /* own handle: hv's may be used elsewhere */
+	xenevtchn_handle *xce;     /* NULL in timer mode */
+	int timer_fd;              /* -1 in VIRQ mode */
 	int virq_port;
 	struct xen_dom_seen *seen; /* previous scan, sorted by domid */
 	uint32_t nseen;

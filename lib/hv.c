@@ -10,7 +10,7 @@
 #include "hv-impl.h"
 
 #define HANDLE_HV(h) (((struct hv_handle_common *)(h))->hv)
-#define OPS(h) (HANDLE_HV(h)->ops)
+#define OPS(h)       (HANDLE_HV(h)->ops)
 
 const char *hv_provider_name(enum hv_provider p)
 {
@@ -43,7 +43,7 @@ static enum hv_provider resolve(const struct hv_open_opts *opts)
 
 	if (p == HV_PROVIDER_AUTO)
 		p = access("/dev/xen/evtchn", F_OK) == 0 ? HV_PROVIDER_XEN
-							  : HV_PROVIDER_LOOP;
+							 : HV_PROVIDER_LOOP;
 	return p;
 }
 
@@ -95,8 +95,14 @@ int hv_domain_destroy(struct hv *hv, domid_t domid)
 	return hv->ops->domain_destroy(hv, domid);
 }
 
-enum hv_provider hv_provider(const struct hv *hv) { return hv->provider; }
-domid_t hv_domid(const struct hv *hv) { return hv->domid; }
+enum hv_provider hv_provider(const struct hv *hv)
+{
+	return hv->provider;
+}
+domid_t hv_domid(const struct hv *hv)
+{
+	return hv->domid;
+}
 
 void *hv_guest_ram(struct hv *hv, struct hv_guest_layout *layout)
 {
@@ -118,18 +124,27 @@ int hv_param_set(struct hv *hv, domid_t domid, uint32_t param, uint64_t val)
 }
 
 /* Handle constructors: the provider's open, or ENOTSUP when it lacks one. */
-#define OPEN_VIA(hv, fn)                       \
-	do {                                   \
-		if (!(hv)->ops->fn) {          \
-			errno = EOPNOTSUPP;    \
-			return NULL;           \
-		}                              \
-		return (hv)->ops->fn(hv);      \
+#define OPEN_VIA(hv, fn)                                                       \
+	do {                                                                   \
+		if (!(hv)->ops->fn) {                                          \
+			errno = EOPNOTSUPP;                                    \
+			return NULL;                                           \
+		}                                                              \
+		return (hv)->ops->fn(hv);                                      \
 	} while (0)
 
-struct hv_evtchn *hv_evtchn_open(struct hv *hv) { OPEN_VIA(hv, evtchn_open); }
-struct hv_gnttab *hv_gnttab_open(struct hv *hv) { OPEN_VIA(hv, gnttab_open); }
-struct hv_gntshr *hv_gntshr_open(struct hv *hv) { OPEN_VIA(hv, gntshr_open); }
+struct hv_evtchn *hv_evtchn_open(struct hv *hv)
+{
+	OPEN_VIA(hv, evtchn_open);
+}
+struct hv_gnttab *hv_gnttab_open(struct hv *hv)
+{
+	OPEN_VIA(hv, gnttab_open);
+}
+struct hv_gntshr *hv_gntshr_open(struct hv *hv)
+{
+	OPEN_VIA(hv, gntshr_open);
+}
 struct hv_foreignmem *hv_foreignmem_open(struct hv *hv)
 {
 	OPEN_VIA(hv, foreignmem_open);
@@ -161,7 +176,10 @@ void hv_evtchn_close(struct hv_evtchn *h)
 	if (h)
 		OPS(h)->evtchn_close(h);
 }
-int hv_evtchn_fd(struct hv_evtchn *h) { return OPS(h)->evtchn_fd(h); }
+int hv_evtchn_fd(struct hv_evtchn *h)
+{
+	return OPS(h)->evtchn_fd(h);
+}
 int hv_evtchn_alloc_unbound(struct hv_evtchn *h, domid_t remote)
 {
 	return OPS(h)->evtchn_alloc_unbound(h, remote);
@@ -185,7 +203,10 @@ int hv_evtchn_notify(struct hv_evtchn *h, evtchn_port_t port)
 {
 	return OPS(h)->evtchn_notify(h, port);
 }
-int hv_evtchn_pending(struct hv_evtchn *h) { return OPS(h)->evtchn_pending(h); }
+int hv_evtchn_pending(struct hv_evtchn *h)
+{
+	return OPS(h)->evtchn_pending(h);
+}
 int hv_evtchn_unmask(struct hv_evtchn *h, evtchn_port_t port)
 {
 	return OPS(h)->evtchn_unmask(h, port);
@@ -362,7 +383,10 @@ int hv_domains_info(struct hv_domains *h, domid_t domid,
 {
 	return OPS(h)->domains_info(h, domid, out);
 }
-int hv_domains_fd(struct hv_domains *h) { return OPS(h)->domains_fd(h); }
+int hv_domains_fd(struct hv_domains *h)
+{
+	return OPS(h)->domains_fd(h);
+}
 int hv_domains_next_event(struct hv_domains *h, struct hv_domain_event *ev)
 {
 	return OPS(h)->domains_next_event(h, ev);

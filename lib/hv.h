@@ -188,7 +188,7 @@ struct hv_gnttab;
 struct hv_gnttab *hv_gnttab_open(struct hv *hv);
 void hv_gnttab_close(struct hv_gnttab *h);
 
-#define HV_GNTMAP_RO 0x1 /* map read-only (PROT_READ) */
+#define HV_GNTMAP_RO         0x1 /* map read-only (PROT_READ) */
 /* A long-lived mapping (persistent grants): on loop the page is handed out
  * from a mapping of the whole guest RAM kept by the handle, so map and unmap
  * cost no system call (the grant entry is still validated and pinned). On

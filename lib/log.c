@@ -29,9 +29,9 @@ static int log_syslog_open;
 
 static const char *const log_level_words[] = {
 	[LOG_EMERG] = "emergency", [LOG_ALERT] = "alert",
-	[LOG_CRIT] = "fatal",	   [LOG_ERR] = "error",
+	[LOG_CRIT] = "fatal",      [LOG_ERR] = "error",
 	[LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info",	   [LOG_DEBUG] = "debug",
+	[LOG_INFO] = "info",       [LOG_DEBUG] = "debug",
 };
 
 static void log_syslog_start(void)
@@ -91,9 +91,9 @@ int log_parse_level(const char *s, int *level)
 		const char *word;
 		int level;
 	} words[] = {
-		{ "error", LOG_ERR },	  { "err", LOG_ERR },
+		{ "error", LOG_ERR },       { "err", LOG_ERR },
 		{ "warning", LOG_WARNING }, { "warn", LOG_WARNING },
-		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
+		{ "notice", LOG_NOTICE },   { "info", LOG_INFO },
 		{ "debug", LOG_DEBUG },
 	};
 	size_t i;
@@ -212,7 +212,8 @@ static void log_emit(int level, int with_errno, int saved_errno, int domid,
 		log_append(buf, sizeof(buf), &off, "%s: ", dev);
 	log_vappend(buf, sizeof(buf), &off, fmt, ap);
 	if (with_errno)
-		log_append(buf, sizeof(buf), &off, ": %s", strerror(saved_errno));
+		log_append(buf, sizeof(buf), &off, ": %s",
+			   strerror(saved_errno));
 
 	/* A line that did not fit ends in "..." so that truncation shows. */
 	if (off >= sizeof(buf) - 1) {

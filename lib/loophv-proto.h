@@ -72,65 +72,69 @@
 #include <stdint.h>
 
 #define LH_SOCK_NAME "loophvd.sock"
-#define LH_PROTO_VERSION 2 /* 2: per-channel bell pages and doorbells, HELLO's generation table, SHUTDOWN events, sealed RAM */
+#define LH_PROTO_VERSION                                                       \
+	2 /* 2: per-channel bell pages and doorbells, HELLO's generation table, SHUTDOWN events, sealed RAM */
 
-#define LH_EVT_PAGES 1   /* the handle's state page */
+#define LH_EVT_PAGES     1 /* the handle's state page */
 #define LH_EVT_STATE_OFF 0
-#define LH_BELL_BYTES 4096 /* one channel's bell page */
+#define LH_BELL_BYTES    4096 /* one channel's bell page */
 /* The seals every event-channel memfd from loophvd carries. */
-#define LH_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#define LH_SEALS         (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
 /* Reserved frames at the bottom of a loop guest's RAM, for the guest's
  * own fixed use (start info, xenstore ring, console); gntshr allocates
  * pages from [LH_GUEST_RESERVED_FRAMES, gnttab_first). */
 #define LH_GUEST_RESERVED_FRAMES 16
-#define LH_MAX_GRANT_FRAMES 32
-#define LH_MAX_MEM_BYTES (64ULL << 30)
-#define LH_MIN_MEM_BYTES (1ULL << 20)
-#define LH_MAX_VCPUS 128
-#define LH_NR_PARAMS 64 /* HVM_NR_PARAMS is larger; we keep the low ones */
-#define LH_MAX_IOREQ_SERVERS 8
-#define LH_MAX_IO_RANGES 64
-#define LH_GEN_ENTRIES 0x7ff0 /* DOMID_FIRST_RESERVED */
-#define LH_GEN_BYTES (32 * 4096) /* LH_GEN_ENTRIES x 4, whole pages */
+#define LH_MAX_GRANT_FRAMES      32
+#define LH_MAX_MEM_BYTES         (64ULL << 30)
+#define LH_MIN_MEM_BYTES         (1ULL << 20)
+#define LH_MAX_VCPUS             128
+#define LH_NR_PARAMS             64 /* HVM_NR_PARAMS is larger; we keep the low ones */
+#define LH_MAX_IOREQ_SERVERS     8
+#define LH_MAX_IO_RANGES         64
+#define LH_GEN_ENTRIES           0x7ff0      /* DOMID_FIRST_RESERVED */
+#define LH_GEN_BYTES             (32 * 4096) /* LH_GEN_ENTRIES x 4, whole pages */
 
 enum lh_op {
-	LH_OP_HELLO = 1,       /* -> dom0 + fd: the generation table */
-	LH_OP_JOIN,            /* a.join -> the domain */
-	LH_OP_DOMAIN_CREATE,   /* a.create -> d.created + fd memfd */
-	LH_OP_DOMAIN_LIST,     /* a.domid = first domid -> d.list */
-	LH_OP_DOMAIN_INFO,     /* a.domid -> d.info */
-	LH_OP_DOMAIN_MEM,      /* priv; a.domid -> d.created + fd memfd */
+	LH_OP_HELLO = 1,          /* -> dom0 + fd: the generation table */
+	LH_OP_JOIN,               /* a.join -> the domain */
+	LH_OP_DOMAIN_CREATE,      /* a.create -> d.created + fd memfd */
+	LH_OP_DOMAIN_LIST,        /* a.domid = first domid -> d.list */
+	LH_OP_DOMAIN_INFO,        /* a.domid -> d.info */
+	LH_OP_DOMAIN_MEM,         /* priv; a.domid -> d.created + fd memfd */
 	LH_OP_DOMAIN_MEM_RELEASE, /* priv; a.domid */
-	LH_OP_DOMAIN_PAUSE,    /* priv; a.domid */
-	LH_OP_DOMAIN_UNPAUSE,  /* priv; a.domid */
-	LH_OP_DOMAIN_SHUTDOWN, /* self; a.value = reason */
-	LH_OP_DOMAIN_DESTROY,  /* priv; a.domid */
-	LH_OP_SUBSCRIBE,       /* priv; this connection gets LH_EV_* */
-	LH_OP_PARAM_GET,       /* self or priv; a.param -> ret 0, d.value */
-	LH_OP_PARAM_SET,       /* self or priv; a.param */
-	LH_OP_EVTCHN_OPEN,     /* -> ret handle id, fds: epoll fd, state memfd */
-	LH_OP_EVTCHN_CLOSE,    /* a.evt.handle */
+	LH_OP_DOMAIN_PAUSE,       /* priv; a.domid */
+	LH_OP_DOMAIN_UNPAUSE,     /* priv; a.domid */
+	LH_OP_DOMAIN_SHUTDOWN,    /* self; a.value = reason */
+	LH_OP_DOMAIN_DESTROY,     /* priv; a.domid */
+	LH_OP_SUBSCRIBE,          /* priv; this connection gets LH_EV_* */
+	LH_OP_PARAM_GET,          /* self or priv; a.param -> ret 0, d.value */
+	LH_OP_PARAM_SET,          /* self or priv; a.param */
+	LH_OP_EVTCHN_OPEN,  /* -> ret handle id, fds: epoll fd, state memfd */
+	LH_OP_EVTCHN_CLOSE, /* a.evt.handle */
 	LH_OP_EVTCHN_ALLOC_UNBOUND, /* a.evt{handle, domid} -> ret port */
-	LH_OP_EVTCHN_BIND,     /* a.evt{handle, domid, port} -> ret port */
-	LH_OP_EVTCHN_UNBIND,   /* a.evt{handle, port} */
-	LH_OP_EVTCHN_PEER,     /* a.evt{handle, port} -> d.peer, fds: the
+	LH_OP_EVTCHN_BIND,          /* a.evt{handle, domid, port} -> ret port */
+	LH_OP_EVTCHN_UNBIND,        /* a.evt{handle, port} */
+	LH_OP_EVTCHN_PEER,          /* a.evt{handle, port} -> d.peer, fds: the
 				  peer's doorbell eventfd, bell memfd (also
 				  for a PEER_CLOSED port, for its last event) */
-	LH_OP_DM_CREATE,       /* priv; a.dm{domid, flags} -> ret id */
-	LH_OP_DM_INFO,         /* priv; a.dm{domid, id} -> d.dm_info */
-	LH_OP_DM_MAP_RANGE,    /* priv; a.dm{domid, id, type, start, end} */
-	LH_OP_DM_UNMAP_RANGE,  /* priv; same */
-	LH_OP_DM_SET_STATE,    /* priv; a.dm{domid, id, flags = enabled} */
-	LH_OP_DM_DESTROY,      /* priv; a.dm{domid, id} */
-	LH_OP_DM_SET_IRQ,      /* priv; a.dm{domid, type 0 isa/1 intx,
+	LH_OP_DM_CREATE,            /* priv; a.dm{domid, flags} -> ret id */
+	LH_OP_DM_INFO,              /* priv; a.dm{domid, id} -> d.dm_info */
+	LH_OP_DM_MAP_RANGE,   /* priv; a.dm{domid, id, type, start, end} */
+	LH_OP_DM_UNMAP_RANGE, /* priv; same */
+	LH_OP_DM_SET_STATE,   /* priv; a.dm{domid, id, flags = enabled} */
+	LH_OP_DM_DESTROY,     /* priv; a.dm{domid, id} */
+	LH_OP_DM_SET_IRQ,     /* priv; a.dm{domid, type 0 isa/1 intx,
 				  start = irq or sbdf<<8|intx, flags = level} */
-	LH_OP_RESOURCE_MAP,    /* priv; a.res -> d.res + fd memfd */
+	LH_OP_RESOURCE_MAP,   /* priv; a.res -> d.res + fd memfd */
 	LH_OP_MAX
 };
 
 /* Events: d.ev (d.dead_domid is d.ev.domid). */
-enum lh_event { LH_EV_DOMAIN_DEAD = 100, LH_EV_DOMAIN_SHUTDOWN };
+enum lh_event {
+	LH_EV_DOMAIN_DEAD = 100,
+	LH_EV_DOMAIN_SHUTDOWN
+};
 
 struct lh_create {
 	uint64_t mem_bytes;
@@ -212,7 +216,7 @@ struct lh_created {
 
 struct lh_peer {
 	uint16_t peer_domid;
-	uint8_t end;  /* which end of the bell page is ours: 0 or 1 */
+	uint8_t end; /* which end of the bell page is ours: 0 or 1 */
 	uint8_t pad;
 	uint32_t peer_port;
 };
@@ -268,7 +272,7 @@ struct lh_rep {
 };
 #define LH_REP_HDR_SIZE offsetof(struct lh_rep, d)
 #define LH_REP_MAX_SIZE sizeof(struct lh_rep)
-#define LH_MAX_FDS 2
+#define LH_MAX_FDS      2
 
 _Static_assert(sizeof(struct lh_req) == 112, "lh_req layout");
 _Static_assert(sizeof(struct lh_bell) <= LH_BELL_BYTES, "bell fits its page");

@@ -16,7 +16,7 @@
 #define SPLITDRV_XEN_RING_H
 
 #ifndef mb
-#define mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 #define wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 #endif

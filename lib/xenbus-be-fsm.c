@@ -12,9 +12,9 @@
 const char *xbe_state_name(enum xenbus_state s)
 {
 	static const char *const names[] = {
-		"Unknown", "Initialising", "InitWait", "Initialised",
-		"Connected", "Closing", "Closed", "Reconfiguring",
-		"Reconfigured",
+		"Unknown",     "Initialising",  "InitWait",
+		"Initialised", "Connected",     "Closing",
+		"Closed",      "Reconfiguring", "Reconfigured",
 	};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
@@ -34,7 +34,7 @@ static const struct {
 	{ XenbusStateClosed, XenbusStateInitWait },
 };
 
-#define NEDGES (sizeof(edges) / sizeof(edges[0]))
+#define NEDGES  (sizeof(edges) / sizeof(edges[0]))
 #define NSTATES (XenbusStateReconfigured + 1)
 
 static bool is_backend_state(enum xenbus_state s)

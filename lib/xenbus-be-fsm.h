@@ -87,13 +87,13 @@ struct xbe_fsm_in {
 	bool dir_gone;        /* the toolstack removed the backend directory */
 	bool disconnect_pending; /* the driver's disconnect() returned 1 and
 				    xbe_disconnected() has not come yet */
-	bool removed;         /* remove() was called (or the probe failed):
+	bool removed;            /* remove() was called (or the probe failed):
 				 only freeing is left */
 };
 
 /* Actions once the walk reached the target (in this order). */
 #define XBE_ACT_REMOVE 0x1u /* call the driver's remove() */
-#define XBE_ACT_FREE 0x2u   /* drop the device object and its watch */
+#define XBE_ACT_FREE   0x2u /* drop the device object and its watch */
 
 struct xbe_fsm_out {
 	enum xenbus_state target; /* walk there (== in.be: stay) */

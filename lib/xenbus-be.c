@@ -43,7 +43,7 @@
 #include "xenbus-be-fsm.h"
 
 #define TOKEN_ROOT "xbe-root"
-#define TOKEN_FE "xbe-fe:" /* + backend path */
+#define TOKEN_FE   "xbe-fe:" /* + backend path */
 
 struct dev {
 	struct xbe_device pub;
@@ -74,16 +74,26 @@ struct xbe {
 
 static struct log_ratelimit fe_rl = LOG_RATELIMIT_INIT(5000, 20);
 
-void *xbe_arg(const struct xbe *x) { return x->arg; }
-struct xs_handle *xbe_xs(const struct xbe *x) { return x->xs; }
-unsigned int xbe_device_count(const struct xbe *x) { return x->ndevs; }
+void *xbe_arg(const struct xbe *x)
+{
+	return x->arg;
+}
+struct xs_handle *xbe_xs(const struct xbe *x)
+{
+	return x->xs;
+}
+unsigned int xbe_device_count(const struct xbe *x)
+{
+	return x->ndevs;
+}
 
 static char *read_key(struct xbe *x, const char *dir, const char *key)
 {
 	char path[256];
 	unsigned int len;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, key) >= (int)sizeof(path)) {
+	if (snprintf(path, sizeof(path), "%s/%s", dir, key) >=
+	    (int)sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
@@ -241,14 +251,15 @@ void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warnx_dev(d->fdomid, d->name, "%s: %s", msg, strerror(err < 0 ? -err : err));
+	log_warnx_dev(d->fdomid, d->name, "%s: %s", msg,
+		      strerror(err < 0 ? -err : err));
 	xbe_write_be(d, XBT_NULL, "error", "%d %s", err < 0 ? -err : err, msg);
 }
 
 /* error_unless_set - xbe_error(), unless the driver wrote a more precise
  * "error" for this failure since nerr0 (it is not overwritten). */
-static void error_unless_set(struct xbe_device *d, unsigned int nerr0,
-			     int err, const char *what)
+static void error_unless_set(struct xbe_device *d, unsigned int nerr0, int err,
+			     const char *what)
 {
 	if (((struct dev *)d)->nerr != nerr0) {
 		log_warnx_dev(d->fdomid, d->name, "%s failed", what);
@@ -271,7 +282,8 @@ static int hook_connect(void *arg)
 	int r = dv->pub.xbe->ops->connect(&dv->pub);
 
 	if (r < 0)
-		error_unless_set(&dv->pub, nerr0, r, "connecting to the frontend");
+		error_unless_set(&dv->pub, nerr0, r,
+				 "connecting to the frontend");
 	return r < 0 ? r : 0;
 }
 
@@ -294,8 +306,10 @@ static void hook_enter(void *arg, enum xenbus_state from, enum xenbus_state to)
 	if (!dv->dir_gone && !d->xbe->freeing)
 		r = xbe_write_be(d, XBT_NULL, "state", "%d", (int)to);
 	if (r == -ENOENT)
-		log_debug_dev(d->fdomid, d->name, "backend directory gone: "
-			      "state %s not written", xbe_state_name(to));
+		log_debug_dev(d->fdomid, d->name,
+			      "backend directory gone: "
+			      "state %s not written",
+			      xbe_state_name(to));
 	else if (r < 0)
 		log_warnx_dev(d->fdomid, d->name, "cannot write state: %s",
 			      strerror(-r));
@@ -322,12 +336,15 @@ static int set_backend_state(struct dev *dv, enum xenbus_state target)
 			     &dev_hooks, dv);
 
 	if (r == -EINVAL)
-		log_warnx_dev(d->fdomid, d->name, "refused: no transition "
-			      "%s -> %s", xbe_state_name(from),
-			      xbe_state_name(target));
+		log_warnx_dev(d->fdomid, d->name,
+			      "refused: no transition "
+			      "%s -> %s",
+			      xbe_state_name(from), xbe_state_name(target));
 	else if (r == -EINPROGRESS)
-		log_debug_dev(d->fdomid, d->name, "%s held until the disconnect "
-			      "finishes", xbe_state_name(target));
+		log_debug_dev(d->fdomid, d->name,
+			      "%s held until the disconnect "
+			      "finishes",
+			      xbe_state_name(target));
 	return r;
 }
 
@@ -363,8 +380,7 @@ static void evaluate(struct xbe *x, struct dev *dv)
 	};
 	struct xbe_fsm_out out = xbe_fsm_decide(&in);
 
-	if (out.target != d->be_state &&
-	    set_backend_state(dv, out.target) < 0)
+	if (out.target != d->be_state && set_backend_state(dv, out.target) < 0)
 		return; /* held for a disconnect, refused, or connect failed */
 	if (out.actions & XBE_ACT_REMOVE) {
 		if (x->ops->remove)
@@ -484,12 +500,15 @@ static void probe(struct xbe *x, domid_t fd, uint32_t devid)
 	}
 	/* The toolstack names the frontend; it must be the guest's own. */
 	snprintf(expect, sizeof(expect), "/local/domain/%u/", fd);
-	if (strncmp(fe, expect, strlen(expect)) || strlen(fe) >= sizeof(d->fe_path) ||
-	    strstr(fe, "/../") || read_uint(x, d->be_path, "frontend-id", 0,
-					   DOMID_FIRST_RESERVED - 1, &fid) ||
+	if (strncmp(fe, expect, strlen(expect)) ||
+	    strlen(fe) >= sizeof(d->fe_path) || strstr(fe, "/../") ||
+	    read_uint(x, d->be_path, "frontend-id", 0, DOMID_FIRST_RESERVED - 1,
+		      &fid) ||
 	    fid != fd) {
-		log_warnx_dev(fd, d->name, "frontend '%s' does not belong to "
-			      "domain %u: ignoring the device", fe, fd);
+		log_warnx_dev(fd, d->name,
+			      "frontend '%s' does not belong to "
+			      "domain %u: ignoring the device",
+			      fe, fd);
 		free(fe);
 		free(dv);
 		return;
@@ -680,7 +699,8 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 					break;
 			fl = dv ? strlen(dv->pub.fe_path) : 0;
 			/* <fe>/state itself: not a node below it */
-			if (dv && !dv->removed && !strncmp(path, dv->pub.fe_path, fl) &&
+			if (dv && !dv->removed &&
+			    !strncmp(path, dv->pub.fe_path, fl) &&
 			    !strcmp(path + fl, "/state"))
 				frontend_changed(x, dv);
 		}
@@ -711,7 +731,8 @@ struct xbe *xbe_new(struct event_base *base, struct xs_handle *xs,
 	snprintf(x->root, sizeof(x->root), "/local/domain/%u/backend/%s",
 		 backend_domid, type);
 	TAILQ_INIT(&x->devs);
-	x->ev = event_new(base, xs_fileno(xs), EV_READ | EV_PERSIST, on_watch, x);
+	x->ev = event_new(base, xs_fileno(xs), EV_READ | EV_PERSIST, on_watch,
+			  x);
 	if (!x->ev || event_add(x->ev, NULL) < 0) {
 		if (x->ev)
 			event_free(x->ev);
@@ -771,7 +792,8 @@ unsigned int xbe_domain_dead(struct xbe *x, domid_t domid)
 		if (dv->pub.fdomid != domid || dv->removed || dv->dead)
 			continue;
 		n++;
-		log_info_dev(domid, dv->pub.name, "domain dead: tearing the "
+		log_info_dev(domid, dv->pub.name,
+			     "domain dead: tearing the "
 			     "device down");
 		dv->dead = true;
 		evaluate(x, dv);

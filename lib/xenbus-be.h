@@ -43,8 +43,8 @@ struct xbe_device {
 	enum xenbus_state be_state, fe_state; /* Connected: connect() ok and
 						 no disconnect() since */
 	bool online;
-	void *priv;     /* the driver's */
-	char name[48];  /* "<type>/<fdomid>/<devid>" for logs */
+	void *priv;    /* the driver's */
+	char name[48]; /* "<type>/<fdomid>/<devid>" for logs */
 };
 
 struct xbe_driver_ops {

@@ -74,8 +74,10 @@ struct xsg *xsg_open(struct hv *guest, uint64_t frame, domid_t backend_domid)
 	/* Seed grant ref GNTTAB_RESERVED_XENSTORE with the ring page, as Xen's
 	 * domain builder does, so that xenstored can map it by grant. */
 	{
-		grant_entry_v1_t *ge = (grant_entry_v1_t *)(ram +
-			lay.gnttab_first * HV_PAGE_SIZE) + GNTTAB_RESERVED_XENSTORE;
+		grant_entry_v1_t *ge =
+			(grant_entry_v1_t *)(ram +
+					     lay.gnttab_first * HV_PAGE_SIZE) +
+			GNTTAB_RESERVED_XENSTORE;
 
 		ge->domid = backend_domid;
 		ge->frame = (uint32_t)frame;
@@ -113,11 +115,26 @@ void xsg_close(struct xsg *x)
 	free(x);
 }
 
-evtchn_port_t xsg_port(const struct xsg *x) { return x->port; }
-int xsg_fd(const struct xsg *x) { return hv_evtchn_fd(x->ev); }
-void xsg_set_timeout(struct xsg *x, int timeout_ms) { x->timeout_ms = timeout_ms; }
-void xsg_set_max_chunk(struct xsg *x, uint32_t bytes) { x->max_chunk = bytes; }
-int xsg_kick(struct xsg *x) { return hv_evtchn_notify(x->ev, x->port); }
+evtchn_port_t xsg_port(const struct xsg *x)
+{
+	return x->port;
+}
+int xsg_fd(const struct xsg *x)
+{
+	return hv_evtchn_fd(x->ev);
+}
+void xsg_set_timeout(struct xsg *x, int timeout_ms)
+{
+	x->timeout_ms = timeout_ms;
+}
+void xsg_set_max_chunk(struct xsg *x, uint32_t bytes)
+{
+	x->max_chunk = bytes;
+}
+int xsg_kick(struct xsg *x)
+{
+	return hv_evtchn_notify(x->ev, x->port);
+}
 
 static int errno_of(const char *name)
 {
@@ -361,8 +378,10 @@ int xsg_request(struct xsg *x, uint32_t type, uint32_t tx_id,
 		const void *payload, uint32_t len, char **reply,
 		uint32_t *reply_len)
 {
-	struct xsd_sockmsg hdr = { .type = type, .req_id = ++x->next_req_id,
-				   .tx_id = tx_id, .len = len };
+	struct xsd_sockmsg hdr = { .type = type,
+				   .req_id = ++x->next_req_id,
+				   .tx_id = tx_id,
+				   .len = len };
 	struct xsd_sockmsg rh;
 	char *body = NULL;
 	int r;

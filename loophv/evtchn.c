@@ -64,7 +64,8 @@ static void raise_end(struct lh_chan *ch, unsigned int e, domid_t domid,
 		return;
 	if (write(ch->efd[e], &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("evtchn: telling d%u port %u that its peer closed: "
-			 "doorbell write", domid, port);
+			 "doorbell write",
+			 domid, port);
 }
 
 struct lh_evt_handle *lh_evt_open(struct lh_server *s, struct lh_conn *c)
@@ -82,7 +83,8 @@ struct lh_evt_handle *lh_evt_open(struct lh_server *s, struct lh_conn *c)
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (h->epfd < 0)
 		goto fail;
-	h->memfd = lh_sealed_memfd("loophv-evtchn-state", PAGE_BYTES, extra, &map);
+	h->memfd =
+		lh_sealed_memfd("loophv-evtchn-state", PAGE_BYTES, extra, &map);
 	if (h->memfd < 0)
 		goto fail;
 	h->page = map;
@@ -91,19 +93,18 @@ struct lh_evt_handle *lh_evt_open(struct lh_server *s, struct lh_conn *c)
 	h->dom = c->dom;
 	LIST_INSERT_HEAD(&c->handles, h, conn_link);
 	return h;
-fail:
-	{
-		int e = errno;
+fail : {
+	int e = errno;
 
-		if (h->epfd >= 0)
-			close(h->epfd);
-		if (h->memfd >= 0) {
-			munmap(map, PAGE_BYTES);
-			close(h->memfd);
-		}
-		free(h);
-		errno = e;
+	if (h->epfd >= 0)
+		close(h->epfd);
+	if (h->memfd >= 0) {
+		munmap(map, PAGE_BYTES);
+		close(h->memfd);
 	}
+	free(h);
+	errno = e;
+}
 	return NULL;
 }
 
@@ -171,7 +172,8 @@ static struct lh_chan *chan_new(struct lh_evt_handle *h0, uint32_t p0,
 		return NULL;
 	ch->efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ch->efd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ch->memfd = lh_sealed_memfd("loophv-evtchn-bell", LH_BELL_BYTES, 0, &map);
+	ch->memfd =
+		lh_sealed_memfd("loophv-evtchn-bell", LH_BELL_BYTES, 0, &map);
 	ch->bell = map;
 	if (ch->efd[0] < 0 || ch->efd[1] < 0 || ch->memfd < 0)
 		goto fail;
@@ -263,8 +265,8 @@ static struct lh_port *peer_of(struct lh_server *s, struct lh_domain *d,
 	if (!rd || p->remote_port >= HV_EVTCHN_MAX_PORTS)
 		return NULL;
 	rp = &rd->ports[p->remote_port];
-	if (rp->state != HV_EVTCHN_INTERDOMAIN || rp->remote_domid != d->domid ||
-	    rp->remote_port != port)
+	if (rp->state != HV_EVTCHN_INTERDOMAIN ||
+	    rp->remote_domid != d->domid || rp->remote_port != port)
 		return NULL;
 	*rdp = rd;
 	return rp;

@@ -98,8 +98,8 @@ int lh_dm_range(struct lh_domain *d, unsigned int id, int map, uint32_t type,
 
 		for (unsigned int i = 0; o->used && i < o->nranges; i++)
 			if (o->ranges[i].type == type &&
-			    overlaps(o->ranges[i].start, o->ranges[i].end, start,
-				     end))
+			    overlaps(o->ranges[i].start, o->ranges[i].end,
+				     start, end))
 				return -EEXIST;
 	}
 	if (sv->nranges == LH_MAX_IO_RANGES)

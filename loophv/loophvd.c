@@ -174,8 +174,9 @@ static int alloc_domid(struct lh_server *s, domid_t *out)
 	for (unsigned int tries = 0; tries < DOMID_FIRST_RESERVED; tries++) {
 		domid_t id = s->next_domid;
 
-		s->next_domid = (unsigned int)id + 1 >= DOMID_FIRST_RESERVED ? 1
-								 : id + 1;
+		s->next_domid = (unsigned int)id + 1 >= DOMID_FIRST_RESERVED
+					? 1
+					: id + 1;
 		if (!lh_domain_find(s, id)) {
 			*out = id;
 			return 0;
@@ -220,9 +221,9 @@ struct op_ctx {
 	int nfds;
 };
 
-#define F_IDENT 0x1   /* the connection must have an identity */
+#define F_IDENT   0x1 /* the connection must have an identity */
 #define F_NOIDENT 0x2 /* only as a connection's first request */
-#define F_PRIV 0x4    /* dom0 only */
+#define F_PRIV    0x4 /* dom0 only */
 
 struct op_desc {
 	const char *name;
@@ -293,8 +294,9 @@ static int op_domain_create(struct op_ctx *x)
 	}
 	/* Sealed before anyone else sees it: the guest owns its RAM's
 	 * contents, not its size (a shrink would SIGBUS dom0's mappings). */
-	d->memfd = lh_sealed_memfd("loophv-guest-ram",
-				   (size_t)(nr_frames << HV_PAGE_SHIFT), 0, NULL);
+	d->memfd =
+		lh_sealed_memfd("loophv-guest-ram",
+				(size_t)(nr_frames << HV_PAGE_SHIFT), 0, NULL);
 	if (d->memfd < 0) {
 		err = -errno;
 		log_warn("domain RAM memfd (%llu bytes)",
@@ -406,8 +408,14 @@ static int op_domain_pause(struct op_ctx *x, int pause)
 	return 0;
 }
 
-static int op_pause(struct op_ctx *x) { return op_domain_pause(x, 1); }
-static int op_unpause(struct op_ctx *x) { return op_domain_pause(x, 0); }
+static int op_pause(struct op_ctx *x)
+{
+	return op_domain_pause(x, 1);
+}
+static int op_unpause(struct op_ctx *x)
+{
+	return op_domain_pause(x, 0);
+}
 
 static int op_shutdown(struct op_ctx *x)
 {
@@ -509,7 +517,7 @@ static int op_param_set(struct op_ctx *x)
  * guest kernel needs one; a dom0 process one per daemon or per caller.
  */
 #define LH_GUEST_MAX_HANDLES 16
-#define LH_DOM0_MAX_HANDLES 1024
+#define LH_DOM0_MAX_HANDLES  1024
 
 static int op_evtchn_open(struct op_ctx *x)
 {
@@ -523,8 +531,8 @@ static int op_evtchn_open(struct op_ctx *x)
 				LOG_RATELIMIT_INIT(5000, 5);
 
 			LOG_RATELIMITED(&rl, LOG_WARNING,
-					x->c->dom ? x->c->dom->domid : -1,
-					NULL, "pid %d: event-channel handle "
+					x->c->dom ? x->c->dom->domid : -1, NULL,
+					"pid %d: event-channel handle "
 					"refused (at most %u per connection)",
 					(int)x->c->pid, max);
 			return -EMFILE;
@@ -614,14 +622,14 @@ static struct lh_domain *dm_target(struct op_ctx *x)
 	return d;
 }
 
-#define DM_OP(name, expr)                               \
-	static int name(struct op_ctx *x)               \
-	{                                               \
-		const struct lh_dm_args *a = &x->req->a.dm; \
-		struct lh_domain *d = dm_target(x);     \
-		if (!d)                                 \
-			return -ESRCH;                  \
-		return (expr);                          \
+#define DM_OP(name, expr)                                                      \
+	static int name(struct op_ctx *x)                                      \
+	{                                                                      \
+		const struct lh_dm_args *a = &x->req->a.dm;                    \
+		struct lh_domain *d = dm_target(x);                            \
+		if (!d)                                                        \
+			return -ESRCH;                                         \
+		return (expr);                                                 \
 	}
 
 DM_OP(op_dm_create, lh_dm_create(d, (int)a->flags))
@@ -735,8 +743,8 @@ static void conn_close(struct lh_server *s, struct lh_conn *c)
 	free(c);
 }
 
-static ssize_t send_msg(int fd, struct lh_rep *rep, size_t len,
-			const int *fds, int nfds)
+static ssize_t send_msg(int fd, struct lh_rep *rep, size_t len, const int *fds,
+			int nfds)
 {
 	struct iovec iov = { .iov_base = rep, .iov_len = len };
 	union {
@@ -879,7 +887,8 @@ static void on_conn_readable(evutil_socket_t fd, short what, void *arg)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
 			      .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
 	struct op_ctx x;
@@ -909,7 +918,8 @@ static void on_conn_readable(evutil_socket_t fd, short what, void *arg)
 	if ((size_t)n >= offsetof(struct lh_req, a))
 		rep.seq = req.seq;
 
-	if ((size_t)n != LH_REQ_SIZE || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	if ((size_t)n != LH_REQ_SIZE ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		s->bad_messages++;
 		LOG_RATELIMITED(&bad_msg_rl, LOG_WARNING, -1, NULL,
 				"pid %d: malformed message (%zd bytes), rejected",
@@ -982,9 +992,10 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	c->privileged = cred.uid == 0 || cred.uid == s->priv_uid;
 	LIST_INIT(&c->handles);
 	c->outq_tail = &c->outq_head;
-	c->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_conn_readable, c);
-	c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST,
-			   on_conn_writable, c);
+	c->ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_conn_readable,
+			  c);
+	c->wev = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_conn_writable,
+			   c);
 	if (!c->ev || !c->wev) {
 		if (c->ev)
 			event_free(c->ev);
@@ -1010,14 +1021,17 @@ static json_t *domains_json(struct lh_server *s)
 	struct lh_domain *d;
 
 	TAILQ_FOREACH(d, &s->domains, link) {
-		json_array_append_new(arr, json_pack(
-			"{s:i, s:s, s:I, s:b, s:b, s:b, s:i, s:i}",
-			"domid", d->domid, "name", d->name,
-			"mem_bytes", (json_int_t)d->mem_bytes,
-			"dying", d->dying, "paused", d->paused,
-			"shutdown", d->shutdown, "shutdown_reason",
-			(int)d->shutdown_reason, "mem_holders",
-			(int)d->mem_holders));
+		json_array_append_new(arr,
+				      json_pack("{s:i, s:s, s:I, s:b, s:b, s:b, s:i, s:i}",
+						"domid", d->domid, "name",
+						d->name, "mem_bytes",
+						(json_int_t)d->mem_bytes,
+						"dying", d->dying, "paused",
+						d->paused, "shutdown",
+						d->shutdown, "shutdown_reason",
+						(int)d->shutdown_reason,
+						"mem_holders",
+						(int)d->mem_holders));
 	}
 	return arr;
 }
@@ -1131,29 +1145,29 @@ static int stats_fn(void *arg, json_t *obj)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: loophvd [OPTIONS]\n"
-"\n"
-"The loopback hypervisor of splitdrv: lets the dom0 daemons run on plain\n"
-"Linux. Guests are processes whose RAM is a memfd; loophvd hands out\n"
-"domains, binds event channels and keeps device-model state. Clients use\n"
-"lib/hv.h's loop provider; notifications and grant mappings go directly\n"
-"between the processes, never through loophvd.\n"
-"\n"
-"Files (in the run directory):\n"
-"  loophvd.sock   the hypervisor socket (SOCK_SEQPACKET)\n"
-"  loophvd.ctl    JSON control socket: {\"cmd\":\"status\"}, \"stats\"\n"
-"\n"
-"Options:\n"
-"      --priv-uid=UID     also treat clients of this uid as dom0 (default:\n"
-"                         root only); for tests run by an ordinary user\n");
+		"Usage: loophvd [OPTIONS]\n"
+		"\n"
+		"The loopback hypervisor of splitdrv: lets the dom0 daemons run on plain\n"
+		"Linux. Guests are processes whose RAM is a memfd; loophvd hands out\n"
+		"domains, binds event channels and keeps device-model state. Clients use\n"
+		"lib/hv.h's loop provider; notifications and grant mappings go directly\n"
+		"between the processes, never through loophvd.\n"
+		"\n"
+		"Files (in the run directory):\n"
+		"  loophvd.sock   the hypervisor socket (SOCK_SEQPACKET)\n"
+		"  loophvd.ctl    JSON control socket: {\"cmd\":\"status\"}, \"stats\"\n"
+		"\n"
+		"Options:\n"
+		"      --priv-uid=UID     also treat clients of this uid as dom0 (default:\n"
+		"                         root only); for tests run by an ordinary user\n");
 	daemon_usage_common(f);
 	fprintf(f,
-"\n"
-"Privilege: a client is dom0 when its SO_PEERCRED uid is 0 or --priv-uid.\n"
-"Any local process may create a loopback guest domain.\n"
-"\n"
-"Signals: SIGTERM/SIGINT stop (guest domains are gone: their processes see\n"
-"the socket close); SIGHUP reopens the log.\n");
+		"\n"
+		"Privilege: a client is dom0 when its SO_PEERCRED uid is 0 or --priv-uid.\n"
+		"Any local process may create a loopback guest domain.\n"
+		"\n"
+		"Signals: SIGTERM/SIGINT stop (guest domains are gone: their processes see\n"
+		"the socket close); SIGHUP reopens the log.\n");
 }
 
 /*
@@ -1258,8 +1272,8 @@ int main(int argc, char **argv)
 	TAILQ_INSERT_HEAD(&s.domains, s.dom0, link);
 
 	s.base = dr.base;
-	s.listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
-					      SOCK_NONBLOCK, 0);
+	s.listen_fd = socket(AF_UNIX,
+			     SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s.listen_fd < 0)
 		fatal("socket");
 	memcpy(sa.sun_path, path, strlen(path) + 1);

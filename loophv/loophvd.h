@@ -31,36 +31,36 @@ struct lh_conn;
 
 struct lh_evt_handle {
 	LIST_ENTRY(lh_evt_handle) conn_link;
-	int32_t id;          /* per connection */
+	int32_t id; /* per connection */
 	struct lh_conn *conn;
 	struct lh_domain *dom;
-	int epfd;            /* epoll fd: the doorbells of its ports */
-	int memfd;           /* the state page, LH_EVT_PAGES pages */
-	uint8_t *page;       /* our mapping of memfd */
+	int epfd;      /* epoll fd: the doorbells of its ports */
+	int memfd;     /* the state page, LH_EVT_PAGES pages */
+	uint8_t *page; /* our mapping of memfd */
 	unsigned int nports;
 };
 
 struct lh_chan {
-	int memfd;             /* bell page, sealed */
-	struct lh_bell *bell;  /* our mapping */
-	int efd[2];            /* doorbell of each end */
-	unsigned int live;     /* bit e: end e still bound */
+	int memfd;            /* bell page, sealed */
+	struct lh_bell *bell; /* our mapping */
+	int efd[2];           /* doorbell of each end */
+	unsigned int live;    /* bit e: end e still bound */
 };
 
 struct lh_port {
-	uint8_t state;          /* enum hv_evtchn_state */
-	uint8_t end;            /* our end of chan */
+	uint8_t state; /* enum hv_evtchn_state */
+	uint8_t end;   /* our end of chan */
 	uint16_t remote_domid;
 	uint32_t remote_port;
 	struct lh_evt_handle *owner;
-	struct lh_chan *chan;   /* NULL until bound */
+	struct lh_chan *chan; /* NULL until bound */
 };
 
 struct lh_ioreq_server {
 	int used;
 	int enabled;
 	int bufioreq;
-	int memfd;          /* 2 pages: frame 0 buffered, frame 1 sync */
+	int memfd; /* 2 pages: frame 0 buffered, frame 1 sync */
 	unsigned int nranges;
 	struct {
 		uint32_t type;
@@ -97,8 +97,8 @@ struct lh_conn {
 	struct event *ev;
 	pid_t pid;
 	uid_t uid;
-	int privileged;          /* may act as dom0 */
-	struct lh_domain *dom;   /* who we are; NULL until identified */
+	int privileged;        /* may act as dom0 */
+	struct lh_domain *dom; /* who we are; NULL until identified */
 	int is_dom0;
 	int owns_domain;
 	int subscribed;
@@ -133,14 +133,14 @@ struct lh_server {
 	struct event *listen_ev;
 	TAILQ_HEAD(, lh_domain) domains;
 	TAILQ_HEAD(, lh_conn) conns;
-	struct lh_domain *dom0;  /* a pseudo-domain: ports of dom0 clients */
+	struct lh_domain *dom0; /* a pseudo-domain: ports of dom0 clients */
 	domid_t next_domid;
 	uint32_t next_gen;
-	int gen_fd;              /* the generation table (loophv-proto.h) */
-	uint32_t *gens;          /* our writable mapping of it */
+	int gen_fd;     /* the generation table (loophv-proto.h) */
+	uint32_t *gens; /* our writable mapping of it */
 	uint64_t ops[LH_OP_MAX];
 	uint64_t errors, bad_messages, domains_created, domains_died;
-	uint64_t events_queued;  /* events that waited for a full socket */
+	uint64_t events_queued; /* events that waited for a full socket */
 };
 
 /* loophvd.c */
@@ -155,8 +155,7 @@ int lh_evt_alloc_unbound(struct lh_server *s, struct lh_evt_handle *h,
 			 domid_t remote);
 int lh_evt_bind(struct lh_server *s, struct lh_evt_handle *h, domid_t rdom,
 		uint32_t rport);
-int lh_evt_unbind(struct lh_server *s, struct lh_evt_handle *h,
-		  uint32_t port);
+int lh_evt_unbind(struct lh_server *s, struct lh_evt_handle *h, uint32_t port);
 /* lh_evt_peer - the channel of h's port (for the reply's fds: the peer
  * end's doorbell, the bell memfd), its peer in *out; NULL with *err =
  * -errno. */
@@ -174,8 +173,8 @@ void lh_dm_destroy_all(struct lh_domain *d);
 int lh_dm_set_irq(struct lh_domain *d, uint32_t type, uint64_t line,
 		  unsigned int level);
 /* lh_dm_resource - fd (borrowed) and geometry of a mappable resource. */
-int lh_dm_resource(struct lh_domain *d, const struct lh_res_args *a,
-		   int *fd, struct lh_res *out);
+int lh_dm_resource(struct lh_domain *d, const struct lh_res_args *a, int *fd,
+		   struct lh_res *out);
 
 /* lh_sealed_memfd - a memfd nobody can resize (LH_SEALS); see loophvd.c */
 int lh_sealed_memfd(const char *name, size_t len, int extra, void **map);

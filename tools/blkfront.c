@@ -41,18 +41,20 @@
 #include "log.h"
 #include "tools/blkfront.h"
 
-#define SECTOR_SHIFT 9
-#define SECTOR_SIZE (1u << SECTOR_SHIFT)
+#define SECTOR_SHIFT     9
+#define SECTOR_SIZE      (1u << SECTOR_SHIFT)
 #define SECTORS_PER_PAGE (HV_PAGE_SIZE >> SECTOR_SHIFT)
-#define NO_PAGE 0xffffu
-#define WATCH_TOKEN "blkfront:"
+#define NO_PAGE          0xffffu
+#define WATCH_TOKEN      "blkfront:"
 /* how often a wait on a watch looks at *stop: a tick, never a limit */
-#define STOP_TICK_MS 200
+#define STOP_TICK_MS     200
 
 _Static_assert(BLKFRONT_MAX_SEGS * sizeof(struct blkif_request_segment) <=
-		       HV_PAGE_SIZE, "one indirect page per request");
+		       HV_PAGE_SIZE,
+	       "one indirect page per request");
 _Static_assert(sizeof(struct blkif_request_indirect) <=
-		       sizeof(struct blkif_request), "indirect fits a slot");
+		       sizeof(struct blkif_request),
+	       "indirect fits a slot");
 
 struct bf_page {
 	uint8_t *va;
@@ -63,12 +65,12 @@ struct bf_page {
 /* One outstanding request: what to do when its response comes. */
 struct bf_shadow {
 	int busy;
-	uint8_t operation;  /* as put on the ring */
-	uint8_t op;         /* effective (indirect_op for INDIRECT) */
-	uint16_t nr;        /* data pages */
-	uint16_t ind;       /* indirect page index, NO_PAGE if none */
+	uint8_t operation; /* as put on the ring */
+	uint8_t op;        /* effective (indirect_op for INDIRECT) */
+	uint16_t nr;       /* data pages */
+	uint16_t ind;      /* indirect page index, NO_PAGE if none */
 	grant_ref_t ind_ref;
-	uint8_t *dst;       /* read: where the data goes */
+	uint8_t *dst; /* read: where the data goes */
 	size_t len;
 	struct bf_call *call;
 	uint16_t pages[BLKFRONT_MAX_SEGS];
@@ -223,8 +225,8 @@ static void log_backend_error(struct blkfront *bf)
 
 	snprintf(path, sizeof(path), "%s/error", bf->info.backend);
 	if (xsg_read(bf->xs, 0, path, &s) == 0) {
-		log_warnx_dev(bf->info.backend_id, bf->fe, "backend reports: %.200s",
-			      s);
+		log_warnx_dev(bf->info.backend_id, bf->fe,
+			      "backend reports: %.200s", s);
 		free(s);
 	}
 }
@@ -320,7 +322,8 @@ static int queue_setup(struct blkfront *bf, struct bf_queue *q)
 	unsigned int size = bf->info.ring_size;
 	int r;
 
-	q->sring = hv_gntshr_share(bf->gs, bf->info.backend_id, n, q->ring_refs, 1);
+	q->sring = hv_gntshr_share(bf->gs, bf->info.backend_id, n, q->ring_refs,
+				   1);
 	if (!q->sring)
 		return -errno;
 	memset(q->sring, 0, (size_t)n * HV_PAGE_SIZE);
@@ -337,7 +340,8 @@ static int queue_setup(struct blkfront *bf, struct bf_queue *q)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < size; i++)
 		q->free_ids[q->nfree_ids++] = (uint16_t)(size - 1 - i);
-	r = share_pages(bf, q->npool, bf->info.persistent, &q->pool, &q->pool_va);
+	r = share_pages(bf, q->npool, bf->info.persistent, &q->pool,
+			&q->pool_va);
 	if (r < 0)
 		return r;
 	for (unsigned int i = 0; i < q->npool; i++)
@@ -348,7 +352,8 @@ static int queue_setup(struct blkfront *bf, struct bf_queue *q)
 		if (r < 0)
 			return r;
 		for (unsigned int i = 0; i < q->nind; i++)
-			q->free_ind[q->nfree_ind++] = (uint16_t)(q->nind - 1 - i);
+			q->free_ind[q->nfree_ind++] =
+				(uint16_t)(q->nind - 1 - i);
 	}
 	q->port = hv_evtchn_alloc_unbound(bf->ev, bf->info.backend_id);
 	if (q->port < 0)
@@ -369,7 +374,8 @@ static void unshare(struct blkfront *bf, void *va, unsigned int count,
 	if (r < 0)
 		log_warnx_dev(bf->info.backend_id, bf->fe,
 			      "%s: %u pages still mapped by the backend: "
-			      "left granted (%s)", what, count, strerror(-r));
+			      "left granted (%s)",
+			      what, count, strerror(-r));
 }
 
 static void queue_teardown(struct blkfront *bf, struct bf_queue *q)
@@ -385,11 +391,9 @@ static void queue_teardown(struct blkfront *bf, struct bf_queue *q)
 			unshare(bf, q->sring, 1u << bf->info.ring_order, "ring",
 				end);
 		if (q->pool_va)
-			unshare(bf, q->pool_va, q->npool, "data pool",
-				end);
+			unshare(bf, q->pool_va, q->npool, "data pool", end);
 		if (q->ind_va)
-			unshare(bf, q->ind_va, q->nind, "indirect pages",
-				end);
+			unshare(bf, q->ind_va, q->nind, "indirect pages", end);
 	}
 	free(q->pool);
 	free(q->ind);
@@ -434,8 +438,9 @@ static int backend_ready(struct blkfront *bf, const char *be)
 
 static int wait_device(struct blkfront *bf)
 {
-	uint64_t end = bf->o.attach_timeout_ms > 0 ?
-			       now_ms() + (uint64_t)bf->o.attach_timeout_ms : 0;
+	uint64_t end = bf->o.attach_timeout_ms > 0
+			       ? now_ms() + (uint64_t)bf->o.attach_timeout_ms
+			       : 0;
 	char path[160], *be = NULL, *p, *t;
 	unsigned long long id;
 	int r;
@@ -481,7 +486,8 @@ static int wait_device(struct blkfront *bf)
 	/* guest input to us is the toolstack's: still check its shape */
 	if (strncmp(be, "/local/domain/", 14) ||
 	    strlen(be) >= sizeof(bf->info.backend)) {
-		log_warnx_dev(-1, bf->fe, "backend path '%.100s' is not usable", be);
+		log_warnx_dev(-1, bf->fe, "backend path '%.100s' is not usable",
+			      be);
 		free(be);
 		return -EINVAL;
 	}
@@ -509,14 +515,17 @@ static void read_features(struct blkfront *bf)
 	v = be_uint(bf, "multi-queue-max-queues", 1);
 	if (v < 1)
 		v = 1;
-	in->nr_queues = v < bf->o.max_queues ? (unsigned int)v : bf->o.max_queues;
+	in->nr_queues =
+		v < bf->o.max_queues ? (unsigned int)v : bf->o.max_queues;
 	in->persistent = !bf->o.no_persistent &&
 			 be_uint(bf, "feature-persistent", 0) == 1;
-	v = bf->o.no_indirect ? 0 : be_uint(bf, "feature-max-indirect-segments", 0);
+	v = bf->o.no_indirect ? 0
+			      : be_uint(bf, "feature-max-indirect-segments", 0);
 	in->indirect = v > BLKIF_MAX_SEGMENTS_PER_REQUEST;
-	in->max_segs = in->indirect ? (v < BLKFRONT_MAX_SEGS ? (unsigned int)v
-							    : BLKFRONT_MAX_SEGS)
-				    : BLKIF_MAX_SEGMENTS_PER_REQUEST;
+	in->max_segs = in->indirect
+			       ? (v < BLKFRONT_MAX_SEGS ? (unsigned int)v
+							: BLKFRONT_MAX_SEGS)
+			       : BLKIF_MAX_SEGMENTS_PER_REQUEST;
 	in->flush = be_uint(bf, "feature-flush-cache", 0) == 1;
 	in->barrier = be_uint(bf, "feature-barrier", 0) == 1;
 	in->discard = be_uint(bf, "feature-discard", 0) == 1;
@@ -538,32 +547,38 @@ static int write_ring_keys(struct blkfront *bf)
 		if (r < 0)
 			return r;
 		if (in->ring_order)
-			r = r ? r : fe_write(bf, tx, "ring-page-order", "%u",
-					     in->ring_order);
+			r = r ? r
+			      : fe_write(bf, tx, "ring-page-order", "%u",
+					 in->ring_order);
 		for (unsigned int qi = 0; qi < in->nr_queues && !r; qi++) {
 			struct bf_queue *q = &bf->q[qi];
 			char pfx[24] = "", key[64];
 
 			if (in->nr_queues > 1)
 				snprintf(pfx, sizeof(pfx), "queue-%u/", qi);
-			for (unsigned int i = 0; i < (1u << in->ring_order) && !r;
-			     i++) {
+			for (unsigned int i = 0;
+			     i < (1u << in->ring_order) && !r; i++) {
 				if (in->ring_order)
-					snprintf(key, sizeof(key), "%sring-ref%u", pfx, i);
+					snprintf(key, sizeof(key),
+						 "%sring-ref%u", pfx, i);
 				else
-					snprintf(key, sizeof(key), "%sring-ref", pfx);
+					snprintf(key, sizeof(key), "%sring-ref",
+						 pfx);
 				r = fe_write(bf, tx, key, "%u", q->ring_refs[i]);
 			}
 			snprintf(key, sizeof(key), "%sevent-channel", pfx);
 			r = r ? r : fe_write(bf, tx, key, "%d", q->port);
 		}
 		if (multi)
-			r = r ? r : fe_write(bf, tx, "multi-queue-num-queues", "%u",
-					     in->nr_queues);
-		r = r ? r : fe_write(bf, tx, "protocol", "%s",
-				     XEN_IO_PROTO_ABI_NATIVE);
-		r = r ? r : fe_write(bf, tx, "feature-persistent", "%d",
-				     bf->o.no_persistent ? 0 : 1);
+			r = r ? r
+			      : fe_write(bf, tx, "multi-queue-num-queues", "%u",
+					 in->nr_queues);
+		r = r ? r
+		      : fe_write(bf, tx, "protocol", "%s",
+				 XEN_IO_PROTO_ABI_NATIVE);
+		r = r ? r
+		      : fe_write(bf, tx, "feature-persistent", "%d",
+				 bf->o.no_persistent ? 0 : 1);
 		if (r < 0) {
 			xsg_transaction_end(bf->xs, tx, 0);
 			return r;
@@ -583,7 +598,8 @@ static int read_connected(struct blkfront *bf)
 
 	r = xs_read_uint(bf, in->backend, "sectors", &sectors);
 	if (r < 0) {
-		log_warnx_dev(in->backend_id, bf->fe, "backend wrote no sectors");
+		log_warnx_dev(in->backend_id, bf->fe,
+			      "backend wrote no sectors");
 		return r;
 	}
 	xs_read_uint(bf, in->backend, "info", &info);
@@ -669,7 +685,8 @@ struct blkfront *blkfront_connect(struct hv *guest, struct xsg *xs,
 		r = queue_setup(bf, &bf->q[i]);
 		if (r < 0) {
 			log_warnx_dev(bf->info.backend_id, bf->fe,
-				      "queue %u: ring and pages: %s", i, strerror(-r));
+				      "queue %u: ring and pages: %s", i,
+				      strerror(-r));
 			goto fail;
 		}
 	}
@@ -687,7 +704,8 @@ struct blkfront *blkfront_connect(struct hv *guest, struct xsg *xs,
 		goto fail;
 	bf->connected = 1;
 	log_info_dev(bf->info.backend_id, bf->fe,
-		     "connected: %" PRIu64 " sectors, %u-byte blocks, %u queue(s), "
+		     "connected: %" PRIu64
+		     " sectors, %u-byte blocks, %u queue(s), "
 		     "ring order %u, %u segs/request%s%s%s%s%s",
 		     bf->info.sectors, bf->info.sector_size, bf->info.nr_queues,
 		     bf->info.ring_order, bf->info.max_segs,
@@ -764,8 +782,7 @@ static void release(struct blkfront *bf, struct bf_queue *q, uint16_t id)
 	q->inflight--;
 }
 
-static void mark_broken(struct blkfront *bf, struct bf_queue *q,
-			const char *why)
+static void mark_broken(struct blkfront *bf, struct bf_queue *q, const char *why)
 {
 	if (!bf->broken)
 		log_warnx_dev(bf->info.backend_id, bf->fe,
@@ -978,18 +995,23 @@ static int reap(struct blkfront *bf, struct bf_queue *q)
 		/* acquire: response slots are read after the index */
 		rp = __atomic_load_n(&q->sring->rsp_prod, __ATOMIC_ACQUIRE);
 		if ((RING_IDX)(rp - cons) > (RING_IDX)(q->req_prod_pvt - cons)) {
-			mark_broken(bf, q, "backend's rsp_prod beyond our requests");
+			mark_broken(bf, q,
+				    "backend's rsp_prod beyond our requests");
 			return -EIO;
 		}
 		for (; cons != rp; cons++) {
 			struct blkif_response rsp;
 			struct bf_shadow *sh;
 
-			memcpy(&rsp, &q->sring->ring[cons & (bf->info.ring_size - 1)].rsp,
+			memcpy(&rsp,
+			       &q->sring->ring[cons & (bf->info.ring_size - 1)]
+					.rsp,
 			       sizeof(rsp));
-			if (rsp.id >= bf->info.ring_size || !q->shadow[rsp.id].busy) {
+			if (rsp.id >= bf->info.ring_size ||
+			    !q->shadow[rsp.id].busy) {
 				q->rsp_cons = cons;
-				mark_broken(bf, q, "response for no request of ours");
+				mark_broken(bf, q,
+					    "response for no request of ours");
 				return -EIO;
 			}
 			sh = &q->shadow[rsp.id];
@@ -998,7 +1020,8 @@ static int reap(struct blkfront *bf, struct bf_queue *q)
 			if (rsp.operation != sh->op &&
 			    rsp.operation != sh->operation) {
 				q->rsp_cons = cons;
-				mark_broken(bf, q, "response with another operation");
+				mark_broken(bf, q,
+					    "response with another operation");
 				return -EIO;
 			}
 			if (rsp.operation != sh->op)
@@ -1028,7 +1051,8 @@ static int reap(struct blkfront *bf, struct bf_queue *q)
 		 * sees rsp_event before we re-read rsp_prod */
 		q->sring->rsp_event = cons + 1;
 		mb();
-		if (__atomic_load_n(&q->sring->rsp_prod, __ATOMIC_ACQUIRE) == cons)
+		if (__atomic_load_n(&q->sring->rsp_prod, __ATOMIC_ACQUIRE) ==
+		    cons)
 			return 0;
 	}
 }
@@ -1042,7 +1066,8 @@ static int wait_some(struct blkfront *bf, struct bf_call *call)
 	unsigned int before = call->outstanding;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = hv_evtchn_fd(bf->ev), .events = POLLIN };
+		struct pollfd pfd = { .fd = hv_evtchn_fd(bf->ev),
+				      .events = POLLIN };
 		int p;
 
 		while ((p = hv_evtchn_pending(bf->ev)) >= 0)
@@ -1054,9 +1079,11 @@ static int wait_some(struct blkfront *bf, struct bf_call *call)
 		if (call->outstanding < before || !call->outstanding)
 			return 0;
 		for (unsigned int i = 0; i < bf->info.nr_queues; i++) {
-			if (hv_evtchn_state(bf->ev, (evtchn_port_t)bf->q[i].port) ==
+			if (hv_evtchn_state(bf->ev,
+					    (evtchn_port_t)bf->q[i].port) ==
 			    HV_EVTCHN_PEER_CLOSED) {
-				mark_broken(bf, &bf->q[i], "the backend closed its "
+				mark_broken(bf, &bf->q[i],
+					    "the backend closed its "
 					    "event channel");
 				return -ENOTCONN;
 			}
@@ -1071,8 +1098,10 @@ static int wait_some(struct blkfront *bf, struct bf_call *call)
 			 * read keeps the watch events queued for the caller. */
 			int st = be_state(bf);
 
-			if (st == XenbusStateClosing || st == XenbusStateClosed) {
-				mark_broken(bf, &bf->q[0], "the backend is closing "
+			if (st == XenbusStateClosing ||
+			    st == XenbusStateClosed) {
+				mark_broken(bf, &bf->q[0],
+					    "the backend is closing "
 					    "with requests outstanding");
 				return -ENOTCONN;
 			}
@@ -1143,15 +1172,16 @@ static int rw(struct blkfront *bf, uint8_t op, uint64_t off, const uint8_t *src,
 	while (done < len || call.outstanding) {
 		while (done < len && !call.err) {
 			size_t chunk = len - done < max ? len - done : max;
-			unsigned int n = (unsigned int)((chunk + HV_PAGE_SIZE - 1) /
-							HV_PAGE_SIZE);
+			unsigned int n =
+				(unsigned int)((chunk + HV_PAGE_SIZE - 1) /
+					       HV_PAGE_SIZE);
 			struct bf_queue *q = pick(bf, n);
 
 			if (!q)
 				break;
 			r = queue_rw(bf, q, op, (off + done) >> SECTOR_SHIFT,
-				     src ? src + done : NULL, dst ? dst + done : NULL,
-				     chunk, &call);
+				     src ? src + done : NULL,
+				     dst ? dst + done : NULL, chunk, &call);
 			if (r < 0) {
 				call.err = r;
 				break;
@@ -1238,7 +1268,8 @@ int blkfront_discard(struct blkfront *bf, uint64_t off, uint64_t len)
 	r = check_range(bf, off, len);
 	if (r < 0 || !len)
 		return r;
-	return ctl(bf, BLKIF_OP_DISCARD, off >> SECTOR_SHIFT, len >> SECTOR_SHIFT);
+	return ctl(bf, BLKIF_OP_DISCARD, off >> SECTOR_SHIFT,
+		   len >> SECTOR_SHIFT);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1249,8 +1280,7 @@ int blkfront_discard(struct blkfront *bf, uint64_t off, uint64_t len)
  * blkfront_on_watch - a watch event of the guest's xsg: 1 when the backend
  * is closing the device (we then switch to Closed), else 0.
  */
-int blkfront_on_watch(struct blkfront *bf, const char *path,
-		      const char *token)
+int blkfront_on_watch(struct blkfront *bf, const char *path, const char *token)
 {
 	int s;
 

@@ -47,8 +47,8 @@
 #include "xs-guest.h"
 
 /* segments per request we use at most (one indirect page holds 512) */
-#define BLKFRONT_MAX_SEGS 256
-#define BLKFRONT_MAX_QUEUES 16
+#define BLKFRONT_MAX_SEGS       256
+#define BLKFRONT_MAX_QUEUES     16
 #define BLKFRONT_MAX_RING_ORDER 4
 
 struct blkfront_opts {
@@ -65,12 +65,12 @@ struct blkfront_opts {
 
 /* What was negotiated, for logs and the NBD export. */
 struct blkfront_info {
-	char backend[128];     /* the backend's xenstore directory */
+	char backend[128]; /* the backend's xenstore directory */
 	domid_t backend_id;
 	uint32_t devid;
-	uint64_t sectors;      /* in 512-byte units, as blkif counts */
-	uint64_t size;         /* bytes */
-	uint32_t sector_size;  /* logical block of the disk */
+	uint64_t sectors;     /* in 512-byte units, as blkif counts */
+	uint64_t size;        /* bytes */
+	uint32_t sector_size; /* logical block of the disk */
 	unsigned int nr_queues;
 	unsigned int ring_order;
 	unsigned int ring_size;    /* requests per ring */
@@ -78,9 +78,9 @@ struct blkfront_info {
 	unsigned int readonly : 1; /* info & VDISK_READONLY */
 	unsigned int persistent : 1;
 	unsigned int indirect : 1;
-	unsigned int flush : 1;    /* feature-flush-cache */
-	unsigned int barrier : 1;  /* feature-barrier */
-	unsigned int discard : 1;  /* feature-discard */
+	unsigned int flush : 1;       /* feature-flush-cache */
+	unsigned int barrier : 1;     /* feature-barrier */
+	unsigned int discard : 1;     /* feature-discard */
 	uint32_t discard_granularity; /* bytes; 0 when not said */
 };
 
@@ -137,8 +137,7 @@ int blkfront_discard(struct blkfront *bf, uint64_t off, uint64_t len);
  * blkfront has then switched to Closed and refuses I/O (-ENOTCONN); the
  * caller stops using it and calls blkfront_free().
  */
-int blkfront_on_watch(struct blkfront *bf, const char *path,
-		      const char *token);
+int blkfront_on_watch(struct blkfront *bf, const char *path, const char *token);
 /* blkfront_closed - 1 once the device was closed (by either side). */
 int blkfront_closed(const struct blkfront *bf);
 

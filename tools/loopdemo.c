@@ -24,7 +24,12 @@
 
 static struct hv_open_opts opts = { .provider = HV_PROVIDER_LOOP };
 
-#define STEP(...) do { printf("  " __VA_ARGS__); putchar('\n'); fflush(stdout); } while (0)
+#define STEP(...)                                                              \
+	do {                                                                   \
+		printf("  " __VA_ARGS__);                                      \
+		putchar('\n');                                                 \
+		fflush(stdout);                                                \
+	} while (0)
 
 static double now_s(void)
 {
@@ -50,11 +55,17 @@ static int wait_port(struct hv_evtchn *e)
 	}
 }
 
-struct msg { domid_t domid; grant_ref_t ref; uint64_t frame; evtchn_port_t port; };
+struct msg {
+	domid_t domid;
+	grant_ref_t ref;
+	uint64_t frame;
+	evtchn_port_t port;
+};
 
 static int guest_main(int rd, int wr, long rounds)
 {
-	struct hv_domain_create cfg = { .mem_bytes = 16 << 20, .grant_frames = 4,
+	struct hv_domain_create cfg = { .mem_bytes = 16 << 20,
+					.grant_frames = 4,
 					.name = "demo-guest" };
 	struct hv_guest_layout lay;
 	struct hv *g = hv_domain_create(&opts, &cfg);
@@ -65,7 +76,8 @@ static int guest_main(int rd, int wr, long rounds)
 	int lp, r;
 
 	if (!g) {
-		fprintf(stderr, "guest: domain create failed: %s\n", strerror(errno));
+		fprintf(stderr, "guest: domain create failed: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	hv_guest_ram(g, &lay);
@@ -79,10 +91,13 @@ static int guest_main(int rd, int wr, long rounds)
 	if (!gs || !e || !page)
 		return 2;
 	m.domid = hv_domid(g);
-	m.frame = (uint64_t)((uint8_t *)page - (uint8_t *)hv_guest_ram(g, NULL)) >> 12;
+	m.frame =
+		(uint64_t)((uint8_t *)page - (uint8_t *)hv_guest_ram(g, NULL)) >>
+		12;
 	STEP("[guest ] granted frame %llu to domain 0 read-write: grant ref %u",
 	     (unsigned long long)m.frame, m.ref);
-	if (write(wr, &m, sizeof(m)) != sizeof(m) || read(rd, &m, sizeof(m)) != sizeof(m))
+	if (write(wr, &m, sizeof(m)) != sizeof(m) ||
+	    read(rd, &m, sizeof(m)) != sizeof(m))
 		return 3;
 	lp = hv_evtchn_bind_interdomain(e, 0, m.port);
 	if (lp < 0)
@@ -96,7 +111,8 @@ static int guest_main(int rd, int wr, long rounds)
 			return 5;
 		hv_evtchn_unmask(e, (evtchn_port_t)r);
 		if (i < 3)
-			STEP("[guest ] sent \"ping #%ld\", got back \"%s\"", i, page + 64);
+			STEP("[guest ] sent \"ping #%ld\", got back \"%s\"", i,
+			     page + 64);
 		if (strncmp(page + 64, "pong #", 6) || atol(page + 70) != i)
 			return 6;
 	}
@@ -110,8 +126,10 @@ static int guest_main(int rd, int wr, long rounds)
 	if (wait_port(e) < 0)
 		return 8;
 	r = hv_gntshr_end_access(gs, m.ref);
-	STEP("[guest ] end access after dom0 unmapped: %s", r == 0 ? "ok" : strerror(-r));
-	STEP("[guest ] exiting: the process ends, so domain %u dies", hv_domid(g));
+	STEP("[guest ] end access after dom0 unmapped: %s",
+	     r == 0 ? "ok" : strerror(-r));
+	STEP("[guest ] exiting: the process ends, so domain %u dies",
+	     hv_domid(g));
 	return r == 0 ? 0 : 9;
 }
 
@@ -156,10 +174,12 @@ int main(int argc, char **argv)
 	}
 	dom0 = hv_open(&opts);
 	if (!dom0) {
-		fprintf(stderr, "loopdemo: cannot reach loophvd: %s\n", strerror(errno));
+		fprintf(stderr, "loopdemo: cannot reach loophvd: %s\n",
+			strerror(errno));
 		return 1;
 	}
-	STEP("[dom0  ] connected to loophvd as domain %u (privileged)", hv_domid(dom0));
+	STEP("[dom0  ] connected to loophvd as domain %u (privileged)",
+	     hv_domid(dom0));
 	gt = hv_gnttab_open(dom0);
 	e = hv_evtchn_open(dom0);
 	doms = hv_domains_open(dom0);
@@ -192,7 +212,8 @@ int main(int argc, char **argv)
 		}
 		hv_evtchn_unmask(e, (evtchn_port_t)r);
 		if (i < 3)
-			STEP("[dom0  ] port %d fired: page says \"%s\", answering", r, page);
+			STEP("[dom0  ] port %d fired: page says \"%s\", answering",
+			     r, page);
 		snprintf(page + 64, 64, "pong #%ld", atol(page + 6));
 		hv_evtchn_notify(e, (evtchn_port_t)port);
 	}
@@ -207,18 +228,23 @@ int main(int argc, char **argv)
 	hv_evtchn_notify(e, (evtchn_port_t)port);
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "loopdemo: guest failed (%d)\n", WEXITSTATUS(status));
+		fprintf(stderr, "loopdemo: guest failed (%d)\n",
+			WEXITSTATUS(status));
 		return 1;
 	}
 	{
-		struct pollfd pfd = { .fd = hv_domains_fd(doms), .events = POLLIN };
+		struct pollfd pfd = { .fd = hv_domains_fd(doms),
+				      .events = POLLIN };
 		int dead;
 
 		poll(&pfd, 1, 2000);
 		dead = hv_domains_next_dead(doms);
-		STEP("[dom0  ] domain death event: domain %d; port %d is now %s", dead,
-		     port, hv_evtchn_state(e, (evtchn_port_t)port) == HV_EVTCHN_PEER_CLOSED
-				   ? "peer-closed" : "UNEXPECTED");
+		STEP("[dom0  ] domain death event: domain %d; port %d is now %s",
+		     dead, port,
+		     hv_evtchn_state(e, (evtchn_port_t)port) ==
+				     HV_EVTCHN_PEER_CLOSED
+			     ? "peer-closed"
+			     : "UNEXPECTED");
 		if (dead != m.domid)
 			return 1;
 	}
@@ -226,13 +252,17 @@ int main(int argc, char **argv)
 		 opts.run_dir ? opts.run_dir : "/run/splitdrv");
 	st = ctl_request(ctlpath, "stats", NULL, 2000);
 	if (st) {
-		json_t *ops = json_object_get(json_object_get(st, "result"), "ops");
+		json_t *ops =
+			json_object_get(json_object_get(st, "result"), "ops");
 
 		STEP("[loophvd] control ops served: evtchn_peer=%lld evtchn_bind=%lld domain_mem=%lld"
 		     " (the %ld notifies never reached it)",
-		     (long long)json_integer_value(json_object_get(ops, "evtchn_peer")),
-		     (long long)json_integer_value(json_object_get(ops, "evtchn_bind")),
-		     (long long)json_integer_value(json_object_get(ops, "domain_mem")),
+		     (long long)json_integer_value(
+			     json_object_get(ops, "evtchn_peer")),
+		     (long long)json_integer_value(
+			     json_object_get(ops, "evtchn_bind")),
+		     (long long)json_integer_value(
+			     json_object_get(ops, "domain_mem")),
 		     rounds * 2);
 		json_decref(st);
 	}

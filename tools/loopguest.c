@@ -48,49 +48,49 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: loopguest [OPTIONS]\n"
-"\n"
-"Run a loopback guest domain (on loophvd) with a xenstore ring, and run\n"
-"xenstore operations over that ring as the guest's kernel would.\n"
-"\n"
-"Options:\n"
-"      --run-dir=DIR    loophvd's run directory (default $SPLITDRV_RUN_DIR,\n"
-"                       else /run/splitdrv)\n"
-"      --name=NAME      the domain's name (default loopguest)\n"
-"      --mem=MIB        RAM in MiB (default 16; 64 with --disk)\n"
-"  -x, --xs=\"OP ARGS\"   a xenstore operation, repeatable, run in order:\n"
-"                         read PATH | write PATH VALUE | rm PATH |\n"
-"                         mkdir PATH | ls PATH | watch PATH | domain-path\n"
-"                       (PATH may be relative to the domain's home)\n"
-"      --timeout=SEC    how long one operation may wait (default 30; the\n"
-"                       first waits for the toolstack's XS_INTRODUCE)\n"
-"      --hold           keep the domain alive after the operations, until\n"
-"                       SIGTERM or SIGINT\n"
-"      --disk=VDEV      after the operations, wait for the toolstack to\n"
-"                       attach VDEV (xvda, hdb, sdc, or a vbd number; e.g.\n"
-"                       splitctl block-attach DOMID TARGET VDEV), connect\n"
-"                       to its backend as Linux's blkfront does (persistent\n"
-"                       grants, indirect segments, multi-page rings,\n"
-"                       multi-queue, as far as the backend offers them)\n"
-"                       and serve the disk until SIGTERM or SIGINT; a\n"
-"                       detach closes it and the next attach reconnects\n"
-"      --nbd=SOCKET     with --disk: export the disk as an NBD server on\n"
-"                       the unix socket SOCKET (export name \"\" or VDEV;\n"
-"                       e.g. qemu-io nbd+unix:///?socket=SOCKET)\n"
-"      --queues=N       ask for up to N queues (default 2, 1..16)\n"
-"      --ring-order=N   ask for rings of up to 2^N pages (default 2, 0..4)\n"
-"      --pool=PAGES     granted data pages per queue (default 1024)\n"
-"      --no-persistent  do not use persistent grants\n"
-"      --no-indirect    do not use indirect segments\n"
-"  -v, --verbose        log negotiation and NBD clients (to stderr)\n"
-"  -h, --help           this help\n"
-"\n"
-"Output: \"domid N\" and \"store-port P\" first, then one line per operation:\n"
-"\"ok OP: RESULT\" or \"error OP: ERRNO-NAME\"; with --disk, \"disk VDEV\n"
-"connected: N sectors, nbd SOCKET\" once the export is ready (N in 512-byte\n"
-"units), \"disk VDEV detached\" when the toolstack took it away.\n"
-"Exit status 1 if any operation failed or the disk could not be connected,\n"
-"2 on bad usage.\n");
+		"Usage: loopguest [OPTIONS]\n"
+		"\n"
+		"Run a loopback guest domain (on loophvd) with a xenstore ring, and run\n"
+		"xenstore operations over that ring as the guest's kernel would.\n"
+		"\n"
+		"Options:\n"
+		"      --run-dir=DIR    loophvd's run directory (default $SPLITDRV_RUN_DIR,\n"
+		"                       else /run/splitdrv)\n"
+		"      --name=NAME      the domain's name (default loopguest)\n"
+		"      --mem=MIB        RAM in MiB (default 16; 64 with --disk)\n"
+		"  -x, --xs=\"OP ARGS\"   a xenstore operation, repeatable, run in order:\n"
+		"                         read PATH | write PATH VALUE | rm PATH |\n"
+		"                         mkdir PATH | ls PATH | watch PATH | domain-path\n"
+		"                       (PATH may be relative to the domain's home)\n"
+		"      --timeout=SEC    how long one operation may wait (default 30; the\n"
+		"                       first waits for the toolstack's XS_INTRODUCE)\n"
+		"      --hold           keep the domain alive after the operations, until\n"
+		"                       SIGTERM or SIGINT\n"
+		"      --disk=VDEV      after the operations, wait for the toolstack to\n"
+		"                       attach VDEV (xvda, hdb, sdc, or a vbd number; e.g.\n"
+		"                       splitctl block-attach DOMID TARGET VDEV), connect\n"
+		"                       to its backend as Linux's blkfront does (persistent\n"
+		"                       grants, indirect segments, multi-page rings,\n"
+		"                       multi-queue, as far as the backend offers them)\n"
+		"                       and serve the disk until SIGTERM or SIGINT; a\n"
+		"                       detach closes it and the next attach reconnects\n"
+		"      --nbd=SOCKET     with --disk: export the disk as an NBD server on\n"
+		"                       the unix socket SOCKET (export name \"\" or VDEV;\n"
+		"                       e.g. qemu-io nbd+unix:///?socket=SOCKET)\n"
+		"      --queues=N       ask for up to N queues (default 2, 1..16)\n"
+		"      --ring-order=N   ask for rings of up to 2^N pages (default 2, 0..4)\n"
+		"      --pool=PAGES     granted data pages per queue (default 1024)\n"
+		"      --no-persistent  do not use persistent grants\n"
+		"      --no-indirect    do not use indirect segments\n"
+		"  -v, --verbose        log negotiation and NBD clients (to stderr)\n"
+		"  -h, --help           this help\n"
+		"\n"
+		"Output: \"domid N\" and \"store-port P\" first, then one line per operation:\n"
+		"\"ok OP: RESULT\" or \"error OP: ERRNO-NAME\"; with --disk, \"disk VDEV\n"
+		"connected: N sectors, nbd SOCKET\" once the export is ready (N in 512-byte\n"
+		"units), \"disk VDEV detached\" when the toolstack took it away.\n"
+		"Exit status 1 if any operation failed or the disk could not be connected,\n"
+		"2 on bad usage.\n");
 }
 
 static int run_op(struct xsg *x, domid_t domid, char *spec)
@@ -224,14 +224,16 @@ static void log_stats(const char *vdev, const struct blkfront *bf,
 		 "%llu notifies, %llu errors, grants %llu revoked %llu leaked, "
 		 "%llu indirect responses answered as INDIRECT; "
 		 "nbd: %llu clients (%llu dropped), %llu requests, %llu errors, "
-		 "%llu bytes read, %llu written", vdev,
-		 (unsigned long long)b.reqs, (unsigned long long)b.indirect_reqs,
-		 (unsigned long long)b.segs, (unsigned long long)b.notifies,
-		 (unsigned long long)b.errors, (unsigned long long)b.grants_revoked,
+		 "%llu bytes read, %llu written",
+		 vdev, (unsigned long long)b.reqs,
+		 (unsigned long long)b.indirect_reqs, (unsigned long long)b.segs,
+		 (unsigned long long)b.notifies, (unsigned long long)b.errors,
+		 (unsigned long long)b.grants_revoked,
 		 (unsigned long long)b.grants_leaked,
-		 (unsigned long long)b.rsp_op_indirect, (unsigned long long)n.clients,
-		 (unsigned long long)n.dropped, (unsigned long long)n.requests,
-		 (unsigned long long)n.errors, (unsigned long long)n.bytes_read,
+		 (unsigned long long)b.rsp_op_indirect,
+		 (unsigned long long)n.clients, (unsigned long long)n.dropped,
+		 (unsigned long long)n.requests, (unsigned long long)n.errors,
+		 (unsigned long long)n.bytes_read,
 		 (unsigned long long)n.bytes_written);
 }
 
@@ -247,8 +249,8 @@ static int wait_removed(struct hv *hv, struct xsg *xs, uint32_t devid,
 	int full = xs_timeout_ms > 0 ? xs_timeout_ms : 10000;
 	int r;
 
-	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%u",
-		 hv_domid(hv), devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%u", hv_domid(hv),
+		 devid);
 	snprintf(path, sizeof(path), "%s/backend", fe);
 	/* requests get the full timeout; only the wait for an event ticks
 	 * every 200 ms, to see a stop */
@@ -308,14 +310,15 @@ static int serve_disk(struct hv *hv, struct xsg *xs, const char *vdev,
 			/* ENODEV: the backend gave up on this attach (or it
 			 * was removed): wait for the next one, as a Linux
 			 * guest's blkfront would */
-			if (e == ENODEV && wait_removed(hv, xs, devid, bo->xs_timeout_ms) == 0)
+			if (e == ENODEV &&
+			    wait_removed(hv, xs, devid, bo->xs_timeout_ms) == 0)
 				continue;
 			rc = 1;
 			break;
 		}
 		in = blkfront_info(sv.bf);
-		snprintf(desc, sizeof(desc), "%s of domain %u (backend %s)", vdev,
-			 hv_domid(hv), in->backend);
+		snprintf(desc, sizeof(desc), "%s of domain %u (backend %s)",
+			 vdev, hv_domid(hv), in->backend);
 		exp.name = vdev;
 		exp.description = desc;
 		exp.size = in->size;
@@ -378,7 +381,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hv_open_opts o = { .provider = HV_PROVIDER_LOOP };
-	struct hv_domain_create cfg = { .mem_bytes = 16 << 20, .name = "loopguest" };
+	struct hv_domain_create cfg = { .mem_bytes = 16 << 20,
+					.name = "loopguest" };
 	char **ops = calloc((size_t)argc + 1, sizeof(char *));
 	int nops = 0, hold = 0, timeout = 30, opt, failed = 0, verbose = 0;
 	int mem_set = 0;
@@ -420,8 +424,10 @@ int main(int argc, char **argv)
 		case 'D':
 			disk = optarg;
 			if (blkfront_vdev_to_devid(disk, &devid) < 0) {
-				fprintf(stderr, "loopguest: --disk: '%s' is not a "
-					"virtual device name\n", disk);
+				fprintf(stderr,
+					"loopguest: --disk: '%s' is not a "
+					"virtual device name\n",
+					disk);
 				return 2;
 			}
 			break;
@@ -436,8 +442,9 @@ int main(int argc, char **argv)
 			    (opt == 'R' && v > BLKFRONT_MAX_RING_ORDER) ||
 			    (opt == 'P' && (v < 1 || v > 8192))) {
 				fprintf(stderr, "loopguest: bad --%s\n",
-					opt == 'Q' ? "queues" :
-					opt == 'R' ? "ring-order" : "pool");
+					opt == 'Q'   ? "queues"
+					: opt == 'R' ? "ring-order"
+						     : "pool");
 				return 2;
 			}
 			if (opt == 'Q')
@@ -465,7 +472,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "loopguest: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "loopguest: unexpected argument '%s'\n",
+			argv[optind]);
 		return 2;
 	}
 	if (!disk != !sock) {
@@ -491,7 +499,8 @@ int main(int argc, char **argv)
 	}
 	x = xsg_open(hv, STORE_FRAME, 0);
 	if (!x) {
-		fprintf(stderr, "loopguest: xenstore ring: %s\n", strerror(errno));
+		fprintf(stderr, "loopguest: xenstore ring: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	xsg_set_timeout(x, timeout * 1000);

@@ -41,13 +41,18 @@
 #include "nbd-proto.h"
 #include "tools/nbd-server.h"
 
-#define NBDS_MAX_OPT 8192                /* option data we accept */
-#define NBDS_MAX_OPTIONS 128             /* options per session */
-#define NBDS_MAX_PENDING (64u << 20)     /* replies waiting: stop reading */
-#define NBDS_ZERO_CHUNK (1u << 20)
-#define NBDS_HANDSHAKE_SECS 30           /* from connect to GO */
+#define NBDS_MAX_OPT        8192        /* option data we accept */
+#define NBDS_MAX_OPTIONS    128         /* options per session */
+#define NBDS_MAX_PENDING    (64u << 20) /* replies waiting: stop reading */
+#define NBDS_ZERO_CHUNK     (1u << 20)
+#define NBDS_HANDSHAKE_SECS 30 /* from connect to GO */
 
-enum cstate { C_FLAGS, C_OPTS, C_XMIT, C_CLOSING };
+enum cstate {
+	C_FLAGS,
+	C_OPTS,
+	C_XMIT,
+	C_CLOSING
+};
 
 struct client {
 	struct nbds *srv;
@@ -237,12 +242,14 @@ static int opt_info_go(struct client *c, uint32_t opt, const uint8_t *d,
 	}
 	nlen = get32(d);
 	if (nlen > len - 6) {
-		opt_error(c, opt, NBD_REP_ERR_INVALID, "name longer than the option");
+		opt_error(c, opt, NBD_REP_ERR_INVALID,
+			  "name longer than the option");
 		return 0;
 	}
 	nreq = get16(d + 4 + nlen);
 	if ((uint32_t)nreq * 2 != len - 6 - nlen) {
-		opt_error(c, opt, NBD_REP_ERR_INVALID, "bad information request count");
+		opt_error(c, opt, NBD_REP_ERR_INVALID,
+			  "bad information request count");
 		return 0;
 	}
 	for (uint16_t i = 0; i < nreq; i++) {
@@ -258,7 +265,8 @@ static int opt_info_go(struct client *c, uint32_t opt, const uint8_t *d,
 	}
 	info_export(c, opt);
 	if (want_name)
-		info_string(c, opt, NBD_INFO_NAME, c->srv->name ? c->srv->name : "");
+		info_string(c, opt, NBD_INFO_NAME,
+			    c->srv->name ? c->srv->name : "");
 	if (want_desc && c->srv->desc)
 		info_string(c, opt, NBD_INFO_DESCRIPTION, c->srv->desc);
 	info_block_size(c, opt);
@@ -273,7 +281,8 @@ static void opt_list(struct client *c, uint32_t len)
 	uint8_t *b;
 
 	if (len) {
-		opt_error(c, NBD_OPT_LIST, NBD_REP_ERR_INVALID, "LIST takes no data");
+		opt_error(c, NBD_OPT_LIST, NBD_REP_ERR_INVALID,
+			  "LIST takes no data");
 		return;
 	}
 	b = malloc(4 + nl);
@@ -356,7 +365,8 @@ static int one_option(struct client *c, struct evbuffer *in)
 	free(d);
 	if (go) {
 		c->st = C_XMIT;
-		bufferevent_set_timeouts(c->bev, NULL, NULL); /* idle is fine now */
+		bufferevent_set_timeouts(c->bev, NULL,
+					 NULL); /* idle is fine now */
 		log_info("nbd client %u: transmission", c->id);
 	}
 	return 1;
@@ -425,7 +435,8 @@ static int aligned_write(struct nbds *s, uint64_t off, const uint8_t *buf,
 	if (a0 != off)
 		r = s->exp.ops->read(s->exp.arg, a0, tmp, bs);
 	if (r == 0 && a1 != off + len && (a1 - bs != a0 || a0 == off))
-		r = s->exp.ops->read(s->exp.arg, a1 - bs, tmp + (a1 - bs - a0), bs);
+		r = s->exp.ops->read(s->exp.arg, a1 - bs, tmp + (a1 - bs - a0),
+				     bs);
 	if (r == 0) {
 		memcpy(tmp + (off - a0), buf, len);
 		r = s->exp.ops->write(s->exp.arg, a0, tmp, a1 - a0);
@@ -525,10 +536,13 @@ static int one_request(struct client *c, struct evbuffer *in)
 			err = NBD_EOVERFLOW;
 		else if (type != NBD_CMD_READ && e->readonly)
 			err = NBD_EPERM;
-		else if (type == NBD_CMD_TRIM && !(xmit_flags(s) & NBD_FLAG_SEND_TRIM))
+		else if (type == NBD_CMD_TRIM &&
+			 !(xmit_flags(s) & NBD_FLAG_SEND_TRIM))
 			err = NBD_EINVAL;
-		else if (flags & ~(NBD_CMD_FLAG_FUA |
-				   (type == NBD_CMD_WRITE_ZEROES ? NBD_CMD_FLAG_NO_HOLE : 0)))
+		else if (flags &
+			 ~(NBD_CMD_FLAG_FUA |
+			   (type == NBD_CMD_WRITE_ZEROES ? NBD_CMD_FLAG_NO_HOLE
+							 : 0)))
 			err = NBD_EINVAL;
 		else if ((flags & NBD_CMD_FLAG_FUA) &&
 			 !(xmit_flags(s) & NBD_FLAG_SEND_FUA))
@@ -611,7 +625,8 @@ static void nbds_on_read(struct bufferevent *bev, void *arg)
 				return;
 			evbuffer_remove(in, b, 4);
 			f = get32(b);
-			if (f & ~(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)) {
+			if (f & ~(NBD_FLAG_C_FIXED_NEWSTYLE |
+				  NBD_FLAG_C_NO_ZEROES)) {
 				drop(c, "unknown client flags");
 				return;
 			}
@@ -765,7 +780,8 @@ struct nbds *nbds_new(struct event_base *base, const char *path,
 	s->lis = evconnlistener_new_bind(base, nbds_on_accept, s,
 					 LEV_OPT_CLOSE_ON_FREE |
 						 LEV_OPT_CLOSE_ON_EXEC,
-					 16, (struct sockaddr *)&sun, sizeof(sun));
+					 16, (struct sockaddr *)&sun,
+					 sizeof(sun));
 	if (!s->lis) {
 		int e = errno ? errno : EADDRINUSE;
 

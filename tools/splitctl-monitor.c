@@ -53,8 +53,8 @@
 
 #define MON_MAX_DOMAINS 1024
 #define MON_MAX_DEVICES 256
-#define MON_TOKEN "splitctl-monitor"
-#define BACKEND_ROOT "/local/domain/0/backend"
+#define MON_TOKEN       "splitctl-monitor"
+#define BACKEND_ROOT    "/local/domain/0/backend"
 
 struct mon {
 	struct hv *hv;
@@ -69,7 +69,7 @@ struct mon {
 /* one device being closed */
 struct mon_dev {
 	char be[128];
-	char fe[128]; /* "" when the backend names no frontend of the domain */
+	char fe[128];  /* "" when the backend names no frontend of the domain */
 	char name[64]; /* "vbd/5/51712" */
 	bool wait;     /* it was Connected: wait for Closed */
 };
@@ -77,38 +77,38 @@ struct mon_dev {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: splitctl [--run-dir DIR] [--hv loop|xen|auto] monitor [OPTIONS]\n"
-"\n"
-"Play the toolstack's part when a guest ends, as xl's per-domain monitor\n"
-"process does on Xen (libxl's domain destroy): stay in the foreground and,\n"
-"for every domain that dies, or shuts down when the hypervisor reports it,\n"
-"  1. close each of its devices (backend/<type>/<domid>/<devid> under\n"
-"     /local/domain/0): a Connected backend gets online=0 and state=5\n"
-"     (Closing), and the monitor waits up to 10 s for state 6 (Closed);\n"
-"  2. remove each device's backend and frontend directories;\n"
-"  3. remove /local/domain/<domid> and XS_RELEASE the domain (splitctl\n"
-"     release).\n"
-"It wakes up on the hypervisor's domain events and on xenstore's\n"
-"@releaseDomain, and looks once at start, so domains that died before it\n"
-"ran are cleaned up too. A domain the hypervisor no longer lists but that\n"
-"xenstore still names is treated as dead. Each step is logged on stderr.\n"
-"Run one monitor per host, and none beside xl (which does this itself).\n"
-"On the loopback hypervisor a domain dies when its process exits or is\n"
-"killed; on Xen the monitor removes a shut-down domain's devices and\n"
-"nodes but leaves the domain itself to `xl destroy`.\n"
-"\n"
-"Options:\n"
-"      --once               clean up what is dead now, then exit\n"
-"      --close-timeout=SEC  how long a backend gets to reach Closed\n"
-"                           (default 10, as libxl; 0..600)\n"
-"  -v, --verbose            also log each domain looked at (debug)\n"
-"  -h, --help               this help\n"
-"\n"
-"Signals: SIGTERM or SIGINT stop it (after the domain in progress).\n"
-"Environment: XENSTORED_PATH, the xenstored socket for libxenstore.\n"
-"Exit status: 0 when stopped by a signal, or with --once when everything\n"
-"dead was cleaned up; 1 when a step failed (with --once), or xenstored or\n"
-"the hypervisor cannot be reached or went away; 2 on bad usage.\n");
+		"Usage: splitctl [--run-dir DIR] [--hv loop|xen|auto] monitor [OPTIONS]\n"
+		"\n"
+		"Play the toolstack's part when a guest ends, as xl's per-domain monitor\n"
+		"process does on Xen (libxl's domain destroy): stay in the foreground and,\n"
+		"for every domain that dies, or shuts down when the hypervisor reports it,\n"
+		"  1. close each of its devices (backend/<type>/<domid>/<devid> under\n"
+		"     /local/domain/0): a Connected backend gets online=0 and state=5\n"
+		"     (Closing), and the monitor waits up to 10 s for state 6 (Closed);\n"
+		"  2. remove each device's backend and frontend directories;\n"
+		"  3. remove /local/domain/<domid> and XS_RELEASE the domain (splitctl\n"
+		"     release).\n"
+		"It wakes up on the hypervisor's domain events and on xenstore's\n"
+		"@releaseDomain, and looks once at start, so domains that died before it\n"
+		"ran are cleaned up too. A domain the hypervisor no longer lists but that\n"
+		"xenstore still names is treated as dead. Each step is logged on stderr.\n"
+		"Run one monitor per host, and none beside xl (which does this itself).\n"
+		"On the loopback hypervisor a domain dies when its process exits or is\n"
+		"killed; on Xen the monitor removes a shut-down domain's devices and\n"
+		"nodes but leaves the domain itself to `xl destroy`.\n"
+		"\n"
+		"Options:\n"
+		"      --once               clean up what is dead now, then exit\n"
+		"      --close-timeout=SEC  how long a backend gets to reach Closed\n"
+		"                           (default 10, as libxl; 0..600)\n"
+		"  -v, --verbose            also log each domain looked at (debug)\n"
+		"  -h, --help               this help\n"
+		"\n"
+		"Signals: SIGTERM or SIGINT stop it (after the domain in progress).\n"
+		"Environment: XENSTORED_PATH, the xenstored socket for libxenstore.\n"
+		"Exit status: 0 when stopped by a signal, or with --once when everything\n"
+		"dead was cleaned up; 1 when a step failed (with --once), or xenstored or\n"
+		"the hypervisor cannot be reached or went away; 2 on bad usage.\n");
 }
 
 /*
@@ -127,8 +127,8 @@ static int begin_close(struct mon *m, struct mon_dev *d)
 
 		if (!t)
 			return -1;
-		d->wait = splitctl_state(m->xs, t, d->be) ==
-			  XenbusStateConnected;
+		d->wait =
+			splitctl_state(m->xs, t, d->be) == XenbusStateConnected;
 		if (d->wait) {
 			snprintf(path, sizeof(path), "%.128s/online", d->be);
 			ok &= xs_write(m->xs, t, path, "0", 1);
@@ -144,9 +144,9 @@ static int begin_close(struct mon *m, struct mon_dev *d)
 			return -1;
 		}
 		if (xs_transaction_end(m->xs, t, false)) {
-			log_info_dev(-1, d->name, d->wait ?
-				     "backend Connected: online=0, state=Closing" :
-				     "backend not connected: removed");
+			log_info_dev(-1, d->name,
+				     d->wait ? "backend Connected: online=0, state=Closing"
+					     : "backend not connected: removed");
 			return 0;
 		}
 		if (errno != EAGAIN)
@@ -165,7 +165,8 @@ static unsigned int list_devices(struct mon *m, domid_t domid,
 	snprintf(fepfx, sizeof(fepfx), "/local/domain/%u/", domid);
 	types = xs_directory(m->xs, XBT_NULL, BACKEND_ROOT, &nt);
 	for (unsigned int i = 0; types && i < nt; i++) {
-		snprintf(dir, sizeof(dir), BACKEND_ROOT "/%s/%u", types[i], domid);
+		snprintf(dir, sizeof(dir), BACKEND_ROOT "/%s/%u", types[i],
+			 domid);
 		ni = 0;
 		ids = xs_directory(m->xs, XBT_NULL, dir, &ni);
 		for (unsigned int j = 0; ids && j < ni && n < max; j++) {
@@ -173,12 +174,13 @@ static unsigned int list_devices(struct mon *m, domid_t domid,
 			char *fe;
 
 			memset(d, 0, sizeof(*d));
-			if (snprintf(d->be, sizeof(d->be), "%s/%s", dir, ids[j]) >=
-			    (int)sizeof(d->be))
+			if (snprintf(d->be, sizeof(d->be), "%s/%s", dir,
+				     ids[j]) >= (int)sizeof(d->be))
 				continue;
 			snprintf(d->name, sizeof(d->name), "%s/%u/%s", types[i],
 				 domid, ids[j]);
-			fe = splitctl_read(m->xs, XBT_NULL, "%s/frontend", d->be);
+			fe = splitctl_read(m->xs, XBT_NULL, "%s/frontend",
+					   d->be);
 			/* the frontend is the guest's own, or we leave it */
 			if (fe && !strncmp(fe, fepfx, strlen(fepfx)) &&
 			    !strstr(fe, "/../") && strlen(fe) < sizeof(d->fe))
@@ -226,7 +228,8 @@ static void wait_closed(struct mon *m, struct mon_dev *devs, unsigned int n)
 			log_warnx_dev(-1, devs[i].name,
 				      "backend did not reach Closed within %u s "
 				      "(is its backend daemon running?): removing "
-				      "it anyway", m->close_timeout_s);
+				      "it anyway",
+				      m->close_timeout_s);
 }
 
 /* destroy - libxl's domain destroy, the xenstore part. */
@@ -292,7 +295,9 @@ static void add_xs_domids(struct mon *m, const char *dir, bool *named)
 	for (unsigned int i = 0; ents && i < n; i++) {
 		unsigned long id;
 
-		if (!splitctl_parse_uint(ents[i], DOMID_FIRST_RESERVED - 1, &id) && id)
+		if (!splitctl_parse_uint(ents[i], DOMID_FIRST_RESERVED - 1,
+					 &id) &&
+		    id)
 			named[id] = true;
 	}
 	free(ents);
@@ -301,12 +306,18 @@ static void add_xs_domids(struct mon *m, const char *dir, bool *named)
 static const char *shutdown_reason(unsigned int r)
 {
 	switch (r) {
-	case SHUTDOWN_poweroff: return "poweroff";
-	case SHUTDOWN_reboot: return "reboot";
-	case SHUTDOWN_suspend: return "suspend";
-	case SHUTDOWN_crash: return "crash";
-	case SHUTDOWN_watchdog: return "watchdog";
-	default: return "unknown reason";
+	case SHUTDOWN_poweroff:
+		return "poweroff";
+	case SHUTDOWN_reboot:
+		return "reboot";
+	case SHUTDOWN_suspend:
+		return "suspend";
+	case SHUTDOWN_crash:
+		return "crash";
+	case SHUTDOWN_watchdog:
+		return "watchdog";
+	default:
+		return "unknown reason";
 	}
 }
 
@@ -364,7 +375,8 @@ static int scan(struct mon *m)
 		if (!why[id][0])
 			snprintf(why[id], sizeof(why[id]), "is gone");
 		if (m->done[id] && !traces(m, (domid_t)id)) {
-			log_debug("domain %u %s: already destroyed", id, why[id]);
+			log_debug("domain %u %s: already destroyed", id,
+				  why[id]);
 			continue;
 		}
 		destroy(m, (domid_t)id, why[id]);
@@ -474,8 +486,10 @@ int splitctl_monitor(int argc, char **argv, struct hv_open_opts *hvo)
 			break;
 		case 't':
 			if (splitctl_parse_uint(optarg, 600, &v)) {
-				fprintf(stderr, "splitctl monitor: --close-timeout: "
-						"'%s' is not 0..600 seconds\n", optarg);
+				fprintf(stderr,
+					"splitctl monitor: --close-timeout: "
+					"'%s' is not 0..600 seconds\n",
+					optarg);
 				return 2;
 			}
 			m.close_timeout_s = (unsigned int)v;
@@ -492,8 +506,10 @@ int splitctl_monitor(int argc, char **argv, struct hv_open_opts *hvo)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "splitctl monitor: unexpected argument '%s' "
-				"(see splitctl monitor --help)\n", argv[optind]);
+		fprintf(stderr,
+			"splitctl monitor: unexpected argument '%s' "
+			"(see splitctl monitor --help)\n",
+			argv[optind]);
 		return 2;
 	}
 	log_open("splitctl-monitor", LOG_TO_STDERR);

@@ -49,51 +49,51 @@ static int wait_s = 20;
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: splitctl [OPTIONS] COMMAND [ARGS]\n"
-"\n"
-"Administer splitdrv: domains, xenstore introduction, daemon status.\n"
-"\n"
-"Commands:\n"
-"  domains                 list domains: id, name, memory, state\n"
-"  introduce DOMID [NAME]  create /local/domain/DOMID as a toolstack does\n"
-"                          (owned by the domain, dom0 may read), then\n"
-"                          XS_INTRODUCE it with its store page and port\n"
-"                          (HVM_PARAM_STORE_PFN / STORE_EVTCHN)\n"
-"  release DOMID           XS_RELEASE the domain (if xenstored has not yet)\n"
-"                          and remove its nodes and its backend directories\n"
-"  monitor [--once]        stay in the foreground and, for every domain that\n"
-"                          dies or shuts down, do what xl's monitor does:\n"
-"                          close and remove its devices, its xenstore nodes,\n"
-"                          XS_RELEASE (see splitctl monitor --help)\n"
-"  block-attach DOMID TARGET VDEV [mode=r|w] [backendtype=TYPE]\n"
-"                          attach a disk as xl does: TARGET is what blkback\n"
-"                          serves (/path, file:, phy:, nbd://, nbd+unix://),\n"
-"                          VDEV the guest's name (xvda, hda, sda, or a\n"
-"                          number); waits until the backend is Connected\n"
-"                          (--wait SEC, default 20; 0: do not wait).\n"
-"                          First checks, as xl does, that the domain exists\n"
-"                          and a local TARGET is a readable (mode=w:\n"
-"                          writable) file or block device; if the backend\n"
-"                          then fails (or the wait ends), removes what it\n"
-"                          wrote and says why\n"
-"  block-detach DOMID VDEV  close the device as libxl does and remove it\n"
-"                          (one that never connected: just remove it)\n"
-"  block-list DOMID         the domain's disks: backend state, target and\n"
-"                          blkback's per-device stats\n"
-"  status DAEMON           the daemon's JSON status (loophvd, xenstored,\n"
-"                          blkback, ...) from RUN_DIR/DAEMON.ctl\n"
-"  stats DAEMON            the daemon's JSON statistics\n"
-"\n"
-"Options:\n"
-"      --run-dir=DIR       run directory of the daemons (default\n"
-"                          $SPLITDRV_RUN_DIR, else /run/splitdrv)\n"
-"      --hv=loop|xen|auto  hypervisor provider (default auto)\n"
-"      --wait=SEC          block-attach/detach: how long to wait\n"
-"  -h, --help              this help\n"
-"  -V, --version           version\n"
-"\n"
-"Environment: XENSTORED_PATH, the xenstored socket for libxenstore.\n"
-"Exit status: 0 on success, 1 on failure (with a message), 2 on bad usage.\n");
+		"Usage: splitctl [OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Administer splitdrv: domains, xenstore introduction, daemon status.\n"
+		"\n"
+		"Commands:\n"
+		"  domains                 list domains: id, name, memory, state\n"
+		"  introduce DOMID [NAME]  create /local/domain/DOMID as a toolstack does\n"
+		"                          (owned by the domain, dom0 may read), then\n"
+		"                          XS_INTRODUCE it with its store page and port\n"
+		"                          (HVM_PARAM_STORE_PFN / STORE_EVTCHN)\n"
+		"  release DOMID           XS_RELEASE the domain (if xenstored has not yet)\n"
+		"                          and remove its nodes and its backend directories\n"
+		"  monitor [--once]        stay in the foreground and, for every domain that\n"
+		"                          dies or shuts down, do what xl's monitor does:\n"
+		"                          close and remove its devices, its xenstore nodes,\n"
+		"                          XS_RELEASE (see splitctl monitor --help)\n"
+		"  block-attach DOMID TARGET VDEV [mode=r|w] [backendtype=TYPE]\n"
+		"                          attach a disk as xl does: TARGET is what blkback\n"
+		"                          serves (/path, file:, phy:, nbd://, nbd+unix://),\n"
+		"                          VDEV the guest's name (xvda, hda, sda, or a\n"
+		"                          number); waits until the backend is Connected\n"
+		"                          (--wait SEC, default 20; 0: do not wait).\n"
+		"                          First checks, as xl does, that the domain exists\n"
+		"                          and a local TARGET is a readable (mode=w:\n"
+		"                          writable) file or block device; if the backend\n"
+		"                          then fails (or the wait ends), removes what it\n"
+		"                          wrote and says why\n"
+		"  block-detach DOMID VDEV  close the device as libxl does and remove it\n"
+		"                          (one that never connected: just remove it)\n"
+		"  block-list DOMID         the domain's disks: backend state, target and\n"
+		"                          blkback's per-device stats\n"
+		"  status DAEMON           the daemon's JSON status (loophvd, xenstored,\n"
+		"                          blkback, ...) from RUN_DIR/DAEMON.ctl\n"
+		"  stats DAEMON            the daemon's JSON statistics\n"
+		"\n"
+		"Options:\n"
+		"      --run-dir=DIR       run directory of the daemons (default\n"
+		"                          $SPLITDRV_RUN_DIR, else /run/splitdrv)\n"
+		"      --hv=loop|xen|auto  hypervisor provider (default auto)\n"
+		"      --wait=SEC          block-attach/detach: how long to wait\n"
+		"  -h, --help              this help\n"
+		"  -V, --version           version\n"
+		"\n"
+		"Environment: XENSTORED_PATH, the xenstored socket for libxenstore.\n"
+		"Exit status: 0 on success, 1 on failure (with a message), 2 on bad usage.\n");
 }
 
 /* splitctl_parse_uint - a decimal number <= max. 0 or -1. */
@@ -131,7 +131,8 @@ static struct hv *open_hv(void)
 	hvo.run_dir = run_dir;
 	hv = hv_open(&hvo);
 	if (!hv)
-		fprintf(stderr, "splitctl: cannot reach the hypervisor (%s): %s\n",
+		fprintf(stderr,
+			"splitctl: cannot reach the hypervisor (%s): %s\n",
 			hv_provider_name(hvo.provider), strerror(errno));
 	return hv;
 }
@@ -163,7 +164,8 @@ static int cmd_domains(void)
 		       (unsigned long long)(info[i].mem_bytes >> 20),
 		       info[i].dying ? "dying " : "",
 		       info[i].paused ? "paused " : "",
-		       info[i].shutdown ? "shutdown" : (info[i].dying ? "" : "running"));
+		       info[i].shutdown ? "shutdown"
+					: (info[i].dying ? "" : "running"));
 	hv_domains_close(d);
 	hv_close(hv);
 	return 0;
@@ -189,13 +191,15 @@ static int cmd_introduce(domid_t domid, const char *name)
 		r = hv_param_get(hv, domid, HVM_PARAM_STORE_EVTCHN, &port);
 	hv_close(hv);
 	if (r) {
-		fprintf(stderr, "splitctl: domain %u: store page/port: %s\n", domid,
-			strerror(-r));
+		fprintf(stderr, "splitctl: domain %u: store page/port: %s\n",
+			domid, strerror(-r));
 		return 1;
 	}
 	if (port == 0) {
-		fprintf(stderr, "splitctl: domain %u has no store event channel "
-				"yet (HVM_PARAM_STORE_EVTCHN is 0)\n", domid);
+		fprintf(stderr,
+			"splitctl: domain %u has no store event channel "
+			"yet (HVM_PARAM_STORE_EVTCHN is 0)\n",
+			domid);
 		return 1;
 	}
 	xs = xs_open(0);
@@ -227,8 +231,8 @@ static int cmd_introduce(domid_t domid, const char *name)
 			goto xs_fail;
 	}
 	if (!xs_introduce_domain(xs, domid, (unsigned long)pfn, (unsigned)port)) {
-		fprintf(stderr, "splitctl: XS_INTRODUCE of domain %u: %s\n", domid,
-			strerror(errno));
+		fprintf(stderr, "splitctl: XS_INTRODUCE of domain %u: %s\n",
+			domid, strerror(errno));
 		xs_close(xs);
 		return 1;
 	}
@@ -250,8 +254,8 @@ int splitctl_release(struct xs_handle *xs, domid_t domid)
 	/* xenstored releases a domain by itself when it dies: ENOENT then
 	 * only means there is nothing left to release. */
 	if (!xs_release_domain(xs, domid) && errno != ENOENT) {
-		fprintf(stderr, "splitctl: XS_RELEASE of domain %u: %s\n", domid,
-			strerror(errno));
+		fprintf(stderr, "splitctl: XS_RELEASE of domain %u: %s\n",
+			domid, strerror(errno));
 		rc = -1;
 	}
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
@@ -259,12 +263,13 @@ int splitctl_release(struct xs_handle *xs, domid_t domid)
 	/* and what the toolstack created for it in dom0's backend dirs */
 	{
 		unsigned int n = 0;
-		char **types = xs_directory(xs, XBT_NULL, "/local/domain/0/backend",
-					    &n);
+		char **types = xs_directory(xs, XBT_NULL,
+					    "/local/domain/0/backend", &n);
 
 		for (unsigned int i = 0; types && i < n; i++) {
-			snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u",
-				 types[i], domid);
+			snprintf(path, sizeof(path),
+				 "/local/domain/0/backend/%s/%u", types[i],
+				 domid);
 			xs_rm(xs, XBT_NULL, path);
 		}
 		free(types);
@@ -304,7 +309,8 @@ static int vdev_to_devid(const char *v, unsigned long *out)
 		*out = strtoul(v, &end, 10);
 		return *end ? -1 : 0;
 	}
-	if (!strncmp(v, "xvd", 3) || !strncmp(v, "hd", 2) || !strncmp(v, "sd", 2)) {
+	if (!strncmp(v, "xvd", 3) || !strncmp(v, "hd", 2) ||
+	    !strncmp(v, "sd", 2)) {
 		p = v + (v[0] == 'x' ? 3 : 2);
 		if (*p < 'a' || *p > 'z')
 			return -1;
@@ -321,7 +327,8 @@ static int vdev_to_devid(const char *v, unsigned long *out)
 			*out = disk < 16 ? (202UL << 8) | (disk << 4) | part
 					 : (1UL << 28) | (disk << 8) | part;
 		else if (v[0] == 'h' && disk < 4)
-			*out = ((disk < 2 ? 3UL : 22UL) << 8) | ((disk % 2) << 6) | part;
+			*out = ((disk < 2 ? 3UL : 22UL) << 8) |
+			       ((disk % 2) << 6) | part;
 		else if (v[0] == 's' && disk < 16)
 			*out = (8UL << 8) | (disk << 4) | part;
 		else
@@ -375,9 +382,9 @@ static void on_interrupt(int sig)
  */
 enum wait_end {
 	WAIT_OK = 0,
-	WAIT_ERROR,       /* the backend wrote "error" (in *err) */
-	WAIT_CLOSED,      /* it closed (state 5 or 6) without saying why */
-	WAIT_GONE,        /* the backend directory vanished */
+	WAIT_ERROR,  /* the backend wrote "error" (in *err) */
+	WAIT_CLOSED, /* it closed (state 5 or 6) without saying why */
+	WAIT_GONE,   /* the backend directory vanished */
 	WAIT_TIMEOUT,
 	WAIT_INTERRUPTED,
 };
@@ -423,7 +430,8 @@ static enum wait_end wait_state(struct xs_handle *xs, const char *be, int want,
 			break;
 		}
 		if (i % 10 == 0 && i > 0) {
-			fprintf(stderr, "\r%s: backend state %d (waiting for %d) %ds ",
+			fprintf(stderr,
+				"\r%s: backend state %d (waiting for %d) %ds ",
 				what, s, want, i / 10);
 			printed = 1;
 		}
@@ -463,16 +471,18 @@ static void error_words(const char *err, char *buf, size_t len)
  * mode w) by us. NBD URIs are checked for syntax only: the server may be
  * elsewhere. 0, or -1 with *why (static or in buf).
  */
-static int check_target(const char *target, int writable, char *buf,
-			size_t len, const char **why)
+static int check_target(const char *target, int writable, char *buf, size_t len,
+			const char **why)
 {
 	struct blkbk_params p;
 	struct stat st;
 
 	if (blkbk_params_parse(target, NULL, &p, why) < 0) {
-		snprintf(buf, len, "not a target blkback serves: %s (/path, "
+		snprintf(buf, len,
+			 "not a target blkback serves: %s (/path, "
 			 "file:/path, phy:/dev/X, nbd://HOST[:PORT][/EXPORT], "
-			 "nbd+unix:///EXPORT?socket=PATH)", *why ? *why : "invalid");
+			 "nbd+unix:///EXPORT?socket=PATH)",
+			 *why ? *why : "invalid");
 		*why = buf;
 		return -1;
 	}
@@ -484,14 +494,15 @@ static int check_target(const char *target, int writable, char *buf,
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		*why = S_ISDIR(st.st_mode)
-			? "it is a directory, not a disk image or a block device"
-			: "not a regular file or a block device";
+			       ? "it is a directory, not a disk image or a block device"
+			       : "not a regular file or a block device";
 		return -1;
 	}
 	if (access(p.path, writable ? R_OK | W_OK : R_OK) < 0) {
 		snprintf(buf, len, "%s%s", strerror(errno),
 			 writable ? " (opened read-write; mode=r for a "
-				    "read-only disk)" : "");
+				    "read-only disk)"
+				  : "");
 		*why = buf;
 		return -1;
 	}
@@ -515,7 +526,8 @@ static int check_domain(struct xs_handle *xs, domid_t domid, char *buf,
 
 	home = splitctl_read(xs, XBT_NULL, "/local/domain/%u/domid", domid);
 	if (!home) {
-		snprintf(buf, len, "domain %u does not exist (it has no "
+		snprintf(buf, len,
+			 "domain %u does not exist (it has no "
 			 "/local/domain/%u in xenstore: introduce it first)",
 			 domid, domid);
 		return -1;
@@ -530,8 +542,10 @@ static int check_domain(struct xs_handle *xs, domid_t domid, char *buf,
 	hv_domains_close(d);
 	hv_close(hv);
 	if (r == -ESRCH) {
-		snprintf(buf, len, "domain %u does not exist (the hypervisor "
-			 "does not know it; see splitctl domains)", domid);
+		snprintf(buf, len,
+			 "domain %u does not exist (the hypervisor "
+			 "does not know it; see splitctl domains)",
+			 domid);
 		return -1;
 	}
 	if (r == 0 && (info.dying || info.shutdown)) {
@@ -611,27 +625,34 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 	int ok = 1;
 
 	if (vdev_to_devid(vdev, &devid)) {
-		fprintf(stderr, "splitctl: '%s' is not a virtual device name "
-				"(xvda, hda, sda, or a number)\n", vdev);
+		fprintf(stderr,
+			"splitctl: '%s' is not a virtual device name "
+			"(xvda, hda, sda, or a number)\n",
+			vdev);
 		return 2;
 	}
 	for (int i = 2; i < nargs; i++) {
 		if (!strcmp(args[i], "mode=r") || !strcmp(args[i], "mode=ro"))
 			mode = "r";
-		else if (!strcmp(args[i], "mode=w") || !strcmp(args[i], "mode=rw"))
+		else if (!strcmp(args[i], "mode=w") ||
+			 !strcmp(args[i], "mode=rw"))
 			mode = "w";
 		else if (!strncmp(args[i], "backendtype=", 12) && args[i][12] &&
 			 !strchr(args[i] + 12, '/'))
 			btype = args[i] + 12;
 		else {
-			fprintf(stderr, "splitctl: unknown option '%s'\n", args[i]);
+			fprintf(stderr, "splitctl: unknown option '%s'\n",
+				args[i]);
 			return 2;
 		}
 	}
-#define CANNOT(...) do {                                                   \
-		snprintf(whybuf, sizeof(whybuf), __VA_ARGS__);             \
-		fprintf(stderr, "splitctl: cannot attach %s to domain %u "  \
-			"as %s: %s\n", target, domid, vdev, whybuf);      \
+#define CANNOT(...)                                                            \
+	do {                                                                   \
+		snprintf(whybuf, sizeof(whybuf), __VA_ARGS__);                 \
+		fprintf(stderr,                                                \
+			"splitctl: cannot attach %s to domain %u "             \
+			"as %s: %s\n",                                         \
+			target, domid, vdev, whybuf);                          \
 	} while (0)
 	/* Nothing is written before the target and the domain passed. */
 	if (check_target(target, mode[0] == 'w', val, sizeof(val), &why)) {
@@ -651,9 +672,10 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 		xs_close(xs);
 		return 1;
 	}
-	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%lu", domid, devid);
-	snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%lu", btype, domid,
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%lu", domid,
 		 devid);
+	snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%lu", btype,
+		 domid, devid);
 	for (int tries = 0;; tries++) {
 		char *exists;
 
@@ -663,23 +685,26 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 			free(exists);
 			xs_transaction_end(xs, t, true);
 			CANNOT("domain %u already has %s (%s; splitctl "
-			       "block-detach %u %s removes it)", domid, vdev, be,
-			       domid, vdev);
+			       "block-detach %u %s removes it)",
+			       domid, vdev, be, domid, vdev);
 			xs_close(xs);
 			return 1;
 		}
-#define W(dir, k, ...) do {                                                \
-		snprintf(key, sizeof(key), "%s/%s", dir, k);               \
-		snprintf(val, sizeof(val), __VA_ARGS__);                   \
-		ok &= xs_write(xs, t, key, val, (unsigned)strlen(val));    \
+#define W(dir, k, ...)                                                         \
+	do {                                                                   \
+		snprintf(key, sizeof(key), "%s/%s", dir, k);                   \
+		snprintf(val, sizeof(val), __VA_ARGS__);                       \
+		ok &= xs_write(xs, t, key, val, (unsigned)strlen(val));        \
 	} while (0)
-		ok = xs_mkdir(xs, t, fe) && xs_set_permissions(xs, t, fe, guest_owns, 2);
+		ok = xs_mkdir(xs, t, fe) &&
+		     xs_set_permissions(xs, t, fe, guest_owns, 2);
 		W(fe, "backend", "%s", be);
 		W(fe, "backend-id", "0");
 		W(fe, "virtual-device", "%lu", devid);
 		W(fe, "device-type", "disk");
 		W(fe, "state", "1");
-		ok &= xs_mkdir(xs, t, be) && xs_set_permissions(xs, t, be, dom0_owns, 2);
+		ok &= xs_mkdir(xs, t, be) &&
+		      xs_set_permissions(xs, t, be, dom0_owns, 2);
 		W(be, "frontend", "%s", fe);
 		W(be, "frontend-id", "%u", domid);
 		W(be, "online", "1");
@@ -708,8 +733,8 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 	}
 	if (!wait_s) {
 		printf("attaching %s (devid %lu) of domain %u: %s, mode %s "
-		       "(--wait 0: not waiting for the backend)\n", vdev, devid,
-		       domid, target, mode);
+		       "(--wait 0: not waiting for the backend)\n",
+		       vdev, devid, domid, target, mode);
 		xs_close(xs);
 		return 0;
 	}
@@ -726,7 +751,8 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 	switch (end) {
 	case WAIT_OK:
 		printf("attached %s (devid %lu) of domain %u: %s, mode %s: "
-		       "connected\n", vdev, devid, domid, target, mode);
+		       "connected\n",
+		       vdev, devid, domid, target, mode);
 		xs_close(xs);
 		return 0;
 	case WAIT_ERROR:
@@ -744,7 +770,8 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 		if (splitctl_state(xs, XBT_NULL, be) >= 2)
 			CANNOT("the guest's frontend did not connect within %d s "
 			       "(is the guest running its blkfront? --wait SEC "
-			       "waits longer)", wait_s);
+			       "waits longer)",
+			       wait_s);
 		else
 			CANNOT("blkback did not take the device within %d s "
 			       "(is blkback running? splitctl status blkback)",
@@ -758,9 +785,10 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 	free(err);
 	close_backend(xs, be, 5);
 	if (remove_device(xs, be, fe) < 0)
-		fprintf(stderr, "splitctl: removing %s and %s: %s (splitctl "
-				"block-detach %u %s)\n", be, fe, strerror(errno),
-			domid, vdev);
+		fprintf(stderr,
+			"splitctl: removing %s and %s: %s (splitctl "
+			"block-detach %u %s)\n",
+			be, fe, strerror(errno), domid, vdev);
 	else
 		fprintf(stderr, "splitctl: removed %s and %s\n", be, fe);
 	xs_close(xs);
@@ -777,7 +805,8 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 	int rc = 0, s;
 
 	if (vdev_to_devid(vdev, &devid)) {
-		fprintf(stderr, "splitctl: '%s' is not a virtual device name\n", vdev);
+		fprintf(stderr, "splitctl: '%s' is not a virtual device name\n",
+			vdev);
 		return 2;
 	}
 	xs = xs_open(0);
@@ -786,7 +815,8 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 			strerror(errno));
 		return 1;
 	}
-	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%lu", domid, devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%lu", domid,
+		 devid);
 	bepath = splitctl_read(xs, XBT_NULL, "%s/backend", fe);
 	if (bepath && !strncmp(bepath, "/local/domain/", 14)) {
 		snprintf(be, sizeof(be), "%s", bepath);
@@ -829,14 +859,17 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 	snprintf(path, sizeof(path), "%s/state", be);
 	xs_write(xs, XBT_NULL, path, "5", 1);
 	/* gone meanwhile (someone removed it): closed all the same */
-	if (wait_s && (end = wait_state(xs, be, 6, 0, "close", &err)) != WAIT_OK &&
+	if (wait_s &&
+	    (end = wait_state(xs, be, 6, 0, "close", &err)) != WAIT_OK &&
 	    end != WAIT_GONE) {
 		if (end == WAIT_ERROR) {
 			error_words(err, path, sizeof(path));
 			fprintf(stderr, "splitctl: closing %s: %s\n", be, path);
 		} else {
-			fprintf(stderr, "splitctl: %s did not close within %d s "
-					"(is blkback running?)\n", be, wait_s);
+			fprintf(stderr,
+				"splitctl: %s did not close within %d s "
+				"(is blkback running?)\n",
+				be, wait_s);
 		}
 		free(err);
 		fprintf(stderr, "splitctl: removing the device anyway\n");
@@ -864,34 +897,41 @@ static int cmd_block_list(domid_t domid)
 	snprintf(ctlpath, sizeof(ctlpath), "%s/blkback.ctl",
 		 run_dir ? run_dir : daemon_default_run_dir());
 	st = ctl_request(ctlpath, "stats", NULL, 2000);
-	devs = st ? json_object_get(json_object_get(st, "result"), "devices") : NULL;
+	devs = st ? json_object_get(json_object_get(st, "result"), "devices")
+		  : NULL;
 	snprintf(dir, sizeof(dir), "/local/domain/%u/device/vbd", domid);
 	ids = xs_directory(xs, XBT_NULL, dir, &n);
 	printf("%-8s %-6s %-5s %-40s %s\n", "DEVID", "STATE", "MODE", "TARGET",
 	       "STATS");
 	for (unsigned int i = 0; ids && i < n; i++) {
-		char *be = splitctl_read(xs, XBT_NULL, "%s/%s/backend", dir, ids[i]);
-		char *state = be ? splitctl_read(xs, XBT_NULL, "%s/state", be) : NULL;
-		char *params = be ? splitctl_read(xs, XBT_NULL, "%s/params", be) : NULL;
-		char *mode = be ? splitctl_read(xs, XBT_NULL, "%s/mode", be) : NULL;
+		char *be = splitctl_read(xs, XBT_NULL, "%s/%s/backend", dir,
+					 ids[i]);
+		char *state =
+			be ? splitctl_read(xs, XBT_NULL, "%s/state", be) : NULL;
+		char *params = be ? splitctl_read(xs, XBT_NULL, "%s/params", be)
+				  : NULL;
+		char *mode =
+			be ? splitctl_read(xs, XBT_NULL, "%s/mode", be) : NULL;
 		char name[64];
 		json_t *mine = NULL, *d;
 		size_t k;
 
 		snprintf(name, sizeof(name), "vbd/%u/%s", domid, ids[i]);
-		json_array_foreach(devs, k, d)
-			if (json_is_string(json_object_get(d, "device")) &&
-			    !strcmp(json_string_value(json_object_get(d, "device")), name))
-				mine = json_object_get(d, "stats");
+		json_array_foreach(devs, k, d) if (
+			json_is_string(json_object_get(d, "device")) &&
+			!strcmp(json_string_value(json_object_get(d, "device")),
+				name)) mine = json_object_get(d, "stats");
 		printf("%-8s %-6s %-5s %-40s ", ids[i], state ? state : "-",
 		       mode ? mode : "-", params ? params : "-");
 		if (mine) {
-			char *txt = json_dumps(mine, JSON_COMPACT | JSON_SORT_KEYS);
+			char *txt =
+				json_dumps(mine, JSON_COMPACT | JSON_SORT_KEYS);
 
 			printf("%s\n", txt ? txt : "");
 			free(txt);
 		} else {
-			printf("%s\n", st ? "(not connected)" : "(blkback not reachable)");
+			printf("%s\n", st ? "(not connected)"
+					  : "(blkback not reachable)");
 		}
 		free(be);
 		free(state);
@@ -953,15 +993,18 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			if (hv_parse_provider(optarg, &hvo.provider) < 0) {
-				fprintf(stderr, "splitctl: --hv: '%s' is not loop, "
-						"xen or auto\n", optarg);
+				fprintf(stderr,
+					"splitctl: --hv: '%s' is not loop, "
+					"xen or auto\n",
+					optarg);
 				return 2;
 			}
 			break;
 		case 'w':
 			wait_s = atoi(optarg);
 			if (wait_s < 0 || wait_s > 3600) {
-				fprintf(stderr, "splitctl: --wait: 0..3600 seconds\n");
+				fprintf(stderr,
+					"splitctl: --wait: 0..3600 seconds\n");
 				return 2;
 			}
 			break;
@@ -1016,7 +1059,9 @@ int main(int argc, char **argv)
 	}
 	if ((!strcmp(cmd, "status") || !strcmp(cmd, "stats")) && argc == 1)
 		return cmd_ctl(argv[0], cmd);
-	fprintf(stderr, "splitctl: unknown command or wrong arguments: %s "
-			"(see splitctl --help)\n", cmd);
+	fprintf(stderr,
+		"splitctl: unknown command or wrong arguments: %s "
+		"(see splitctl --help)\n",
+		cmd);
 	return 2;
 }

@@ -70,7 +70,7 @@ struct xs_conn {
 	struct xs_watch_list watches;
 	unsigned nwatches;
 
-	bool closing; /* protocol error or released: drop after flushing */
+	bool closing;  /* protocol error or released: drop after flushing */
 	bool overflow; /* watch events past the output quota: stop it */
 
 	/* a read buffer, so that one read(2) serves many small requests */

@@ -131,28 +131,40 @@ int xs_memreport(struct xs_store *st, struct xs_buf *out, size_t max_list)
 		ntx += c->ntxns;
 		if (max_list && i++ >= max_list)
 			continue;
-		json_array_append_new(conns, json_pack(
-			"{sI sI sb sI sI sI sI sI}",
-			"id", (json_int_t)c->id, "domid", (json_int_t)c->domid,
-			"privileged", c->privileged,
-			"watches", (json_int_t)c->nwatches,
-			"transactions", (json_int_t)c->ntxns,
-			"outstanding", (json_int_t)c->outstanding,
-			"out_bytes", (json_int_t)c->out_bytes,
-			"requests", (json_int_t)c->nreq));
+		json_array_append_new(conns,
+				      json_pack("{sI sI sb sI sI sI sI sI}",
+						"id", (json_int_t)c->id,
+						"domid", (json_int_t)c->domid,
+						"privileged", c->privileged,
+						"watches",
+						(json_int_t)c->nwatches,
+						"transactions",
+						(json_int_t)c->ntxns,
+						"outstanding",
+						(json_int_t)c->outstanding,
+						"out_bytes",
+						(json_int_t)c->out_bytes,
+						"requests",
+						(json_int_t)c->nreq));
 	}
 	i = 0;
 	TAILQ_FOREACH(d, &st->domains, link) {
 		if (max_list && i++ >= max_list)
 			break;
-		json_array_append_new(doms, json_pack(
-			"{sI sI sI sI sb sI}", "domid", (json_int_t)d->domid,
-			"gfn", (json_int_t)d->mfn, "port", (json_int_t)d->port,
-			"target", (json_int_t)d->target,
-			"connected", d->conn != NULL,
-			"nodes", (json_int_t)xs_tree_owned(&st->tree, d->domid)));
+		json_array_append_new(doms,
+				      json_pack("{sI sI sI sI sb sI}", "domid",
+						(json_int_t)d->domid, "gfn",
+						(json_int_t)d->mfn, "port",
+						(json_int_t)d->port, "target",
+						(json_int_t)d->target,
+						"connected", d->conn != NULL,
+						"nodes",
+						(json_int_t)
+							xs_tree_owned(&st->tree,
+								      d->domid)));
 	}
-	json_object_set_new(root, "nodes", json_integer((json_int_t)st->tree.nnodes));
+	json_object_set_new(root, "nodes",
+			    json_integer((json_int_t)st->tree.nnodes));
 	json_object_set_new(root, "node_bytes",
 			    json_integer((json_int_t)st->tree.bytes));
 	json_object_set_new(root, "watches",

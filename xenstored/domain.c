@@ -118,8 +118,7 @@ int xs_domain_introduce(struct xs_store *st, uint32_t domid, uint64_t mfn,
 }
 
 /* Collect the topmost nodes owned by domid (their subtrees go with them). */
-static int collect_owned(struct xs_node *n, uint32_t domid,
-			 struct xs_buf *paths)
+static int collect_owned(struct xs_node *n, uint32_t domid, struct xs_buf *paths)
 {
 	struct xs_node *c;
 
@@ -146,8 +145,10 @@ static void remove_orphans(struct xs_store *st, uint32_t domid)
 		if (collect_owned(st->tree.root, domid, &paths))
 			log_warnx_dev((int)domid, NULL,
 				      "out of memory removing orphaned nodes");
-		for (off = 0; off < paths.len; off += strlen(paths.p + off) + 1) {
-			struct xs_node *n = xs_tree_get(&st->tree, paths.p + off);
+		for (off = 0; off < paths.len;
+		     off += strlen(paths.p + off) + 1) {
+			struct xs_node *n =
+				xs_tree_get(&st->tree, paths.p + off);
 
 			if (n)
 				xs_tree_rm(&st->tree, n);
@@ -179,7 +180,8 @@ static void domain_drop(struct xs_store *st, struct xs_domain *d)
 	d->conn = NULL;
 	if (c) {
 		if (c == st->cur)
-			c->closing = true; /* freed by its owner after the request */
+			c->closing =
+				true; /* freed by its owner after the request */
 		else
 			xs_conn_free(c);
 	}
@@ -237,8 +239,8 @@ void xs_domain_died(struct xs_store *st, uint32_t domid)
 static const char *shutdown_reason_name(unsigned int reason)
 {
 	static const char *const names[] = {
-		"poweroff", "reboot", "suspend", "crash", "watchdog",
-		"soft_reset",
+		"poweroff", "reboot",   "suspend",
+		"crash",    "watchdog", "soft_reset",
 	};
 
 	return reason < sizeof(names) / sizeof(names[0]) ? names[reason]

@@ -14,9 +14,9 @@ struct xs_conn;
 
 struct xs_domain {
 	uint32_t domid;
-	uint64_t mfn;     /* gfn of the ring page, as XS_INTRODUCE gave it */
-	uint32_t port;    /* its event channel */
-	int target;       /* XS_SET_TARGET, -1 if none */
+	uint64_t mfn;  /* gfn of the ring page, as XS_INTRODUCE gave it */
+	uint32_t port; /* its event channel */
+	int target;    /* XS_SET_TARGET, -1 if none */
 	bool shutdown;
 	struct xs_conn *conn; /* the ring connection, NULL until attached */
 	TAILQ_ENTRY(xs_domain) link;

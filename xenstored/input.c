@@ -69,10 +69,12 @@ int xs_conn_input(struct xs_conn *c)
 						"conn %llu: payload of %u bytes "
 						"exceeds %u: dropping connection",
 						(unsigned long long)c->id,
-						c->hdr.len, XENSTORE_PAYLOAD_MAX);
+						c->hdr.len,
+						XENSTORE_PAYLOAD_MAX);
 				return -EPROTO;
 			}
-			c->in_got = 0; /* into c->in: no allocation per request */
+			c->in_got =
+				0; /* into c->in: no allocation per request */
 		}
 		if (c->in_got < c->hdr.len) {
 			n = conn_take(c, c->in + c->in_got,

@@ -32,46 +32,46 @@
 #include "xenstored/xenstored.h"
 
 #define DEFAULT_SOCKET "/run/xenstored/socket"
-#define OPT_SOCKET 0x2001
-#define OPT_QUOTA 0x2002
+#define OPT_SOCKET     0x2001
+#define OPT_QUOTA      0x2002
 #define OPT_NO_PERSIST 0x2003
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: xenstored [OPTION]...\n"
-"The xenstore daemon of splitdrv: a hierarchical store of small values\n"
-"shared by dom0's tools and the guests, with watches, transactions and\n"
-"permissions, speaking Xen's xs_wire.h protocol.\n"
-"\n"
-"  -s, --socket=PATH      unix socket to serve (default: $XENSTORED_PATH,\n"
-"                         else " DEFAULT_SOCKET ")\n"
-"  -Q, --quota=NAME=VAL   set a quota (repeatable); names and defaults:\n"
-"                           nodes=1000 watches=128 transactions=10\n"
-"                           outstanding=20 transaction-nodes=1024\n"
-"                           node-size=2048 path-max=2048\n"
-"                           permissions=5 (C xenstored's names),\n"
-"                           output=2097152 (ours: bytes of watch events\n"
-"                           queued for a domain; past it, its ring is\n"
-"                           quarantined)\n"
-"                         quotas apply to unprivileged domains only\n"
-"      --no-persist       keep the store in memory only (nothing survives\n"
-"                         a restart)\n");
+		"Usage: xenstored [OPTION]...\n"
+		"The xenstore daemon of splitdrv: a hierarchical store of small values\n"
+		"shared by dom0's tools and the guests, with watches, transactions and\n"
+		"permissions, speaking Xen's xs_wire.h protocol.\n"
+		"\n"
+		"  -s, --socket=PATH      unix socket to serve (default: $XENSTORED_PATH,\n"
+		"                         else " DEFAULT_SOCKET ")\n"
+		"  -Q, --quota=NAME=VAL   set a quota (repeatable); names and defaults:\n"
+		"                           nodes=1000 watches=128 transactions=10\n"
+		"                           outstanding=20 transaction-nodes=1024\n"
+		"                           node-size=2048 path-max=2048\n"
+		"                           permissions=5 (C xenstored's names),\n"
+		"                           output=2097152 (ours: bytes of watch events\n"
+		"                           queued for a domain; past it, its ring is\n"
+		"                           quarantined)\n"
+		"                         quotas apply to unprivileged domains only\n"
+		"      --no-persist       keep the store in memory only (nothing survives\n"
+		"                         a restart)\n");
 	daemon_usage_common(f);
 	fprintf(f,
-"\n"
-"Files (in the run directory):\n"
-"  xenstored.db, xenstored.journal   the store's state: every node,\n"
-"                         permission and introduced domain survives a\n"
-"                         restart or a crash (watches and transactions of\n"
-"                         socket clients do not)\n"
-"  xenstored.ctl          JSON control socket: status, stats, memreport\n"
-"\n"
-"Signals: SIGTERM/SIGINT write a snapshot and exit; SIGHUP reopens logs.\n"
-"XS_CONTROL (xenstore-control): check, help, log, memreport, print, quota.\n"
-"With --hv, introduced domains are served on their xenstore ring (and, on\n"
-"Xen, dom0's own ring); without it, XS_INTRODUCE records the domain and\n"
-"fires @introduceDomain but maps no ring.\n");
+		"\n"
+		"Files (in the run directory):\n"
+		"  xenstored.db, xenstored.journal   the store's state: every node,\n"
+		"                         permission and introduced domain survives a\n"
+		"                         restart or a crash (watches and transactions of\n"
+		"                         socket clients do not)\n"
+		"  xenstored.ctl          JSON control socket: status, stats, memreport\n"
+		"\n"
+		"Signals: SIGTERM/SIGINT write a snapshot and exit; SIGHUP reopens logs.\n"
+		"XS_CONTROL (xenstore-control): check, help, log, memreport, print, quota.\n"
+		"With --hv, introduced domains are served on their xenstore ring (and, on\n"
+		"Xen, dom0's own ring); without it, XS_INTRODUCE records the domain and\n"
+		"fires @introduceDomain but maps no ring.\n");
 }
 
 struct xsd {
@@ -90,7 +90,8 @@ static int xsd_status(void *arg, json_t *obj)
 	struct xsd *x = arg;
 
 	json_object_set_new(obj, "socket", json_string(x->socket_path));
-	json_object_set_new(obj, "nodes", json_integer((json_int_t)x->st.tree.nnodes));
+	json_object_set_new(obj, "nodes",
+			    json_integer((json_int_t)x->st.tree.nnodes));
 	json_object_set_new(obj, "connections",
 			    json_integer((json_int_t)x->st.nconns));
 	json_object_set_new(obj, "domains",
@@ -106,38 +107,43 @@ static int xsd_stats(void *arg, json_t *obj)
 	json_t *ops = json_object();
 	uint32_t t;
 
-	json_object_set_new(obj, "requests", json_integer((json_int_t)st->nrequests));
-	json_object_set_new(obj, "errors", json_integer((json_int_t)st->nerrors));
+	json_object_set_new(obj, "requests",
+			    json_integer((json_int_t)st->nrequests));
+	json_object_set_new(obj, "errors",
+			    json_integer((json_int_t)st->nerrors));
 	json_object_set_new(obj, "watch_events",
 			    json_integer((json_int_t)st->nevents));
 	json_object_set_new(obj, "tx_commits",
 			    json_integer((json_int_t)st->ntx_commits));
 	json_object_set_new(obj, "tx_conflicts",
 			    json_integer((json_int_t)st->ntx_conflicts));
-	json_object_set_new(obj, "nodes", json_integer((json_int_t)st->tree.nnodes));
+	json_object_set_new(obj, "nodes",
+			    json_integer((json_int_t)st->tree.nnodes));
 	json_object_set_new(obj, "watches",
 			    json_integer((json_int_t)st->watches.count));
-	json_object_set_new(obj, "connections", json_integer((json_int_t)st->nconns));
+	json_object_set_new(obj, "connections",
+			    json_integer((json_int_t)st->nconns));
 	for (t = 0; t < XS_TYPE_COUNT; t++)
 		if (st->nops[t])
 			json_object_set_new(ops, xs_op_name(t),
-					    json_integer((json_int_t)st->nops[t]));
+					    json_integer(
+						    (json_int_t)st->nops[t]));
 	json_object_set_new(obj, "ops", ops);
 	if (x->persist) {
 		struct xs_persist_stats ps;
 
 		xs_persist_get_stats(x->persist, &ps);
-		json_object_set_new(obj, "journal", json_pack(
-			"{sI sI sI sI}", "records", (json_int_t)ps.records,
-			"bytes", (json_int_t)ps.bytes,
-			"snapshots", (json_int_t)ps.snapshots,
-			"size", (json_int_t)ps.journal_size));
+		json_object_set_new(obj, "journal",
+				    json_pack("{sI sI sI sI}", "records",
+					      (json_int_t)ps.records, "bytes",
+					      (json_int_t)ps.bytes, "snapshots",
+					      (json_int_t)ps.snapshots, "size",
+					      (json_int_t)ps.journal_size));
 	}
 	return 0;
 }
 
-static int xsd_memreport(void *arg, json_t *args, json_t **result,
-			 char **errmsg)
+static int xsd_memreport(void *arg, json_t *args, json_t **result, char **errmsg)
 {
 	struct xsd *x = arg;
 	struct xs_buf b = { 0 };
@@ -197,8 +203,10 @@ int main(int argc, char **argv)
 			break;
 		case 'Q':
 			if (xs_quota_parse_arg(&q, optarg)) {
-				fprintf(stderr, "xenstored: bad quota '%s' "
-					"(NAME=VALUE, VALUE >= 1)\n", optarg);
+				fprintf(stderr,
+					"xenstored: bad quota '%s' "
+					"(NAME=VALUE, VALUE >= 1)\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -227,11 +235,13 @@ int main(int argc, char **argv)
 		if (errno == EBUSY)
 			log_errx("another xenstored uses %s", o.run_dir);
 		else
-			log_err("cannot open the store's state in %s", o.run_dir);
+			log_err("cannot open the store's state in %s",
+				o.run_dir);
 		goto out;
 	}
 	if (want_hv) {
-		struct hv_open_opts ho = { .provider = o.hv, .run_dir = o.run_dir };
+		struct hv_open_opts ho = { .provider = o.hv,
+					   .run_dir = o.run_dir };
 
 		x.hv = hv_open(&ho);
 		if (!x.hv) {
@@ -266,7 +276,7 @@ out:
 	if (x.sock)
 		xs_sock_close(x.sock);
 	xs_persist_close(x.persist); /* final snapshot */
-	xs_store_free(&x.st); /* ring connections too */
+	xs_store_free(&x.st);        /* ring connections too */
 	xs_ring_free(x.ring);
 	if (x.hv)
 		hv_close(x.hv);

@@ -140,8 +140,10 @@ static inline void t_collect(struct tconn *t, uint32_t want_req)
 static inline int t_call(struct tconn *t, uint32_t type, uint32_t tx,
 			 const void *data, size_t len)
 {
-	struct xsd_sockmsg h = { .type = type, .req_id = t->next_req++,
-				 .tx_id = tx, .len = (uint32_t)len };
+	struct xsd_sockmsg h = { .type = type,
+				 .req_id = t->next_req++,
+				 .tx_id = tx,
+				 .len = (uint32_t)len };
 	size_t i;
 	int rc;
 
@@ -219,8 +221,8 @@ static inline int t_tx_end(struct tconn *t, uint32_t tx, bool commit)
 }
 
 /* Next queued event into path/token; 0, or -ENOENT if none. */
-static inline int t_event(struct tconn *t, char *path, size_t plen,
-			  char *token, size_t tlen)
+static inline int t_event(struct tconn *t, char *path, size_t plen, char *token,
+			  size_t tlen)
 {
 	uint32_t len;
 	const char *p;

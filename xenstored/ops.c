@@ -52,9 +52,8 @@ static bool valid_chars(const char *s)
 }
 
 /* xs_canonicalize - resolve and validate a client path. */
-int xs_canonicalize(const struct xs_store *st, uint32_t domid,
-		    const char *in, bool allow_special, char *out,
-		    size_t *strip)
+int xs_canonicalize(const struct xs_store *st, uint32_t domid, const char *in,
+		    bool allow_special, char *out, size_t *strip)
 {
 	size_t len = strlen(in), off = 0;
 	unsigned dom;
@@ -285,7 +284,8 @@ static int create_path(struct xs_req *r, const char *path, const char *value,
 
 		if (owned + missing > st->quota.val[XS_Q_NODES])
 			rc = -ENOSPC;
-		else if (xs_node_size(vlen, np, 0) >= st->quota.val[XS_Q_NODE_SIZE])
+		else if (xs_node_size(vlen, np, 0) >=
+			 st->quota.val[XS_Q_NODE_SIZE])
 			rc = -ENOSPC;
 	}
 	/* top-down: each new node under the one made before */
@@ -357,7 +357,8 @@ static int op_directory_part(struct xs_req *r)
 		return rc;
 	}
 	genlen = (size_t)snprintf(gen, sizeof(gen), "%llu",
-				  (unsigned long long)ni.gen) + 1;
+				  (unsigned long long)ni.gen) +
+		 1;
 	rc = xs_buf_add(&r->reply, gen, genlen);
 	if (rc == 0 && off < all.len) {
 		size_t maxlen = XENSTORE_PAYLOAD_MAX - genlen - 1;
@@ -562,8 +563,7 @@ static int op_transaction_start(struct xs_req *r)
 
 	if (r->tx)
 		return -EBUSY;
-	if (unprivileged(c) &&
-	    c->ntxns >= c->st->quota.val[XS_Q_TRANSACTIONS])
+	if (unprivileged(c) && c->ntxns >= c->st->quota.val[XS_Q_TRANSACTIONS])
 		return -ENOSPC;
 	/* ids are per connection, never 0, never one in use */
 	while (c->next_txid == 0 || xs_conn_find_txn(c, c->next_txid))
@@ -648,8 +648,9 @@ static int op_is_domain_introduced(struct xs_req *r)
 	if (parse_domid(onearg(r), &domid))
 		return -EINVAL;
 	return xs_buf_addstr(&r->reply,
-			     domid == 0 || xs_domain_find(r->conn->st, domid) ?
-				     "T" : "F");
+			     domid == 0 || xs_domain_find(r->conn->st, domid)
+				     ? "T"
+				     : "F");
 }
 
 static int op_resume(struct xs_req *r)
@@ -755,8 +756,9 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 		 const char *data)
 {
 	struct xs_store *st = c->st;
-	struct xs_req r = { .conn = c, .hdr = *hdr, .data = data,
-			    .len = hdr->len };
+	struct xs_req r = {
+		.conn = c, .hdr = *hdr, .data = data, .len = hdr->len
+	};
 	const struct xs_op *op = NULL;
 	int rc;
 
@@ -776,7 +778,8 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 			r.tx = xs_conn_find_txn(c, hdr->tx_id);
 			if (!r.tx)
 				rc = -ENOENT;
-			else if (!c->privileged && hdr->type != XS_TRANSACTION_END &&
+			else if (!c->privileged &&
+				 hdr->type != XS_TRANSACTION_END &&
 				 r.tx->nodes.n >=
 					 st->quota.val[XS_Q_TRANS_NODES])
 				rc = -ENOSPC;
@@ -793,8 +796,8 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 		const char *e = xs_errno_name(-rc);
 
 		st->nerrors++;
-		log_debug_dev((int)c->domid, NULL, "%s: %s", xs_op_name(hdr->type),
-			      e);
+		log_debug_dev((int)c->domid, NULL, "%s: %s",
+			      xs_op_name(hdr->type), e);
 		xs_conn_queue(c, XS_ERROR, hdr->req_id, hdr->tx_id, e,
 			      strlen(e) + 1, false);
 	} else {

@@ -28,9 +28,9 @@ struct xs_req {
 	const char *watch_path, *watch_token;
 };
 
-#define XS_OP_PRIV 0x1    /* privileged connections only */
-#define XS_OP_NOTX 0x2    /* tx_id is ignored */
-#define XS_OP_WRITES 0x4  /* changes the store */
+#define XS_OP_PRIV   0x1 /* privileged connections only */
+#define XS_OP_NOTX   0x2 /* tx_id is ignored */
+#define XS_OP_WRITES 0x4 /* changes the store */
 
 struct xs_op {
 	const char *name;
@@ -54,8 +54,7 @@ const char *xs_errno_name(int e);
  * validate it. allow_special accepts @names. *strip gets the prefix length
  * added for a relative path. 0 or -EINVAL.
  */
-int xs_canonicalize(const struct xs_store *st, uint32_t domid,
-		    const char *in, bool allow_special, char *out,
-		    size_t *strip);
+int xs_canonicalize(const struct xs_store *st, uint32_t domid, const char *in,
+		    bool allow_special, char *out, size_t *strip);
 
 #endif /* XENSTORED_OPS_H */

@@ -20,11 +20,16 @@
 static int perm_letter(char c)
 {
 	switch (c) {
-	case 'n': return XS_P_NONE;
-	case 'r': return XS_P_READ;
-	case 'w': return XS_P_WRITE;
-	case 'b': return XS_P_READ | XS_P_WRITE;
-	default: return -1;
+	case 'n':
+		return XS_P_NONE;
+	case 'r':
+		return XS_P_READ;
+	case 'w':
+		return XS_P_WRITE;
+	case 'b':
+		return XS_P_READ | XS_P_WRITE;
+	default:
+		return -1;
 	}
 }
 

@@ -10,8 +10,8 @@
 
 struct xs_buf;
 
-#define XS_P_NONE 0x0
-#define XS_P_READ 0x1
+#define XS_P_NONE  0x0
+#define XS_P_READ  0x1
 #define XS_P_WRITE 0x2
 #define XS_P_OWNER 0x8 /* only as a requested right, never stored */
 

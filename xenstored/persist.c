@@ -46,17 +46,17 @@
 #include "xenstored/persist.h"
 #include "xenstored/xenstored.h"
 
-#define DB_MAGIC "XSDSNAP1"
-#define JL_MAGIC "XSDJRNL1"
-#define HDR_SIZE 16 /* magic[8] + u64 epoch */
-#define REC_MAX (64u << 20)
+#define DB_MAGIC            "XSDSNAP1"
+#define JL_MAGIC            "XSDJRNL1"
+#define HDR_SIZE            16 /* magic[8] + u64 epoch */
+#define REC_MAX             (64u << 20)
 #define JOURNAL_MIN_COMPACT (1u << 20)
 
 struct xs_persist {
 	struct xs_store *st;
 	char db[PATH_MAX], jl[PATH_MAX], tmp[PATH_MAX];
 	int jfd;
-	int lockfd;       /* flock'ed: one daemon per state directory */
+	int lockfd; /* flock'ed: one daemon per state directory */
 	uint64_t epoch;
 	struct xs_buf pending;
 	uint64_t journal_size, snapshot_size;
@@ -170,8 +170,9 @@ static void persist_rm(void *arg, const char *path)
 {
 	struct xs_persist *p = arg;
 
-	if (!p->loading && (put_u8(&p->pending, 'R') ||
-			    put_bytes(&p->pending, path, (uint32_t)strlen(path))))
+	if (!p->loading &&
+	    (put_u8(&p->pending, 'R') ||
+	     put_bytes(&p->pending, path, (uint32_t)strlen(path))))
 		pending_failed(p);
 }
 
@@ -187,8 +188,8 @@ static void persist_domain_rm(void *arg, uint32_t domid)
 {
 	struct xs_persist *p = arg;
 
-	if (!p->loading && (put_u8(&p->pending, 'X') ||
-			    put_u32(&p->pending, domid)))
+	if (!p->loading &&
+	    (put_u8(&p->pending, 'X') || put_u32(&p->pending, domid)))
 		pending_failed(p);
 }
 
@@ -385,7 +386,8 @@ static int replay(struct xs_store *st, const unsigned char *data, size_t len,
 				break;
 			p = get_perms(&r, &np);
 			sp = xs_store_special(st, path);
-			if (p && sp && np <= sizeof(sp->perms) / sizeof(sp->perms[0])) {
+			if (p && sp &&
+			    np <= sizeof(sp->perms) / sizeof(sp->perms[0])) {
 				memcpy(sp->perms, p, np * sizeof(*p));
 				sp->nperms = np;
 			}
@@ -407,9 +409,9 @@ static int replay(struct xs_store *st, const unsigned char *data, size_t len,
  * last good record (the journal is cut there) or -errno; *epoch gets the
  * header's epoch.
  */
-static off_t load_file(struct xs_store *st, const char *path,
-		       const char *magic, uint64_t *epoch, bool *end,
-		       uint64_t want_epoch, bool check_epoch)
+static off_t load_file(struct xs_store *st, const char *path, const char *magic,
+		       uint64_t *epoch, bool *end, uint64_t want_epoch,
+		       bool check_epoch)
 {
 	unsigned char *data = NULL;
 	struct stat sb;
@@ -452,8 +454,8 @@ static off_t load_file(struct xs_store *st, const char *path,
 		rc = replay(st, data + off + 8, len, end);
 		if (rc) {
 			log_errno(LOG_WARNING, rc,
-				  "persist: %s: bad record at offset %zu",
-				  path, off);
+				  "persist: %s: bad record at offset %zu", path,
+				  off);
 			break;
 		}
 		off += 8 + len;
@@ -630,8 +632,8 @@ struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
 	p->jfd = -1;
 	if ((size_t)snprintf(p->db, sizeof(p->db), "%s/xenstored.db", dir) >=
 		    sizeof(p->db) ||
-	    (size_t)snprintf(p->jl, sizeof(p->jl), "%s/xenstored.journal", dir) >=
-		    sizeof(p->jl) ||
+	    (size_t)snprintf(p->jl, sizeof(p->jl), "%s/xenstored.journal",
+			     dir) >= sizeof(p->jl) ||
 	    (size_t)snprintf(p->tmp, sizeof(p->tmp), "%s/xenstored.db.tmp",
 			     dir) >= sizeof(p->tmp)) {
 		free(p);
@@ -667,8 +669,8 @@ struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
 	off = load_file(st, p->jl, JL_MAGIC, &jepoch, &jend, epoch, true);
 	if (off >= 0)
 		log_info("persist: loaded %s (epoch %llu) and its journal "
-			 "(%lld bytes)", p->db, (unsigned long long)epoch,
-			 (long long)off);
+			 "(%lld bytes)",
+			 p->db, (unsigned long long)epoch, (long long)off);
 	p->loading = false;
 	/* start a fresh epoch: a snapshot of what we loaded, empty journal */
 	if (xs_persist_snapshot(p)) {
@@ -710,8 +712,7 @@ void xs_persist_abandon(struct xs_persist *p)
 	free(p);
 }
 
-void xs_persist_get_stats(const struct xs_persist *p,
-			  struct xs_persist_stats *s)
+void xs_persist_get_stats(const struct xs_persist *p, struct xs_persist_stats *s)
 {
 	*s = p->stats;
 	s->journal_size = p->journal_size;

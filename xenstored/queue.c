@@ -22,13 +22,14 @@ int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
 {
 	struct xs_msg *m;
 	struct xsd_sockmsg h = {
-		.type = type, .req_id = req_id, .tx_id = tx_id,
+		.type = type,
+		.req_id = req_id,
+		.tx_id = tx_id,
 		.len = (uint32_t)len,
 	};
 
 	if (is_event && !c->privileged &&
-	    c->out_bytes + sizeof(h) + len >
-		    c->st->quota.val[XS_Q_OUTPUT]) {
+	    c->out_bytes + sizeof(h) + len > c->st->quota.val[XS_Q_OUTPUT]) {
 		/* It does not read what we send: stop it (the transport
 		 * does, from its next turn), never queue without bound. */
 		if (!c->overflow)

@@ -5,17 +5,16 @@
 #define XENSTORED_QUOTA_H
 
 
-
-enum xs_quota_id {  /* in C xenstored 4.17's order and names */
-	XS_Q_NODES,       /* "nodes": nodes per domain */
-	XS_Q_WATCHES,     /* "watches": watches per domain */
-	XS_Q_TRANSACTIONS,/* "transactions": transactions per connection */
-	XS_Q_OUTSTANDING, /* "outstanding": outstanding requests */
+enum xs_quota_id {         /* in C xenstored 4.17's order and names */
+	XS_Q_NODES,        /* "nodes": nodes per domain */
+	XS_Q_WATCHES,      /* "watches": watches per domain */
+	XS_Q_TRANSACTIONS, /* "transactions": transactions per connection */
+	XS_Q_OUTSTANDING,  /* "outstanding": outstanding requests */
 	XS_Q_TRANS_NODES, /* "transaction-nodes": nodes one transaction touches */
 	XS_Q_NODE_SIZE,   /* "node-size": bytes per node */
-	XS_Q_PATH_MAX,    /* "path-max": path length below /local/domain/<id>/ */
-	XS_Q_PERMS,       /* "permissions": permissions per node */
-	XS_Q_OUTPUT,      /* "output": bytes of watch events queued per domain */
+	XS_Q_PATH_MAX, /* "path-max": path length below /local/domain/<id>/ */
+	XS_Q_PERMS,    /* "permissions": permissions per node */
+	XS_Q_OUTPUT,   /* "output": bytes of watch events queued per domain */
 	XS_Q_COUNT
 };
 

@@ -44,7 +44,11 @@
 #include "xenstored/domain.h"
 #include "xenstored/xenstored.h"
 
-enum map_kind { MAP_GRANT, MAP_FOREIGN, MAP_KVA };
+enum map_kind {
+	MAP_GRANT,
+	MAP_FOREIGN,
+	MAP_KVA
+};
 
 struct ring_conn {
 	struct xs_ring *r;
@@ -52,7 +56,7 @@ struct ring_conn {
 	uint32_t domid;
 	struct xenstore_domain_interface *intf;
 	enum map_kind kind;
-	evtchn_port_t port; /* our local port */
+	evtchn_port_t port;                   /* our local port */
 	XENSTORE_RING_IDX req_cons, rsp_prod; /* ours, never read back */
 	bool broken;
 	bool moved; /* bytes consumed or produced since the last notify */
@@ -83,8 +87,7 @@ static void quarantine(struct ring_conn *rc, uint32_t why, const char *what)
 	rc->r->quarantined++;
 	__atomic_store_n(&rc->intf->error, why, __ATOMIC_RELEASE);
 	LOG_RATELIMITED(&ring_rl, LOG_WARNING, (int)rc->domid, "xenstore",
-			"%s: ring quarantined (buggy or malicious guest)",
-			what);
+			"%s: ring quarantined (buggy or malicious guest)", what);
 	hv_evtchn_notify(rc->r->evt, rc->port);
 }
 
@@ -270,8 +273,9 @@ static void service(struct ring_conn *rc)
 		quarantine(rc, XENSTORE_ERROR_COMM,
 			   "watch events past the output quota, not read");
 	if (err && !rc->broken)
-		quarantine(rc, err == -E2BIG ? XENSTORE_ERROR_PROTO
-					     : XENSTORE_ERROR_COMM,
+		quarantine(rc,
+			   err == -E2BIG ? XENSTORE_ERROR_PROTO
+					 : XENSTORE_ERROR_COMM,
 			   strerror(-err));
 	if (rc->moved) {
 		rc->moved = false;
@@ -298,9 +302,9 @@ static void ring_on_kick(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ring_new - wrap an already mapped page and a bound port. */
-static struct ring_conn *ring_new(struct xs_ring *r, uint32_t domid,
-				  void *page, enum map_kind kind,
-				  evtchn_port_t port, bool privileged)
+static struct ring_conn *ring_new(struct xs_ring *r, uint32_t domid, void *page,
+				  enum map_kind kind, evtchn_port_t port,
+				  bool privileged)
 {
 	struct ring_conn *rc = calloc(1, sizeof(*rc));
 
@@ -503,21 +507,20 @@ struct xs_ring *xs_ring_new(struct xs_store *st, struct event_base *base,
 	r->doms = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ);
 	if (!r->doms)
 		goto fail;
-	r->dom_ev = event_new(base, hv_domains_fd(r->doms), EV_READ | EV_PERSIST,
-			      on_domain_event, r);
+	r->dom_ev = event_new(base, hv_domains_fd(r->doms),
+			      EV_READ | EV_PERSIST, on_domain_event, r);
 	if (!r->dom_ev || event_add(r->dom_ev, NULL) < 0)
 		goto fail;
 	st->ring.attach = ring_attach;
 	st->ring.detach = ring_detach;
 	st->ring.arg = r;
 	return r;
-fail:
-	{
-		int e = errno ? errno : ENOMEM;
+fail : {
+	int e = errno ? errno : ENOMEM;
 
-		xs_ring_free(r);
-		errno = e;
-	}
+	xs_ring_free(r);
+	errno = e;
+}
 	return NULL;
 }
 

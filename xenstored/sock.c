@@ -152,8 +152,8 @@ static void sock_on_accept(evutil_socket_t lfd, short what, void *arg)
 	sc->fd = fd;
 	sc->rev = event_new(ls->base, fd, EV_READ | EV_PERSIST, sock_on_io, sc);
 	sc->wev = event_new(ls->base, fd, EV_WRITE | EV_PERSIST, sock_on_io, sc);
-	sc->c = sc->rev && sc->wev ?
-		xs_conn_new(ls->st, &sock_ops, sc, 0, true) : NULL;
+	sc->c = sc->rev && sc->wev ? xs_conn_new(ls->st, &sock_ops, sc, 0, true)
+				   : NULL;
 	if (!sc->c || event_add(sc->rev, NULL)) {
 		log_warnx("cannot set up a socket connection: out of memory");
 		if (sc->c) {

@@ -28,7 +28,11 @@ struct xs_node {
 			  * last changed */
 };
 
-enum xs_change { XS_CHANGE_WRITE, XS_CHANGE_RM_ROOT, XS_CHANGE_RM_CHILD };
+enum xs_change {
+	XS_CHANGE_WRITE,
+	XS_CHANGE_RM_ROOT,
+	XS_CHANGE_RM_CHILD
+};
 
 /* Called after a node was written and before a removed node is freed. */
 typedef void (*xs_tree_hook)(void *arg, const struct xs_node *n,
@@ -37,10 +41,10 @@ typedef void (*xs_tree_hook)(void *arg, const struct xs_node *n,
 struct xs_tree {
 	struct xs_hash paths;
 	struct xs_node *root;
-	uint64_t gen;       /* bumped on every change */
-	uint32_t *owned;    /* nodes per owner domid, [65536], lazily */
+	uint64_t gen;    /* bumped on every change */
+	uint32_t *owned; /* nodes per owner domid, [65536], lazily */
 	size_t nnodes;
-	size_t bytes;       /* values + paths, for memreport */
+	size_t bytes; /* values + paths, for memreport */
 	xs_tree_hook hook;
 	void *hook_arg;
 };

@@ -49,7 +49,7 @@ struct xs_tnode {
 	bool shadowed;    /* hidden by our own change above: not validated */
 	uint64_t base_gen;
 	bool modified, wrote_value, wrote_perms, kids_changed;
-	bool implicit;    /* created as a missing parent: fires no watch */
+	bool implicit; /* created as a missing parent: fires no watch */
 	char *value;
 	uint32_t vlen;
 	struct xs_perm *perms;
@@ -199,7 +199,8 @@ static bool tree_visible(struct xs_txn *tx, const char *path)
 			const char *end = strchr(comp, '/');
 			size_t clen = end ? (size_t)(end - comp) : strlen(comp);
 
-			return ptn->exists && tnode_find_kid(ptn, comp, clen) >= 0;
+			return ptn->exists &&
+			       tnode_find_kid(ptn, comp, clen) >= 0;
 		}
 		if (slash == buf)
 			return true;
@@ -330,8 +331,9 @@ int xs_db_create(struct xs_store *st, struct xs_txn *tx, const char *path,
 	struct xs_tnode *tn, *ptn;
 
 	if (!tx)
-		return xs_tree_create(&st->tree, path, value, vlen, p, np) ?
-			       0 : -errno;
+		return xs_tree_create(&st->tree, path, value, vlen, p, np)
+			       ? 0
+			       : -errno;
 	parent_of(path, parent, sizeof(parent));
 	tn = tx_node(st, tx, path);
 	ptn = tx_node(st, tx, parent);
@@ -364,7 +366,8 @@ int xs_db_set_value(struct xs_store *st, struct xs_txn *tx, const char *path,
 	if (!tx) {
 		struct xs_node *n = xs_tree_get(&st->tree, path);
 
-		return n ? xs_tree_set_value(&st->tree, n, value, vlen) : -ENOENT;
+		return n ? xs_tree_set_value(&st->tree, n, value, vlen)
+			 : -ENOENT;
 	}
 	tn = tx_node(st, tx, path);
 	if (!tn)
@@ -512,8 +515,7 @@ static int apply(struct xs_store *st, struct xs_tnode *tn)
 		st->implicit = false;
 		return n ? 0 : -errno;
 	}
-	if (tn->wrote_perms &&
-	    xs_tree_set_perms(t, n, tn->perms, tn->nperms))
+	if (tn->wrote_perms && xs_tree_set_perms(t, n, tn->perms, tn->nperms))
 		return -ENOMEM;
 	if (tn->wrote_value && xs_tree_set_value(t, n, tn->value, tn->vlen))
 		return -ENOMEM;

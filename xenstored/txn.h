@@ -52,7 +52,7 @@ int xs_txn_commit(struct xs_store *st, struct xs_txn *tx);
  * journalled at once), else the transaction's overlay.
  */
 int xs_db_get(struct xs_store *st, struct xs_txn *tx, const char *path,
-	      struct xs_nodeinfo *ni);                /* 0, -ENOENT, -ENOMEM */
+	      struct xs_nodeinfo *ni); /* 0, -ENOENT, -ENOMEM */
 /* xs_db_children - append "name\0" for each child; 0 or -errno. */
 int xs_db_children(struct xs_store *st, struct xs_txn *tx, const char *path,
 		   struct xs_buf *out);

@@ -177,12 +177,12 @@ static bool may_see(const struct fire *f, const struct xs_conn *c)
 	if (xs_perms_for(f->p, f->np, c->domid, c->privileged, c->target) &
 	    XS_P_READ)
 		return true;
-	return f->pp && (xs_perms_for(f->pp, f->npp, c->domid, c->privileged,
-				      c->target) & XS_P_READ);
+	return f->pp &&
+	       (xs_perms_for(f->pp, f->npp, c->domid, c->privileged, c->target) &
+		XS_P_READ);
 }
 
-static void fire_list(struct xs_store *st, const char *key,
-		      const struct fire *f)
+static void fire_list(struct xs_store *st, const char *key, const struct fire *f)
 {
 	struct xs_wpath *wp = xs_hash_get(&st->watches.by_path, key);
 	struct xs_watch *w;

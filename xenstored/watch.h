@@ -17,9 +17,9 @@ struct xs_conn;
 
 struct xs_watch {
 	struct xs_conn *conn;
-	char *path;    /* absolute (or @special); hash key of its list */
+	char *path; /* absolute (or @special); hash key of its list */
 	char *token;
-	size_t strip;  /* prefix length removed from event paths (relative) */
+	size_t strip; /* prefix length removed from event paths (relative) */
 	TAILQ_ENTRY(xs_watch) by_path;
 	TAILQ_ENTRY(xs_watch) by_conn;
 };

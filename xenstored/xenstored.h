@@ -89,7 +89,7 @@ struct xs_store {
 	const struct xs_journal_ops *journal; /* NULL: not persistent */
 	void *journal_arg;
 	struct xs_ring_ops ring;
-	struct xs_conn *cur;  /* connection whose request runs now */
+	struct xs_conn *cur; /* connection whose request runs now */
 	/* creating the missing parents of a written path: their creation
 	 * fires no watch of its own (only the written path does) */
 	bool implicit;
@@ -125,8 +125,7 @@ static inline struct xs_special *xs_store_special(struct xs_store *st,
 }
 
 /* The journal hooks the core calls: no-ops while none is plugged in. */
-static inline void xs_journal_node(struct xs_store *st,
-				   const struct xs_node *n)
+static inline void xs_journal_node(struct xs_store *st, const struct xs_node *n)
 {
 	if (st->journal)
 		st->journal->node(st->journal_arg, n);

@@ -9,7 +9,8 @@ static void put(char c)
 	outb(HVM_CONSOLE_PORT, (uint8_t)c);
 }
 
-static void put_num(uint64_t v, unsigned int base, int width, char pad, int upper)
+static void put_num(uint64_t v, unsigned int base, int width, char pad,
+		    int upper)
 {
 	char tmp[24];
 	int n = 0;
@@ -18,11 +19,12 @@ static void put_num(uint64_t v, unsigned int base, int width, char pad, int uppe
 		do {
 			unsigned int d = (unsigned int)(v & 0xF);
 
-			tmp[n++] = (char)(d < 10 ? '0' + d : (upper ? 'A' : 'a') + d - 10);
+			tmp[n++] = (char)(d < 10 ? '0' + d
+						 : (upper ? 'A' : 'a') + d - 10);
 			v >>= 4;
 		} while (v);
 	} else {
-		uint32_t x = (uint32_t)v;	/* decimal: 32-bit values only */
+		uint32_t x = (uint32_t)v; /* decimal: 32-bit values only */
 
 		do {
 			tmp[n++] = (char)('0' + x % 10);
@@ -60,8 +62,9 @@ void hvm_fw_vprintf(const char *fmt, va_list ap)
 		}
 		switch (*fmt) {
 		case 'd': {
-			long long s = lng >= 2 ? va_arg(ap, long long) :
-				      lng ? va_arg(ap, long) : va_arg(ap, int);
+			long long s = lng >= 2 ? va_arg(ap, long long)
+				      : lng    ? va_arg(ap, long)
+					       : va_arg(ap, int);
 
 			if (s < 0) {
 				put('-');
@@ -73,9 +76,11 @@ void hvm_fw_vprintf(const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X':
-			v = lng >= 2 ? va_arg(ap, unsigned long long) :
-			    lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int);
-			put_num(v, *fmt == 'u' ? 10 : 16, width, pad, *fmt == 'X');
+			v = lng >= 2 ? va_arg(ap, unsigned long long)
+			    : lng    ? va_arg(ap, unsigned long)
+				     : va_arg(ap, unsigned int);
+			put_num(v, *fmt == 'u' ? 10 : 16, width, pad,
+				*fmt == 'X');
 			break;
 		case 'p':
 			put('0');

@@ -9,11 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HVM_CONSOLE_PORT	0xE9	/* QEMU debugcon / Xen HVM debug port */
-#define HVM_DUMP_PORT		0x7F0	/* second isa-debugcon in test mode */
-#define HVM_EXIT_PORT		0xF4	/* isa-debug-exit */
-#define HVM_EXIT_OK		0x10	/* QEMU exits with (v << 1) | 1 = 33 */
-#define HVM_EXIT_FAIL		0x11	/* 35 */
+#define HVM_CONSOLE_PORT 0xE9  /* QEMU debugcon / Xen HVM debug port */
+#define HVM_DUMP_PORT    0x7F0 /* second isa-debugcon in test mode */
+#define HVM_EXIT_PORT    0xF4  /* isa-debug-exit */
+#define HVM_EXIT_OK      0x10  /* QEMU exits with (v << 1) | 1 = 33 */
+#define HVM_EXIT_FAIL    0x11  /* 35 */
 
 static inline void outb(uint16_t port, uint8_t v)
 {
@@ -84,15 +84,17 @@ struct hvm_bar;
 /* Enumerate bus 0, size every BAR; fills `bars`, returns how many. */
 int hvm_fw_pci_scan(struct hvm_bar *bars, size_t max);
 /* Program the assigned BARs, enable decoding, set interrupt lines. */
-void hvm_fw_pci_program(const struct hvm_config *cfg, const struct hvm_bar *bars, size_t n);
+void hvm_fw_pci_program(const struct hvm_config *cfg,
+			const struct hvm_bar *bars, size_t n);
 /* PIIX3 checks and PIRQ/ELCR routing, PIIX4 PM base; 0 or -ENOENT. */
 int hvm_fw_pci_setup_chipset(const struct hvm_config *cfg);
 /* Make 0xC0000-0xFFFFF writable RAM on the i440FX (no-op elsewhere). */
 void hvm_fw_unlock_bios_area(void);
 
 /* dump.c: the test-mode stream, see hvmdump.h */
-void hvm_fw_dump(const char *name, uint32_t addr, const void *data, uint32_t len);
+void hvm_fw_dump(const char *name, uint32_t addr, const void *data,
+		 uint32_t len);
 
-#define BDF(bus, dev, fn)	(((bus) << 8) | ((dev) << 3) | (fn))
+#define BDF(bus, dev, fn) (((bus) << 8) | ((dev) << 3) | (fn))
 
 #endif /* HVM_FW_H */

@@ -22,15 +22,20 @@
 #include <xen/hvm/e820.h>
 #include <xen/hvm/hvm_info_table.h>
 
-#define MB_BOOT_MAGIC	0x2BADB002u
-#define MB_INFO_CMDLINE	(1u << 2)
-#define MAX_BARS	128
-#define CMDLINE_MAX	512
+#define MB_BOOT_MAGIC   0x2BADB002u
+#define MB_INFO_CMDLINE (1u << 2)
+#define MAX_BARS        128
+#define CMDLINE_MAX     512
 
-_Static_assert(HVM_MAX_VCPU == HVM_MAX_VCPUS, "vCPU limit follows hvm_info_table.h");
-_Static_assert(HVM_MMIO_DEFAULT_START == HVM_BELOW_4G_MMIO_START, "hole start is Xen's");
+_Static_assert(HVM_MAX_VCPU == HVM_MAX_VCPUS,
+	       "vCPU limit follows hvm_info_table.h");
+_Static_assert(HVM_MMIO_DEFAULT_START == HVM_BELOW_4G_MMIO_START,
+	       "hole start is Xen's");
 
-enum boot_kind { BOOT_MULTIBOOT = 1, BOOT_PVH = 2 };
+enum boot_kind {
+	BOOT_MULTIBOOT = 1,
+	BOOT_PVH = 2
+};
 
 static struct hvm_config cfg;
 static struct hvm_bar bars[MAX_BARS];
@@ -47,9 +52,12 @@ static uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c,
+		  uint32_t *d)
 {
-	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+	__asm__ volatile("cpuid"
+			 : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d)
+			 : "a"(leaf), "c"(0));
 }
 
 static uint8_t cmos_read(uint8_t idx)
@@ -76,7 +84,8 @@ static const struct hvm_info_table *find_hvm_info(void)
 
 	if (!hvm_memeq(t->signature, "HVM INFO", 8))
 		return 0;
-	if (t->length < sizeof(*t) || t->length > 0x800 || hvm_sum8(t, t->length))
+	if (t->length < sizeof(*t) || t->length > 0x800 ||
+	    hvm_sum8(t, t->length))
 		return 0;
 	if (t->nr_vcpus < 1 || t->nr_vcpus > HVM_MAX_VCPUS || !t->low_mem_pgend)
 		return 0;
@@ -86,12 +95,15 @@ static const struct hvm_info_table *find_hvm_info(void)
 /* RAM below 4 GiB and above, as the QEMU pc machine reports it in CMOS */
 static void cmos_memory(uint64_t *low, uint64_t *high)
 {
-	uint32_t above16 = cmos_read(0x34) | (uint32_t)cmos_read(0x35) << 8;	/* 64 KiB */
+	uint32_t above16 = cmos_read(0x34) | (uint32_t)cmos_read(0x35)
+						     << 8; /* 64 KiB */
 	uint32_t above4g = cmos_read(0x5B) | (uint32_t)cmos_read(0x5C) << 8 |
-			   (uint32_t)cmos_read(0x5D) << 16;				/* 64 KiB */
+			   (uint32_t)cmos_read(0x5D) << 16; /* 64 KiB */
 
-	*low = above16 ? (16u << 20) + ((uint64_t)above16 << 16) :
-			 (1u << 20) + ((uint64_t)(cmos_read(0x30) | cmos_read(0x31) << 8) << 10);
+	*low = above16 ? (16u << 20) + ((uint64_t)above16 << 16)
+		       : (1u << 20) + ((uint64_t)(cmos_read(0x30) |
+						  cmos_read(0x31) << 8)
+				       << 10);
 	*high = above4g ? (1ull << 32) + ((uint64_t)above4g << 16) : 0;
 }
 
@@ -118,20 +130,24 @@ static int configure(enum boot_kind kind, uint32_t magic, uint32_t info)
 
 	hvm_config_init(&cfg, 1, 64u << 20);
 	if (hvm_cmdline_parse(cmdline, &cfg, &opt, strpool, sizeof(strpool)))
-		hvm_fw_printf("hvmloader: some of the command line was malformed, ignored\n");
+		hvm_fw_printf(
+			"hvmloader: some of the command line was malformed, ignored\n");
 
 	if (hi) {
 		low = (uint64_t)hi->low_mem_pgend << 12;
-		high = hi->high_mem_pgend ? (uint64_t)hi->high_mem_pgend << 12 : 0;
+		high = hi->high_mem_pgend ? (uint64_t)hi->high_mem_pgend << 12
+					  : 0;
 		cfg.nr_vcpus = hi->nr_vcpus;
 		cfg.apic_id_stride = 2;
 		cfg.ioapic_id = 1;
-		hvm_fw_printf("hvmloader: hvm_info_table: %u vCPUs\n", hi->nr_vcpus);
+		hvm_fw_printf("hvmloader: hvm_info_table: %u vCPUs\n",
+			      hi->nr_vcpus);
 	} else {
 		cmos_memory(&low, &high);
-		cfg.nr_vcpus = (uint32_t)cmos_read(0x5F) + 1;	/* QEMU: CPUs - 1 */
+		cfg.nr_vcpus =
+			(uint32_t)cmos_read(0x5F) + 1; /* QEMU: CPUs - 1 */
 		if (cfg.nr_vcpus > HVM_MAX_VCPU)
-			cfg.nr_vcpus = 1;	/* not QEMU's CMOS layout */
+			cfg.nr_vcpus = 1; /* not QEMU's CMOS layout */
 		if (opt.mem_mb) {
 			/* mem= may shrink what CMOS reports, never grow it */
 			uint64_t mem = (uint64_t)opt.mem_mb << 20, want_high;
@@ -145,7 +161,8 @@ static int configure(enum boot_kind kind, uint32_t magic, uint32_t info)
 			cfg.nr_vcpus = opt.vcpus;
 		/* QEMU numbers APICs 0..N-1; the IOAPIC takes the next free ID */
 		cfg.apic_id_stride = 1;
-		cfg.ioapic_id = (uint8_t)(cfg.nr_vcpus < 255 ? cfg.nr_vcpus : 254);
+		cfg.ioapic_id =
+			(uint8_t)(cfg.nr_vcpus < 255 ? cfg.nr_vcpus : 254);
 	}
 	if (low > HVM_MMIO_DEFAULT_START)
 		low = HVM_MMIO_DEFAULT_START;
@@ -164,12 +181,13 @@ static int configure(enum boot_kind kind, uint32_t magic, uint32_t info)
 static void program_ioapic_id(void)
 {
 	if (cfg.ioapic_id > 15)
-		return;	/* the IOAPIC ID register has 4 bits */
+		return; /* the IOAPIC ID register has 4 bits */
 	mmio_write32(HVM_IOAPIC_ADDR, 0);
 	mmio_write32(HVM_IOAPIC_ADDR + 0x10, (uint32_t)cfg.ioapic_id << 24);
 }
 
-static const char *const e820_names[] = { "?", "RAM", "reserved", "ACPI", "NVS" };
+static const char *const e820_names[] = { "?", "RAM", "reserved", "ACPI",
+					  "NVS" };
 
 static struct hvm_acpi_info acpi;
 static struct hvm_smbios_info smb;
@@ -178,7 +196,8 @@ static int e820_len, mp_len, nbars;
 static int write_tables(void)
 {
 	struct hvm_e820_entry *e820 =
-		(struct hvm_e820_entry *)(uintptr_t)(HVM_E820_PAGE + HVM_E820_OFFSET);
+		(struct hvm_e820_entry *)(uintptr_t)(HVM_E820_PAGE +
+						     HVM_E820_OFFSET);
 	struct hvm_tables t = {
 		.bios = (uint8_t *)(uintptr_t)HVM_BIOS_AREA_START,
 		.acpi = (uint8_t *)(uintptr_t)cfg.acpi_base,
@@ -203,13 +222,14 @@ static int write_tables(void)
 			      e820[i].addr + e820[i].size - 1,
 			      e820_names[e820[i].type <= 4 ? e820[i].type : 0]);
 	hvm_fw_printf("hvmloader: ACPI: RSDP %x RSDT %x XSDT %x FACS %x DSDT %x SSDT %x "
-		      "MADT %x, %u bytes\n", HVM_RSDP_ADDR, acpi.rsdt, acpi.xsdt, acpi.facs,
-		      acpi.dsdt, acpi.ssdt, acpi.madt, acpi.end - cfg.acpi_base);
-	hvm_fw_printf("hvmloader: SMBIOS: %u structures, %u bytes at %x\n", smb.nr_structures,
-		      smb.table_len, HVM_SMBIOS_ADDR);
+		      "MADT %x, %u bytes\n",
+		      HVM_RSDP_ADDR, acpi.rsdt, acpi.xsdt, acpi.facs, acpi.dsdt,
+		      acpi.ssdt, acpi.madt, acpi.end - cfg.acpi_base);
+	hvm_fw_printf("hvmloader: SMBIOS: %u structures, %u bytes at %x\n",
+		      smb.nr_structures, smb.table_len, HVM_SMBIOS_ADDR);
 	if (mp_len)
-		hvm_fw_printf("hvmloader: MP: %u bytes at %x, pointer at %x\n", mp_len,
-			      HVM_MP_TABLE_ADDR, HVM_MP_FLOAT_ADDR);
+		hvm_fw_printf("hvmloader: MP: %u bytes at %x, pointer at %x\n",
+			      mp_len, HVM_MP_TABLE_ADDR, HVM_MP_FLOAT_ADDR);
 	return 0;
 }
 
@@ -224,28 +244,35 @@ static void dump_all(int source, uint32_t boot_us)
 	struct hvm_dump_config dc = { 0 };
 	int i;
 
-	hvm_fw_dump("RSDP", HVM_RSDP_ADDR, (void *)HVM_RSDP_ADDR, sizeof(struct hvm_acpi_rsdp));
+	hvm_fw_dump("RSDP", HVM_RSDP_ADDR, (void *)HVM_RSDP_ADDR,
+		    sizeof(struct hvm_acpi_rsdp));
 	hvm_fw_dump("RSDT", acpi.rsdt, (void *)acpi.rsdt, acpi_len(acpi.rsdt));
 	hvm_fw_dump("XSDT", acpi.xsdt, (void *)acpi.xsdt, acpi_len(acpi.xsdt));
-	hvm_fw_dump("FACP1", acpi.fadt1, (void *)acpi.fadt1, acpi_len(acpi.fadt1));
+	hvm_fw_dump("FACP1", acpi.fadt1, (void *)acpi.fadt1,
+		    acpi_len(acpi.fadt1));
 	hvm_fw_dump("FACP", acpi.fadt, (void *)acpi.fadt, acpi_len(acpi.fadt));
-	hvm_fw_dump("FACS", acpi.facs, (void *)acpi.facs, sizeof(struct hvm_acpi_facs));
+	hvm_fw_dump("FACS", acpi.facs, (void *)acpi.facs,
+		    sizeof(struct hvm_acpi_facs));
 	hvm_fw_dump("DSDT", acpi.dsdt, (void *)acpi.dsdt, acpi_len(acpi.dsdt));
 	hvm_fw_dump("SSDT", acpi.ssdt, (void *)acpi.ssdt, acpi_len(acpi.ssdt));
 	hvm_fw_dump("APIC", acpi.madt, (void *)acpi.madt, acpi_len(acpi.madt));
 	hvm_fw_dump("HPET", acpi.hpet, (void *)acpi.hpet, acpi_len(acpi.hpet));
 	hvm_fw_dump("WAET", acpi.waet, (void *)acpi.waet, acpi_len(acpi.waet));
-	hvm_fw_dump("SMBIOS", HVM_SMBIOS_ADDR, (void *)HVM_SMBIOS_ADDR, smb.table_len);
+	hvm_fw_dump("SMBIOS", HVM_SMBIOS_ADDR, (void *)HVM_SMBIOS_ADDR,
+		    smb.table_len);
 	hvm_fw_dump("SM3EP", HVM_SMBIOS3_EP_ADDR, (void *)HVM_SMBIOS3_EP_ADDR,
 		    sizeof(struct hvm_smbios3_ep));
 	hvm_fw_dump("SM21EP", HVM_SMBIOS21_EP_ADDR, (void *)HVM_SMBIOS21_EP_ADDR,
 		    sizeof(struct hvm_smbios21_ep));
 	if (mp_len) {
-		hvm_fw_dump("MP", HVM_MP_TABLE_ADDR, (void *)HVM_MP_TABLE_ADDR, (uint32_t)mp_len);
-		hvm_fw_dump("MPFP", HVM_MP_FLOAT_ADDR, (void *)HVM_MP_FLOAT_ADDR, 16);
+		hvm_fw_dump("MP", HVM_MP_TABLE_ADDR, (void *)HVM_MP_TABLE_ADDR,
+			    (uint32_t)mp_len);
+		hvm_fw_dump("MPFP", HVM_MP_FLOAT_ADDR,
+			    (void *)HVM_MP_FLOAT_ADDR, 16);
 	}
 	hvm_fw_dump("E820", HVM_E820_PAGE + HVM_E820_OFFSET,
-		    (void *)(HVM_E820_PAGE + HVM_E820_OFFSET), (uint32_t)e820_len);
+		    (void *)(HVM_E820_PAGE + HVM_E820_OFFSET),
+		    (uint32_t)e820_len);
 	for (i = 0; i < nbars; i++) {
 		db[i].bus = bars[i].bus;
 		db[i].devfn = bars[i].devfn;
@@ -272,7 +299,8 @@ static void dump_all(int source, uint32_t boot_us)
 	/* low memory an OS scans: the BDA (EBDA pointer), the EBDA page, the
 	 * BIOS area; hvmdump assembles the MEM records into a 1 MiB image */
 	hvm_fw_dump("MEM", 0, (void *)0, 0x500);
-	hvm_fw_dump("MEM", HVM_LOWRAM_END, (void *)HVM_LOWRAM_END, 0xA0000 - HVM_LOWRAM_END);
+	hvm_fw_dump("MEM", HVM_LOWRAM_END, (void *)HVM_LOWRAM_END,
+		    0xA0000 - HVM_LOWRAM_END);
 	hvm_fw_dump("MEM", HVM_BIOS_AREA_START, (void *)HVM_BIOS_AREA_START,
 		    HVM_BIOS_AREA_END - HVM_BIOS_AREA_START);
 	hvm_fw_dump("END", 0, 0, 0);
@@ -284,15 +312,16 @@ static uint32_t tsc_per_us(void)
 	uint64_t t0, t1;
 	uint32_t ticks;
 
-	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));	/* gate on, speaker off */
-	outb(0x43, 0xB0);					/* ch2, lo/hi, mode 0 */
-	outb(0x42, 11932 & 0xFF);				/* 10 ms at 1.193182 MHz */
+	outb(0x61,
+	     (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate on, speaker off */
+	outb(0x43, 0xB0);                            /* ch2, lo/hi, mode 0 */
+	outb(0x42, 11932 & 0xFF);                    /* 10 ms at 1.193182 MHz */
 	outb(0x42, 11932 >> 8);
 	t0 = rdtsc();
 	while (!(inb(0x61) & 0x20))
 		;
 	t1 = rdtsc();
-	ticks = (uint32_t)((t1 - t0) >> 4);	/* keep it 32-bit: /16 then /625 */
+	ticks = (uint32_t)((t1 - t0) >> 4); /* keep it 32-bit: /16 then /625 */
 	return ticks / 625 ? ticks / 625 : 1;
 }
 
@@ -331,10 +360,12 @@ void hvm_fw_main(uint32_t kind, uint32_t magic, uint32_t info)
 	hvm_fw_pci_program(&cfg, bars, (size_t)nbars);
 	for (i = 0; i < nbars; i++)
 		hvm_fw_printf("hvmloader: pci 00:%02x.%u BAR%u %s %llx size %llx\n",
-			      bars[i].devfn >> 3, bars[i].devfn & 7, bars[i].index,
-			      bars[i].flags & HVM_BAR_IO ? "io " :
-			      bars[i].flags & HVM_BAR_ROM ? "rom" :
-			      bars[i].flags & HVM_BAR_64 ? "m64" : "mem",
+			      bars[i].devfn >> 3, bars[i].devfn & 7,
+			      bars[i].index,
+			      bars[i].flags & HVM_BAR_IO    ? "io "
+			      : bars[i].flags & HVM_BAR_ROM ? "rom"
+			      : bars[i].flags & HVM_BAR_64  ? "m64"
+							    : "mem",
 			      bars[i].base, bars[i].size);
 
 	rc = write_tables();

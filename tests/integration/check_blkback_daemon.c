@@ -37,7 +37,7 @@
 #include "xsd_fixture.h"
 
 #define DISK_BYTES (8u << 20)
-#define DEVID 51712
+#define DEVID      51712
 
 static pid_t bk_pid = -1;
 static char disk[300];
@@ -61,9 +61,10 @@ static void start_all(void)
 	close(fd);
 	snprintf(bin, sizeof(bin), "%s/blkback/blkback", top ? top : ".");
 	{
-		const char *argv[] = { bin, "--foreground", "--hv=loop",
-				       "--run-dir", lhf_run_dir, "--log-level",
-				       "warning", NULL };
+		const char *argv[] = { bin,         "--foreground",
+				       "--hv=loop", "--run-dir",
+				       lhf_run_dir, "--log-level",
+				       "warning",   NULL };
 
 		bk_pid = launch_daemon("blkback", NULL, (char *const *)argv);
 	}
@@ -103,8 +104,11 @@ static void attach_params(struct xs_handle *h, struct vm *v, const char *mode,
 	char home[64], val[320], k[160];
 	xs_transaction_t t;
 
-	ck_assert_int_eq(hv_param_get(dom0, v->domid, HVM_PARAM_STORE_PFN, &pfn), 0);
-	ck_assert_int_eq(hv_param_get(dom0, v->domid, HVM_PARAM_STORE_EVTCHN, &port), 0);
+	ck_assert_int_eq(hv_param_get(dom0, v->domid, HVM_PARAM_STORE_PFN, &pfn),
+			 0);
+	ck_assert_int_eq(hv_param_get(dom0, v->domid, HVM_PARAM_STORE_EVTCHN,
+				      &port),
+			 0);
 	hv_close(dom0);
 	snprintf(home, sizeof(home), "/local/domain/%u", v->domid);
 	ck_assert(xs_mkdir(h, XBT_NULL, home));
@@ -115,10 +119,11 @@ static void attach_params(struct xs_handle *h, struct vm *v, const char *mode,
 	snprintf(v->be, sizeof(v->be), "/local/domain/0/backend/vbd/%u/%d",
 		 v->domid, DEVID);
 	t = xs_transaction_start(h);
-#define W(dir, key, ...) do {                                              \
-		snprintf(k, sizeof(k), "%s/%s", dir, key);                 \
-		snprintf(val, sizeof(val), __VA_ARGS__);                   \
-		ck_assert(xs_write(h, t, k, val, (unsigned)strlen(val)));  \
+#define W(dir, key, ...)                                                       \
+	do {                                                                   \
+		snprintf(k, sizeof(k), "%s/%s", dir, key);                     \
+		snprintf(val, sizeof(val), __VA_ARGS__);                       \
+		ck_assert(xs_write(h, t, k, val, (unsigned)strlen(val)));      \
 	} while (0)
 	ck_assert(xs_mkdir(h, t, v->fe));
 	ck_assert(xs_set_permissions(h, t, v->fe, guest_owns, 2));
@@ -198,7 +203,8 @@ static int guest_io(struct vm *v, uint8_t op, uint64_t id, uint64_t sector,
 	blkfe_put(&v->f, &r);
 	blkfe_push(&v->f);
 	for (int i = 0; i < 500; i++) {
-		struct pollfd pfd = { .fd = hv_evtchn_fd(v->f.ev), .events = POLLIN };
+		struct pollfd pfd = { .fd = hv_evtchn_fd(v->f.ev),
+				      .events = POLLIN };
 		int p;
 
 		if (blkfe_rsp(&v->f, &rid, &rop, &st)) {
@@ -243,12 +249,16 @@ START_TEST(guest_attaches_and_does_io_through_the_daemon)
 	/* write 2 pages at sector 16, read them back into pages 4..5 */
 	for (unsigned int i = 0; i < 2 * HV_PAGE_SIZE; i++)
 		blkfe_page(&v.f, 0)[i] = (uint8_t)(i * 7 + 3);
-	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 1, 16, 0, 2), BLKIF_RSP_OKAY);
-	ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 2, 16, 4, 2), BLKIF_RSP_OKAY);
-	ck_assert_mem_eq(blkfe_page(&v.f, 0), blkfe_page(&v.f, 4), 2 * HV_PAGE_SIZE);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 1, 16, 0, 2),
+			 BLKIF_RSP_OKAY);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 2, 16, 4, 2),
+			 BLKIF_RSP_OKAY);
+	ck_assert_mem_eq(blkfe_page(&v.f, 0), blkfe_page(&v.f, 4),
+			 2 * HV_PAGE_SIZE);
 	/* and it is really on the disk */
 	fd = open(disk, O_RDONLY);
-	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 16 * 512), (ssize_t)sizeof(buf));
+	ck_assert_int_eq(pread(fd, buf, sizeof(buf), 16 * 512),
+			 (ssize_t)sizeof(buf));
 	close(fd);
 	ck_assert_mem_eq(buf, blkfe_page(&v.f, 0), sizeof(buf));
 
@@ -256,8 +266,10 @@ START_TEST(guest_attaches_and_does_io_through_the_daemon)
 	st = ctl_request(path, "stats", NULL, 2000);
 	ck_assert_ptr_nonnull(st);
 	ck_assert(json_is_true(json_object_get(st, "ok")));
-	ck_assert_int_eq(json_array_size(json_object_get(json_object_get(st, "result"),
-							 "devices")), 1);
+	ck_assert_int_eq(json_array_size(
+				 json_object_get(json_object_get(st, "result"),
+						 "devices")),
+			 1);
 	json_decref(st);
 
 	/* detach as xl does: online=0, state=5; the guest closes */
@@ -286,8 +298,10 @@ START_TEST(read_only_disk_refuses_writes)
 	ck_assert_int_eq(xsg_read(v.xs, 0, path, &s), 0);
 	ck_assert_int_eq(atoi(s) & 4, 4); /* VDISK_READONLY */
 	free(s);
-	ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 1, 0, 0, 1), BLKIF_RSP_OKAY);
-	ck_assert_int_ne(guest_io(&v, BLKIF_OP_WRITE, 2, 0, 0, 1), BLKIF_RSP_OKAY);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 1, 0, 0, 1),
+			 BLKIF_RSP_OKAY);
+	ck_assert_int_ne(guest_io(&v, BLKIF_OP_WRITE, 2, 0, 0, 1),
+			 BLKIF_RSP_OKAY);
 	xsg_close(v.xs);
 	blkfe_close(&v.f);
 	xs_close(h);
@@ -328,8 +342,8 @@ START_TEST(frontend_reconnects_to_the_same_disk)
 		guest_write(&v, "state", "1");
 		guest_connect(&v); /* waits for InitWait, then Connected */
 		memset(blkfe_page(&v.f, 1), 0, HV_PAGE_SIZE);
-		ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 10 + (uint64_t)round,
-					  64, 1, 1),
+		ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ,
+					  10 + (uint64_t)round, 64, 1, 1),
 				 BLKIF_RSP_OKAY);
 		ck_assert_mem_eq(blkfe_page(&v.f, 0), blkfe_page(&v.f, 1),
 				 HV_PAGE_SIZE);
@@ -370,9 +384,11 @@ static int bk_devices_of(domid_t domid)
 	if (!st)
 		return -1;
 	json_array_foreach(json_object_get(json_object_get(st, "result"),
-					   "devices"), i, d)
-		if (json_integer_value(json_object_get(d, "frontend-domid")) == domid)
-			n++;
+					   "devices"),
+			   i,
+			   d) if (json_integer_value(json_object_get(d,
+								     "frontend-domid")) ==
+				  domid) n++;
 	json_decref(st);
 	return n;
 }
@@ -480,7 +496,8 @@ START_TEST(guest_killed_mid_io_leaves_the_daemon_serving_others)
 	vm_open(&v);
 	attach(h, &v, "w");
 	guest_connect(&v);
-	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 9, 100, 0, 1), BLKIF_RSP_OKAY);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 9, 100, 0, 1),
+			 BLKIF_RSP_OKAY);
 	ck_assert_int_eq(kill(bk_pid, 0), 0); /* blkback is alive */
 
 	/* the server answers; the dead guest's device goes, its connection
@@ -495,7 +512,8 @@ START_TEST(guest_killed_mid_io_leaves_the_daemon_serving_others)
 	ck_assert_int_eq(be_state(h, &dead), XenbusStateClosed);
 
 	/* and the live guest still does I/O */
-	ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 10, 100, 1, 1), BLKIF_RSP_OKAY);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_READ, 10, 100, 1, 1),
+			 BLKIF_RSP_OKAY);
 	ck_assert_mem_eq(blkfe_page(&v.f, 0), blkfe_page(&v.f, 1), HV_PAGE_SIZE);
 	ck_assert_int_eq(kill(bk_pid, 0), 0);
 	close(seen);
@@ -534,7 +552,8 @@ START_TEST(dead_domain_is_released_without_xenstore_changes)
 	vm_open(&v);
 	attach_params(h, &v, "w", disk2);
 	guest_connect(&v);
-	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 1, 8, 0, 2), BLKIF_RSP_OKAY);
+	ck_assert_int_eq(guest_io(&v, BLKIF_OP_WRITE, 1, 8, 0, 2),
+			 BLKIF_RSP_OKAY);
 	ck_assert_int_eq(bk_devices_of(v.domid), 1);
 	ck_assert(bk_has_open(disk2));
 	{
@@ -551,7 +570,8 @@ START_TEST(dead_domain_is_released_without_xenstore_changes)
 		snprintf(home, sizeof(home), "/local/domain/%u", v.domid);
 		for (unsigned int k = 0; k < 3; k++) {
 			snprintf(p, sizeof(p), "%s%s", home, sub[k]);
-			ck_assert(xs_set_permissions(h, XBT_NULL, p, dom0_owns, 2));
+			ck_assert(xs_set_permissions(h, XBT_NULL, p, dom0_owns,
+						     2));
 		}
 		char **keys;
 		unsigned int nk = 0;
@@ -561,14 +581,16 @@ START_TEST(dead_domain_is_released_without_xenstore_changes)
 		ck_assert_ptr_nonnull(keys);
 		for (unsigned int k = 0; k < nk; k++) {
 			snprintf(p, sizeof(p), "%s/%s", v.fe, keys[k]);
-			ck_assert(xs_set_permissions(h, XBT_NULL, p, dom0_owns, 2));
+			ck_assert(xs_set_permissions(h, XBT_NULL, p, dom0_owns,
+						     2));
 		}
 		free(keys);
 	}
 	xsg_close(v.xs);
 	blkfe_close(&v.f); /* the domain dies */
-	for (i = 0; i < 100 && (bk_devices_of(v.domid) != 0 || be_state(h, &v) != 6 ||
-				bk_has_open(disk2)); i++)
+	for (i = 0; i < 100 && (bk_devices_of(v.domid) != 0 ||
+				be_state(h, &v) != 6 || bk_has_open(disk2));
+	     i++)
 		usleep(50000);
 	ck_assert_msg(bk_devices_of(v.domid) == 0,
 		      "blkback still lists the dead domain's disk");

@@ -33,13 +33,19 @@
 #include "xs-guest.h"
 #include "xsd_fixture.h"
 
-#define DEVID 51712
+#define DEVID   51712
 #define SECTORS 2048 /* 1 MiB */
 
 static grant_ref_t last_gref; /* of the last read served */
 
-enum misbehave { GOOD, ERROR_STATUS, PROD_OVERFLOW, UNKNOWN_ID, OTHER_OP,
-		 PORT_CLOSED };
+enum misbehave {
+	GOOD,
+	ERROR_STATUS,
+	PROD_OVERFLOW,
+	UNKNOWN_ID,
+	OTHER_OP,
+	PORT_CLOSED
+};
 
 static void start_all(void)
 {
@@ -75,7 +81,8 @@ static void xread(int fd, void *p, size_t n)
  * 4 KiB at 0 and answers the result and the first 4 bytes; 'q' quits. */
 static void guest(int in, int out)
 {
-	struct blkfront_opts o = { .timeout_ms = 3000, .attach_timeout_ms = 10000,
+	struct blkfront_opts o = { .timeout_ms = 3000,
+				   .attach_timeout_ms = 10000,
 				   .max_ring_order = -1U };
 	struct hv *hv = lhf_guest(16);
 	struct xsg *xs = hv ? xsg_open(hv, 1, 0) : NULL;
@@ -136,7 +143,8 @@ static void xs_put(struct be *b, const char *dir, const char *key,
 	char path[160];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	ck_assert(xs_write(b->xs, XBT_NULL, path, val, (unsigned int)strlen(val)));
+	ck_assert(xs_write(b->xs, XBT_NULL, path, val,
+			   (unsigned int)strlen(val)));
 }
 
 static int fe_state(struct be *b)
@@ -155,7 +163,8 @@ static void wait_fe_state(struct be *b, int want)
 			return;
 		usleep(20000);
 	}
-	ck_abort_msg("frontend never reached state %d (is %d)", want, fe_state(b));
+	ck_abort_msg("frontend never reached state %d (is %d)", want,
+		     fe_state(b));
 }
 
 /* be_start - fork the guest, introduce it, write both directories as
@@ -191,8 +200,12 @@ static void be_start(struct be *b)
 	b->ev = hv_evtchn_open(b->dom0);
 	b->xs = xs_open(0);
 	ck_assert_ptr_nonnull(b->xs);
-	ck_assert_int_eq(hv_param_get(b->dom0, b->domid, HVM_PARAM_STORE_PFN, &pfn), 0);
-	ck_assert_int_eq(hv_param_get(b->dom0, b->domid, HVM_PARAM_STORE_EVTCHN, &port), 0);
+	ck_assert_int_eq(hv_param_get(b->dom0, b->domid, HVM_PARAM_STORE_PFN,
+				      &pfn),
+			 0);
+	ck_assert_int_eq(hv_param_get(b->dom0, b->domid, HVM_PARAM_STORE_EVTCHN,
+				      &port),
+			 0);
 	guest_owns[0].id = b->domid;
 	dom0_owns[1].id = b->domid;
 	snprintf(home, sizeof(home), "/local/domain/%u", b->domid);
@@ -268,12 +281,16 @@ static void be_stop(struct be *b)
 static void next_req(struct be *b, struct blkif_request *req)
 {
 	for (int i = 0; i < 2000; i++) {
-		RING_IDX rp = __atomic_load_n(&b->sring->req_prod, __ATOMIC_ACQUIRE);
+		RING_IDX rp =
+			__atomic_load_n(&b->sring->req_prod, __ATOMIC_ACQUIRE);
 
 		if (rp != b->req_cons) {
-			ck_assert_uint_le(rp - b->req_cons, __CONST_RING_SIZE(blkif, 4096));
-			memcpy(req, &b->sring->ring[b->req_cons++ &
-						    (__CONST_RING_SIZE(blkif, 4096) - 1)].req,
+			ck_assert_uint_le(rp - b->req_cons,
+					  __CONST_RING_SIZE(blkif, 4096));
+			memcpy(req,
+			       &b->sring->ring[b->req_cons++ &
+					       (__CONST_RING_SIZE(blkif, 4096) - 1)]
+					.req,
 			       sizeof(*req));
 			return;
 		}
@@ -285,13 +302,16 @@ static void next_req(struct be *b, struct blkif_request *req)
 static void respond(struct be *b, uint64_t id, uint8_t op, int16_t status,
 		    RING_IDX publish)
 {
-	struct blkif_response rsp = { .id = id, .operation = op, .status = status };
+	struct blkif_response rsp = { .id = id,
+				      .operation = op,
+				      .status = status };
 
 	memcpy(&b->sring->ring[b->rsp_prod_pvt++ &
-			       (__CONST_RING_SIZE(blkif, 4096) - 1)].rsp,
+			       (__CONST_RING_SIZE(blkif, 4096) - 1)]
+			.rsp,
 	       &rsp, sizeof(rsp));
-	__atomic_store_n(&b->sring->rsp_prod, publish ? publish : b->rsp_prod_pvt,
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(&b->sring->rsp_prod,
+			 publish ? publish : b->rsp_prod_pvt, __ATOMIC_RELEASE);
 	ck_assert_int_eq(hv_evtchn_notify(b->ev, (evtchn_port_t)b->port), 0);
 }
 
@@ -311,7 +331,8 @@ static int serve_read(struct be *b, enum misbehave how, uint8_t first[4])
 	ck_assert_uint_eq(req.seg[0].last_sect, 7);
 	last_gref = req.seg[0].gref;
 	if (how == GOOD || how == ERROR_STATUS) {
-		uint8_t *p = hv_gnttab_map_one(b->gt, b->domid, req.seg[0].gref, 0);
+		uint8_t *p =
+			hv_gnttab_map_one(b->gt, b->domid, req.seg[0].gref, 0);
 
 		ck_assert_msg(p != NULL, "data grant does not map writable");
 		memset(p, 0x5a, 4096);
@@ -391,7 +412,8 @@ START_TEST(hostile_backend_stops_the_device)
 
 	be_start(&b);
 	r = serve_read(&b, hostile[_i].how, first);
-	ck_assert_msg(r == -ENOTCONN, "%s: read returned %d", hostile[_i].name, r);
+	ck_assert_msg(r == -ENOTCONN, "%s: read returned %d", hostile[_i].name,
+		      r);
 	/* nothing more goes on the ring: the next read fails at once */
 	ck_assert_int_eq(write(b.to, "r", 1), 1);
 	ck_assert_int_eq(read(b.from, &r, sizeof(r)), (ssize_t)sizeof(r));

@@ -113,8 +113,8 @@ static void put_tx(struct env *e, xs_transaction_t t, const char *dir,
 	char p[256];
 
 	snprintf(p, sizeof(p), "%s/%s", dir, key);
-	ck_assert_msg(xs_write(e->ts, t, p, v, (unsigned)strlen(v)),
-		      "write %s", p);
+	ck_assert_msg(xs_write(e->ts, t, p, v, (unsigned)strlen(v)), "write %s",
+		      p);
 }
 
 static void put(struct env *e, const char *dir, const char *key, const char *v)
@@ -168,7 +168,8 @@ static void env_open(struct env *e, int fdomid, const char *fe_path)
 	e->ts = xs_open(0);
 	ck_assert_ptr_nonnull(e->be_xs);
 	ck_assert_ptr_nonnull(e->ts);
-	snprintf(e->be, sizeof(e->be), "/local/domain/0/backend/vbd/%d/51712", fdomid);
+	snprintf(e->be, sizeof(e->be), "/local/domain/0/backend/vbd/%d/51712",
+		 fdomid);
 	snprintf(e->fe, sizeof(e->fe), "%s", fe_path);
 	e->xbe = xbe_new(e->base, e->be_xs, 0, "vbd", &fake_ops, &e->f);
 	ck_assert_ptr_nonnull(e->xbe);
@@ -299,8 +300,10 @@ START_TEST(probe_failure_writes_error_and_closes)
 	{
 		struct xs_handle *ts = xs_open(0);
 
-		ck_assert(xs_write(ts, XBT_NULL,
-				   "/local/domain/0/backend/vbd/5/51712/fail-probe", "1", 1));
+		ck_assert(
+			xs_write(ts, XBT_NULL,
+				 "/local/domain/0/backend/vbd/5/51712/fail-probe",
+				 "1", 1));
 		xs_close(ts);
 	}
 	env_open(&e, 5, "/local/domain/5/device/vbd/51712");

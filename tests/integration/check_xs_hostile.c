@@ -36,8 +36,9 @@ static int conn(void)
 static void send_msg(int fd, uint32_t type, uint32_t req, uint32_t tx,
 		     const void *p, uint32_t len)
 {
-	struct xsd_sockmsg h = { .type = type, .req_id = req, .tx_id = tx,
-				 .len = len };
+	struct xsd_sockmsg h = {
+		.type = type, .req_id = req, .tx_id = tx, .len = len
+	};
 
 	ck_assert_int_eq(send(fd, &h, sizeof(h), MSG_NOSIGNAL), sizeof(h));
 	if (len)
@@ -95,7 +96,8 @@ static uint32_t call(int fd, uint32_t type, uint32_t tx, const void *p,
 	struct xsd_sockmsg h;
 
 	send_msg(fd, type, ++req, tx, p, len);
-	ck_assert_msg(reply(fd, &h, err, elen) == 0, "no reply to type %u", type);
+	ck_assert_msg(reply(fd, &h, err, elen) == 0, "no reply to type %u",
+		      type);
 	ck_assert_uint_eq(h.req_id, req);
 	return h.type;
 }
@@ -107,10 +109,12 @@ static void assert_serving(void)
 	char buf[64];
 	static const char w[] = "/hostile/alive\0yes";
 
-	ck_assert_uint_eq(call(fd, XS_WRITE, 0, w, sizeof(w) - 1, buf, sizeof(buf)),
+	ck_assert_uint_eq(call(fd, XS_WRITE, 0, w, sizeof(w) - 1, buf,
+			       sizeof(buf)),
 			  XS_WRITE);
 	ck_assert_uint_eq(call(fd, XS_READ, 0, "/hostile/alive", 15, buf,
-			       sizeof(buf)), XS_READ);
+			       sizeof(buf)),
+			  XS_READ);
 	ck_assert_str_eq(buf, "yes");
 	close(fd);
 }
@@ -118,11 +122,14 @@ static void assert_serving(void)
 /* Every request type, including unknown ones, with bad payloads. */
 START_TEST(every_op_with_empty_or_unterminated_payload_gets_a_reply)
 {
-	static const struct { const char *p; uint32_t len; } bad[] = {
-		{ "", 0 },             /* empty */
-		{ "abc", 3 },          /* no terminating NUL */
-		{ "/a\0b", 4 },        /* second string unterminated */
-		{ "\0\0\0\0", 4 },     /* empty strings */
+	static const struct {
+		const char *p;
+		uint32_t len;
+	} bad[] = {
+		{ "", 0 },         /* empty */
+		{ "abc", 3 },      /* no terminating NUL */
+		{ "/a\0b", 4 },    /* second string unterminated */
+		{ "\0\0\0\0", 4 }, /* empty strings */
 	};
 	int fd = conn();
 	char err[64];
@@ -131,15 +138,15 @@ START_TEST(every_op_with_empty_or_unterminated_payload_gets_a_reply)
 		if (type == XS_TRANSACTION_START || type == XS_RESET_WATCHES)
 			continue; /* legal with any payload: tested below */
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-			uint32_t t = call(fd, type, 0, bad[i].p, bad[i].len, err,
-					  sizeof(err));
+			uint32_t t = call(fd, type, 0, bad[i].p, bad[i].len,
+					  err, sizeof(err));
 
 			/* A reply of the request's type is fine only where
 			 * the payload is legal; everything else is an error
 			 * with an xsd_errors name. */
 			if (t == XS_ERROR)
-				ck_assert_msg(err[0] == 'E', "type %u: error '%s'",
-					      type, err);
+				ck_assert_msg(err[0] == 'E',
+					      "type %u: error '%s'", type, err);
 			else
 				ck_assert_uint_eq(t, type);
 		}
@@ -170,7 +177,8 @@ START_TEST(bad_transaction_id_is_refused)
 			  XS_ERROR);
 	ck_assert_str_eq(err, "ENOENT");
 	ck_assert_uint_eq(call(fd, XS_TRANSACTION_END, 777, "T", 2, err,
-			       sizeof(err)), XS_ERROR);
+			       sizeof(err)),
+			  XS_ERROR);
 	close(fd);
 	assert_serving();
 }
@@ -185,12 +193,14 @@ START_TEST(paths_over_the_limits_are_refused)
 	p[0] = '/';
 	memset(p + 1, 'a', XENSTORE_ABS_PATH_MAX + 10);
 	p[XENSTORE_ABS_PATH_MAX + 11] = '\0';
-	ck_assert_uint_eq(call(fd, XS_READ, 0, p, XENSTORE_ABS_PATH_MAX + 12, err,
-			       sizeof(err)), XS_ERROR);
+	ck_assert_uint_eq(call(fd, XS_READ, 0, p, XENSTORE_ABS_PATH_MAX + 12,
+			       err, sizeof(err)),
+			  XS_ERROR);
 	memset(p, 'r', XENSTORE_REL_PATH_MAX + 10);
 	p[XENSTORE_REL_PATH_MAX + 10] = '\0';
-	ck_assert_uint_eq(call(fd, XS_MKDIR, 0, p, XENSTORE_REL_PATH_MAX + 11, err,
-			       sizeof(err)), XS_ERROR);
+	ck_assert_uint_eq(call(fd, XS_MKDIR, 0, p, XENSTORE_REL_PATH_MAX + 11,
+			       err, sizeof(err)),
+			  XS_ERROR);
 	free(p);
 	close(fd);
 	assert_serving();
@@ -200,13 +210,15 @@ END_TEST
 START_TEST(payload_over_4096_drops_only_that_connection)
 {
 	int fd = conn(), other = conn();
-	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 1,
+	struct xsd_sockmsg h = { .type = XS_WRITE,
+				 .req_id = 1,
 				 .len = XENSTORE_PAYLOAD_MAX + 1 };
 	char c;
 
 	ck_assert_int_eq(send(fd, &h, sizeof(h), MSG_NOSIGNAL), sizeof(h));
 	/* the daemon closes it (no reply can be framed for it) */
-	ck_assert(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 5000) == 1);
+	ck_assert(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1,
+		       5000) == 1);
 	ck_assert_int_le(recv(fd, &c, 1, 0), 0);
 	close(fd);
 	/* a connection opened before is unaffected */
@@ -235,7 +247,9 @@ END_TEST
 
 START_TEST(pipelined_requests_past_outstanding_quota_stall_not_fail)
 {
-	enum { N = 100 };
+	enum {
+		N = 100
+	};
 	int fd = conn();
 	struct xsd_sockmsg h;
 
@@ -258,7 +272,8 @@ START_TEST(transaction_start_and_reset_watches_accept_any_payload)
 	char buf[64];
 
 	ck_assert_uint_eq(call(fd, XS_TRANSACTION_START, 0, "", 1, buf,
-			       sizeof(buf)), XS_TRANSACTION_START);
+			       sizeof(buf)),
+			  XS_TRANSACTION_START);
 	ck_assert_uint_eq(call(fd, XS_RESET_WATCHES, 0, "", 0, buf, sizeof(buf)),
 			  XS_RESET_WATCHES);
 	close(fd);
@@ -272,7 +287,10 @@ END_TEST
  */
 START_TEST(kill_9_during_write_load_loses_no_acknowledged_write)
 {
-	enum { DEPTH = 16, MAX = 200000 };
+	enum {
+		DEPTH = 16,
+		MAX = 200000
+	};
 	int fd = conn();
 	uint32_t sent = 0, acked = 0;
 	struct xsd_sockmsg h;
@@ -293,7 +311,8 @@ START_TEST(kill_9_during_write_load_loses_no_acknowledged_write)
 			memcpy(msg, &wh, sizeof(wh));
 			memcpy(msg + sizeof(wh), p, (size_t)n);
 			/* after the kill the socket fails: that ends the load */
-			if (send(fd, msg, sizeof(wh) + (size_t)n, MSG_NOSIGNAL) < 0)
+			if (send(fd, msg, sizeof(wh) + (size_t)n,
+				 MSG_NOSIGNAL) < 0)
 				break;
 			sent++;
 		}
@@ -305,7 +324,8 @@ START_TEST(kill_9_during_write_load_loses_no_acknowledged_write)
 		ck_assert_uint_eq(h.req_id, acked);
 		acked++;
 		if (acked == 3000)
-			kill(xsdf_pid, SIGKILL); /* mid-stream: writes in flight */
+			kill(xsdf_pid,
+			     SIGKILL); /* mid-stream: writes in flight */
 	}
 	ck_assert_msg(crashed, "the daemon was not killed");
 	ck_assert_uint_ge(acked, 3000);
@@ -318,8 +338,9 @@ START_TEST(kill_9_during_write_load_loses_no_acknowledged_write)
 
 		snprintf(key, sizeof(key), "/load/k%u", i);
 		snprintf(want, sizeof(want), "v%u", i);
-		ck_assert_msg(call(fd, XS_READ, 0, key, (uint32_t)strlen(key) + 1,
-				   got, sizeof(got)) == XS_READ,
+		ck_assert_msg(call(fd, XS_READ, 0, key,
+				   (uint32_t)strlen(key) + 1, got,
+				   sizeof(got)) == XS_READ,
 			      "acknowledged write %u of %u lost", i, acked);
 		ck_assert_str_eq(got, want);
 	}
@@ -335,20 +356,24 @@ static Suite *xs_hostile_suite(void)
 
 	tcase_add_unchecked_fixture(tc, xsdf_start, xsdf_cleanup);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, every_op_with_empty_or_unterminated_payload_gets_a_reply);
+	tcase_add_test(tc,
+		       every_op_with_empty_or_unterminated_payload_gets_a_reply);
 	tcase_add_test(tc, unknown_op_is_enosys);
 	tcase_add_test(tc, bad_transaction_id_is_refused);
 	tcase_add_test(tc, paths_over_the_limits_are_refused);
 	tcase_add_test(tc, payload_over_4096_drops_only_that_connection);
 	tcase_add_test(tc, partial_header_does_not_block_others);
-	tcase_add_test(tc, pipelined_requests_past_outstanding_quota_stall_not_fail);
-	tcase_add_test(tc, transaction_start_and_reset_watches_accept_any_payload);
+	tcase_add_test(tc,
+		       pipelined_requests_past_outstanding_quota_stall_not_fail);
+	tcase_add_test(tc,
+		       transaction_start_and_reset_watches_accept_any_payload);
 	suite_add_tcase(s, tc);
 	/* The crash test restarts the daemon: a fresh one, not forked per
 	 * test, so that the test itself owns the daemon process. */
 	tcase_add_checked_fixture(crash, xsdf_start, xsdf_cleanup);
 	tcase_set_timeout(crash, 60);
-	tcase_add_test(crash, kill_9_during_write_load_loses_no_acknowledged_write);
+	tcase_add_test(crash,
+		       kill_9_during_write_load_loses_no_acknowledged_write);
 	suite_add_tcase(s, crash);
 	return s;
 }

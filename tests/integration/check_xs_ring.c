@@ -43,13 +43,13 @@ static void start_all(void)
 	snprintf(rundir_arg, sizeof(rundir_arg), "--run-dir=%s", lhf_run_dir);
 	{
 		const char *lvl = getenv("XENSTORED_LOG");
-		const char *argv[] = { bin, "--foreground", "--hv=loop",
-				       rundir_arg, "--socket", xsd_sock,
+		const char *argv[] = { bin,           "--foreground",
+				       "--hv=loop",   rundir_arg,
+				       "--socket",    xsd_sock,
 				       "--log-level", lvl ? lvl : "warning",
 				       NULL };
 
-		xsd_pid = launch_daemon("xenstored", NULL,
-					(char *const *)argv);
+		xsd_pid = launch_daemon("xenstored", NULL, (char *const *)argv);
 	}
 	setenv("XENSTORED_PATH", xsd_sock, 1);
 }
@@ -89,8 +89,11 @@ static void introduce(struct xs_handle *h, struct guest *g)
 	uint64_t pfn = 0, port = 0;
 	struct hv *dom0 = lhf_dom0();
 
-	ck_assert_int_eq(hv_param_get(dom0, g->domid, HVM_PARAM_STORE_PFN, &pfn), 0);
-	ck_assert_int_eq(hv_param_get(dom0, g->domid, HVM_PARAM_STORE_EVTCHN, &port), 0);
+	ck_assert_int_eq(hv_param_get(dom0, g->domid, HVM_PARAM_STORE_PFN, &pfn),
+			 0);
+	ck_assert_int_eq(hv_param_get(dom0, g->domid, HVM_PARAM_STORE_EVTCHN,
+				      &port),
+			 0);
 	hv_close(dom0);
 	ck_assert(xs_mkdir(h, XBT_NULL, g->path));
 	ck_assert(xs_set_permissions(h, XBT_NULL, g->path, perms, 2));
@@ -169,8 +172,8 @@ START_TEST(requests_written_as_linux_does_are_never_lost)
 			ck_assert_msg(r == 0, "chunk %u, write %d: %s", chunk,
 				      i, strerror(-r));
 			r = xsg_read(g.xs, 0, "data/lost", &v);
-			ck_assert_msg(r == 0, "chunk %u, read %d: %s", chunk,
-				      i, strerror(-r));
+			ck_assert_msg(r == 0, "chunk %u, read %d: %s", chunk, i,
+				      strerror(-r));
 			ck_assert_str_eq(v, val);
 			free(v);
 		}
@@ -279,7 +282,8 @@ START_TEST(guest_exit_fires_releaseDomain_and_drops_it)
 			_exit(3);
 		_exit(0); /* the domain dies with us */
 	}
-	ck_assert_int_eq(read(c2p[0], &g.domid, sizeof(g.domid)), sizeof(g.domid));
+	ck_assert_int_eq(read(c2p[0], &g.domid, sizeof(g.domid)),
+			 sizeof(g.domid));
 	snprintf(g.path, sizeof(g.path), "/local/domain/%u", g.domid);
 	introduce(h, &g);
 	ck_assert_int_eq(write(p2c[1], "g", 1), 1);
@@ -358,7 +362,8 @@ START_TEST(oversized_request_quarantines_only_that_guest)
 	struct xs_handle *h = dom0_xs();
 	struct guest bad, good;
 	struct xenstore_domain_interface *intf;
-	struct xsd_sockmsg hdr = { .type = XS_WRITE, .req_id = 7,
+	struct xsd_sockmsg hdr = { .type = XS_WRITE,
+				   .req_id = 7,
 				   .len = XENSTORE_PAYLOAD_MAX + 1 };
 	XENSTORE_RING_IDX prod;
 

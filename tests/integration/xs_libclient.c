@@ -19,14 +19,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                 \
-	do {                                                             \
-		if (!(cond)) {                                           \
-			fprintf(stderr, "FAIL %s:%d: ", __func__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                    \
-			fprintf(stderr, " (errno %s)\n", strerror(errno)); \
-			failures++;                                      \
-		}                                                        \
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "FAIL %s:%d: ", __func__, __LINE__);   \
+			fprintf(stderr, __VA_ARGS__);                          \
+			fprintf(stderr, " (errno %s)\n", strerror(errno));     \
+			failures++;                                            \
+		}                                                              \
 	} while (0)
 
 static struct xs_handle *open_or_die(void)
@@ -123,16 +123,20 @@ static void test_watches(void)
 
 	CHECK(xs_watch(w, "/lc/w", "tok"), "watch");
 	CHECK(next_event(w, path, sizeof(path), "tok") &&
-	      strcmp(path, "/lc/w") == 0, "initial event");
+		      strcmp(path, "/lc/w") == 0,
+	      "initial event");
 	CHECK(xs_write(h, XBT_NULL, "/lc/w/a/b", "1", 1), "write");
 	CHECK(next_event(w, path, sizeof(path), "tok") &&
-	      strcmp(path, "/lc/w/a/b") == 0, "recursive event, got %s", path);
+		      strcmp(path, "/lc/w/a/b") == 0,
+	      "recursive event, got %s", path);
 	CHECK(xs_rm(h, XBT_NULL, "/lc/w/a"), "rm");
 	CHECK(next_event(w, path, sizeof(path), "tok") &&
-	      strcmp(path, "/lc/w/a") == 0, "rm event, got %s", path);
+		      strcmp(path, "/lc/w/a") == 0,
+	      "rm event, got %s", path);
 	CHECK(xs_unwatch(w, "/lc/w", "tok"), "unwatch");
 	CHECK(xs_write(h, XBT_NULL, "/lc/w/c", "1", 1), "write");
-	CHECK(!next_event(w, path, sizeof(path), NULL), "no event after unwatch");
+	CHECK(!next_event(w, path, sizeof(path), NULL),
+	      "no event after unwatch");
 	xs_close(h);
 	xs_close(w);
 }
@@ -151,7 +155,8 @@ static void test_permissions(void)
 	CHECK(xs_set_permissions(h, XBT_NULL, "/lc/p", set, 2), "set perms");
 	got = xs_get_permissions(h, XBT_NULL, "/lc/p", &n);
 	CHECK(got && n == 2 && got[0].id == 7 && got[0].perms == XS_PERM_NONE &&
-	      got[1].id == 9 && got[1].perms == (XS_PERM_READ | XS_PERM_WRITE),
+		      got[1].id == 9 &&
+		      got[1].perms == (XS_PERM_READ | XS_PERM_WRITE),
 	      "get perms");
 	free(got);
 	CHECK(xs_write(h, XBT_NULL, "/lc/p/child", "x", 1), "child");
@@ -173,7 +178,8 @@ static void test_domains(void)
 	CHECK(!xs_is_domain_introduced(h, 12), "not introduced yet");
 	CHECK(xs_introduce_domain(h, 12, 4321, 8), "introduce");
 	CHECK(next_event(w, path, sizeof(path), "in") &&
-	      strcmp(path, "@introduceDomain") == 0, "introduce event");
+		      strcmp(path, "@introduceDomain") == 0,
+	      "introduce event");
 	CHECK(xs_is_domain_introduced(h, 12), "introduced");
 	dp = xs_get_domain_path(h, 12);
 	CHECK(dp && strcmp(dp, "/local/domain/12") == 0, "domain path");
@@ -181,7 +187,8 @@ static void test_domains(void)
 	CHECK(xs_resume_domain(h, 12), "resume");
 	CHECK(xs_release_domain(h, 12), "release");
 	CHECK(next_event(w, path, sizeof(path), "out") &&
-	      strcmp(path, "@releaseDomain") == 0, "release event");
+		      strcmp(path, "@releaseDomain") == 0,
+	      "release event");
 	CHECK(!xs_is_domain_introduced(h, 12), "released");
 	xs_close(h);
 	xs_close(w);
@@ -196,7 +203,8 @@ static void test_big_directory(void)
 	xs_transaction_t t = xs_transaction_start(h);
 
 	for (i = 0; i < 300; i++) {
-		snprintf(p, sizeof(p), "/lc/big/a-rather-long-child-name-%04u", i);
+		snprintf(p, sizeof(p), "/lc/big/a-rather-long-child-name-%04u",
+			 i);
 		xs_write(h, t, p, "", 0);
 	}
 	CHECK(xs_transaction_end(h, t, false), "populate");
@@ -232,7 +240,8 @@ static int populate(void)
 	CHECK(xs_write(h, XBT_NULL, "/persist/plain", "value", 5), "write");
 	CHECK(xs_mkdir(h, XBT_NULL, "/persist/dir"), "mkdir");
 	CHECK(xs_write(h, XBT_NULL, "/persist/perm", "p", 1), "write");
-	CHECK(xs_set_permissions(h, XBT_NULL, "/persist/perm", perms, 2), "perms");
+	CHECK(xs_set_permissions(h, XBT_NULL, "/persist/perm", perms, 2),
+	      "perms");
 	CHECK(xs_write(h, XBT_NULL, "/persist/gone", "x", 1), "write");
 	CHECK(xs_rm(h, XBT_NULL, "/persist/gone"), "rm");
 	t = xs_transaction_start(h);
@@ -257,13 +266,15 @@ static int verify(void)
 	free(v);
 	p = xs_get_permissions(h, XBT_NULL, "/persist/perm", &n);
 	CHECK(p && n == 2 && p[0].id == 3 && p[1].id == 4 &&
-	      p[1].perms == XS_PERM_READ, "perms");
+		      p[1].perms == XS_PERM_READ,
+	      "perms");
 	free(p);
 	v = xs_read(h, XBT_NULL, "/persist/gone", &len);
 	CHECK(!v && errno == ENOENT, "removed stays removed");
 	free(v);
 	CHECK(value_is(h, XBT_NULL, "/persist/tx/a", "A") &&
-	      value_is(h, XBT_NULL, "/persist/tx/b", "B"), "transaction");
+		      value_is(h, XBT_NULL, "/persist/tx/b", "B"),
+	      "transaction");
 	CHECK(xs_is_domain_introduced(h, 21), "introduced domain");
 	xs_close(h);
 	return failures ? 1 : 0;

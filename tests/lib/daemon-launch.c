@@ -28,8 +28,9 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: daemon-launch exec [--log FILE] -- CMD [ARG...]\n"
-			"       daemon-launch wait NAME PID [LOG]\n");
+	fprintf(stderr,
+		"usage: daemon-launch exec [--log FILE] -- CMD [ARG...]\n"
+		"       daemon-launch wait NAME PID [LOG]\n");
 	return 2;
 }
 
@@ -45,7 +46,8 @@ static int listening(const char *addr)
 	if (fd < 0)
 		return 0;
 	ok = connect(fd, (struct sockaddr *)&sun,
-		     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) == 0;
+		     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) ==
+	     0;
 	close(fd);
 	return ok;
 }
@@ -72,8 +74,10 @@ static int cmd_exec(int argc, char **argv)
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
 
 		if (waited >= deadline) {
-			fprintf(stderr, "daemon-launch: nobody waits at %s for "
-				"%s: not started\n", addr, argv[i]);
+			fprintf(stderr,
+				"daemon-launch: nobody waits at %s for "
+				"%s: not started\n",
+				addr, argv[i]);
 			return 1;
 		}
 		nanosleep(&ts, NULL);

@@ -97,8 +97,7 @@ int launch_exec(pid_t ppid, const char *addr, const char *log,
 		close(fd);
 	}
 	execvp(argv[0], argv);
-	fprintf(stderr, "launch: cannot run %s: %s\n", argv[0],
-		strerror(errno));
+	fprintf(stderr, "launch: cannot run %s: %s\n", argv[0], strerror(errno));
 	return -errno;
 }
 
@@ -167,16 +166,18 @@ void launch_fail(const char *name, pid_t pid, int r, int deadline_ms,
 	char what[128];
 
 	if (r == -ETIMEDOUT)
-		snprintf(what, sizeof(what), "not ready after %d s (no READY=1 "
+		snprintf(what, sizeof(what),
+			 "not ready after %d s (no READY=1 "
 			 "on its NOTIFY_SOCKET; SPLITDRV_TEST_DEADLINE sets "
-			 "the limit)", deadline_ms / 1000);
+			 "the limit)",
+			 deadline_ms / 1000);
 	else if (r == -ESRCH)
 		snprintf(what, sizeof(what), "exited before it was ready");
 	else
 		snprintf(what, sizeof(what), "cannot be waited for: %s",
 			 strerror(-r));
-	fprintf(stderr, "launch: %s (pid %d) %s; its log: %s\n", name,
-		(int)pid, what, log ? log : "the output above");
+	fprintf(stderr, "launch: %s (pid %d) %s; its log: %s\n", name, (int)pid,
+		what, log ? log : "the output above");
 }
 
 pid_t launch_daemon(const char *name, const char *log, char *const argv[])

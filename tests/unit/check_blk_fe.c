@@ -64,44 +64,45 @@ void blkfe_close(struct blkfe *f)
 
 void *blkfe_slot(struct blkfe *f, RING_IDX i)
 {
-	return (char *)f->sring->ring + (size_t)(i & (f->size - 1)) * f->slot_size;
+	return (char *)f->sring->ring +
+	       (size_t)(i & (f->size - 1)) * f->slot_size;
 }
 
-#define ENC(slot, r, REQ, DISC, IND)                                     \
-	do {                                                             \
-		if ((r)->operation == BLKIF_OP_DISCARD) {                \
-			DISC d_;                                         \
-			memset(&d_, 0, sizeof(d_));                      \
-			d_.operation = (r)->operation;                   \
-			d_.flag = (r)->discard_flag;                     \
-			d_.handle = (r)->handle;                         \
-			d_.id = (r)->id;                                 \
-			d_.sector_number = (r)->sector;                  \
-			d_.nr_sectors = (r)->nr_sectors;                 \
-			memcpy((slot), &d_, sizeof(d_));                 \
-		} else if ((r)->operation == BLKIF_OP_INDIRECT) {        \
-			IND i_;                                          \
-			memset(&i_, 0, sizeof(i_));                      \
-			i_.operation = (r)->operation;                   \
-			i_.indirect_op = (r)->op;                        \
-			i_.nr_segments = (r)->nr_segments;               \
-			i_.handle = (r)->handle;                         \
-			i_.id = (r)->id;                                 \
-			i_.sector_number = (r)->sector;                  \
-			memcpy(i_.indirect_grefs, (r)->indirect_grefs,   \
-			       sizeof(i_.indirect_grefs));               \
-			memcpy((slot), &i_, sizeof(i_));                 \
-		} else {                                                 \
-			REQ q_;                                          \
-			memset(&q_, 0, sizeof(q_));                      \
-			q_.operation = (r)->operation;                   \
-			q_.nr_segments = (uint8_t)(r)->nr_segments;      \
-			q_.handle = (r)->handle;                         \
-			q_.id = (r)->id;                                 \
-			q_.sector_number = (r)->sector;                  \
-			memcpy(q_.seg, (r)->seg, sizeof(q_.seg));        \
-			memcpy((slot), &q_, sizeof(q_));                 \
-		}                                                        \
+#define ENC(slot, r, REQ, DISC, IND)                                           \
+	do {                                                                   \
+		if ((r)->operation == BLKIF_OP_DISCARD) {                      \
+			DISC d_;                                               \
+			memset(&d_, 0, sizeof(d_));                            \
+			d_.operation = (r)->operation;                         \
+			d_.flag = (r)->discard_flag;                           \
+			d_.handle = (r)->handle;                               \
+			d_.id = (r)->id;                                       \
+			d_.sector_number = (r)->sector;                        \
+			d_.nr_sectors = (r)->nr_sectors;                       \
+			memcpy((slot), &d_, sizeof(d_));                       \
+		} else if ((r)->operation == BLKIF_OP_INDIRECT) {              \
+			IND i_;                                                \
+			memset(&i_, 0, sizeof(i_));                            \
+			i_.operation = (r)->operation;                         \
+			i_.indirect_op = (r)->op;                              \
+			i_.nr_segments = (r)->nr_segments;                     \
+			i_.handle = (r)->handle;                               \
+			i_.id = (r)->id;                                       \
+			i_.sector_number = (r)->sector;                        \
+			memcpy(i_.indirect_grefs, (r)->indirect_grefs,         \
+			       sizeof(i_.indirect_grefs));                     \
+			memcpy((slot), &i_, sizeof(i_));                       \
+		} else {                                                       \
+			REQ q_;                                                \
+			memset(&q_, 0, sizeof(q_));                            \
+			q_.operation = (r)->operation;                         \
+			q_.nr_segments = (uint8_t)(r)->nr_segments;            \
+			q_.handle = (r)->handle;                               \
+			q_.id = (r)->id;                                       \
+			q_.sector_number = (r)->sector;                        \
+			memcpy(q_.seg, (r)->seg, sizeof(q_.seg));              \
+			memcpy((slot), &q_, sizeof(q_));                       \
+		}                                                              \
 	} while (0)
 
 void blkfe_put(struct blkfe *f, const struct blkbk_req *r)
@@ -333,7 +334,7 @@ int blkbe_do(struct blkbe *b, struct blkfe *f, const struct blkbk_req *r)
 	/* As Linux's blkfront checks: an indirect request is answered with
 	 * its indirect_op, everything else with its own operation. */
 	ck_assert_uint_eq(op, r->operation == BLKIF_OP_INDIRECT ? r->op
-								 : r->operation);
+								: r->operation);
 	return st;
 }
 
@@ -500,8 +501,7 @@ out:
 		(void)!write(seen, "E", 1);
 }
 
-pid_t fake_nbd(const char *sock, enum fake_mode mode, int *seen,
-	       int *release)
+pid_t fake_nbd(const char *sock, enum fake_mode mode, int *seen, int *release)
 {
 	int sp[2] = { -1, -1 }, rp[2] = { -1, -1 };
 	int lfd;

@@ -97,9 +97,14 @@ pid_t fake_server(const char *sock, const void *greeting, size_t len);
  * parent's ends of two pipes, made only for FAKE_HOLD (else pass NULL).
  * The child idles after the connection ends: kill it.
  */
-enum fake_mode { FAKE_GOOD, FAKE_BAD_HANDLE, FAKE_BAD_MAGIC,
-		 FAKE_HUGE_OPT_REPLY, FAKE_GOOD_THEN_ERROR, FAKE_HOLD };
-pid_t fake_nbd(const char *sock, enum fake_mode mode, int *seen,
-	       int *release);
+enum fake_mode {
+	FAKE_GOOD,
+	FAKE_BAD_HANDLE,
+	FAKE_BAD_MAGIC,
+	FAKE_HUGE_OPT_REPLY,
+	FAKE_GOOD_THEN_ERROR,
+	FAKE_HOLD
+};
+pid_t fake_nbd(const char *sock, enum fake_mode mode, int *seen, int *release);
 
 #endif

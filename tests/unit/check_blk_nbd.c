@@ -36,11 +36,11 @@ static char qemu_nbd[256], qemu_img[256];
 static int have_qemu;
 
 /* In a test body: skip the case where qemu-utils is not installed. */
-#define NEED_QEMU()                                                     \
-	do {                                                            \
-		if (!have_qemu)                                         \
-			check_skip("qemu-nbd/qemu-img not installed "   \
-				   "(qemu-utils)");                     \
+#define NEED_QEMU()                                                            \
+	do {                                                                   \
+		if (!have_qemu)                                                \
+			check_skip("qemu-nbd/qemu-img not installed "          \
+				   "(qemu-utils)");                            \
 	} while (0)
 
 static int find_bin(const char *name, char *out, size_t len)
@@ -91,8 +91,8 @@ static void run(char *const argv[])
 static void make_image(const char *path, const char *fmt)
 {
 	char size[32];
-	char *argv[] = { qemu_img, "create", "-q", "-f", (char *)fmt,
-			 (char *)path, size, NULL };
+	char *argv[] = { qemu_img,    "create",     "-q", "-f",
+			 (char *)fmt, (char *)path, size, NULL };
 
 	snprintf(size, sizeof(size), "%u", IMG_BYTES);
 	run(argv);
@@ -381,13 +381,11 @@ START_TEST(handshake_failures_are_errors)
 	srv = start_nbd(img, "raw", sock, 0, 0);
 	snprintf(params, sizeof(params), "nbd+unix:///nosuch?socket=%s", sock);
 	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
-	ck_assert_int_eq(blkbk_backing_open(be.base, &p, 0, 5000, &bk),
-			 -ENOENT);
+	ck_assert_int_eq(blkbk_backing_open(be.base, &p, 0, 5000, &bk), -ENOENT);
 	stop_nbd(srv);
 	/* nothing listening */
 	ck_assert_int_lt(blkbk_backing_open(be.base, &p, 0, 5000, &bk), 0);
-	snprintf(params, sizeof(params), "nbd://127.0.0.1:%d/disk",
-		 free_port());
+	snprintf(params, sizeof(params), "nbd://127.0.0.1:%d/disk", free_port());
 	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
 	ck_assert_int_eq(blkbk_backing_open(be.base, &p, 0, 5000, &bk),
 			 -ECONNREFUSED);
@@ -406,8 +404,7 @@ START_TEST(non_nbd_or_silent_server_fails_cleanly)
 	pid = fake_server(sock, "HTTP/1.1 400 Bad Request\r\n\r\n", 28);
 	snprintf(params, sizeof(params), "nbd+unix:///d?socket=%s", sock);
 	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
-	ck_assert_int_eq(blkbk_backing_open(be.base, &p, 0, 2000, &bk),
-			 -EPROTO);
+	ck_assert_int_eq(blkbk_backing_open(be.base, &p, 0, 2000, &bk), -EPROTO);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
@@ -538,8 +535,7 @@ START_TEST(oversized_option_reply_is_eproto)
 	pid = fake_nbd(sock, FAKE_HUGE_OPT_REPLY, NULL, NULL);
 	snprintf(params, sizeof(params), "nbd+unix:///x?socket=%s", sock);
 	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
-	ck_assert_int_eq(blkbk_backing_open(be.base, &p, 0, 2000, &bk),
-			 -EPROTO);
+	ck_assert_int_eq(blkbk_backing_open(be.base, &p, 0, 2000, &bk), -EPROTO);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
@@ -584,9 +580,10 @@ static void async_wait(struct async_result *ar, int limit_ms)
 	for (;;) {
 		event_base_loop(be.base, EVLOOP_ONCE);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (ar->calls || (t1.tv_sec - t0.tv_sec) * 1000 +
-					 (t1.tv_nsec - t0.tv_nsec) / 1000000 >
-				 limit_ms)
+		if (ar->calls ||
+		    (t1.tv_sec - t0.tv_sec) * 1000 +
+				    (t1.tv_nsec - t0.tv_nsec) / 1000000 >
+			    limit_ms)
 			break;
 	}
 	event_free(ar->tick);
@@ -635,8 +632,8 @@ START_TEST(async_open_of_qemu_nbd_gives_a_working_backing)
 	NEED_QEMU();
 	srv = unix_raw_export("async", 0, params, sizeof(params));
 	ck_assert_int_eq(blkbk_params_parse(params, NULL, &p, NULL), 0);
-	ck_assert_ptr_nonnull(
-		blkbk_backing_open_async(be.base, &p, 0, 5000, async_done, &ar));
+	ck_assert_ptr_nonnull(blkbk_backing_open_async(be.base, &p, 0, 5000,
+						       async_done, &ar));
 	async_wait(&ar, 10000);
 	ck_assert_int_eq(ar.calls, 1);
 	ck_assert_msg(ar.rc == 0, "async open: %s", strerror(-ar.rc));

@@ -27,7 +27,7 @@
 #include "check_main.h"
 #include "loophv_fixture.h"
 
-#define DISK_BYTES (4u << 20)
+#define DISK_BYTES   (4u << 20)
 #define DISK_SECTORS (DISK_BYTES / 512)
 
 static struct blkbe be;
@@ -123,10 +123,10 @@ static void ram_complete(evutil_socket_t fd, short what, void *arg)
 			off += io->iov[k].iov_len;
 		}
 		rb->inflight--;
-		io->done(io, (io->op == BLKBK_IO_READ ||
-			      io->op == BLKBK_IO_WRITE)
-				     ? (int)io->len
-				     : 0);
+		io->done(io,
+			 (io->op == BLKBK_IO_READ || io->op == BLKBK_IO_WRITE)
+				 ? (int)io->len
+				 : 0);
 	}
 	if (n && rb->b.batch_done)
 		rb->b.batch_done(rb->b.batch_arg);
@@ -542,8 +542,7 @@ START_TEST(persistent_grants_are_reused)
 		r = blkfe_rw(&fe, BLKIF_OP_READ, 20 + (uint64_t)round,
 			     (uint64_t)round * 88, 11, 11);
 		ck_assert_int_eq(blkbe_do(&be, &fe, &r), BLKIF_RSP_OKAY);
-		check_fill(blkfe_page(&fe, 11), 11 * 4096,
-			   50 + (uint32_t)round);
+		check_fill(blkfe_page(&fe, 11), 11 * 4096, 50 + (uint32_t)round);
 	}
 	blkbk_dev_get_stats(d, &st);
 	if (persistent) {
@@ -616,9 +615,9 @@ START_TEST(ring_wraps_many_times_in_batches)
 		int n = 1 + (batch * 7) % 32;
 
 		for (int i = 0; i < n; i++) {
-			struct blkbk_req r = blkfe_rw(&fe, BLKIF_OP_READ,
-						      next + (uint64_t)i,
-						      (uint64_t)i * 8, 0, 1);
+			struct blkbk_req r =
+				blkfe_rw(&fe, BLKIF_OP_READ, next + (uint64_t)i,
+					 (uint64_t)i * 8, 0, 1);
 
 			blkfe_put(&fe, &r);
 		}
@@ -847,11 +846,13 @@ START_TEST(stats_json_reports_counts)
 	ck_assert_uint_eq(st.inflight, 0);
 	j = blkbk_stats_json(&st);
 	ck_assert_ptr_nonnull(j);
-	ck_assert_int_eq(json_integer_value(json_object_get(
-				 json_object_get(j, "requests"), "read")),
+	ck_assert_int_eq(json_integer_value(
+				 json_object_get(json_object_get(j, "requests"),
+						 "read")),
 			 2);
-	ck_assert_int_eq(json_integer_value(json_object_get(
-				 json_object_get(j, "requests"), "other")),
+	ck_assert_int_eq(json_integer_value(
+				 json_object_get(json_object_get(j, "requests"),
+						 "other")),
 			 1);
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "bytes_read")),
 			 8192);

@@ -44,8 +44,8 @@ struct row {
 	const char *name;
 	struct blkbk_req r;
 	struct blkbk_limits l;
-	int header;   /* expected from blkbk_req_check */
-	int segs;     /* expected from blkbk_req_check_segs (if header ok) */
+	int header;      /* expected from blkbk_req_check */
+	int segs;        /* expected from blkbk_req_check_segs (if header ok) */
 	const char *why; /* substring of the reason */
 };
 
@@ -83,8 +83,8 @@ static void build_matrix(void)
 	    "nr_segments");
 	add("read 12 segs", rw(BLKIF_OP_READ, 12, 0), NULL, BLKIF_RSP_ERROR, 0,
 	    "nr_segments");
-	add("write 255 segs", rw(BLKIF_OP_WRITE, 255, 0), NULL,
-	    BLKIF_RSP_ERROR, 0, "nr_segments");
+	add("write 255 segs", rw(BLKIF_OP_WRITE, 255, 0), NULL, BLKIF_RSP_ERROR,
+	    0, "nr_segments");
 	add("write on read-only", rw(BLKIF_OP_WRITE, 1, 0), &ro,
 	    BLKIF_RSP_ERROR, 0, "read-only");
 	add("read on read-only", rw(BLKIF_OP_READ, 1, 0), &ro, 0, 0, NULL);
@@ -137,8 +137,7 @@ static void build_matrix(void)
 	r.op = BLKIF_OP_DISCARD;
 	add("indirect of discard", r, NULL, BLKIF_RSP_ERROR, 0, "indirect_op");
 	r.op = BLKIF_OP_INDIRECT;
-	add("indirect of indirect", r, NULL, BLKIF_RSP_ERROR, 0,
-	    "indirect_op");
+	add("indirect of indirect", r, NULL, BLKIF_RSP_ERROR, 0, "indirect_op");
 
 	r = rw(BLKIF_OP_READ, 2, 0);
 	r.seg[1].first_sect = 5;
@@ -180,8 +179,9 @@ START_TEST(validation_matrix)
 		const char *why = NULL;
 		int h = blkbk_req_check(&w->r, &w->l, &why);
 
-		ck_assert_msg(h == w->header, "%s: header status %d, want %d (%s)",
-			      w->name, h, w->header, why ? why : "");
+		ck_assert_msg(h == w->header,
+			      "%s: header status %d, want %d (%s)", w->name, h,
+			      w->header, why ? why : "");
 		if (h == BLKIF_RSP_OKAY &&
 		    (w->r.operation == BLKIF_OP_READ ||
 		     w->r.operation == BLKIF_OP_WRITE ||
@@ -220,10 +220,22 @@ END_TEST
 
 /* ---- ABI translation, from hand-made bytes ---- */
 
-static void put8(uint8_t *b, size_t off, uint8_t v) { b[off] = v; }
-static void put16(uint8_t *b, size_t off, uint16_t v) { memcpy(b + off, &v, 2); }
-static void put32(uint8_t *b, size_t off, uint32_t v) { memcpy(b + off, &v, 4); }
-static void put64(uint8_t *b, size_t off, uint64_t v) { memcpy(b + off, &v, 8); }
+static void put8(uint8_t *b, size_t off, uint8_t v)
+{
+	b[off] = v;
+}
+static void put16(uint8_t *b, size_t off, uint16_t v)
+{
+	memcpy(b + off, &v, 2);
+}
+static void put32(uint8_t *b, size_t off, uint32_t v)
+{
+	memcpy(b + off, &v, 4);
+}
+static void put64(uint8_t *b, size_t off, uint64_t v)
+{
+	memcpy(b + off, &v, 8);
+}
 
 /* offsets: {id, sector, seg} for rw; {nr_sectors} discard;
  * {handle, grefs} indirect */

@@ -162,12 +162,14 @@ static json_t *assert_ok(json_t *reply)
 
 static int status_add(void *arg, json_t *obj)
 {
-	return json_object_set_new(obj, "domains", json_integer(3)) ? -ENOMEM : 0;
+	return json_object_set_new(obj, "domains", json_integer(3)) ? -ENOMEM
+								    : 0;
 }
 
 static int stats_fill(void *arg, json_t *obj)
 {
-	return json_object_set_new(obj, "requests", json_integer(42)) ? -ENOMEM : 0;
+	return json_object_set_new(obj, "requests", json_integer(42)) ? -ENOMEM
+								      : 0;
 }
 
 static int stats_fail(void *arg, json_t *obj)
@@ -200,9 +202,12 @@ START_TEST(status_reports_daemon_version_pid_uptime_and_daemon_state)
 	r = ctl_request(path, "status", NULL, 5000);
 	ck_assert_msg(r != NULL, "ctl_request: %s", strerror(errno));
 	res = assert_ok(r);
-	ck_assert_str_eq(json_string_value(json_object_get(res, "daemon")), "testd");
-	ck_assert_str_eq(json_string_value(json_object_get(res, "version")), "1.2");
-	ck_assert_int_eq(json_integer_value(json_object_get(res, "pid")), getpid());
+	ck_assert_str_eq(json_string_value(json_object_get(res, "daemon")),
+			 "testd");
+	ck_assert_str_eq(json_string_value(json_object_get(res, "version")),
+			 "1.2");
+	ck_assert_int_eq(json_integer_value(json_object_get(res, "pid")),
+			 getpid());
 	ck_assert(json_is_integer(json_object_get(res, "uptime_s")));
 	ck_assert_int_eq(json_integer_value(json_object_get(res, "domains")), 3);
 	json_decref(r);
@@ -219,7 +224,8 @@ START_TEST(stats_returns_what_the_daemon_fills_in)
 	json_decref(r);
 	ctl_set_stats_fn(ctl, stats_fill, NULL);
 	r = ctl_request(path, "stats", NULL, 5000);
-	ck_assert_int_eq(json_integer_value(json_object_get(assert_ok(r), "requests")),
+	ck_assert_int_eq(json_integer_value(
+				 json_object_get(assert_ok(r), "requests")),
 			 42);
 	json_decref(r);
 }
@@ -275,7 +281,8 @@ START_TEST(rejects_non_object_missing_or_non_string_cmd_and_bad_args)
 		{ "{\"x\":1}\n", "missing \"cmd\"" },
 		{ "{\"cmd\":5}\n", "\"cmd\" is not a string" },
 		{ "{\"cmd\":null}\n", "\"cmd\" is not a string" },
-		{ "{\"cmd\":\"status\",\"args\":[1]}\n", "\"args\" is not an object" },
+		{ "{\"cmd\":\"status\",\"args\":[1]}\n",
+		  "\"args\" is not an object" },
 		{ "{\"cmd\":\"a\",\"cmd\":\"b\"}\n", "malformed JSON" },
 	};
 	json_t *r;
@@ -301,11 +308,14 @@ START_TEST(registered_command_gets_its_args)
 	json_t *args, *r;
 	int calls = 0;
 
-	ck_assert_int_eq(ctl_add_cmd(ctl, "double", "twice n", cmd_double, &calls), 0);
+	ck_assert_int_eq(ctl_add_cmd(ctl, "double", "twice n", cmd_double,
+				     &calls),
+			 0);
 	start_server();
 	args = json_pack("{s:i}", "n", 21);
 	r = ctl_request(path, "double", args, 5000);
-	ck_assert_int_eq(json_integer_value(json_object_get(assert_ok(r), "n2")), 42);
+	ck_assert_int_eq(json_integer_value(json_object_get(assert_ok(r), "n2")),
+			 42);
 	json_decref(r);
 	json_decref(args);
 	ck_assert_int_eq(calls, 1);
@@ -317,7 +327,9 @@ START_TEST(handler_error_message_is_returned)
 	json_t *r;
 	int calls = 0;
 
-	ck_assert_int_eq(ctl_add_cmd(ctl, "double", "twice n", cmd_double, &calls), 0);
+	ck_assert_int_eq(ctl_add_cmd(ctl, "double", "twice n", cmd_double,
+				     &calls),
+			 0);
 	start_server();
 	r = ctl_request(path, "double", NULL, 5000);
 	assert_error_contains(r, "double: args.n must be an integer");
@@ -332,11 +344,13 @@ START_TEST(add_cmd_rejects_builtin_duplicate_and_bad_names)
 
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	ck_assert_int_eq(ctl_add_cmd(ctl, "status", "", cmd_double, &calls), -EEXIST);
+	ck_assert_int_eq(ctl_add_cmd(ctl, "status", "", cmd_double, &calls),
+			 -EEXIST);
 	ck_assert_int_eq(ctl_add_cmd(ctl, "x", "", cmd_double, &calls), 0);
 	ck_assert_int_eq(ctl_add_cmd(ctl, "x", "", cmd_double, &calls), -EEXIST);
 	ck_assert_int_eq(ctl_add_cmd(ctl, "", "", cmd_double, &calls), -EINVAL);
-	ck_assert_int_eq(ctl_add_cmd(ctl, longname, "", cmd_double, &calls), -EINVAL);
+	ck_assert_int_eq(ctl_add_cmd(ctl, longname, "", cmd_double, &calls),
+			 -EINVAL);
 	ck_assert_int_eq(ctl_add_cmd(ctl, "y", "", NULL, NULL), -EINVAL);
 }
 END_TEST
@@ -347,12 +361,15 @@ START_TEST(help_lists_builtin_and_registered_commands)
 	int calls = 0, seen = 0;
 	size_t i;
 
-	ck_assert_int_eq(ctl_add_cmd(ctl, "double", "twice n", cmd_double, &calls), 0);
+	ck_assert_int_eq(ctl_add_cmd(ctl, "double", "twice n", cmd_double,
+				     &calls),
+			 0);
 	start_server();
 	r = ctl_request(path, "help", NULL, 5000);
 	cmds = json_object_get(assert_ok(r), "commands");
 	ck_assert(json_is_array(cmds));
-	json_array_foreach(cmds, i, e) {
+	json_array_foreach(cmds, i, e)
+	{
 		const char *n = json_string_value(json_object_get(e, "name"));
 
 		ck_assert_ptr_nonnull(n);
@@ -483,10 +500,12 @@ START_TEST(stale_socket_is_replaced)
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	close(fd);
 	c2 = ctl_open(base, p2, "stale", "0");
-	ck_assert_msg(c2 != NULL, "ctl_open over a stale socket: %s", strerror(errno));
+	ck_assert_msg(c2 != NULL, "ctl_open over a stale socket: %s",
+		      strerror(errno));
 	start_server();
 	r = ctl_request(p2, "status", NULL, 5000);
-	ck_assert_str_eq(json_string_value(json_object_get(assert_ok(r), "daemon")),
+	ck_assert_str_eq(json_string_value(
+				 json_object_get(assert_ok(r), "daemon")),
 			 "stale");
 	json_decref(r);
 	event_base_loopbreak(base);
@@ -574,7 +593,9 @@ static int cmd_blob(void *arg, json_t *args, json_t **result, char **errmsg)
 
 START_TEST(client_not_reading_is_paused_and_loses_nothing)
 {
-	enum { N = 2000 };
+	enum {
+		N = 2000
+	};
 	char *all = malloc(N * 48), *p = all, *line = NULL;
 	size_t cap = 0;
 	json_t *r;
@@ -597,7 +618,8 @@ START_TEST(client_not_reading_is_paused_and_loses_nothing)
 		ck_assert_int_gt(getline(&line, &cap, f), 0);
 		r = json_loads(line, 0, NULL);
 		ck_assert_ptr_nonnull(r);
-		ck_assert_int_eq(json_integer_value(json_object_get(r, "id")), i);
+		ck_assert_int_eq(json_integer_value(json_object_get(r, "id")),
+				 i);
 		assert_ok(r);
 		json_decref(r);
 	}
@@ -627,18 +649,21 @@ static Suite *ctl_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, status_reports_daemon_version_pid_uptime_and_daemon_state);
+	tcase_add_test(tc,
+		       status_reports_daemon_version_pid_uptime_and_daemon_state);
 	tcase_add_test(tc, stats_returns_what_the_daemon_fills_in);
 	tcase_add_test(tc, stats_callback_error_becomes_error_reply);
 	tcase_add_test(tc, unknown_command_gets_error_reply);
 	tcase_add_test(tc, malformed_json_gets_error_and_client_is_still_served);
-	tcase_add_test(tc, rejects_non_object_missing_or_non_string_cmd_and_bad_args);
+	tcase_add_test(tc,
+		       rejects_non_object_missing_or_non_string_cmd_and_bad_args);
 	tcase_add_test(tc, registered_command_gets_its_args);
 	tcase_add_test(tc, handler_error_message_is_returned);
 	tcase_add_test(tc, add_cmd_rejects_builtin_duplicate_and_bad_names);
 	tcase_add_test(tc, help_lists_builtin_and_registered_commands);
 	tcase_add_test(tc, request_id_is_echoed);
-	tcase_add_test(tc, pipelined_requests_are_answered_in_order_before_close);
+	tcase_add_test(tc,
+		       pipelined_requests_are_answered_in_order_before_close);
 	tcase_add_test(tc, oversized_line_drops_only_that_client);
 	tcase_add_test(tc, line_just_under_limit_is_served);
 	tcase_add_test(tc, socket_is_mode_0600);

@@ -74,16 +74,20 @@ START_TEST(parses_each_common_option)
 	ck_assert_int_eq(o.log_level, LOG_DEBUG);
 	ck_assert_int_eq(daemon_parse_common(&o, 'v', NULL), 1);
 	ck_assert_int_eq(o.log_level, LOG_DEBUG); /* no further */
-	ck_assert_int_eq(daemon_parse_common(&o, DAEMON_OPT_LOG_LEVEL, "warning"), 1);
+	ck_assert_int_eq(daemon_parse_common(&o, DAEMON_OPT_LOG_LEVEL,
+					     "warning"),
+			 1);
 	ck_assert_int_eq(o.log_level, LOG_WARNING);
 	ck_assert_int_eq(daemon_parse_common(&o, DAEMON_OPT_SYSLOG, NULL), 1);
 	ck_assert_int_eq(o.use_syslog, 1);
-	ck_assert_int_eq(daemon_parse_common(&o, DAEMON_OPT_RUN_DIR, "/tmp/r"), 1);
+	ck_assert_int_eq(daemon_parse_common(&o, DAEMON_OPT_RUN_DIR, "/tmp/r"),
+			 1);
 	ck_assert_str_eq(o.run_dir, "/tmp/r");
 	ck_assert_int_eq(daemon_parse_common(&o, DAEMON_OPT_HV, "loop"), 1);
 	ck_assert_int_eq(o.hv, HV_PROVIDER_LOOP);
 	ck_assert_int_eq(daemon_parse_common(&o, 'h', NULL), DAEMON_PARSE_HELP);
-	ck_assert_int_eq(daemon_parse_common(&o, 'V', NULL), DAEMON_PARSE_VERSION);
+	ck_assert_int_eq(daemon_parse_common(&o, 'V', NULL),
+			 DAEMON_PARSE_VERSION);
 	ck_assert_int_eq(daemon_parse_common(&o, 'c', "x"), 0);
 	ck_assert_int_eq(daemon_parse_common(&o, '?', NULL), 0);
 }
@@ -96,7 +100,8 @@ START_TEST(rejects_bad_log_level)
 
 	daemon_opts_init(&o, "t");
 	q = quiet_begin();
-	ck_assert_int_eq(daemon_parse_common(&o, DAEMON_OPT_LOG_LEVEL, "loud"), -1);
+	ck_assert_int_eq(daemon_parse_common(&o, DAEMON_OPT_LOG_LEVEL, "loud"),
+			 -1);
 	ck_assert_int_eq(daemon_parse_common(&o, DAEMON_OPT_LOG_LEVEL, "9"), -1);
 	quiet_end(q);
 	ck_assert_int_eq(o.log_level, LOG_INFO);
@@ -137,16 +142,18 @@ START_TEST(getopt_long_with_common_table)
 		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *argv[] = { "d", "--log-level=debug", "--hv=xen", "-F", "-c", "f.conf",
-			 "--run-dir", "/tmp/rd", "--syslog", NULL };
+	char *argv[] = {
+		"d",      "--log-level=debug", "--hv=xen", "-F",       "-c",
+		"f.conf", "--run-dir",         "/tmp/rd",  "--syslog", NULL
+	};
 	int argc = 9, c, r;
 	const char *config = NULL;
 	struct daemon_opts o;
 
 	daemon_opts_init(&o, "d");
 	optind = 1;
-	while ((c = getopt_long(argc, argv, DAEMON_COMMON_SHORTOPTS "c:", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, DAEMON_COMMON_SHORTOPTS "c:",
+				longopts, NULL)) != -1) {
 		r = daemon_parse_common(&o, c, optarg);
 		ck_assert_int_ge(r, 0);
 		if (r == 1)
@@ -166,8 +173,9 @@ END_TEST
 START_TEST(usage_lists_every_common_option)
 {
 	static const char *const opts[] = { "--foreground", "--verbose",
-					    "--log-level", "--syslog", "--run-dir",
-					    "--hv", "--help", "--version" };
+					    "--log-level",  "--syslog",
+					    "--run-dir",    "--hv",
+					    "--help",       "--version" };
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	size_t i;
@@ -175,7 +183,8 @@ START_TEST(usage_lists_every_common_option)
 	daemon_usage_common(f);
 	fclose(f);
 	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		ck_assert_msg(strstr(buf, opts[i]) != NULL, "%s missing", opts[i]);
+		ck_assert_msg(strstr(buf, opts[i]) != NULL, "%s missing",
+			      opts[i]);
 }
 END_TEST
 
@@ -500,7 +509,7 @@ START_TEST(lock_follows_the_daemon_through_daemonize)
 		if (write(p[1], &me, sizeof(me)) != sizeof(me))
 			_exit(6);
 		alarm(30); /* gone by itself should the test fail first */
-		pause(); /* until killed */
+		pause();   /* until killed */
 		_exit(0);
 	}
 	close(p[1]);
@@ -616,7 +625,8 @@ START_TEST(notify_to_rejects_other_addresses)
 {
 	char path[128];
 
-	ck_assert_int_eq(daemon_notify_to("vsock:2:999", "READY=1"), -EAFNOSUPPORT);
+	ck_assert_int_eq(daemon_notify_to("vsock:2:999", "READY=1"),
+			 -EAFNOSUPPORT);
 	ck_assert_int_eq(daemon_notify_to("relative", "READY=1"), -EAFNOSUPPORT);
 	ck_assert_int_eq(daemon_notify_to("@", "READY=1"), -EAFNOSUPPORT);
 	snprintf(path, sizeof(path), "%s/nobody", tmpdir);

@@ -63,8 +63,10 @@ START_TEST(params_forward_and_return_minus_errno)
 	ck_assert_int_eq(hv_param_set(hv, 1, 3, 1), -EPERM);
 	ck_assert_ptr_null(hv_guest_ram(hv, NULL));
 	ck_assert_int_eq(errno, EOPNOTSUPP);
-	ck_assert_ptr_null(hv_domain_create(
-		&(struct hv_open_opts){ .provider = HV_PROVIDER_XEN }, NULL));
+	ck_assert_ptr_null(
+		hv_domain_create(&(struct hv_open_opts){ .provider =
+								 HV_PROVIDER_XEN },
+				 NULL));
 	ck_assert_int_eq(errno, EOPNOTSUPP);
 }
 END_TEST
@@ -116,7 +118,8 @@ START_TEST(gnttab_map_prot_and_domains)
 	domid_t ds[2] = { 4, 9 };
 	grant_ref_t rs[2] = { 1, 2 };
 
-	ck_assert_ptr_eq(hv_gnttab_map_one(g, 4, 1, HV_GNTMAP_RO), xen_mock.page);
+	ck_assert_ptr_eq(hv_gnttab_map_one(g, 4, 1, HV_GNTMAP_RO),
+			 xen_mock.page);
 	ck_assert_int_eq(xen_mock.map_prot, PROT_READ);
 	ck_assert_uint_eq(xen_mock.map_dom1, 4);
 	ck_assert_ptr_nonnull(hv_gnttab_map_one(g, 4, 1, HV_GNTMAP_PERSISTENT));
@@ -147,7 +150,7 @@ START_TEST(gnttab_copy_translates_and_screens_segments)
 		s[i].status = 55;
 	}
 	s[3].source.u.gref.offset = 4000; /* crosses its page */
-	s[4].source.is_gref = 0;	  /* local to local */
+	s[4].source.is_gref = 0;          /* local to local */
 	s[4].source.u.virt = buf;
 	s[5].dest.is_gref = 1; /* grant to grant */
 	s[5].dest.u.gref.domid = 6;
@@ -233,8 +236,8 @@ START_TEST(dm_ranges_and_pci_sbdf)
 	/* fn 3 fails: fns 0-2 are rolled back */
 	xen_mock.pci_fail_fn = 3;
 	sbdf = XEN_DMOP_PCI_SBDF(0, 1, 2, 0);
-	ck_assert_int_eq(
-		hv_dm_map_io_range(d, 3, 3, HV_IO_PCI, sbdf, sbdf + 7), -EBUSY);
+	ck_assert_int_eq(hv_dm_map_io_range(d, 3, 3, HV_IO_PCI, sbdf, sbdf + 7),
+			 -EBUSY);
 	ck_assert_int_eq(xen_mock.pci_mapped, 1);
 	ck_assert_int_eq(hv_dm_map_io_range(d, 3, 3, HV_IO_PCI, 0, 300),
 			 -EINVAL);
@@ -247,11 +250,13 @@ START_TEST(domains_info_fields)
 	struct hv_domains *dm;
 	struct hv_domain_info info[8];
 
-	xen_mock.doms[1] = (struct mock_dom){ 3,
-				       XEN_DOMINF_paused | XEN_DOMINF_shutdown |
-					       (2u << XEN_DOMINF_shutdownshift),
-				       256, 1 };
-	xen_mock.doms[2] = (struct mock_dom){ 4, 0, 10, XEN_INVALID_MAX_VCPU_ID };
+	xen_mock.doms[1] =
+		(struct mock_dom){ 3,
+				   XEN_DOMINF_paused | XEN_DOMINF_shutdown |
+					   (2u << XEN_DOMINF_shutdownshift),
+				   256, 1 };
+	xen_mock.doms[2] =
+		(struct mock_dom){ 4, 0, 10, XEN_INVALID_MAX_VCPU_ID };
 	xen_mock.ndoms = 3;
 	dm = hv_domains_open(hv);
 	ck_assert_ptr_nonnull(dm);
@@ -376,7 +381,8 @@ START_TEST(shutdown_is_reported_once_with_its_reason)
 	xen_mock.doms[2] = (struct mock_dom){ 4, 0, 1, 0 };
 	xen_mock.doms[3] = (struct mock_dom){ 5, shut(SHUTDOWN_poweroff), 1, 0 };
 	xen_mock.ndoms = 4;
-	dm = hv_domains_open_flags(hv, HV_DOMAINS_EXC_VIRQ); /* baseline: 5 shut down already, quiet */
+	dm = hv_domains_open_flags(hv,
+				   HV_DOMAINS_EXC_VIRQ); /* baseline: 5 shut down already, quiet */
 	id = xen_mock.nevt - 1;
 	/* 3 reboots; 4 runs on; 6 is born and crashes between scans. */
 	xen_mock.doms[1].flags = shut(SHUTDOWN_reboot);
@@ -415,10 +421,9 @@ START_TEST(shutdown_then_dying_gives_shutdown_then_dead)
 	 * SHUTDOWN is still queued, and 5 goes down and dies within one scan:
 	 * DEAD alone. */
 	xen_mock.doms[1].flags = shut(SHUTDOWN_poweroff) | XEN_DOMINF_dying;
-	xen_mock.doms[2] = (struct mock_dom){ 5,
-					      shut(SHUTDOWN_poweroff) |
-						      XEN_DOMINF_dying,
-					      1, 0 };
+	xen_mock.doms[2] = (struct mock_dom){
+		5, shut(SHUTDOWN_poweroff) | XEN_DOMINF_dying, 1, 0
+	};
 	xen_mock.ndoms = 3;
 	xen_mock_fire(id, 300);
 	expect_event(dm, 4, HV_DOMAIN_SHUTDOWN, SHUTDOWN_crash);
@@ -486,7 +491,8 @@ static Suite *hv_xen_suite(void)
 	tcase_add_test(tc, open_detects_dom0_then_xenstore_then_domid_self);
 	tcase_add_test(tc, params_forward_and_return_minus_errno);
 	tcase_add_test(tc, evtchn_table_tracks_what_the_handle_bound);
-	tcase_add_test(tc, evtchn_notify_unknown_port_is_einval_pending_never_blocks);
+	tcase_add_test(tc,
+		       evtchn_notify_unknown_port_is_einval_pending_never_blocks);
 	tcase_add_test(tc, gnttab_map_prot_and_domains);
 	tcase_add_test(tc, gnttab_copy_translates_and_screens_segments);
 	tcase_add_test(tc, gntshr_shares_and_lacks_frame_ops);

@@ -18,8 +18,8 @@ static void build(struct built *b, int i)
 	hvm_test_config(&b->cfg, i);
 	b->buf = calloc(1, AREA);
 	ck_assert_ptr_nonnull(b->buf);
-	b->len = hvm_acpi_build(&b->cfg, b->buf, AREA, b->cfg.acpi_base, hvm_dsdt_aml,
-				hvm_dsdt_aml_len, &b->info);
+	b->len = hvm_acpi_build(&b->cfg, b->buf, AREA, b->cfg.acpi_base,
+				hvm_dsdt_aml, hvm_dsdt_aml_len, &b->info);
 	ck_assert_int_gt(b->len, 0);
 	ck_assert_uint_eq(b->info.end, b->cfg.acpi_base + (uint32_t)b->len);
 }
@@ -37,7 +37,9 @@ static void verify(struct built *b, uint64_t addr, const char *sig)
 	struct hvm_acpi_header *h = at(b, addr);
 	const char *why = NULL;
 
-	ck_assert_msg(hvm_acpi_verify(h, (size_t)(b->buf + b->len - (uint8_t *)h), &why) == 0,
+	ck_assert_msg(hvm_acpi_verify(h,
+				      (size_t)(b->buf + b->len - (uint8_t *)h),
+				      &why) == 0,
 		      "%s: %s", sig, why);
 	ck_assert_mem_eq(h->signature, sig, 4);
 }
@@ -66,7 +68,9 @@ START_TEST(rsdp_checksums_and_points_at_rsdt_and_xsdt)
 	struct hvm_acpi_rsdp r;
 
 	build(&b, _i);
-	ck_assert_int_eq(hvm_acpi_build_rsdp(&r, sizeof(r), b.info.rsdt, b.info.xsdt), 36);
+	ck_assert_int_eq(hvm_acpi_build_rsdp(&r, sizeof(r), b.info.rsdt,
+					     b.info.xsdt),
+			 36);
 	ck_assert_mem_eq(r.signature, "RSD PTR ", 8);
 	ck_assert_uint_eq(hvm_sum8(&r, 20), 0);
 	ck_assert_uint_eq(hvm_sum8(&r, 36), 0);
@@ -158,19 +162,23 @@ START_TEST(madt_has_a_lapic_per_vcpu_one_ioapic_and_the_overrides)
 			struct hvm_madt_lapic *l = (void *)p;
 
 			ck_assert_uint_eq(l->processor_uid, lapics);
-			ck_assert_uint_eq(l->apic_id, hvm_lapic_id(&b.cfg, lapics));
+			ck_assert_uint_eq(l->apic_id,
+					  hvm_lapic_id(&b.cfg, lapics));
 			lapics++;
 		} else if (p[0] == HVM_MADT_IOAPIC) {
-			ck_assert_uint_eq(((struct hvm_madt_ioapic *)p)->address, HVM_IOAPIC_ADDR);
+			ck_assert_uint_eq(((struct hvm_madt_ioapic *)p)->address,
+					  HVM_IOAPIC_ADDR);
 			ioapics++;
 		} else if (p[0] == HVM_MADT_ISO) {
 			struct hvm_madt_iso *iso = (void *)p;
 
 			if (iso->source == 0 && iso->gsi == 2)
 				irq0++;
-			if (iso->source == 5 || iso->source == 10 || iso->source == 11) {
-				ck_assert_uint_eq(iso->flags, HVM_INTI_POLARITY_LOW |
-								  HVM_INTI_TRIGGER_LEVEL);
+			if (iso->source == 5 || iso->source == 10 ||
+			    iso->source == 11) {
+				ck_assert_uint_eq(iso->flags,
+						  HVM_INTI_POLARITY_LOW |
+							  HVM_INTI_TRIGGER_LEVEL);
 				links++;
 			}
 		}
@@ -225,7 +233,10 @@ START_TEST(ssdt_declares_one_processor_device_per_vcpu)
 		ck_assert_uint_eq(p[0], 0x5B);
 		ck_assert_uint_eq(p[1], 0x82);
 		len = pkglen(p + 2, &nb);
-		ck_assert_mem_eq(p + 2 + nb + 4, "\x08_HID\x0D" "ACPI0007", 14);
+		ck_assert_mem_eq(p + 2 + nb + 4,
+				 "\x08_HID\x0D"
+				 "ACPI0007",
+				 14);
 		p += 2 + len;
 		devices++;
 	}
@@ -251,13 +262,27 @@ static unsigned int aml_int(const uint8_t *p, uint64_t *v)
 	unsigned int n, i;
 
 	switch (p[0]) {
-	case 0x00: *v = 0; return 1;
-	case 0x01: *v = 1; return 1;
-	case 0x0A: n = 1; break;
-	case 0x0B: n = 2; break;
-	case 0x0C: n = 4; break;
-	case 0x0E: n = 8; break;
-	default: ck_abort_msg("not an AML integer: 0x%02x", p[0]); return 0;
+	case 0x00:
+		*v = 0;
+		return 1;
+	case 0x01:
+		*v = 1;
+		return 1;
+	case 0x0A:
+		n = 1;
+		break;
+	case 0x0B:
+		n = 2;
+		break;
+	case 0x0C:
+		n = 4;
+		break;
+	case 0x0E:
+		n = 8;
+		break;
+	default:
+		ck_abort_msg("not an AML integer: 0x%02x", p[0]);
+		return 0;
 	}
 	*v = 0;
 	for (i = 0; i < n; i++)
@@ -274,10 +299,11 @@ START_TEST(dsdt_prt_matches_the_routing_the_firmware_programs)
 
 	hvm_test_config(&cfg, 0);
 	for (off = 0; off + 5 < hvm_dsdt_aml_len; off++)
-		if (hvm_dsdt_aml[off] == 0x08 && !memcmp(hvm_dsdt_aml + off + 1, "_PRT", 4))
+		if (hvm_dsdt_aml[off] == 0x08 &&
+		    !memcmp(hvm_dsdt_aml + off + 1, "_PRT", 4))
 			p = hvm_dsdt_aml + off + 5;
 	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(p[0], 0x12);		/* Package */
+	ck_assert_uint_eq(p[0], 0x12); /* Package */
 	pkglen(p + 1, &nb);
 	p += 1 + nb;
 	count = *p++;
@@ -296,7 +322,8 @@ START_TEST(dsdt_prt_matches_the_routing_the_firmware_programs)
 		p += aml_int(p, &gsi);
 		ck_assert_uint_eq(addr & 0xFFFF, 0xFFFF);
 		ck_assert_uint_eq(src, 0);
-		ck_assert_uint_eq(gsi, cfg.pci_link_irq[HVM_PCI_LINK(addr >> 16, pin)]);
+		ck_assert_uint_eq(gsi,
+				  cfg.pci_link_irq[HVM_PCI_LINK(addr >> 16, pin)]);
 		seen |= 1u << (gsi & 31);
 	}
 	ck_assert_uint_eq(seen, (1u << 5) | (1u << 10) | (1u << 11));
@@ -324,9 +351,10 @@ START_TEST(too_small_area_is_enospc)
 	struct hvm_config cfg;
 	uint8_t *buf = calloc(1, AREA);
 
-	hvm_test_config(&cfg, 9);	/* 128 vCPUs */
-	ck_assert_int_eq(hvm_acpi_build(&cfg, buf, 0x1400, cfg.acpi_base, hvm_dsdt_aml,
-					hvm_dsdt_aml_len, NULL), -ENOSPC);
+	hvm_test_config(&cfg, 9); /* 128 vCPUs */
+	ck_assert_int_eq(hvm_acpi_build(&cfg, buf, 0x1400, cfg.acpi_base,
+					hvm_dsdt_aml, hvm_dsdt_aml_len, NULL),
+			 -ENOSPC);
 	free(buf);
 }
 END_TEST
@@ -364,19 +392,25 @@ static Suite *hvm_acpi_suite(void)
 	Suite *s = suite_create("hvm_acpi");
 	TCase *tc = tcase_create("acpi");
 
-	tcase_add_loop_test(tc, every_table_has_a_valid_checksum, 0, HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc, every_table_has_a_valid_checksum, 0,
+			    HVM_NR_TEST_CONFIGS);
 	tcase_add_loop_test(tc, rsdp_checksums_and_points_at_rsdt_and_xsdt, 0,
 			    HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, rsdt_lists_fadt_rev1_and_xsdt_lists_fadt_rev6, 0,
+	tcase_add_loop_test(tc, rsdt_lists_fadt_rev1_and_xsdt_lists_fadt_rev6,
+			    0, HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc, fadt_describes_piix4_pm_sci_and_reset, 0,
 			    HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, fadt_describes_piix4_pm_sci_and_reset, 0, HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, facs_is_64_byte_aligned_in_the_nvs_page, 0, HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, madt_has_a_lapic_per_vcpu_one_ioapic_and_the_overrides, 0,
+	tcase_add_loop_test(tc, facs_is_64_byte_aligned_in_the_nvs_page, 0,
 			    HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc,
+			    madt_has_a_lapic_per_vcpu_one_ioapic_and_the_overrides,
+			    0, HVM_NR_TEST_CONFIGS);
 	tcase_add_loop_test(tc, ssdt_declares_one_processor_device_per_vcpu, 0,
 			    HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, dsdt_is_the_compiled_asl, 0, HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, hpet_and_waet_carry_their_fields, 0, HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc, dsdt_is_the_compiled_asl, 0,
+			    HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc, hpet_and_waet_carry_their_fields, 0,
+			    HVM_NR_TEST_CONFIGS);
 	tcase_add_test(tc, dsdt_prt_matches_the_routing_the_firmware_programs);
 	tcase_add_test(tc, too_small_area_is_enospc);
 	tcase_add_test(tc, checker_catches_a_bad_checksum);

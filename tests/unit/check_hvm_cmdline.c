@@ -16,7 +16,8 @@ static int parse(const char *line)
 
 START_TEST(reads_vcpus_memory_and_modes)
 {
-	ck_assert_int_eq(parse("/boot/hvmloader.elf vcpus=4 mem=3584 dump=1 halt=1"), 0);
+	ck_assert_int_eq(parse("/boot/hvmloader.elf vcpus=4 mem=3584 dump=1 halt=1"),
+			 0);
 	ck_assert_uint_eq(opt.vcpus, 4);
 	ck_assert_uint_eq(opt.mem_mb, 3584);
 	ck_assert_int_eq(opt.dump, 1);
@@ -27,18 +28,20 @@ END_TEST
 
 START_TEST(smbios_strings_replace_the_defaults_with_underscores_as_spaces)
 {
-	ck_assert_int_eq(parse("sys_manufacturer=ACME sys_product=Road_Runner oem=hello"), 0);
+	ck_assert_int_eq(parse("sys_manufacturer=ACME sys_product=Road_Runner oem=hello"),
+			 0);
 	ck_assert_str_eq(cfg.sys_manufacturer, "ACME");
 	ck_assert_str_eq(cfg.sys_product, "Road Runner");
 	ck_assert_str_eq(cfg.oem_strings[0], "hello");
-	ck_assert_str_eq(cfg.bios_vendor, "Xen");	/* untouched default */
+	ck_assert_str_eq(cfg.bios_vendor, "Xen"); /* untouched default */
 }
 END_TEST
 
 START_TEST(uuid_is_stored_in_smbios_wire_order)
 {
-	static const uint8_t want[16] = { 0x67, 0x45, 0x23, 0x01, 0xab, 0x89, 0xef, 0xcd,
-					  0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
+	static const uint8_t want[16] = { 0x67, 0x45, 0x23, 0x01, 0xab, 0x89,
+					  0xef, 0xcd, 0x01, 0x23, 0x45, 0x67,
+					  0x89, 0xab, 0xcd, 0xef };
 
 	ck_assert_int_eq(parse("uuid=01234567-89ab-cdef-0123-456789abcdef"), 0);
 	ck_assert_mem_eq(cfg.uuid, want, 16);
@@ -54,8 +57,10 @@ START_TEST(malformed_values_are_rejected_and_ignored)
 	ck_assert_int_eq(parse("vcpus=129"), -EINVAL);
 	ck_assert_int_eq(parse("vcpus=4x"), -EINVAL);
 	ck_assert_int_eq(parse("mem=8"), -EINVAL);
-	ck_assert_int_eq(parse("uuid=0123456789abcdef0123456789abcdef"), -EINVAL);
-	ck_assert_int_eq(parse("uuid=01234567-89ab-cdef-0123-456789abcdeg"), -EINVAL);
+	ck_assert_int_eq(parse("uuid=0123456789abcdef0123456789abcdef"),
+			 -EINVAL);
+	ck_assert_int_eq(parse("uuid=01234567-89ab-cdef-0123-456789abcdeg"),
+			 -EINVAL);
 	ck_assert_mem_eq(cfg.uuid, zero, 16);
 	/* and the good words around a bad one still apply */
 	ck_assert_int_eq(parse("vcpus=2 mem=x sys_serial=42"), -EINVAL);
@@ -89,7 +94,8 @@ static Suite *hvm_cmdline_suite(void)
 	TCase *tc = tcase_create("cmdline");
 
 	tcase_add_test(tc, reads_vcpus_memory_and_modes);
-	tcase_add_test(tc, smbios_strings_replace_the_defaults_with_underscores_as_spaces);
+	tcase_add_test(tc,
+		       smbios_strings_replace_the_defaults_with_underscores_as_spaces);
 	tcase_add_test(tc, uuid_is_stored_in_smbios_wire_order);
 	tcase_add_test(tc, malformed_values_are_rejected_and_ignored);
 	tcase_add_test(tc, bare_words_and_unknown_keys_are_ignored);

@@ -18,7 +18,9 @@ static const uint64_t hvm_test_mem[] = { 1ull << 30, 3584ull << 20, 8ull << 30 }
 /* configuration number `i` of the matrix (loop index of a loop test) */
 static inline void hvm_test_config(struct hvm_config *cfg, int i)
 {
-	ck_assert_int_eq(hvm_config_init(cfg, hvm_test_vcpus[i / 3], hvm_test_mem[i % 3]), 0);
+	ck_assert_int_eq(hvm_config_init(cfg, hvm_test_vcpus[i / 3],
+					 hvm_test_mem[i % 3]),
+			 0);
 }
 
 #endif

@@ -2,7 +2,8 @@
 #include "check_main.h"
 #include "check_hvm_common.h"
 
-static int build(const struct hvm_config *cfg, struct hvm_e820_entry *e, size_t max)
+static int build(const struct hvm_config *cfg, struct hvm_e820_entry *e,
+		 size_t max)
 {
 	int len = hvm_e820_build(cfg, e, max * sizeof(*e));
 
@@ -40,7 +41,8 @@ START_TEST(ram_adds_up_to_the_configured_memory)
 			acpi += e[i].size;
 	}
 	/* all memory except the VGA/BIOS hole 0x9F000-0x100000 is RAM or ACPI */
-	ck_assert_uint_eq(ram + acpi + (0x100000 - HVM_LOWRAM_END), hvm_test_mem[_i % 3]);
+	ck_assert_uint_eq(ram + acpi + (0x100000 - HVM_LOWRAM_END),
+			  hvm_test_mem[_i % 3]);
 	ck_assert_uint_eq(acpi, HVM_ACPI_AREA_SIZE);
 }
 END_TEST
@@ -72,10 +74,12 @@ START_TEST(pci_hole_is_not_ram)
 	hvm_test_config(&cfg, _i);
 	n = build(&cfg, e, 32);
 	for (i = 0; i < n; i++)
-		ck_assert(e[i].addr + e[i].size <= cfg.mmio_start || e[i].addr >= cfg.mmio_end ||
+		ck_assert(e[i].addr + e[i].size <= cfg.mmio_start ||
+			  e[i].addr >= cfg.mmio_end ||
 			  e[i].type == HVM_E820_RESERVED);
 	/* and the region above the hole is reserved up to 4 GiB */
-	ck_assert_uint_eq(e[n - 1 - (cfg.high_mem_end ? 1 : 0)].addr, HVM_RESERVED_MEMBASE);
+	ck_assert_uint_eq(e[n - 1 - (cfg.high_mem_end ? 1 : 0)].addr,
+			  HVM_RESERVED_MEMBASE);
 }
 END_TEST
 
@@ -98,7 +102,7 @@ START_TEST(checker_catches_overlap_and_disorder)
 
 	hvm_test_config(&cfg, 2);
 	n = build(&cfg, e, 32);
-	e[1].addr -= 0x1000;	/* overlaps entry 0 */
+	e[1].addr -= 0x1000; /* overlaps entry 0 */
 	ck_assert_int_eq(hvm_e820_verify(e, (size_t)n, &why), -EBADMSG);
 	e[1].addr += 0x1000;
 	t = e[2];
@@ -123,10 +127,13 @@ static Suite *hvm_e820_suite(void)
 	Suite *s = suite_create("hvm_e820");
 	TCase *tc = tcase_create("e820");
 
-	tcase_add_loop_test(tc, map_is_sorted_and_non_overlapping, 0, HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, ram_adds_up_to_the_configured_memory, 0, HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, high_ram_starts_at_4g_only_when_memory_exceeds_the_hole, 0,
+	tcase_add_loop_test(tc, map_is_sorted_and_non_overlapping, 0,
 			    HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc, ram_adds_up_to_the_configured_memory, 0,
+			    HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc,
+			    high_ram_starts_at_4g_only_when_memory_exceeds_the_hole,
+			    0, HVM_NR_TEST_CONFIGS);
 	tcase_add_loop_test(tc, pci_hole_is_not_ram, 0, HVM_NR_TEST_CONFIGS);
 	tcase_add_test(tc, too_small_buffer_is_enospc);
 	tcase_add_test(tc, checker_catches_overlap_and_disorder);

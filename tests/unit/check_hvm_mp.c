@@ -15,7 +15,8 @@ START_TEST(table_validates_with_one_processor_per_vcpu)
 	hvm_test_config(&cfg, _i);
 	len = hvm_mp_build(&cfg, buf, sizeof(buf));
 	if (cfg.nr_vcpus == 1) {
-		ck_assert_int_eq(len, -EINVAL);	/* no MP table for a uniprocessor */
+		ck_assert_int_eq(len,
+				 -EINVAL); /* no MP table for a uniprocessor */
 		return;
 	}
 	ck_assert_int_gt(len, 0);
@@ -35,7 +36,9 @@ START_TEST(floating_pointer_checksums_and_points_at_the_table)
 	struct hvm_mp_floating fp;
 	const char *why = NULL;
 
-	ck_assert_int_eq(hvm_mp_build_floating(&fp, sizeof(fp), HVM_MP_TABLE_ADDR), 16);
+	ck_assert_int_eq(hvm_mp_build_floating(&fp, sizeof(fp),
+					       HVM_MP_TABLE_ADDR),
+			 16);
 	ck_assert_msg(hvm_mp_verify_floating(&fp, &why) == 0, "%s", why);
 	ck_assert_uint_eq(fp.config_table, HVM_MP_TABLE_ADDR);
 	ck_assert_uint_eq(fp.spec_rev, 4);
@@ -50,7 +53,7 @@ START_TEST(pci_interrupts_follow_the_piix3_swizzle)
 	int len;
 	size_t off;
 
-	hvm_test_config(&cfg, 3);	/* 2 vCPUs */
+	hvm_test_config(&cfg, 3); /* 2 vCPUs */
 	len = hvm_mp_build(&cfg, buf, sizeof(buf));
 	ck_assert_int_gt(len, 0);
 	off = sizeof(struct hvm_mp_config) + 2 * 20 + 2 * 8 + 8;
@@ -59,7 +62,8 @@ START_TEST(pci_interrupts_follow_the_piix3_swizzle)
 		if (in->type != HVM_MP_IOINTR || in->src_bus != 0)
 			continue;
 		ck_assert_uint_eq(in->dst_intin,
-				  cfg.pci_link_irq[HVM_PCI_LINK(in->src_irq >> 2, in->src_irq & 3)]);
+				  cfg.pci_link_irq[HVM_PCI_LINK(in->src_irq >> 2,
+								in->src_irq & 3)]);
 	}
 	/* device 1 INTA uses link A: IRQ 5 */
 	ck_assert_uint_eq(cfg.pci_link_irq[HVM_PCI_LINK(1, 0)], 5);
@@ -86,7 +90,7 @@ START_TEST(checker_catches_a_bad_checksum)
 
 	hvm_test_config(&cfg, 6);
 	len = hvm_mp_build(&cfg, buf, sizeof(buf));
-	buf[sizeof(struct hvm_mp_config) + 4] ^= 0x40;	/* a CPU signature bit */
+	buf[sizeof(struct hvm_mp_config) + 4] ^= 0x40; /* a CPU signature bit */
 	ck_assert_int_eq(hvm_mp_verify(buf, (size_t)len, NULL, &why), -EBADMSG);
 	ck_assert_str_eq(why, "base table checksum");
 }
@@ -101,7 +105,7 @@ START_TEST(checker_catches_duplicate_apic_ids)
 	int len;
 
 	hvm_test_config(&cfg, 6);
-	cfg.ioapic_id = 0;	/* collides with the BSP */
+	cfg.ioapic_id = 0; /* collides with the BSP */
 	len = hvm_mp_build(&cfg, buf, sizeof(buf));
 	ck_assert_int_gt(len, 0);
 	ck_assert_int_eq(hvm_mp_verify(buf, (size_t)len, NULL, &why), -EBADMSG);
@@ -121,7 +125,7 @@ START_TEST(checker_catches_a_wrong_entry_count)
 	hvm_test_config(&cfg, 6);
 	len = hvm_mp_build(&cfg, buf, sizeof(buf));
 	c->entry_count++;
-	c->checksum--;	/* keep the checksum right: only the count is wrong */
+	c->checksum--; /* keep the checksum right: only the count is wrong */
 	ck_assert_int_eq(hvm_mp_verify(buf, (size_t)len, NULL, &why), -EBADMSG);
 }
 END_TEST

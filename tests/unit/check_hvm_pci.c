@@ -2,8 +2,8 @@
 #include "check_main.h"
 #include "check_hvm_common.h"
 
-static void bar(struct hvm_bar *b, unsigned int devfn, unsigned int idx, unsigned int flags,
-		uint64_t size)
+static void bar(struct hvm_bar *b, unsigned int devfn, unsigned int idx,
+		unsigned int flags, uint64_t size)
 {
 	b->bus = 0;
 	b->devfn = (uint8_t)devfn;
@@ -19,9 +19,12 @@ static void assert_no_overlap(const struct hvm_bar *b, size_t n)
 
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++)
-			if ((b[i].flags & HVM_BAR_IO) == (b[j].flags & HVM_BAR_IO))
-				ck_assert_msg(b[i].base + b[i].size <= b[j].base ||
-						      b[j].base + b[j].size <= b[i].base,
+			if ((b[i].flags & HVM_BAR_IO) ==
+			    (b[j].flags & HVM_BAR_IO))
+				ck_assert_msg(b[i].base + b[i].size <=
+							      b[j].base ||
+						      b[j].base + b[j].size <=
+							      b[i].base,
 					      "BARs %zu and %zu overlap", i, j);
 }
 
@@ -33,7 +36,7 @@ START_TEST(places_largest_first_aligned_inside_the_hole)
 
 	hvm_test_config(&cfg, _i);
 	bar(&b[0], 0x10, 0, 0, 0x1000);
-	bar(&b[1], 0x18, 0, HVM_BAR_PREF, 16u << 20);	/* VGA LFB */
+	bar(&b[1], 0x18, 0, HVM_BAR_PREF, 16u << 20); /* VGA LFB */
 	bar(&b[2], 0x18, 2, 0, 0x1000);
 	bar(&b[3], 0x18, 6, HVM_BAR_ROM, 0x10000);
 	bar(&b[4], 0x20, 0, 0, 0x20000);
@@ -49,7 +52,8 @@ START_TEST(places_largest_first_aligned_inside_the_hole)
 			ck_assert_uint_le(b[i].base + b[i].size, cfg.mmio_end);
 		}
 	}
-	ck_assert_uint_eq(b[1].base, cfg.mmio_start);	/* the largest comes first */
+	ck_assert_uint_eq(b[1].base,
+			  cfg.mmio_start); /* the largest comes first */
 	ck_assert_uint_eq(cfg.mmio64_size, 0);
 	assert_no_overlap(b, 6);
 }
@@ -76,7 +80,7 @@ START_TEST(hole_grows_down_before_anything_goes_high)
 	struct hvm_config cfg;
 	struct hvm_bar b[2];
 
-	hvm_test_config(&cfg, 0);	/* 1 GiB: room below the default hole */
+	hvm_test_config(&cfg, 0); /* 1 GiB: room below the default hole */
 	bar(&b[0], 0x10, 0, 0, 128u << 20);
 	bar(&b[1], 0x18, 0, 0, 128u << 20);
 	ck_assert_int_eq(hvm_pci_allocate(&cfg, b, 2), 0);
@@ -91,7 +95,8 @@ START_TEST(big_64bit_bars_go_above_4g_when_the_hole_is_full)
 	struct hvm_config cfg;
 	struct hvm_bar b[3];
 
-	hvm_test_config(&cfg, 2);	/* 8 GiB: low RAM up to 0xF0000000, no room to grow */
+	hvm_test_config(&cfg,
+			2); /* 8 GiB: low RAM up to 0xF0000000, no room to grow */
 	bar(&b[0], 0x10, 0, HVM_BAR_64 | HVM_BAR_PREF, 1ull << 30);
 	bar(&b[1], 0x18, 0, 0, 16u << 20);
 	bar(&b[2], 0x20, 0, HVM_BAR_64, 0x4000);
@@ -100,8 +105,9 @@ START_TEST(big_64bit_bars_go_above_4g_when_the_hole_is_full)
 	ck_assert_uint_ge(b[0].base, cfg.high_mem_end);
 	ck_assert_uint_eq(b[0].base & ((1ull << 30) - 1), 0);
 	ck_assert_uint_lt(b[1].base, 1ull << 32);
-	ck_assert_uint_lt(b[2].base, 1ull << 32);	/* small ones still fit low */
-	ck_assert_uint_eq(cfg.mmio64_start + cfg.mmio64_size, b[0].base + b[0].size);
+	ck_assert_uint_lt(b[2].base, 1ull << 32); /* small ones still fit low */
+	ck_assert_uint_eq(cfg.mmio64_start + cfg.mmio64_size,
+			  b[0].base + b[0].size);
 }
 END_TEST
 

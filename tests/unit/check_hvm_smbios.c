@@ -16,7 +16,8 @@ struct built {
 static void build(struct built *b, int i)
 {
 	hvm_test_config(&b->cfg, i);
-	b->len = hvm_smbios_build(&b->cfg, b->buf, sizeof(b->buf), TABLE_ADDR, &b->info);
+	b->len = hvm_smbios_build(&b->cfg, b->buf, sizeof(b->buf), TABLE_ADDR,
+				  &b->info);
 	ck_assert_int_gt(b->len, 0);
 	ck_assert_uint_eq(b->info.table_len, (uint32_t)b->len);
 }
@@ -58,10 +59,15 @@ START_TEST(structure_count_and_length_match_the_entry_points)
 	unsigned int n4 = 0;
 
 	build(&b, _i);
-	ck_assert_int_eq(hvm_smbios_build_ep21(&ep2, sizeof(ep2), TABLE_ADDR, &b.info), 31);
-	ck_assert_int_eq(hvm_smbios_build_ep3(&ep3, sizeof(ep3), TABLE_ADDR, &b.info), 24);
-	ck_assert_msg(hvm_smbios_verify(b.buf, ep2.table_length, ep2.nr_structures, 4, &n4,
-					&why) == 0, "%s", why);
+	ck_assert_int_eq(hvm_smbios_build_ep21(&ep2, sizeof(ep2), TABLE_ADDR,
+					       &b.info),
+			 31);
+	ck_assert_int_eq(hvm_smbios_build_ep3(&ep3, sizeof(ep3), TABLE_ADDR,
+					      &b.info),
+			 24);
+	ck_assert_msg(hvm_smbios_verify(b.buf, ep2.table_length,
+					ep2.nr_structures, 4, &n4, &why) == 0,
+		      "%s", why);
 	ck_assert_uint_eq(ep2.table_length, (unsigned int)b.len);
 	ck_assert_uint_eq(ep3.max_table_size, (unsigned int)b.len);
 	ck_assert_uint_eq(n4, b.cfg.nr_vcpus);
@@ -116,13 +122,15 @@ START_TEST(strings_come_from_the_configuration)
 {
 	struct built b;
 	const uint8_t *t1;
-	static const uint8_t uuid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	static const uint8_t uuid[16] = { 1, 2,  3,  4,  5,  6,  7,  8,
+					  9, 10, 11, 12, 13, 14, 15, 16 };
 
 	hvm_test_config(&b.cfg, 5);
 	b.cfg.sys_manufacturer = "ACME";
 	b.cfg.sys_product = "Roadrunner 3000";
 	memcpy(b.cfg.uuid, uuid, 16);
-	b.len = hvm_smbios_build(&b.cfg, b.buf, sizeof(b.buf), TABLE_ADDR, &b.info);
+	b.len = hvm_smbios_build(&b.cfg, b.buf, sizeof(b.buf), TABLE_ADDR,
+				 &b.info);
 	ck_assert_int_gt(b.len, 0);
 	t1 = structure(&b, 1);
 	ck_assert_uint_eq(t1[0], 1);
@@ -140,7 +148,7 @@ START_TEST(empty_strings_become_string_number_zero)
 	build(&b, 0);
 	t3 = structure(&b, 2);
 	ck_assert_uint_eq(t3[0], 3);
-	ck_assert_uint_eq(t3[7], 0);	/* chassis serial "" */
+	ck_assert_uint_eq(t3[7], 0); /* chassis serial "" */
 }
 END_TEST
 
@@ -171,7 +179,8 @@ START_TEST(too_small_buffer_is_enospc)
 	struct built b;
 
 	hvm_test_config(&b.cfg, 9);
-	ck_assert_int_eq(hvm_smbios_build(&b.cfg, b.buf, 512, TABLE_ADDR, NULL), -ENOSPC);
+	ck_assert_int_eq(hvm_smbios_build(&b.cfg, b.buf, 512, TABLE_ADDR, NULL),
+			 -ENOSPC);
 }
 END_TEST
 
@@ -181,8 +190,10 @@ START_TEST(checker_catches_a_wrong_structure_count)
 	const char *why;
 
 	build(&b, 4);
-	ck_assert_int_eq(hvm_smbios_verify(b.buf, (size_t)b.len, b.info.nr_structures + 1, -1,
-					   NULL, &why), -EBADMSG);
+	ck_assert_int_eq(hvm_smbios_verify(b.buf, (size_t)b.len,
+					   b.info.nr_structures + 1, -1, NULL,
+					   &why),
+			 -EBADMSG);
 }
 END_TEST
 
@@ -195,8 +206,9 @@ START_TEST(checker_catches_a_broken_string_set)
 	/* the end-of-table structure's double NUL */
 	b.buf[b.len - 1] = 'x';
 	b.buf[b.len - 2] = 'x';
-	ck_assert_int_eq(hvm_smbios_verify(b.buf, (size_t)b.len, b.info.nr_structures, -1, NULL,
-					   &why), -EBADMSG);
+	ck_assert_int_eq(hvm_smbios_verify(b.buf, (size_t)b.len,
+					   b.info.nr_structures, -1, NULL, &why),
+			 -EBADMSG);
 }
 END_TEST
 
@@ -217,11 +229,15 @@ static Suite *hvm_smbios_suite(void)
 	Suite *s = suite_create("hvm_smbios");
 	TCase *tc = tcase_create("smbios");
 
-	tcase_add_loop_test(tc, structure_count_and_length_match_the_entry_points, 0,
+	tcase_add_loop_test(tc,
+			    structure_count_and_length_match_the_entry_points,
+			    0, HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc, entry_point_checksums_are_valid, 0,
 			    HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, entry_point_checksums_are_valid, 0, HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, all_required_types_are_present_in_order, 0, HVM_NR_TEST_CONFIGS);
-	tcase_add_loop_test(tc, memory_array_covers_all_ram, 0, HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc, all_required_types_are_present_in_order, 0,
+			    HVM_NR_TEST_CONFIGS);
+	tcase_add_loop_test(tc, memory_array_covers_all_ram, 0,
+			    HVM_NR_TEST_CONFIGS);
 	tcase_add_test(tc, strings_come_from_the_configuration);
 	tcase_add_test(tc, empty_strings_become_string_number_zero);
 	tcase_add_test(tc, too_small_buffer_is_enospc);

@@ -33,7 +33,8 @@ static const char *capture_end(void)
 
 	dup2(cap_saved, STDERR_FILENO);
 	close(cap_saved);
-	while ((n = read(cap_pipe[0], cap_buf + off, sizeof(cap_buf) - 1 - off)) > 0)
+	while ((n = read(cap_pipe[0], cap_buf + off,
+			 sizeof(cap_buf) - 1 - off)) > 0)
 		off += (size_t)n;
 	close(cap_pipe[0]);
 	cap_buf[off] = '\0';
@@ -45,8 +46,8 @@ static void assert_matches(const char *s, const char *re)
 	regex_t rx;
 
 	ck_assert_int_eq(regcomp(&rx, re, REG_EXTENDED | REG_NOSUB), 0);
-	ck_assert_msg(regexec(&rx, s, 0, NULL, 0) == 0, "'%s' does not match /%s/",
-		      s, re);
+	ck_assert_msg(regexec(&rx, s, 0, NULL, 0) == 0,
+		      "'%s' does not match /%s/", s, re);
 	regfree(&rx);
 }
 
@@ -114,7 +115,8 @@ START_TEST(log_warn_appends_strerror_and_keeps_errno)
 	ck_assert_int_eq(errno, ENOENT);
 	log_warnx("no errno here");
 	out = capture_end();
-	ck_assert_ptr_nonnull(strstr(out, "warning: open /x: No such file or directory\n"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "warning: open /x: No such file or directory\n"));
 	ck_assert_ptr_nonnull(strstr(out, "warning: no errno here\n"));
 }
 END_TEST
@@ -132,8 +134,12 @@ START_TEST(log_errno_names_a_negative_errno_and_leaves_errno_alone)
 	log_errno_dev(LOG_WARNING, ENOENT, 3, "vbd-51712", "opening");
 	log_errno(LOG_DEBUG, -EIO, "above the level");
 	out = capture_end();
-	ck_assert_ptr_nonnull(strstr(out, "error: locking /run/x.pid: Device or resource busy\n"));
-	ck_assert_ptr_nonnull(strstr(out, "warning: d3 vbd-51712: opening: No such file or directory\n"));
+	ck_assert_ptr_nonnull(
+		strstr(out,
+		       "error: locking /run/x.pid: Device or resource busy\n"));
+	ck_assert_ptr_nonnull(
+		strstr(out,
+		       "warning: d3 vbd-51712: opening: No such file or directory\n"));
 	ck_assert_ptr_null(strstr(out, "above the level"));
 }
 END_TEST
@@ -161,19 +167,20 @@ START_TEST(parses_level_words_and_numbers)
 		const char *s;
 		int level;
 	} ok[] = {
-		{ "error", LOG_ERR },	  { "warning", LOG_WARNING },
+		{ "error", LOG_ERR },     { "warning", LOG_WARNING },
 		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
-		{ "debug", LOG_DEBUG },	  { "3", LOG_ERR },
+		{ "debug", LOG_DEBUG },   { "3", LOG_ERR },
 		{ "7", LOG_DEBUG },
 	};
-	static const char *const bad[] = { "", "verbose", "2", "8", "33",
-					   "Debug", "info " };
+	static const char *const bad[] = { "",   "verbose", "2",    "8",
+					   "33", "Debug",   "info " };
 	size_t i;
 	int level;
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		level = -1;
-		ck_assert_msg(log_parse_level(ok[i].s, &level) == 0, "%s", ok[i].s);
+		ck_assert_msg(log_parse_level(ok[i].s, &level) == 0, "%s",
+			      ok[i].s);
 		ck_assert_int_eq(level, ok[i].level);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -246,7 +253,8 @@ START_TEST(ratelimited_macro_prints_suppressed_note)
 	ck_assert_ptr_nonnull(strstr(out, "d7 vbd/1: bad op 0\n"));
 	ck_assert_ptr_null(strstr(out, "bad op 1"));
 	ck_assert_ptr_null(strstr(out, "bad op 3"));
-	ck_assert_ptr_nonnull(strstr(out, "d7 vbd/1: (3 similar lines suppressed)\n"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "d7 vbd/1: (3 similar lines suppressed)\n"));
 	ck_assert_ptr_nonnull(strstr(out, "d7 vbd/1: bad op 9\n"));
 }
 END_TEST
@@ -269,7 +277,8 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, prefix_has_time_name_pid_level_domid_and_device);
 	tcase_add_test(tc, prefix_leaves_out_missing_domid_or_device);
 	tcase_add_test(tc, log_warn_appends_strerror_and_keeps_errno);
-	tcase_add_test(tc, log_errno_names_a_negative_errno_and_leaves_errno_alone);
+	tcase_add_test(tc,
+		       log_errno_names_a_negative_errno_and_leaves_errno_alone);
 	tcase_add_test(tc, long_line_is_truncated_visibly);
 	tcase_add_test(tc, parses_level_words_and_numbers);
 	tcase_add_test(tc, set_level_clamps_to_error_and_debug);

@@ -362,7 +362,8 @@ START_TEST(mux_dispatches_loop_ports_through_libevent)
 	m.pg = p.pg;
 	mux = evtchn_mux_new(m.base, p.e0);
 	ck_assert_ptr_nonnull(mux);
-	ck_assert_int_eq(evtchn_mux_add(mux, (evtchn_port_t)p.p0, on_port, &m), 0);
+	ck_assert_int_eq(evtchn_mux_add(mux, (evtchn_port_t)p.p0, on_port, &m),
+			 0);
 	ck_assert_int_eq(evtchn_mux_add(mux, (evtchn_port_t)p.p0, on_port, &m),
 			 -EEXIST);
 	gev = event_new(m.base, hv_evtchn_fd(p.eg), EV_READ | EV_PERSIST,
@@ -395,16 +396,16 @@ struct raw_guest {
 	int sock;
 	uint16_t domid;
 	int32_t handle;
-	uint32_t port;  /* its end */
-	int dom0_port;  /* dom0's end, on the handle given to open */
+	uint32_t port; /* its end */
+	int dom0_port; /* dom0's end, on the handle given to open */
 	int fds[RAW_MAX_FDS];
 	int nfds;
 };
 
 /* raw_rpc - one request; the reply's ret; its descriptors are kept in g
  * (keep) or closed. */
-static int raw_rpc(struct raw_guest *g, struct lh_req *req,
-		   struct lh_rep *rep, int keep)
+static int raw_rpc(struct raw_guest *g, struct lh_req *req, struct lh_rep *rep,
+		   int keep)
 {
 	return lhf_raw_rpc(g->sock, req, rep, keep ? g->fds : NULL, &g->nfds,
 			   RAW_MAX_FDS);
@@ -660,7 +661,8 @@ START_TEST(client_refuses_an_unsealed_evtchn_page)
 	e = hv_evtchn_open(hv);
 	ck_assert_msg(e == NULL && errno == EPROTO,
 		      "mapped an event-channel page its other holders may "
-		      "truncate (errno %s)", strerror(errno));
+		      "truncate (errno %s)",
+		      strerror(errno));
 	hv_close(hv);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	unlink(sa.sun_path);

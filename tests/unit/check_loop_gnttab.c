@@ -70,7 +70,8 @@ START_TEST(permitted_rw_grant_maps_and_shares_memory)
 	strcpy((char *)g + 100, "from guest");
 	ck_assert_str_eq((char *)m + 100, "from guest");
 	ck_assert_int_eq(hv_gnttab_unmap(e.gt, m, 1), 0);
-	ck_assert_uint_eq(entry(&e, ref)->flags & (GTF_reading | GTF_writing), 0);
+	ck_assert_uint_eq(entry(&e, ref)->flags & (GTF_reading | GTF_writing),
+			  0);
 	env_close(&e);
 }
 END_TEST
@@ -86,7 +87,8 @@ START_TEST(readonly_grant_maps_ro_but_not_rw)
 	errno = 0;
 	ck_assert_ptr_null(hv_gnttab_map_one(e.gt, hv_domid(e.guest), ref, 0));
 	ck_assert_int_eq(errno, EACCES);
-	ck_assert_uint_eq(entry(&e, ref)->flags & (GTF_reading | GTF_writing), 0);
+	ck_assert_uint_eq(entry(&e, ref)->flags & (GTF_reading | GTF_writing),
+			  0);
 	m = hv_gnttab_map_one(e.gt, hv_domid(e.guest), ref, HV_GNTMAP_RO);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(entry(&e, ref)->flags & (GTF_reading | GTF_writing),
@@ -121,8 +123,8 @@ START_TEST(ref_out_of_range_is_einval)
 	ck_assert_ptr_null(hv_gnttab_map_one(e.gt, hv_domid(e.guest),
 					     e.lay.gnttab_frames * 512, 0));
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_ptr_null(hv_gnttab_map_one(e.gt, hv_domid(e.guest),
-					     0xffffffffu, 0));
+	ck_assert_ptr_null(
+		hv_gnttab_map_one(e.gt, hv_domid(e.guest), 0xffffffffu, 0));
 	env_close(&e);
 }
 END_TEST
@@ -287,7 +289,9 @@ END_TEST
  */
 START_TEST(one_guest_cannot_use_up_dom0s_mappings)
 {
-	enum { MAX_TRIES = 40000 }; /* 80000 mappings: past max_map_count */
+	enum {
+		MAX_TRIES = 40000
+	}; /* 80000 mappings: past max_map_count */
 	struct env e;
 	struct hv *gb = lhf_guest(4);
 	struct hv_gntshr *gsb = hv_gntshr_open(gb);
@@ -333,7 +337,8 @@ START_TEST(one_guest_cannot_use_up_dom0s_mappings)
 	ck_assert_ptr_nonnull(maps[n - 1]);
 	for (int i = 0; i < n; i++)
 		ck_assert_int_eq(hv_gnttab_unmap(e.gt, maps[i], 2), 0);
-	ck_assert_uint_eq(entry(&e, a[0])->flags & (GTF_reading | GTF_writing), 0);
+	ck_assert_uint_eq(entry(&e, a[0])->flags & (GTF_reading | GTF_writing),
+			  0);
 	hv_gntshr_close(gsb);
 	hv_close(gb);
 	env_close(&e);
@@ -365,10 +370,12 @@ START_TEST(maps_of_one_run_share_no_address)
 	ck_assert_int_eq(g[4096], 'x');
 	ck_assert_int_eq(hv_gnttab_unmap(e.gt, m2, 2), 0);
 	ck_assert_int_eq(hv_gnttab_unmap(e.gt, m1, 2), 0);
-	ck_assert_uint_eq(entry(&e, refs[0])->flags & (GTF_reading | GTF_writing),
+	ck_assert_uint_eq(entry(&e, refs[0])->flags &
+				  (GTF_reading | GTF_writing),
 			  GTF_reading);
 	ck_assert_int_eq(hv_gnttab_unmap(e.gt, m3, 1), 0);
-	ck_assert_uint_eq(entry(&e, refs[1])->flags & (GTF_reading | GTF_writing),
+	ck_assert_uint_eq(entry(&e, refs[1])->flags &
+				  (GTF_reading | GTF_writing),
 			  0);
 	env_close(&e);
 }
@@ -382,7 +389,8 @@ START_TEST(persistent_map_pins_without_a_new_mapping)
 
 	env_open(&e);
 	g = hv_gntshr_share(e.gs, 0, 1, &ref, 1);
-	m = hv_gnttab_map_one(e.gt, hv_domid(e.guest), ref, HV_GNTMAP_PERSISTENT);
+	m = hv_gnttab_map_one(e.gt, hv_domid(e.guest), ref,
+			      HV_GNTMAP_PERSISTENT);
 	ck_assert_ptr_nonnull(m);
 	m[10] = 0x5a;
 	ck_assert_int_eq(g[10], 0x5a);
@@ -438,7 +446,9 @@ START_TEST(grant_copy_both_directions_and_bad_refs)
 	ck_assert_int_eq(hv_gnttab_copy(e.gt, 1, seg), 0);
 	ck_assert_int_eq(seg[0].status, GNTST_bad_gntref);
 	/* a copy leaves nothing pinned */
-	ck_assert_uint_eq(entry(&e, refs[0])->flags & (GTF_reading | GTF_writing), 0);
+	ck_assert_uint_eq(entry(&e, refs[0])->flags &
+				  (GTF_reading | GTF_writing),
+			  0);
 	env_close(&e);
 }
 END_TEST
@@ -510,7 +520,8 @@ START_TEST(pcache_maps_once_and_pins_until_flushed)
 	ck_assert_int_eq(hv_gntshr_end_access(e.gs, refs[0]), -EBUSY);
 	ck_assert_ptr_nonnull(gnt_pcache_get(pc, refs[1], 0));
 	gnt_pcache_put(pc, refs[1]);
-	ck_assert_ptr_nonnull(gnt_pcache_get(pc, refs[2], 1)); /* evicts refs[0] */
+	ck_assert_ptr_nonnull(
+		gnt_pcache_get(pc, refs[2], 1)); /* evicts refs[0] */
 	gnt_pcache_get_stats(pc, &st);
 	ck_assert_uint_eq(st.hits, 1);
 	ck_assert_uint_eq(st.misses, 3);
@@ -535,9 +546,15 @@ END_TEST
  */
 START_TEST(pingpong_10000_messages_between_processes)
 {
-	enum { N = 10000 };
+	enum {
+		N = 10000
+	};
 	int p2c[2], c2p[2], status;
-	struct { domid_t domid; grant_ref_t ref; evtchn_port_t port; } hello;
+	struct {
+		domid_t domid;
+		grant_ref_t ref;
+		evtchn_port_t port;
+	} hello;
 	struct hv *dom0 = lhf_dom0();
 	struct hv_gnttab *gt = hv_gnttab_open(dom0);
 	struct hv_evtchn *e0 = hv_evtchn_open(dom0);
@@ -558,17 +575,19 @@ START_TEST(pingpong_10000_messages_between_processes)
 
 		page = hv_gntshr_share(gs, 0, 1, &hello.ref, 1);
 		hello.domid = hv_domid(g);
-		if (!page || write(c2p[1], &hello, sizeof(hello)) != sizeof(hello) ||
+		if (!page ||
+		    write(c2p[1], &hello, sizeof(hello)) != sizeof(hello) ||
 		    read(p2c[0], &rp, sizeof(rp)) != sizeof(rp))
 			_exit(2);
 		lp = hv_evtchn_bind_interdomain(eg, 0, rp);
 		if (lp <= 0)
 			_exit(3);
 		for (uint32_t i = 0; i < N; i++) {
-			struct pollfd pfd = { .fd = hv_evtchn_fd(eg), .events = POLLIN };
+			struct pollfd pfd = { .fd = hv_evtchn_fd(eg),
+					      .events = POLLIN };
 			int got;
 
-			page[0] = i * 2 + 1;      /* request i */
+			page[0] = i * 2 + 1; /* request i */
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			if (hv_evtchn_notify(eg, (evtchn_port_t)lp) < 0)
 				_exit(4);

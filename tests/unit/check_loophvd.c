@@ -42,7 +42,8 @@ START_TEST(garbage_and_truncated_messages_get_ebadmsg)
 	char junk[300];
 
 	memset(junk, 0xa5, sizeof(junk));
-	ck_assert_int_eq(lhf_raw_send(fd, junk, sizeof(junk), NULL, NULL, NULL, 0),
+	ck_assert_int_eq(lhf_raw_send(fd, junk, sizeof(junk), NULL, NULL, NULL,
+				      0),
 			 -EBADMSG);
 	ck_assert_int_eq(lhf_raw_send(fd, junk, 10, NULL, NULL, NULL, 0),
 			 -EBADMSG);
@@ -98,7 +99,8 @@ START_TEST(wrong_domids_and_tokens_are_refused)
 	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_INFO, &req), -ESRCH);
 	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_DESTROY, &req), -ESRCH);
 	req.a.evt.handle = 77;
-	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_EVTCHN_ALLOC_UNBOUND, &req), -EBADF);
+	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_EVTCHN_ALLOC_UNBOUND, &req),
+			 -EBADF);
 	close(fd);
 	hv_close(g);
 	assert_still_serving();
@@ -216,7 +218,8 @@ START_TEST(destroy_ends_the_guest_connection)
 	req.a.d.domid = hv_domid(g);
 	ck_assert_int_eq(lhf_raw_op(fd, LH_OP_DOMAIN_DESTROY, &req), 0);
 	ck_assert(poll(&(struct pollfd){ .fd = hv_domains_fd(doms),
-					 .events = POLLIN }, 1, 2000) == 1);
+					 .events = POLLIN },
+		       1, 2000) == 1);
 	ck_assert_int_eq(hv_domains_next_dead(doms), hv_domid(g));
 	/* The guest's own requests now fail clearly. */
 	errno = 0;
@@ -245,7 +248,8 @@ START_TEST(killed_loophvd_gives_clients_epipe_not_a_hang)
 	pid = lhf_spawn(dir, uid);
 	o.run_dir = dir;
 	dom0 = hv_open(&o);
-	g = hv_domain_create(&o, &(struct hv_domain_create){ .mem_bytes = 4 << 20 });
+	g = hv_domain_create(&o, &(struct hv_domain_create){ .mem_bytes =
+								     4 << 20 });
 	ck_assert_ptr_nonnull(dom0);
 	ck_assert_ptr_nonnull(g);
 	doms = hv_domains_open(dom0);
@@ -259,7 +263,8 @@ START_TEST(killed_loophvd_gives_clients_epipe_not_a_hang)
 	ck_assert_int_eq(errno, EPIPE);
 	ck_assert_int_eq(hv_param_set(g, DOMID_SELF, 1, 1), -EPIPE);
 	ck_assert(poll(&(struct pollfd){ .fd = hv_domains_fd(doms),
-					 .events = POLLIN }, 1, 2000) == 1);
+					 .events = POLLIN },
+		       1, 2000) == 1);
 	ck_assert_int_eq(hv_domains_next_dead(doms), -EPIPE);
 	hv_domains_close(doms);
 	hv_close(g);
@@ -288,14 +293,19 @@ START_TEST(devicemodel_ranges_and_resources)
 	id2 = hv_dm_create_ioreq_server(dm, d, 0);
 	ck_assert_int_ge(id2, 0);
 	ck_assert_int_eq(hv_dm_map_io_range(dm, d, (uint16_t)id, HV_IO_PORT,
-					    0x3f8, 0x3ff), 0);
+					    0x3f8, 0x3ff),
+			 0);
 	ck_assert_int_eq(hv_dm_map_io_range(dm, d, (uint16_t)id2, HV_IO_PORT,
-					    0x3fc, 0x400), -EEXIST);
+					    0x3fc, 0x400),
+			 -EEXIST);
 	ck_assert_int_eq(hv_dm_map_io_range(dm, d, (uint16_t)id, HV_IO_PORT,
-					    0x10, 0x10000), -EINVAL);
+					    0x10, 0x10000),
+			 -EINVAL);
 	ck_assert_int_eq(hv_dm_unmap_io_range(dm, d, (uint16_t)id, HV_IO_PORT,
-					      0x3f8, 0x3ff), 0);
-	ck_assert_int_eq(hv_dm_set_ioreq_server_state(dm, d, (uint16_t)id, 1), 0);
+					      0x3f8, 0x3ff),
+			 0);
+	ck_assert_int_eq(hv_dm_set_ioreq_server_state(dm, d, (uint16_t)id, 1),
+			 0);
 	ck_assert_int_eq(hv_dm_set_isa_irq_level(dm, d, 4, 1), 0);
 	ck_assert_int_eq(hv_dm_set_isa_irq_level(dm, d, 16, 1), -EINVAL);
 	res = hv_foreignmem_map_resource(fm, d, XENMEM_resource_ioreq_server,
@@ -305,7 +315,8 @@ START_TEST(devicemodel_ranges_and_resources)
 	((volatile uint8_t *)pages)[4096] = 1;
 	ck_assert_int_eq(hv_foreignmem_unmap_resource(fm, res), 0);
 	ck_assert_int_eq(hv_dm_destroy_ioreq_server(dm, d, (uint16_t)id), 0);
-	ck_assert_int_eq(hv_dm_destroy_ioreq_server(dm, d, (uint16_t)id), -ENOENT);
+	ck_assert_int_eq(hv_dm_destroy_ioreq_server(dm, d, (uint16_t)id),
+			 -ENOENT);
 	ck_assert_int_eq(hv_dm_create_ioreq_server(dm, 4000, 0), -ESRCH);
 	hv_foreignmem_close(fm);
 	hv_devicemodel_close(dm);
@@ -456,7 +467,9 @@ END_TEST
  */
 START_TEST(no_death_event_is_lost_to_a_full_socket)
 {
-	enum { N = 600 };
+	enum {
+		N = 600
+	};
 	struct hv *dom0 = lhf_dom0();
 	struct hv_domains *doms = hv_domains_open(dom0);
 	static domid_t died[N];
@@ -566,7 +579,8 @@ static Suite *loophvd_suite(void)
 	tcase_add_test(tc, killed_loophvd_gives_clients_epipe_not_a_hang);
 	tcase_add_test(tc, devicemodel_ranges_and_resources);
 	tcase_add_test(tc, guest_cannot_resize_its_ram_under_dom0);
-	tcase_add_test(tc, dead_domains_release_everything_across_many_lifetimes);
+	tcase_add_test(tc,
+		       dead_domains_release_everything_across_many_lifetimes);
 	tcase_add_test(tc, no_death_event_is_lost_to_a_full_socket);
 	tcase_add_test(tc, guest_shutdown_then_dom0_destroy);
 	suite_add_tcase(s, tc);

@@ -79,10 +79,10 @@ check_skip_note(const char *file, int line, const char *fmt, ...)
 }
 
 /* Skip the current case with a reason; returns from the test body. */
-#define check_skip(...)                                                 \
-	do {                                                            \
-		check_skip_note(__FILE__, __LINE__, __VA_ARGS__);       \
-		return;                                                 \
+#define check_skip(...)                                                        \
+	do {                                                                   \
+		check_skip_note(__FILE__, __LINE__, __VA_ARGS__);              \
+		return;                                                        \
 	} while (0)
 
 struct check_skip_rec {
@@ -129,8 +129,8 @@ static inline struct check_skip_rec *check_skip_load(int *n)
 }
 
 /* The skip that a passed result claims, or NULL. */
-static inline struct check_skip_rec *
-check_skip_claim(struct check_skip_rec *r, int n, TestResult *tr)
+static inline struct check_skip_rec *check_skip_claim(struct check_skip_rec *r,
+						      int n, TestResult *tr)
 {
 	const char *file = tr_lfile(tr);
 
@@ -209,8 +209,7 @@ static inline int check_run(SRunner *sr)
 			       skips[k].file, skips[k].line, skips[k].why);
 			stray++;
 		}
-	printf("# %d passed, %d skipped, %d failed\n", passed, skipped,
-	       failed);
+	printf("# %d passed, %d skipped, %d failed\n", passed, skipped, failed);
 	if (f)
 		fclose(f);
 	unlink(tap);
@@ -224,13 +223,13 @@ static inline int check_run(SRunner *sr)
 	return failed || stray ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-#define CHECK_MAIN(suite_fn)                                            \
-	int main(void)                                                  \
-	{                                                               \
-		SRunner *sr = srunner_create(suite_fn());               \
-		int rc = check_run(sr);                                 \
-		srunner_free(sr);                                       \
-		return rc;                                              \
+#define CHECK_MAIN(suite_fn)                                                   \
+	int main(void)                                                         \
+	{                                                                      \
+		SRunner *sr = srunner_create(suite_fn());                      \
+		int rc = check_run(sr);                                        \
+		srunner_free(sr);                                              \
+		return rc;                                                     \
 	}
 
 #endif /* SPLITDRV_CHECK_MAIN_H */

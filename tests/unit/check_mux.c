@@ -21,7 +21,7 @@
 
 #define FAKE_PORTS 8192
 #define FAKE_QUEUE 4096
-#define LOG_MAX 4096
+#define LOG_MAX    4096
 
 struct fake_evtchn {
 	struct hv_handle_common c;
@@ -242,7 +242,7 @@ START_TEST(unmasks_port_after_its_callback)
 	ck_assert_int_eq(a.masked_during_call, 1);
 	ck_assert_int_eq(fake->masked[5], 0);
 	ck_assert_uint_eq(nevlog, 2);
-	ck_assert_int_eq(evlog[0], 5);	/* callback */
+	ck_assert_int_eq(evlog[0], 5);  /* callback */
 	ck_assert_int_eq(evlog[1], -6); /* then unmask of 5 */
 }
 END_TEST
@@ -358,7 +358,8 @@ START_TEST(add_rejects_duplicates_and_impossible_ports)
 	ck_assert_int_eq(evtchn_mux_add(mux, 8, cb_record, &a), 0);
 	ck_assert_int_eq(evtchn_mux_add(mux, 8, cb_record, &a), -EEXIST);
 	ck_assert_int_eq(evtchn_mux_add(mux, 9, NULL, &a), -EINVAL);
-	ck_assert_int_eq(evtchn_mux_add(mux, EVTCHN_FIFO_NR_CHANNELS, cb_record, &a),
+	ck_assert_int_eq(evtchn_mux_add(mux, EVTCHN_FIFO_NR_CHANNELS, cb_record,
+					&a),
 			 -EINVAL);
 	ck_assert_int_eq(evtchn_mux_remove(mux, 8), 0);
 	ck_assert_int_eq(evtchn_mux_remove(mux, 8), -ENOENT);
@@ -374,8 +375,8 @@ START_TEST(long_bursts_are_served_in_batches)
 	int i;
 
 	for (i = 0; i < 600; i++) {
-		ck_assert_int_eq(evtchn_mux_add(mux, (evtchn_port_t)i + 1, cb_record,
-						&recs[i]),
+		ck_assert_int_eq(evtchn_mux_add(mux, (evtchn_port_t)i + 1,
+						cb_record, &recs[i]),
 				 0);
 		fake_notify((evtchn_port_t)i + 1);
 	}

@@ -125,7 +125,8 @@ static void *get(grant_ref_t ref, int writable)
 {
 	void *p = gnt_pcache_get(pc, ref, writable);
 
-	ck_assert_msg(p != NULL, "get(%u, %d): %s", ref, writable, strerror(errno));
+	ck_assert_msg(p != NULL, "get(%u, %d): %s", ref, writable,
+		      strerror(errno));
 	ck_assert_uint_eq(*(uint32_t *)p, ref);
 	return p;
 }

@@ -69,8 +69,7 @@ static void m_enter(void *arg, enum xenbus_state from, enum xenbus_state to)
 	note(m->trail, sizeof(m->trail), (char)('0' + to));
 }
 
-static const struct xbe_fsm_hooks m_hooks = { m_connect, m_disconnect,
-					      m_enter };
+static const struct xbe_fsm_hooks m_hooks = { m_connect, m_disconnect, m_enter };
 
 /* m_eval - what evaluate() in xenbus-be.c does with the answer. */
 static void m_eval(struct model *m)
@@ -80,8 +79,8 @@ static void m_eval(struct model *m)
 	ck_assert_msg(!m->freed, "an event reached a freed device");
 	o = xbe_fsm_decide(&m->f);
 	if (o.target != m->f.be &&
-	    xbe_fsm_walk(&m->f.be, &m->f.disconnect_pending, o.target,
-			 &m_hooks, m) < 0)
+	    xbe_fsm_walk(&m->f.be, &m->f.disconnect_pending, o.target, &m_hooks,
+			 m) < 0)
 		return;
 	if (o.actions & XBE_ACT_REMOVE) {
 		ck_assert_msg(!m->f.removed, "remove() twice");
@@ -94,7 +93,12 @@ static void m_eval(struct model *m)
 	}
 }
 
-enum ev { EV_FE, EV_OFFLINE, EV_DIR_GONE, EV_DISC_DONE };
+enum ev {
+	EV_FE,
+	EV_OFFLINE,
+	EV_DIR_GONE,
+	EV_DISC_DONE
+};
 
 static void m_event(struct model *m, enum ev ev, enum xenbus_state fe)
 {
@@ -158,16 +162,56 @@ struct fe_row {
 
 static const struct fe_row fe_table[] = {
 	/* probing: the frontend is not watched yet, nothing moves */
-	{ INI, { { INI, "" }, { INI, "" }, { INI, "" }, { INI, "" }, { INI, "" },
-		 { INI, "" }, { INI, "" }, { INI, "" }, { INI, "" } } },
-	{ IWT, { { IWT, "" }, { IWT, "" }, { IWT, "" }, { CON, "C" }, { CON, "C" },
-		 { CLG, "" }, { CLD, "" }, { CLD, "" }, { CLD, "" } } },
-	{ CON, { { CLD, "DR" }, { CON, "" }, { CON, "" }, { CON, "" }, { CON, "" },
-		 { CLG, "D" }, { CLD, "D" }, { CLD, "D" }, { CLD, "D" } } },
-	{ CLG, { { CLD, "R" }, { CLG, "" }, { CLG, "" }, { CLG, "" }, { CLG, "" },
-		 { CLG, "" }, { CLD, "" }, { CLD, "" }, { CLD, "" } } },
-	{ CLD, { { CLD, "R" }, { IWT, "" }, { CLD, "" }, { CLD, "" }, { CLD, "" },
-		 { CLD, "" }, { CLD, "" }, { CLD, "" }, { CLD, "" } } },
+	{ INI,
+	  { { INI, "" },
+	    { INI, "" },
+	    { INI, "" },
+	    { INI, "" },
+	    { INI, "" },
+	    { INI, "" },
+	    { INI, "" },
+	    { INI, "" },
+	    { INI, "" } } },
+	{ IWT,
+	  { { IWT, "" },
+	    { IWT, "" },
+	    { IWT, "" },
+	    { CON, "C" },
+	    { CON, "C" },
+	    { CLG, "" },
+	    { CLD, "" },
+	    { CLD, "" },
+	    { CLD, "" } } },
+	{ CON,
+	  { { CLD, "DR" },
+	    { CON, "" },
+	    { CON, "" },
+	    { CON, "" },
+	    { CON, "" },
+	    { CLG, "D" },
+	    { CLD, "D" },
+	    { CLD, "D" },
+	    { CLD, "D" } } },
+	{ CLG,
+	  { { CLD, "R" },
+	    { CLG, "" },
+	    { CLG, "" },
+	    { CLG, "" },
+	    { CLG, "" },
+	    { CLG, "" },
+	    { CLD, "" },
+	    { CLD, "" },
+	    { CLD, "" } } },
+	{ CLD,
+	  { { CLD, "R" },
+	    { IWT, "" },
+	    { CLD, "" },
+	    { CLD, "" },
+	    { CLD, "" },
+	    { CLD, "" },
+	    { CLD, "" },
+	    { CLD, "" },
+	    { CLD, "" } } },
 };
 
 START_TEST(frontend_change_from_each_state)
@@ -289,7 +333,8 @@ START_TEST(frontend_closing_while_probing_never_connects)
 	ck_assert_int_eq(m.f.be, INI);
 	/* probe() ok: xenbus-be.c walks to InitWait, then decides */
 	ck_assert_int_eq(xbe_fsm_walk(&m.f.be, &m.f.disconnect_pending, IWT,
-				      &m_hooks, &m), 0);
+				      &m_hooks, &m),
+			 0);
 	m_eval(&m);
 	ck_assert_int_eq(m.f.be, CLG);
 	ck_assert_str_eq(m.calls, "");
@@ -410,12 +455,9 @@ static const struct walk_row {
 	enum xenbus_state from, to;
 	const char *calls, *trail;
 } walk_table[] = {
-	{ INI, CON, "C", "24" },
-	{ CLD, CON, "C", "24" },
-	{ CON, CLD, "D", "56" },
-	{ CON, IWT, "D", "562" },
-	{ CLG, CON, "C", "624" },
-	{ IWT, CLD, "", "56" },
+	{ INI, CON, "C", "24" },  { CLD, CON, "C", "24" },
+	{ CON, CLD, "D", "56" },  { CON, IWT, "D", "562" },
+	{ CLG, CON, "C", "624" }, { IWT, CLD, "", "56" },
 	{ INI, CLD, "", "6" },
 };
 
@@ -426,7 +468,8 @@ START_TEST(walk_calls_hooks_on_the_right_edges)
 
 	m_init(&m, w->from);
 	ck_assert_int_eq(xbe_fsm_walk(&m.f.be, &m.f.disconnect_pending, w->to,
-				      &m_hooks, &m), 0);
+				      &m_hooks, &m),
+			 0);
 	ck_assert_int_eq(m.f.be, w->to);
 	ck_assert_str_eq(m.calls, w->calls);
 	ck_assert_str_eq(m.trail, w->trail);
@@ -440,7 +483,8 @@ START_TEST(walk_stops_at_closing_for_pending_disconnect)
 	m_init(&m, CON);
 	m.async = 1;
 	ck_assert_int_eq(xbe_fsm_walk(&m.f.be, &m.f.disconnect_pending, CLD,
-				      &m_hooks, &m), -EINPROGRESS);
+				      &m_hooks, &m),
+			 -EINPROGRESS);
 	ck_assert_int_eq(m.f.be, CLG);
 	ck_assert(m.f.disconnect_pending);
 	ck_assert_str_eq(m.trail, "5");
@@ -454,7 +498,8 @@ START_TEST(walk_turns_to_closing_when_connect_fails)
 	m_init(&m, IWT);
 	m.connect_rc = -EPROTO;
 	ck_assert_int_eq(xbe_fsm_walk(&m.f.be, &m.f.disconnect_pending, CON,
-				      &m_hooks, &m), -EPROTO);
+				      &m_hooks, &m),
+			 -EPROTO);
 	ck_assert_int_eq(m.f.be, CLG);
 	ck_assert_str_eq(m.calls, "C");
 	ck_assert_str_eq(m.trail, "5");
@@ -464,10 +509,13 @@ END_TEST
 /* Targets no walk may reach: refused with -EINVAL, nothing called. */
 START_TEST(illegal_targets_are_refused)
 {
-	static const int bad[] = { XenbusStateUnknown, XenbusStateInitialising,
+	static const int bad[] = { XenbusStateUnknown,
+				   XenbusStateInitialising,
 				   XenbusStateInitialised,
 				   XenbusStateReconfiguring,
-				   XenbusStateReconfigured, 99, -1 };
+				   XenbusStateReconfigured,
+				   99,
+				   -1 };
 	enum xenbus_state from = be_states[_i];
 
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -33,7 +33,8 @@ START_TEST(write_read_mkdir_rm_directory)
 	ck_assert_int_eq(t_read(a, 0, "/w/a", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "hello");
 	ck_assert_int_eq(t_strs(a, XS_MKDIR, 0, "/w/b", NULL), 0);
-	ck_assert_int_eq(t_strs(a, XS_MKDIR, 0, "/w/b", NULL), 0); /* exists: ok */
+	ck_assert_int_eq(t_strs(a, XS_MKDIR, 0, "/w/b", NULL),
+			 0); /* exists: ok */
 	ck_assert_int_eq(t_read(a, 0, "/w/b", v, sizeof(v)), 0);
 	ck_assert_uint_eq(a->reply.len, 0);
 	ck_assert_int_eq(t_strs(a, XS_DIRECTORY, 0, "/w", NULL), 0);
@@ -101,17 +102,19 @@ START_TEST(created_nodes_inherit_and_guest_owns)
 {
 	ck_assert_int_eq(t_write(a, 0, "/local/domain/5", ""), 0);
 	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/local/domain/5", "n0",
-				"b5", NULL), 0);
+				"b5", NULL),
+			 0);
 	ck_assert_int_eq(t_write(g, 0, "data/x", "1"), 0);
 	ck_assert_int_eq(t_strs(a, XS_GET_PERMS, 0, "/local/domain/5/data/x",
-				NULL), 0);
+				NULL),
+			 0);
 	/* owner 5 (the creator), rest inherited */
 	ck_assert_uint_eq(a->reply.len, 6);
 	ck_assert_mem_eq(a->reply.p, "n5\0b5\0", 6);
 	/* dom0 creating keeps the parent's list unchanged */
 	ck_assert_int_eq(t_write(a, 0, "/local/domain/5/by0", "1"), 0);
-	ck_assert_int_eq(t_strs(a, XS_GET_PERMS, 0, "/local/domain/5/by0",
-				NULL), 0);
+	ck_assert_int_eq(t_strs(a, XS_GET_PERMS, 0, "/local/domain/5/by0", NULL),
+			 0);
 	ck_assert_mem_eq(a->reply.p, "n0\0b5\0", 6);
 }
 END_TEST
@@ -120,12 +123,15 @@ START_TEST(guest_cannot_give_nodes_away)
 {
 	ck_assert_int_eq(t_write(a, 0, "/local/domain/5", ""), 0);
 	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/local/domain/5", "n5",
-				NULL), 0);
+				NULL),
+			 0);
 	ck_assert_int_eq(t_strs(g, XS_SET_PERMS, 0, "", "n6", NULL), -EINVAL);
 	ck_assert_int_eq(t_strs(g, XS_SET_PERMS, 0, "/local/domain/5", "n6",
-				NULL), -EPERM);
+				NULL),
+			 -EPERM);
 	ck_assert_int_eq(t_strs(g, XS_SET_PERMS, 0, "/local/domain/5", "n5",
-				"r6", NULL), 0);
+				"r6", NULL),
+			 0);
 }
 END_TEST
 
@@ -146,7 +152,8 @@ START_TEST(directory_part_chunks_and_ends_with_empty_string)
 
 		snprintf(offs, sizeof(offs), "%u", off);
 		ck_assert_int_eq(t_strs(a, XS_DIRECTORY_PART, 0, "/dp", offs,
-					NULL), 0);
+					NULL),
+				 0);
 		ck_assert_uint_le(a->reply.len, XENSTORE_PAYLOAD_MAX);
 		calls++;
 		q = a->reply.p + strlen(a->reply.p) + 1; /* after generation */
@@ -170,7 +177,8 @@ END_TEST
 
 START_TEST(domain_ops_need_privilege)
 {
-	ck_assert_int_eq(t_strs(g, XS_INTRODUCE, 0, "9", "1", "2", NULL), -EACCES);
+	ck_assert_int_eq(t_strs(g, XS_INTRODUCE, 0, "9", "1", "2", NULL),
+			 -EACCES);
 	ck_assert_int_eq(t_strs(g, XS_RELEASE, 0, "9", NULL), -EACCES);
 	ck_assert_int_eq(t_strs(g, XS_IS_DOMAIN_INTRODUCED, 0, "9", NULL),
 			 -EACCES);
@@ -188,9 +196,11 @@ START_TEST(introduce_release_is_introduced_resume_set_target)
 	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "9", "1234", "0", NULL),
 			 -EINVAL); /* port 0 */
 	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "9", "1234", "4294967296",
-				NULL), -EINVAL); /* port over 32 bits */
+				NULL),
+			 -EINVAL); /* port over 32 bits */
 	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "9",
-				"99999999999999999999999", "7", NULL), -EINVAL);
+				"99999999999999999999999", "7", NULL),
+			 -EINVAL);
 	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "65536", "1", "7", NULL),
 			 -EINVAL);
 	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "9", "1234", "7", NULL), 0);
@@ -218,12 +228,14 @@ START_TEST(release_deletes_what_the_domain_owned)
 	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "5", "1", "2", NULL), 0);
 	ck_assert_int_eq(t_write(a, 0, "/local/domain/5/dev", "0"), 0);
 	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/local/domain/5", "n0",
-				"b5", NULL), 0);
+				"b5", NULL),
+			 0);
 	ck_assert_int_eq(t_write(g, 0, "data/mine/deep", "1"), 0);
 	ck_assert_int_eq(t_write(a, 0, "/shared", "s"), 0);
 	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/shared", "b5", NULL), 0);
 	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "@releaseDomain", "n0",
-				"r5", NULL), 0);
+				"r5", NULL),
+			 0);
 	ck_assert_uint_eq(xs_tree_owned(&st.tree, 5), 4);
 	ck_assert_int_eq(t_strs(a, XS_RELEASE, 0, "5", NULL), 0);
 	ck_assert_uint_eq(xs_tree_owned(&st.tree, 5), 0);
@@ -247,7 +259,8 @@ START_TEST(malformed_payloads_get_einval)
 	ck_assert_int_eq(t_call(a, XS_WRITE, 0, "/novalue", 8), -EINVAL);
 	ck_assert_int_eq(t_call(a, XS_WATCH, 0, "/a\0tok", 6), -EINVAL);
 	ck_assert_int_eq(t_call(a, XS_INTRODUCE, 0, "1\0002\0", 4), -EINVAL);
-	ck_assert_int_eq(t_strs(a, XS_DIRECTORY_PART, 0, "/", "x", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(a, XS_DIRECTORY_PART, 0, "/", "x", NULL),
+			 -EINVAL);
 	ck_assert_int_eq(t_strs(a, XS_WRITE, 0, "/bad path", "", NULL), -EINVAL);
 	ck_assert_int_eq(t_strs(a, XS_TRANSACTION_END, 0, "T", NULL), -ENOENT);
 }
@@ -267,7 +280,8 @@ END_TEST
 
 START_TEST(oversized_header_drops_only_that_connection)
 {
-	struct xsd_sockmsg h = { .type = XS_READ, .req_id = 1,
+	struct xsd_sockmsg h = { .type = XS_READ,
+				 .req_id = 1,
 				 .len = XENSTORE_PAYLOAD_MAX + 1 };
 	struct tconn *bad = t_conn(&st, 0, true);
 
@@ -363,8 +377,10 @@ END_TEST
  * NUL-terminated: replies only, no crash, the store stays consistent. */
 START_TEST(random_requests_never_crash)
 {
-	static const char *const words[] = { "/", "/a", "/a/b", "a", "@releaseDomain",
-					     "T", "F", "5", "0", "r5", "b0", "" };
+	static const char *const words[] = {
+		"/", "/a", "/a/b", "a", "@releaseDomain", "T", "F", "5",
+		"0", "r5", "b0",   ""
+	};
 	struct tconn *u = t_conn(&st, 3, false);
 	char buf[600];
 	unsigned seed = 12345, i, type, len, k;
@@ -388,7 +404,8 @@ START_TEST(random_requests_never_crash)
 				buf[len + k] = (char)(seed >> (k % 24));
 			len += extra;
 		}
-		t_call(t, type, (seed & 0x20000) ? (seed >> 20) % 4 : 0, buf, len);
+		t_call(t, type, (seed & 0x20000) ? (seed >> 20) % 4 : 0, buf,
+		       len);
 		if (!t->c)
 			break; /* dropped: fine, but these types never should */
 	}

@@ -22,7 +22,8 @@ START_TEST(relative_resolves_under_domain_path)
 	size_t strip;
 
 	ck_assert_int_eq(xs_canonicalize(&st, 7, "device/vbd", false, out,
-					 &strip), 0);
+					 &strip),
+			 0);
 	ck_assert_str_eq(out, "/local/domain/7/device/vbd");
 	ck_assert_uint_eq(strip, strlen("/local/domain/7/"));
 }
@@ -33,7 +34,8 @@ START_TEST(absolute_kept_as_is)
 	size_t strip = 99;
 
 	ck_assert_int_eq(xs_canonicalize(&st, 7, "/a/b_c-D@9", false, out,
-					 &strip), 0);
+					 &strip),
+			 0);
 	ck_assert_str_eq(out, "/a/b_c-D@9");
 	ck_assert_uint_eq(strip, 0);
 	ck_assert_int_eq(xs_canonicalize(&st, 0, "/", false, out, NULL), 0);
@@ -42,10 +44,14 @@ END_TEST
 
 START_TEST(rejects_malformed)
 {
-	ck_assert_int_eq(xs_canonicalize(&st, 0, "/a/", false, out, NULL), -EINVAL);
-	ck_assert_int_eq(xs_canonicalize(&st, 0, "/a//b", false, out, NULL), -EINVAL);
-	ck_assert_int_eq(xs_canonicalize(&st, 0, "/a b", false, out, NULL), -EINVAL);
-	ck_assert_int_eq(xs_canonicalize(&st, 0, "/a.b", false, out, NULL), -EINVAL);
+	ck_assert_int_eq(xs_canonicalize(&st, 0, "/a/", false, out, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(xs_canonicalize(&st, 0, "/a//b", false, out, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(xs_canonicalize(&st, 0, "/a b", false, out, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(xs_canonicalize(&st, 0, "/a.b", false, out, NULL),
+			 -EINVAL);
 	ck_assert_int_eq(xs_canonicalize(&st, 0, "", false, out, NULL), -EINVAL);
 	ck_assert_int_eq(xs_canonicalize(&st, 0, "/\xc3\xa9", false, out, NULL),
 			 -EINVAL);
@@ -55,9 +61,11 @@ END_TEST
 START_TEST(special_names_only_where_allowed)
 {
 	ck_assert_int_eq(xs_canonicalize(&st, 0, "@releaseDomain", false, out,
-					 NULL), -EINVAL);
+					 NULL),
+			 -EINVAL);
 	ck_assert_int_eq(xs_canonicalize(&st, 0, "@releaseDomain", true, out,
-					 NULL), 0);
+					 NULL),
+			 0);
 	ck_assert_str_eq(out, "@releaseDomain");
 }
 END_TEST

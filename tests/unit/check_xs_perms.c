@@ -42,7 +42,8 @@ END_TEST
 
 START_TEST(formats_as_wire_strings)
 {
-	struct xs_perm p[] = { { 0, XS_P_NONE }, { 5, XS_P_READ },
+	struct xs_perm p[] = { { 0, XS_P_NONE },
+			       { 5, XS_P_READ },
 			       { 7, XS_P_READ | XS_P_WRITE } };
 	struct xs_buf b = { 0 };
 
@@ -66,7 +67,8 @@ END_TEST
 
 START_TEST(listed_domain_gets_its_entry_else_default)
 {
-	struct xs_perm p[] = { { 5, XS_P_READ }, { 7, XS_P_WRITE },
+	struct xs_perm p[] = { { 5, XS_P_READ },
+			       { 7, XS_P_WRITE },
 			       { 8, XS_P_NONE } };
 
 	ck_assert_uint_eq(xs_perms_for(p, 3, 7, false, -1), XS_P_WRITE);

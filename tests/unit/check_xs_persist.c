@@ -56,7 +56,8 @@ static void copy_file(const char *from_dir, const char *to_dir,
 		ck_assert_int_eq(write(out, buf, (size_t)n), n);
 	close(in);
 	if (cut > 0)
-		ck_assert_int_eq(ftruncate(out, lseek(out, 0, SEEK_END) - cut), 0);
+		ck_assert_int_eq(ftruncate(out, lseek(out, 0, SEEK_END) - cut),
+				 0);
 	close(out);
 }
 
@@ -109,10 +110,12 @@ START_TEST(clean_restart_keeps_nodes_perms_domains)
 
 	start(&r, dir);
 	ck_assert_int_eq(t_write(r.a, 0, "/a/b", "v1"), 0);
-	ck_assert_int_eq(t_strs(r.a, XS_SET_PERMS, 0, "/a/b", "r5", "w6", NULL), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_SET_PERMS, 0, "/a/b", "r5", "w6", NULL),
+			 0);
 	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "5", "777", "3", NULL), 0);
 	ck_assert_int_eq(t_strs(r.a, XS_SET_PERMS, 0, "@releaseDomain", "n0",
-				"r5", NULL), 0);
+				"r5", NULL),
+			 0);
 	stop(&r, true);
 
 	start(&r, dir);
@@ -122,7 +125,8 @@ START_TEST(clean_restart_keeps_nodes_perms_domains)
 	ck_assert_mem_eq(r.a->reply.p, "r5\0w6\0", 6);
 	ck_assert_ptr_nonnull(xs_domain_find(&r.st, 5));
 	ck_assert_uint_eq(xs_domain_find(&r.st, 5)->mfn, 777);
-	ck_assert_int_eq(t_strs(r.a, XS_GET_PERMS, 0, "@releaseDomain", NULL), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_GET_PERMS, 0, "@releaseDomain", NULL),
+			 0);
 	ck_assert_mem_eq(r.a->reply.p, "n0\0r5\0", 6);
 	ck_assert_uint_eq(xs_tree_owned(&r.st.tree, 5), 1);
 	stop(&r, true);
@@ -162,7 +166,8 @@ START_TEST(domain_death_outside_a_request_is_journalled)
 	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "8", "1", "2", NULL), 0);
 	ck_assert_int_eq(t_write(r.a, 0, "/local/domain/8/x", "1"), 0);
 	ck_assert_int_eq(t_strs(r.a, XS_SET_PERMS, 0, "/local/domain/8/x", "n8",
-				NULL), 0);
+				NULL),
+			 0);
 	xs_domain_died(&r.st, 8); /* the hv layer's event */
 	crash_copy(0);
 	stop(&r, true);

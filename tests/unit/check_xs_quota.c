@@ -16,7 +16,8 @@ static void setup(void)
 	/* the guest's home, owned by it */
 	ck_assert_int_eq(t_write(a, 0, "/local/domain/5", ""), 0);
 	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/local/domain/5", "n5",
-				NULL), 0);
+				NULL),
+			 0);
 }
 
 static void teardown(void)
@@ -162,10 +163,12 @@ END_TEST
 START_TEST(perms_quota_gives_enospc)
 {
 	ck_assert_int_eq(t_write(g, 0, "p", "x"), 0);
-	ck_assert_int_eq(t_strs(g, XS_SET_PERMS, 0, "p", "n5", "r1", "r2",
-				"r3", "r4", NULL), 0);
-	ck_assert_int_eq(t_strs(g, XS_SET_PERMS, 0, "p", "n5", "r1", "r2",
-				"r3", "r4", "r6", NULL), -ENOSPC);
+	ck_assert_int_eq(t_strs(g, XS_SET_PERMS, 0, "p", "n5", "r1", "r2", "r3",
+				"r4", NULL),
+			 0);
+	ck_assert_int_eq(t_strs(g, XS_SET_PERMS, 0, "p", "n5", "r1", "r2", "r3",
+				"r4", "r6", NULL),
+			 -ENOSPC);
 }
 END_TEST
 
@@ -197,10 +200,12 @@ START_TEST(control_quota_lists_and_sets)
 	ck_assert_ptr_nonnull(strstr(a->reply.p, "nodes"));
 	ck_assert_ptr_nonnull(strstr(a->reply.p, "1000"));
 	ck_assert_int_eq(t_strs(a, XS_CONTROL, 0, "quota", "set", "watches",
-				"7", NULL), 0);
+				"7", NULL),
+			 0);
 	ck_assert_uint_eq(st.quota.val[XS_Q_WATCHES], 7);
 	ck_assert_int_eq(t_strs(a, XS_CONTROL, 0, "quota", "set", "watches",
-				"0", NULL), -EINVAL);
+				"0", NULL),
+			 -EINVAL);
 	/* guests may not */
 	ck_assert_int_eq(t_strs(g, XS_CONTROL, 0, "quota", NULL), -EACCES);
 }

@@ -143,8 +143,8 @@ START_TEST(many_children_lookup_and_walk)
 	xs_tree_create(&t, "/d", NULL, 0, &n0, 1);
 	for (i = 0; i < 5000; i++) {
 		snprintf(p, sizeof(p), "/d/%d", i);
-		ck_assert_ptr_nonnull(xs_tree_create(&t, p, p, (uint32_t)strlen(p),
-						     &n0, 1));
+		ck_assert_ptr_nonnull(
+			xs_tree_create(&t, p, p, (uint32_t)strlen(p), &n0, 1));
 	}
 	ck_assert_ptr_nonnull(xs_tree_get(&t, "/d/4999"));
 	xs_tree_walk(t.root, count_cb, &n);

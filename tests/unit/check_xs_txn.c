@@ -105,8 +105,21 @@ START_TEST(read_only_transaction_commits)
 END_TEST
 
 /* The conflict matrix: what the transaction did x what happened outside. */
-enum tx_act { T_READ, T_WRITE, T_RM, T_LIST, T_READ_ABSENT, T_CREATE };
-enum out_act { O_WRITE, O_RM, O_ADD_SIBLING, O_WRITE_OTHER, O_CREATE_NEW };
+enum tx_act {
+	T_READ,
+	T_WRITE,
+	T_RM,
+	T_LIST,
+	T_READ_ABSENT,
+	T_CREATE
+};
+enum out_act {
+	O_WRITE,
+	O_RM,
+	O_ADD_SIBLING,
+	O_WRITE_OTHER,
+	O_CREATE_NEW
+};
 
 static const struct {
 	enum tx_act t;
@@ -124,7 +137,7 @@ static const struct {
 	{ T_RM, O_ADD_SIBLING, -EAGAIN }, /* the parent's children changed */
 	{ T_RM, O_WRITE_OTHER, 0 },
 	{ T_LIST, O_ADD_SIBLING, -EAGAIN },
-	{ T_LIST, O_WRITE, 0 },           /* a child's value: not the list */
+	{ T_LIST, O_WRITE, 0 }, /* a child's value: not the list */
 	{ T_READ_ABSENT, O_CREATE_NEW, -EAGAIN },
 	{ T_READ_ABSENT, O_WRITE_OTHER, 0 },
 	{ T_CREATE, O_CREATE_NEW, -EAGAIN },
@@ -138,22 +151,42 @@ START_TEST(conflict_matrix)
 	int rc = 0;
 
 	switch (matrix[_i].t) {
-	case T_READ: rc = t_read(a, tx, "/m/x", v, sizeof(v)); break;
-	case T_WRITE: rc = t_write(a, tx, "/m/x", "T"); break;
-	case T_RM: rc = t_strs(a, XS_RM, tx, "/m/x", NULL); break;
-	case T_LIST: rc = t_strs(a, XS_DIRECTORY, tx, "/m", NULL); break;
+	case T_READ:
+		rc = t_read(a, tx, "/m/x", v, sizeof(v));
+		break;
+	case T_WRITE:
+		rc = t_write(a, tx, "/m/x", "T");
+		break;
+	case T_RM:
+		rc = t_strs(a, XS_RM, tx, "/m/x", NULL);
+		break;
+	case T_LIST:
+		rc = t_strs(a, XS_DIRECTORY, tx, "/m", NULL);
+		break;
 	case T_READ_ABSENT:
 		rc = t_read(a, tx, "/m/new", v, sizeof(v)) == -ENOENT ? 0 : -1;
 		break;
-	case T_CREATE: rc = t_write(a, tx, "/m/new", "T"); break;
+	case T_CREATE:
+		rc = t_write(a, tx, "/m/new", "T");
+		break;
 	}
 	ck_assert_int_eq(rc, 0);
 	switch (matrix[_i].o) {
-	case O_WRITE: rc = t_write(b, 0, "/m/x", "O"); break;
-	case O_RM: rc = t_strs(b, XS_RM, 0, "/m/x", NULL); break;
-	case O_ADD_SIBLING: rc = t_write(b, 0, "/m/y", "O"); break;
-	case O_WRITE_OTHER: rc = t_write(b, 0, "/other", "O"); break;
-	case O_CREATE_NEW: rc = t_write(b, 0, "/m/new", "O"); break;
+	case O_WRITE:
+		rc = t_write(b, 0, "/m/x", "O");
+		break;
+	case O_RM:
+		rc = t_strs(b, XS_RM, 0, "/m/x", NULL);
+		break;
+	case O_ADD_SIBLING:
+		rc = t_write(b, 0, "/m/y", "O");
+		break;
+	case O_WRITE_OTHER:
+		rc = t_write(b, 0, "/other", "O");
+		break;
+	case O_CREATE_NEW:
+		rc = t_write(b, 0, "/m/new", "O");
+		break;
 	}
 	ck_assert_int_eq(rc, 0);
 	ck_assert_msg(t_tx_end(a, tx, true) == matrix[_i].expect,

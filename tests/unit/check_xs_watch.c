@@ -25,7 +25,8 @@ static void teardown(void)
 
 static void expect_event(struct tconn *t, const char *p, const char *tok)
 {
-	ck_assert_int_eq(t_event(t, path, sizeof(path), token, sizeof(token)), 0);
+	ck_assert_int_eq(t_event(t, path, sizeof(path), token, sizeof(token)),
+			 0);
 	ck_assert_str_eq(path, p);
 	ck_assert_str_eq(token, tok);
 }
@@ -133,7 +134,8 @@ START_TEST(readable_parent_is_enough_for_an_event)
 	/* below an unreadable node whose parent is unreadable too: nothing */
 	ck_assert_int_eq(t_write(a, 0, "/d/secret/deeper", "z"), 0);
 	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/d/secret/deeper", "n0",
-				NULL), 0);
+				NULL),
+			 0);
 	t_drain_events(g6);
 	ck_assert_int_eq(t_write(a, 0, "/d/secret/deeper", "w"), 0);
 	ck_assert_int_eq(t_nevents(g6), 0);
@@ -162,7 +164,8 @@ START_TEST(relative_watch_reports_relative_path)
 
 	ck_assert_int_eq(t_write(a, 0, "/local/domain/7", ""), 0);
 	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/local/domain/7", "n7",
-				NULL), 0);
+				NULL),
+			 0);
 	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "device", "rel", NULL), 0);
 	expect_event(g, "device", "rel");
 	ck_assert_int_eq(t_write(a, 0, "/local/domain/7/device/vif/0", "1"), 0);
@@ -201,7 +204,8 @@ START_TEST(shutdown_fires_release_domain_and_keeps_the_domain)
 	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "3", "4096", "9", NULL), 0);
 	ck_assert_int_eq(t_write(a, 0, "/local/domain/3/data", "x"), 0);
 	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/local/domain/3/data",
-				"n3", NULL), 0);
+				"n3", NULL),
+			 0);
 	/* SHUTDOWN_reboot: xl's monitor must hear of it, the domain stays. */
 	xs_domain_shut_down(&st, 3, 1);
 	expect_event(w, "@releaseDomain", "out");

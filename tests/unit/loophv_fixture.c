@@ -34,9 +34,10 @@ pid_t lhf_spawn(const char *dir, const char *extra_arg)
 	const char *top = getenv("top_builddir");
 	const char *lvl = getenv("LOOPHVD_LOG");
 	char bin[512];
-	const char *argv[] = { bin, "--foreground", "--run-dir", dir,
-			       "--log-level", lvl ? lvl : "warning", extra_arg,
-			       NULL };
+	const char *argv[] = { bin,           "--foreground",
+			       "--run-dir",   dir,
+			       "--log-level", lvl ? lvl : "warning",
+			       extra_arg,     NULL };
 
 	snprintf(bin, sizeof(bin), "%s/loophv/loophvd", top ? top : ".");
 	return launch_daemon("loophvd", NULL, (char *const *)argv);
@@ -112,7 +113,8 @@ int lhf_raw_send(int fd, const void *buf, size_t len, struct lh_rep *rep,
 	} u;
 	struct lh_rep local;
 	struct iovec iov;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
 			      .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *cm;

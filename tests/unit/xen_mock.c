@@ -300,8 +300,7 @@ int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *x, domid_t d,
 }
 int xendevicemodel_map_io_range_to_ioreq_server(xendevicemodel_handle *x,
 						domid_t d, ioservid_t id,
-						int mmio, uint64_t s,
-						uint64_t e)
+						int mmio, uint64_t s, uint64_t e)
 {
 	xen_mock.io_mmio = mmio;
 	return 0;
@@ -392,7 +391,7 @@ struct hv *hv_loop_domain_create(const void *o, const void *c)
 void xen_mock_reset(void)
 {
 	memset(&xen_mock, 0, sizeof(xen_mock));
-	xen_mock.doms[0] = (struct mock_dom){0, XEN_DOMINF_running, 1000, 3};
+	xen_mock.doms[0] = (struct mock_dom){ 0, XEN_DOMINF_running, 1000, 3 };
 	xen_mock.ndoms = 1;
 	xen_mock.next_port = 5;
 	xen_mock.pci_fail_fn = 99;

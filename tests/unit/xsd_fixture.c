@@ -27,7 +27,8 @@ void xsdf_start_args(const char *const *extra)
 			 "/tmp/splitdrv-xsd.XXXXXX");
 		if (!mkdtemp(xsdf_run_dir))
 			exit(99);
-		snprintf(xsdf_sock, sizeof(xsdf_sock), "%s/socket", xsdf_run_dir);
+		snprintf(xsdf_sock, sizeof(xsdf_sock), "%s/socket",
+			 xsdf_run_dir);
 	}
 	snprintf(bin, sizeof(bin), "%s/xenstored/xenstored", top ? top : ".");
 	argv[n++] = bin;
@@ -60,8 +61,14 @@ static void end(int sig)
 	}
 }
 
-void xsdf_stop(void) { end(SIGTERM); }
-void xsdf_crash(void) { end(SIGKILL); }
+void xsdf_stop(void)
+{
+	end(SIGTERM);
+}
+void xsdf_crash(void)
+{
+	end(SIGKILL);
+}
 
 void xsdf_cleanup(void)
 {

@@ -32,8 +32,7 @@ static int failures;
 /* Why the running check failed (printed after "HVCHECK FAIL <name>: "). */
 static char reason[256];
 
-__attribute__((format(printf, 1, 2)))
-static void fail_msg(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void fail_msg(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -520,8 +519,9 @@ static int death(const char *domid_s, const char *secs_s)
 		if (r == want) {
 			clock_gettime(CLOCK_MONOTONIC, &t);
 			printf("HVCHECK PASS domain-death (domain %ld after %.1f s)\n",
-			       want, (double)(t.tv_sec - t0.tv_sec) +
-					     (t.tv_nsec - t0.tv_nsec) / 1e9);
+			       want,
+			       (double)(t.tv_sec - t0.tv_sec) +
+				       (t.tv_nsec - t0.tv_nsec) / 1e9);
 			break;
 		}
 		if (r >= 0)
@@ -534,7 +534,8 @@ static int death(const char *domid_s, const char *secs_s)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (t.tv_sec - t0.tv_sec >= secs) {
 			printf("HVCHECK FAIL domain-death: domain %ld not "
-			       "reported within %ld s\n", want, secs);
+			       "reported within %ld s\n",
+			       want, secs);
 			r = -ETIMEDOUT;
 			break;
 		}
