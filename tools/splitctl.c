@@ -557,6 +557,40 @@ static int check_domain(struct xs_handle *xs, domid_t domid, char *buf,
 }
 
 /*
+ * request_close - online=0 and state Closing in one transaction, as
+ * libxl writes them: a backend that acts on online=0 at once (one not yet
+ * Connected goes straight to Closed) must not have its Closed overwritten
+ * by a Closing written after it. 0, or -1 with errno.
+ */
+static int request_close(struct xs_handle *xs, const char *be)
+{
+	char on[160], st[160];
+
+	snprintf(on, sizeof(on), "%s/online", be);
+	snprintf(st, sizeof(st), "%s/state", be);
+	for (int tries = 0; tries < 10; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+
+		if (!t)
+			return -1;
+		if (!xs_write(xs, t, on, "0", 1) ||
+		    !xs_write(xs, t, st, "5", 1)) {
+			int e = errno;
+
+			xs_transaction_end(xs, t, true);
+			errno = e;
+			return -1;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -1;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/*
  * close_backend - libxl's way to take a device from a backend that drives
  * it (state InitWait..Closing): online=0, state Closing, then up to
  * timeout_s for Closed. Removing the directories under a backend that is
@@ -564,16 +598,13 @@ static int check_domain(struct xs_handle *xs, domid_t domid, char *buf,
  */
 static void close_backend(struct xs_handle *xs, const char *be, int timeout_s)
 {
-	char path[160];
 	int s;
 
 	s = splitctl_state(xs, XBT_NULL, be);
 	if (s < 2 || s > 5)
 		return; /* nobody drives it, or it is closed already */
-	snprintf(path, sizeof(path), "%s/online", be);
-	xs_write(xs, XBT_NULL, path, "0", 1);
-	snprintf(path, sizeof(path), "%s/state", be);
-	xs_write(xs, XBT_NULL, path, "5", 1);
+	if (request_close(xs, be) < 0)
+		return; /* the caller removes it anyway */
 	for (int i = 0; i < timeout_s * 10; i++) {
 		s = splitctl_state(xs, XBT_NULL, be);
 		if (s == 6 || s < 0)
@@ -854,10 +885,9 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 	}
 	free(err);
 	/* libxl's way: online=0, state=Closing, wait for Closed, remove */
-	snprintf(path, sizeof(path), "%s/online", be);
-	xs_write(xs, XBT_NULL, path, "0", 1);
-	snprintf(path, sizeof(path), "%s/state", be);
-	xs_write(xs, XBT_NULL, path, "5", 1);
+	if (request_close(xs, be) < 0)
+		fprintf(stderr, "splitctl: asking %s to close: %s\n", be,
+			strerror(errno));
 	/* gone meanwhile (someone removed it): closed all the same */
 	if (wait_s &&
 	    (end = wait_state(xs, be, 6, 0, "close", &err)) != WAIT_OK &&

@@ -644,11 +644,28 @@ START_TEST(silent_nbd_server_does_not_hold_up_other_guests)
 		      "the file disk took %ld s to connect",
 		      (long)(t1.tv_sec - t0.tv_sec));
 
-	/* the toolstack gives up on one of them while it is opening */
-	snprintf(path, sizeof(path), "%s/online", gone.be);
-	ck_assert(xs_write(h, XBT_NULL, path, "0", 1));
-	snprintf(path, sizeof(path), "%s/state", gone.be);
-	ck_assert(xs_write(h, XBT_NULL, path, "5", 1));
+	/* the toolstack gives up on one of them while it is opening
+	 * (online=0 and Closing in one transaction, as libxl writes them:
+	 * blkback closes such a device at once) */
+	do {
+		xs_transaction_t t = xs_transaction_start(h);
+
+		ck_assert(t);
+		snprintf(path, sizeof(path), "%s/online", gone.be);
+		ck_assert(xs_write(h, t, path, "0", 1));
+		snprintf(path, sizeof(path), "%s/state", gone.be);
+		ck_assert(xs_write(h, t, path, "5", 1));
+		if (xs_transaction_end(h, t, false))
+			break;
+		ck_assert_int_eq(errno, EAGAIN);
+	} while (1);
+	/* it closes (the open is cancelled, or times out) */
+	for (int i = 0; i < 500 && st != XenbusStateClosed; i++) {
+		usleep(20000);
+		st = be_state(h, &gone);
+	}
+	ck_assert_int_eq(st, XenbusStateClosed);
+	st = -1;
 
 	/* the other one fails after its timeout, with what went wrong */
 	for (int i = 0; i < 200 && st != XenbusStateClosed; i++) {
