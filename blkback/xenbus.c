@@ -123,9 +123,8 @@ static void vbd_on_open(void *arg, int rc, struct blkbk_backing *b)
 		if (rc < 0)
 			xbe_error(d, rc, "writing feature keys");
 	} else {
-		/* the node says what failed in words, not the errno only:
-		 * "2 cannot open file:/x: No such file or directory" */
-		xbe_error(d, rc, "cannot open %s: %s", v->desc, strerror(-rc));
+		/* "2 cannot open file:/x: No such file or directory" */
+		xbe_error(d, rc, "cannot open %s", v->desc);
 	}
 	if (rc < 0) {
 		d->priv = NULL;
@@ -317,7 +316,7 @@ static int vbd_connect(struct xbe_device *d)
 							  VBD_OPEN_TIMEOUT_MS,
 							  vbd_on_reopen, v);
 		xbe_error(d, -EAGAIN,
-			  "%s was lost and is being reopened: "
+			  "%s was lost and is being reopened, "
 			  "reconnect later",
 			  v->desc);
 		return -EAGAIN;

@@ -251,9 +251,10 @@ void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warnx_dev(d->fdomid, d->name, "%s: %s", msg,
-		      strerror(err < 0 ? -err : err));
-	xbe_write_be(d, XBT_NULL, "error", "%d %s", err < 0 ? -err : err, msg);
+	/* the node in words, as the log: "<errno> <what>: <strerror>" */
+	err = err < 0 ? -err : err;
+	log_warnx_dev(d->fdomid, d->name, "%s: %s", msg, strerror(err));
+	xbe_write_be(d, XBT_NULL, "error", "%d %s: %s", err, msg, strerror(err));
 }
 
 /* error_unless_set - xbe_error(), unless the driver wrote a more precise

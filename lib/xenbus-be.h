@@ -109,7 +109,8 @@ int xbe_transaction(struct xbe_device *d,
 		    int (*fill)(struct xbe_device *d, xs_transaction_t t,
 				void *arg),
 		    void *arg);
-/* xbe_error - write "error" (and log) as Linux's xenbus_dev_fatal does. */
+/* xbe_error - write "error" (and log) as Linux's xenbus_dev_fatal does:
+ * "<errno> <what failed>: <strerror(errno)>"; fmt says what failed. */
 void xbe_error(struct xbe_device *d, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* xbe_probed - a probe that returned 1 is over: r as probe() would have

@@ -326,6 +326,18 @@ START_TEST(connect_failure_goes_to_closing_with_error)
 	ck_assert(pump_until_state(&e, XenbusStateClosing));
 	err = get(&e, e.be, "error");
 	ck_assert_ptr_nonnull(err);
+	/* "<errno> <what failed>: <the errno in words>", the words once */
+	{
+		char *sp = strchr(err, ' '), *words;
+		int no = atoi(err);
+
+		ck_assert_int_gt(no, 0);
+		ck_assert_ptr_nonnull(sp);
+		words = strstr(err, strerror(no));
+		ck_assert_msg(words && words[-2] == ':' &&
+				      !strstr(words + 1, strerror(no)),
+			      "error node: %s", err);
+	}
 	free(err);
 	env_close(&e);
 }
