@@ -15,6 +15,7 @@
 #include "log.h"
 #include "xenstored/conn.h"
 #include "xenstored/domain.h"
+#include "xenstored/txn.h"
 #include "xenstored/watch.h"
 #include "xenstored/xenstored.h"
 
@@ -130,18 +131,83 @@ static int collect_owned(struct xs_node *n, uint32_t domid, struct xs_buf *paths
 	return 0;
 }
 
+struct listed_ctx {
+	uint32_t domid;
+	struct xs_buf paths;
+	int rc;
+};
+
+/* Collect the nodes whose permission list names domid past the owner. */
+static int collect_listed(const struct xs_node *n, void *arg)
+{
+	struct listed_ctx *l = arg;
+	uint32_t i;
+
+	for (i = 1; i < n->nperms; i++)
+		if (n->perms[i].domid == l->domid) {
+			if (xs_buf_addstr(&l->paths, n->path))
+				l->rc = -ENOMEM;
+			break;
+		}
+	return l->rc;
+}
+
+/* Drop domid's entries (past the owner) from n's permission list. */
+static int unlist(struct xs_store *st, struct xs_node *n, uint32_t domid)
+{
+	struct xs_perm *p = malloc(n->nperms * sizeof(*p));
+	uint32_t i, np = 1;
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	p[0] = n->perms[0];
+	for (i = 1; i < n->nperms; i++)
+		if (n->perms[i].domid != domid)
+			p[np++] = n->perms[i];
+	rc = xs_tree_set_perms(&st->tree, n, p, np);
+	free(p);
+	return rc;
+}
+
 /*
- * A domain that is gone owns nothing: as C xenstored does, delete the
- * nodes it owned (firing their watches, journalled) and drop it from the
- * special nodes' permissions, so that a later domain reusing the domid
- * inherits nothing.
+ * Design note: a domain id outlives its domain (XSA-322). Domain 6 gives
+ * "r5" on its node; domain 5 dies; the toolstack builds a new domain and
+ * Xen hands it id 5 again. Had the entry stayed, the new domain would
+ * read domain 6's node. C xenstored keeps the entry and ignores it
+ * lazily: each domain has a generation count taken when first seen, each
+ * node the count of its last write, and an entry naming a domain newer
+ * than the node is ignored on every access. We do the same work once,
+ * eagerly, when the domain goes:
+ *
+ *   - the nodes it owned are deleted (as before: nothing is inherited);
+ *   - every other node that lists it loses that entry ("n6 r5" becomes
+ *     "n6"), a change like any other: journalled (so a restart sees the
+ *     rewritten list) and firing the node's watches;
+ *   - the special nodes' lists lose it;
+ *   - a domain that had it as XS_SET_TARGET target acts for no one;
+ *   - an open transaction whose private copies name it fails its commit
+ *     with EAGAIN (a rewritten node is caught anyway: its generation
+ *     moved; this catches a SET_PERMS the transaction made itself), and
+ *     the retry sees the rewritten lists.
+ *
+ * So the state never names a dead domain, and a new domain with the same
+ * id starts with what a fresh domain id has: nothing. The cost is one walk
+ * of the tree per domain death, the same order as C's release path
+ * (which walks the tree to fix quota accounting).
  */
 static void remove_orphans(struct xs_store *st, uint32_t domid)
 {
+	struct listed_ctx l = { domid, { 0 }, 0 };
 	struct xs_buf paths = { 0 };
+	struct xs_domain *d;
+	struct xs_conn *c;
+	struct xs_txn *tx;
 	size_t off, i, j;
 
-	if (domid != 0 && xs_tree_owned(&st->tree, domid) > 0) {
+	if (domid == 0)
+		return;
+	if (xs_tree_owned(&st->tree, domid) > 0) {
 		if (collect_owned(st->tree.root, domid, &paths))
 			log_warnx_dev((int)domid, NULL,
 				      "out of memory removing orphaned nodes");
@@ -155,6 +221,18 @@ static void remove_orphans(struct xs_store *st, uint32_t domid)
 		}
 		xs_buf_free(&paths);
 	}
+	xs_tree_walk(st->tree.root, collect_listed, &l);
+	for (off = 0; off < l.paths.len; off += strlen(l.paths.p + off) + 1) {
+		struct xs_node *n = xs_tree_get(&st->tree, l.paths.p + off);
+
+		if (n && unlist(st, n, domid))
+			l.rc = -ENOMEM;
+	}
+	xs_buf_free(&l.paths);
+	if (l.rc)
+		log_warnx_dev((int)domid, NULL,
+			      "out of memory: some nodes still name this "
+			      "dead domain in their permissions");
 	for (i = 0; i < sizeof(st->special) / sizeof(st->special[0]); i++) {
 		struct xs_special *sp = &st->special[i];
 		uint32_t n = 1;
@@ -168,6 +246,19 @@ static void remove_orphans(struct xs_store *st, uint32_t domid)
 			sp->nperms = n;
 			xs_journal_special(st, sp);
 		}
+	}
+	TAILQ_FOREACH(d, &st->domains, link)
+		if (d->target == (int)domid) {
+			d->target = -1;
+			if (d->conn)
+				d->conn->target = -1;
+			xs_journal_domain(st, d);
+		}
+	TAILQ_FOREACH(c, &st->conns, link) {
+		if (c->target == (int)domid)
+			c->target = -1;
+		TAILQ_FOREACH(tx, &c->txns, link)
+			xs_txn_forget_domain(tx, domid);
 	}
 }
 
@@ -227,11 +318,15 @@ void xs_domain_died(struct xs_store *st, uint32_t domid)
 	if (d) {
 		log_info_dev((int)domid, NULL, "died");
 		domain_drop(st, d);
-		/* not inside a request: journal now */
-		if (xs_journal_flush(st))
-			log_errx("journal write failed: death of d%u not persisted",
-				 domid);
+	} else {
+		/* never introduced (died while being built): what names it
+		 * must not pass to the next domain given its id either */
+		remove_orphans(st, domid);
 	}
+	/* not inside a request: journal now */
+	if (xs_journal_flush(st))
+		log_errx("journal write failed: death of d%u not persisted",
+			 domid);
 	fire_special(st, "@releaseDomain");
 }
 

@@ -528,6 +528,124 @@ static int apply(struct xs_store *st, struct xs_tnode *tn)
 	return 0;
 }
 
+struct forget_ctx {
+	struct xs_txn *tx;
+	uint32_t domid;
+};
+
+static void forget_one(void *val, void *arg)
+{
+	const struct xs_tnode *tn = val;
+	struct forget_ctx *f = arg;
+	uint32_t i;
+
+	if (!tn->exists)
+		return;
+	for (i = 0; i < tn->nperms; i++)
+		if (tn->perms[i].domid == f->domid)
+			f->tx->conflict = true;
+}
+
+/* xs_txn_forget_domain - fail the commit if a held node names domid. */
+void xs_txn_forget_domain(struct xs_txn *tx, uint32_t domid)
+{
+	struct forget_ctx f = { tx, domid };
+
+	if (!tx->conflict)
+		xs_hash_foreach(&tx->nodes, forget_one, &f);
+}
+
+struct owned_ctx {
+	uint32_t domid, n;
+};
+
+static int count_owned(const struct xs_node *n, void *arg)
+{
+	struct owned_ctx *o = arg;
+
+	o->n += n->perms[0].domid == o->domid;
+	return 0;
+}
+
+/* Nodes owned by domid in the subtree at n. */
+static uint32_t subtree_owned(const struct xs_node *n, uint32_t domid)
+{
+	struct owned_ctx o = { domid, 0 };
+
+	xs_tree_walk(n, count_owned, &o);
+	return o.n;
+}
+
+/*
+ * Quotas at commit (XSA-416): each request in a transaction was checked
+ * against the tree as it was then, plus what that transaction had
+ * created; ten transactions of the same domain, each under the nodes
+ * quota alone, would together pass it tenfold. So the commit of an
+ * unprivileged connection checks again, against the tree as it is now,
+ * with the net change that applying the c->n modified nodes (validated,
+ * in path order) would make, mirroring apply():
+ *
+ *   - a node the transaction holds as existing is created if the tree
+ *     has none there or the tree's one goes with a removed ancestor
+ *     (!tree_visible): +1 if the caller owns it;
+ *   - an existing node that stays, with new permissions: +-1 as its
+ *     owner changes to or from the caller;
+ *   - a node that stays and whose list of children changed loses the
+ *     tree's children it no longer lists, and their subtrees: minus the
+ *     caller's nodes among them (this also counts every XS_RM: the
+ *     parent of the topmost removed node is such a node).
+ *
+ * The nodes quota fails the commit only when the change adds nodes and
+ * the total would pass the quota; the node-size quota only for a node
+ * that grew past it (C xenstored checks every node it writes). ENOSPC,
+ * nothing applied. Privileged connections (dom0 tools) are exempt.
+ */
+static int commit_quota(struct xs_store *st, struct xs_txn *tx,
+			struct xs_tnode **v, size_t n)
+{
+	const struct xs_conn *c = st->cur;
+	uint32_t domid, nodes, i;
+	int64_t net = 0;
+	size_t k;
+
+	if (!c || c->privileged)
+		return 0;
+	domid = c->domid;
+	for (k = 0; k < n; k++) {
+		const struct xs_tnode *tn = v[k];
+		const struct xs_node *t, *ch;
+		bool stays;
+		size_t size;
+
+		if (!tn->exists)
+			continue; /* counted at its parent */
+		t = xs_tree_get(&st->tree, tn->path);
+		stays = t && tree_visible(tx, tn->path);
+		size = xs_node_size(tn->vlen, tn->nperms, tn->childlen);
+		if (size >= st->quota.val[XS_Q_NODE_SIZE] &&
+		    (!stays ||
+		     size > xs_node_size(t->vlen, t->nperms, t->childlen)))
+			return -ENOSPC;
+		if (!stays) {
+			net += tn->perms[0].domid == domid;
+			continue;
+		}
+		if (tn->wrote_perms)
+			net += (int64_t)(tn->perms[0].domid == domid) -
+			       (int64_t)(t->perms[0].domid == domid);
+		if (tn->kids_changed)
+			TAILQ_FOREACH(ch, &t->children, sib)
+				if (tnode_find_kid(tn, ch->name,
+						   strlen(ch->name)) < 0)
+					net -= subtree_owned(ch, domid);
+	}
+	nodes = xs_tree_owned(&st->tree, domid);
+	i = st->quota.val[XS_Q_NODES];
+	if (net > 0 && (int64_t)nodes + net > (int64_t)i)
+		return -ENOSPC;
+	return 0;
+}
+
 /* xs_txn_commit - validate and apply; -EAGAIN on conflict. */
 int xs_txn_commit(struct xs_store *st, struct xs_txn *tx)
 {
@@ -552,6 +670,7 @@ int xs_txn_commit(struct xs_store *st, struct xs_txn *tx)
 	c.only_modified = true;
 	xs_hash_foreach(&tx->nodes, collect_one, &c);
 	qsort(c.v, c.n, sizeof(*c.v), cmp_path);
+	rc = commit_quota(st, tx, c.v, c.n);
 	for (i = 0; i < c.n && rc == 0; i++)
 		rc = apply(st, c.v[i]);
 	free(c.v);

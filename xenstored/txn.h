@@ -48,6 +48,13 @@ void xs_txn_free(struct xs_txn *tx);
 int xs_txn_commit(struct xs_store *st, struct xs_txn *tx);
 
 /*
+ * xs_txn_forget_domain - domid is gone: if a node the transaction holds
+ * names it in its permissions, the commit fails with EAGAIN (the retry
+ * sees the tree without it). See domain.c's design note.
+ */
+void xs_txn_forget_domain(struct xs_txn *tx, uint32_t domid);
+
+/*
  * The db view: tx NULL means the live tree (changes fire watches and are
  * journalled at once), else the transaction's overlay.
  */

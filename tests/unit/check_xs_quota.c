@@ -211,6 +211,105 @@ START_TEST(control_quota_lists_and_sets)
 }
 END_TEST
 
+/*
+ * Quotas hold at commit, whatever the transactions saw when they ran
+ * (XSA-416 class): each of several concurrent transactions stays under
+ * the quota by itself, together they would pass it tenfold.
+ */
+START_TEST(concurrent_transactions_cannot_pass_nodes_quota)
+{
+	uint32_t tx[10];
+	unsigned ntx = st.quota.val[XS_Q_TRANSACTIONS], i, j, ok = 0;
+	char p[64];
+	int rc;
+
+	ck_assert_uint_eq(ntx, 10);
+	/* the nodes quota alone: 989 children's names pass the node size */
+	st.quota.val[XS_Q_NODE_SIZE] = 1u << 20;
+	/* home and 10 parents: 11 nodes; each transaction adds 989 under
+	 * its own parent (1,000 in its view), together 9,901 */
+	for (i = 0; i < ntx; i++) {
+		snprintf(p, sizeof(p), "p%u", i);
+		ck_assert_int_eq(t_write(g, 0, p, ""), 0);
+	}
+	for (i = 0; i < ntx; i++)
+		tx[i] = t_tx_start(g);
+	for (i = 0; i < ntx; i++)
+		for (j = 0; j < 989; j++) {
+			snprintf(p, sizeof(p), "p%u/n%u", i, j);
+			ck_assert_int_eq(t_write(g, tx[i], p, "x"), 0);
+		}
+	for (i = 0; i < ntx; i++) {
+		rc = t_tx_end(g, tx[i], true);
+		ck_assert_msg(rc == 0 || rc == -ENOSPC, "commit %u: %d", i, rc);
+		ok += rc == 0;
+	}
+	ck_assert_uint_eq(ok, 1);
+	ck_assert_uint_le(xs_tree_owned(&st.tree, 5), st.quota.val[XS_Q_NODES]);
+}
+END_TEST
+
+/* What a transaction removes makes room for what it creates: the
+ * commit counts the net change, after a concurrent commit. */
+START_TEST(commit_counts_nodes_the_transaction_removes)
+{
+	uint32_t ta, tb;
+	char p[32];
+	int i;
+
+	st.quota.val[XS_Q_NODES] = 12;
+	/* home, da, db, da/o0..o3: 7 */
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "da/o%d", i);
+		ck_assert_int_eq(t_write(g, 0, p, "x"), 0);
+	}
+	ck_assert_int_eq(t_write(g, 0, "db", "x"), 0);
+	ta = t_tx_start(g);
+	tb = t_tx_start(g);
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "da/o%d", i);
+		ck_assert_int_eq(t_strs(g, XS_RM, ta, p, NULL), 0);
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(p, sizeof(p), "da/n%d", i);
+		ck_assert_int_eq(t_write(g, ta, p, "x"), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "db/b%d", i);
+		ck_assert_int_eq(t_write(g, tb, p, "x"), 0);
+	}
+	ck_assert_int_eq(t_tx_end(g, tb, true), 0);
+	ck_assert_uint_eq(xs_tree_owned(&st.tree, 5), 10);
+	/* 10 - 4 + 5 = 11 <= 12 */
+	ck_assert_int_eq(t_tx_end(g, ta, true), 0);
+	ck_assert_uint_eq(xs_tree_owned(&st.tree, 5), 11);
+}
+END_TEST
+
+/* A node's size counts its children's names: a transaction that adds
+ * many children to one node is checked at commit. */
+START_TEST(commit_checks_node_size_of_grown_parent)
+{
+	uint32_t tx = t_tx_start(g);
+	char p[64];
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "par/child-%03d", i);
+		ck_assert_int_eq(t_write(g, tx, p, ""), 0);
+	}
+	ck_assert_int_eq(t_tx_end(g, tx, true), -ENOSPC);
+	ck_assert_int_eq(t_read(g, 0, "par", p, sizeof(p)), -ENOENT);
+	/* dom0 is exempt */
+	tx = t_tx_start(a);
+	for (i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "/local/domain/5/par/child-%03d", i);
+		ck_assert_int_eq(t_write(a, tx, p, ""), 0);
+	}
+	ck_assert_int_eq(t_tx_end(a, tx, true), 0);
+}
+END_TEST
+
 static Suite *quota_suite(void)
 {
 	Suite *s = suite_create("xs_quota");
@@ -228,6 +327,13 @@ static Suite *quota_suite(void)
 	tcase_add_test(tc, perms_quota_gives_enospc);
 	tcase_add_test(tc, outstanding_quota_stalls_reading);
 	tcase_add_test(tc, control_quota_lists_and_sets);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("commit");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, concurrent_transactions_cannot_pass_nodes_quota);
+	tcase_add_test(tc, commit_counts_nodes_the_transaction_removes);
+	tcase_add_test(tc, commit_checks_node_size_of_grown_parent);
 	suite_add_tcase(s, tc);
 	return s;
 }
