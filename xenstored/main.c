@@ -35,6 +35,7 @@
 #define OPT_SOCKET     0x2001
 #define OPT_QUOTA      0x2002
 #define OPT_NO_PERSIST 0x2003
+#define OPT_FSYNC      0x2004
 
 static void usage(FILE *f)
 {
@@ -56,7 +57,11 @@ static void usage(FILE *f)
 		"                           quarantined)\n"
 		"                         quotas apply to unprivileged domains only\n"
 		"      --no-persist       keep the store in memory only (nothing survives\n"
-		"                         a restart)\n");
+		"                         a restart)\n"
+		"      --fsync            sync the journal (fdatasync) before each reply\n"
+		"                         to a change: for a run directory on a disk,\n"
+		"                         where an acknowledged change must survive a\n"
+		"                         host crash (a tmpfs needs none)\n");
 	daemon_usage_common(f);
 	fprintf(f,
 		"\n"
@@ -165,13 +170,14 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "quota", required_argument, NULL, 'Q' },
 		{ "no-persist", no_argument, NULL, OPT_NO_PERSIST },
+		{ "fsync", no_argument, NULL, OPT_FSYNC },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon_opts o;
 	struct xsd x;
 	struct xs_quota q;
 	struct daemon_run dr;
-	bool persist = true, want_hv = false;
+	bool persist = true, want_hv = false, want_fsync = false;
 	int opt, r, rc = EXIT_FAILURE;
 
 	memset(&x, 0, sizeof(x));
@@ -213,6 +219,9 @@ int main(int argc, char **argv)
 		case OPT_NO_PERSIST:
 			persist = false;
 			break;
+		case OPT_FSYNC:
+			want_fsync = true;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -239,6 +248,10 @@ int main(int argc, char **argv)
 				o.run_dir);
 		goto out;
 	}
+	if (x.persist)
+		xs_persist_set_fsync(x.persist, want_fsync);
+	else if (want_fsync)
+		log_warnx("--fsync without a journal (--no-persist): ignored");
 	if (want_hv) {
 		struct hv_open_opts ho = { .provider = o.hv,
 					   .run_dir = o.run_dir };

@@ -789,9 +789,10 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 	}
 	if (rc == 0 && r.reply.len > XENSTORE_PAYLOAD_MAX)
 		rc = -E2BIG;
-	/* what the request changed reaches the journal before its reply */
-	if (xs_journal_flush(st))
-		log_errx("journal write failed: last change not persisted");
+	/* what the request changed reaches the journal before its reply;
+	 * a change that did not is not acknowledged (persist.c logs it) */
+	if (xs_journal_flush(st) && rc == 0)
+		rc = -EIO;
 	if (rc) {
 		const char *e = xs_errno_name(-rc);
 

@@ -61,6 +61,8 @@ struct xs_persist {
 	struct xs_buf pending;
 	uint64_t journal_size, snapshot_size;
 	bool loading;
+	bool fsync;     /* fdatasync each record before acknowledging */
+	size_t backlog; /* bytes of pending whose write failed (kept) */
 	struct xs_persist_stats stats;
 };
 
@@ -547,7 +549,8 @@ int xs_persist_snapshot(struct xs_persist *p)
 	size_t i;
 	int jfd;
 
-	xs_persist_flush(p);
+	if (p->jfd >= 0)
+		xs_persist_flush(p);
 	s.fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (s.fd < 0)
 		return -errno;
@@ -584,6 +587,12 @@ int xs_persist_snapshot(struct xs_persist *p)
 		log_err("persist: cannot restart journal %s", p->jl);
 		if (jfd >= 0)
 			close(jfd);
+		/* the old journal's epoch is stale now: a record appended
+		 * there would be ignored on load, so append nowhere (the
+		 * next change retries the snapshot, see flush) */
+		if (p->jfd >= 0)
+			close(p->jfd);
+		p->jfd = -1;
 		return -EIO;
 	}
 	if (p->jfd >= 0)
@@ -591,29 +600,67 @@ int xs_persist_snapshot(struct xs_persist *p)
 	p->jfd = jfd;
 	p->journal_size = HDR_SIZE;
 	p->snapshot_size = s.size;
+	p->pending.len = 0; /* in the snapshot, a failed backlog too */
+	p->backlog = 0;
 	p->stats.snapshots++;
 	return 0;
 }
 
-/* xs_persist_flush - write the pending items as one journal record. */
+/* xs_persist_set_fsync - sync each record before acknowledging. */
+void xs_persist_set_fsync(struct xs_persist *p, bool on)
+{
+	p->fsync = on;
+}
+
+/*
+ * xs_persist_flush - write the pending items as one journal record.
+ *
+ * A write (or, with fsync on, a sync) that fails leaves the journal as
+ * it was (a partial record is cut off: appended records after a torn one
+ * would never be replayed) and keeps the items: they are the backlog,
+ * written first in the next record that can be, so the journal never
+ * skips a change that memory holds. The request whose items failed gets
+ * the error and is not acknowledged; one that changed nothing is not
+ * failed by an older backlog (and does not retry it). A snapshot clears
+ * the backlog: it holds everything.
+ */
 int xs_persist_flush(struct xs_persist *p)
 {
+	bool fresh = p->pending.len > p->backlog;
 	int rc;
 
-	if (p->pending.len == 0)
+	if (!fresh)
 		return 0;
-	rc = p->jfd >= 0 ? write_record(p->jfd, p->pending.p, p->pending.len)
-			 : -EBADF;
-	if (rc == 0) {
-		p->journal_size += p->pending.len + 8;
-		p->stats.records++;
-		p->stats.bytes += p->pending.len + 8;
+	/* no journal (its restart failed): a snapshot holds this change */
+	if (p->jfd < 0)
+		return xs_persist_snapshot(p) ? -EIO : 0;
+	rc = write_record(p->jfd, p->pending.p, p->pending.len);
+	if (rc == 0 && p->fsync && fdatasync(p->jfd) < 0)
+		rc = -errno;
+	if (rc) {
+		if (ftruncate(p->jfd, (off_t)p->journal_size) < 0)
+			log_err("persist: cannot cut a failed record off %s",
+				p->jl);
+		if (p->backlog == 0)
+			log_errno(LOG_ERR, rc,
+				  "persist: journal write failed: changes are "
+				  "refused (EIO) until it can be written");
+		p->backlog = p->pending.len;
+		return -EIO;
 	}
+	if (p->backlog)
+		log_notice("persist: journal written again (%zu bytes of "
+			   "backlog)",
+			   p->backlog);
+	p->backlog = 0;
+	p->journal_size += p->pending.len + 8;
+	p->stats.records++;
+	p->stats.bytes += p->pending.len + 8;
 	p->pending.len = 0;
-	if (rc == 0 && p->journal_size > JOURNAL_MIN_COMPACT &&
+	if (p->journal_size > JOURNAL_MIN_COMPACT &&
 	    p->journal_size > 2 * p->snapshot_size)
 		xs_persist_snapshot(p);
-	return rc;
+	return 0;
 }
 
 /* xs_persist_open - load the state in dir and keep journalling. */

@@ -6,6 +6,7 @@
 #ifndef XENSTORED_PERSIST_H
 #define XENSTORED_PERSIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct xs_store;
@@ -19,6 +20,12 @@ struct xs_persist;
  * <dir>/xenstored.lock).
  */
 struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir);
+/*
+ * xs_persist_set_fsync - sync (fdatasync) the journal after each record,
+ * before the request's reply leaves: what a run directory on a disk needs
+ * for an acknowledged change to survive a host crash (--fsync).
+ */
+void xs_persist_set_fsync(struct xs_persist *p, bool on);
 /* xs_persist_flush - write the changes of the request just handled as one
  * record (before its reply leaves). 0 or -errno. */
 int xs_persist_flush(struct xs_persist *p);
