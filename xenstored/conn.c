@@ -77,6 +77,9 @@ bool xs_conn_can_read(struct xs_conn *c)
 	if (!c->privileged &&
 	    c->outstanding >= c->st->quota.val[XS_Q_OUTSTANDING])
 		return false;
+	/* a client that does not read its replies: stop reading it too */
+	if (c->privileged && c->out_max && c->out_bytes >= c->out_max)
+		return false;
 	return c->roff < c->rlen || !c->ops->can_read || c->ops->can_read(c);
 }
 

@@ -49,6 +49,7 @@ struct xs_conn {
 	struct xs_store *st;
 	uint32_t domid;
 	bool privileged; /* dom0 tools (socket) */
+	bool readonly;   /* socket_ro: reads and watches only */
 	int target;      /* domid this connection may act for, -1 */
 	uint64_t id;     /* for logs and memreport */
 
@@ -63,6 +64,10 @@ struct xs_conn {
 	uint32_t out_off;
 	unsigned outstanding; /* replies queued, not yet written */
 	size_t out_bytes;
+	/* a privileged client's bound on out_bytes (0: none): past it its
+	 * input is not read, and a watch event past it sets overflow (its
+	 * transport drops it); unprivileged ones have quota "output" */
+	size_t out_max;
 
 	TAILQ_HEAD(, xs_txn) txns;
 	unsigned ntxns;
@@ -71,7 +76,7 @@ struct xs_conn {
 	unsigned nwatches;
 
 	bool closing;  /* protocol error or released: drop after flushing */
-	bool overflow; /* watch events past the output quota: stop it */
+	bool overflow; /* watch events past its output bound: stop it */
 
 	/* a read buffer, so that one read(2) serves many small requests */
 	char rbuf[8192];

@@ -245,7 +245,10 @@ static int ctl_quota(struct xs_store *st, struct xs_conn *c, char **argv,
 		    xs_buf_printf(out, "%-17s: %8u (max %8u)\n", "transactions",
 				  txns, st->quota.val[XS_Q_TRANSACTIONS]) ||
 		    xs_buf_printf(out, "%-17s: %8u (max %8u)\n", "outstanding",
-				  outst, st->quota.val[XS_Q_OUTSTANDING]))
+				  outst, st->quota.val[XS_Q_OUTSTANDING]) ||
+		    xs_buf_printf(out, "%-17s: %8u (max %8u)\n", "memory",
+				  xs_mem_acct_get(&st->tree.mem, (uint32_t)domid),
+				  st->quota.val[XS_Q_MEMORY]))
 			return -ENOMEM;
 		return xs_buf_add(out, "", 1);
 	}

@@ -2,7 +2,8 @@
  * main.c - xenstored: the store daemon.
  *
  * Serves the xenstore protocol on a unix socket (--socket, else
- * $XENSTORED_PATH, else /run/xenstored/socket) and, with --hv, on the rings
+ * $XENSTORED_PATH, else /run/xenstored/socket), read-only on <socket>_ro
+ * (--socket-ro) and, with --hv, on the rings
  * of introduced domains (ring.c), keeps its state in
  * <run-dir>/xenstored.{db,journal} (see persist.c) and answers "status",
  * "stats" and "memreport" on <run-dir>/xenstored.ctl.
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +33,14 @@
 #include "xenstored/sock.h"
 #include "xenstored/xenstored.h"
 
-#define DEFAULT_SOCKET "/run/xenstored/socket"
-#define OPT_SOCKET     0x2001
-#define OPT_QUOTA      0x2002
-#define OPT_NO_PERSIST 0x2003
-#define OPT_FSYNC      0x2004
+#define DEFAULT_SOCKET     "/run/xenstored/socket"
+#define OPT_SOCKET         0x2001
+#define OPT_QUOTA          0x2002
+#define OPT_NO_PERSIST     0x2003
+#define OPT_SOCKET_RO      0x2004
+#define OPT_OUTPUT_MAX     0x2005
+#define DEFAULT_OUTPUT_MAX (16u << 20)
+#define OPT_FSYNC          0x2006
 
 static void usage(FILE *f)
 {
@@ -47,11 +52,23 @@ static void usage(FILE *f)
 		"\n"
 		"  -s, --socket=PATH      unix socket to serve (default: $XENSTORED_PATH,\n"
 		"                         else " DEFAULT_SOCKET ")\n"
+		"      --socket-ro=PATH   also serve a read-only socket there (mode 0660:\n"
+		"                         reads and watches only, anything that writes\n"
+		"                         gets EACCES); default: the socket's path with\n"
+		"                         \"_ro\" appended, as C xenstored had it; empty:\n"
+		"                         none\n"
+		"      --socket-output-max=BYTES\n"
+		"                         bound on the replies and watch events queued\n"
+		"                         for one socket client (default 16777216; 0:\n"
+		"                         none): past it, its requests wait, and a watch\n"
+		"                         event past it drops the client (logged)\n"
 		"  -Q, --quota=NAME=VAL   set a quota (repeatable); names and defaults:\n"
 		"                           nodes=1000 watches=128 transactions=10\n"
 		"                           outstanding=20 transaction-nodes=1024\n"
 		"                           node-size=2048 path-max=2048\n"
-		"                           permissions=5 (C xenstored's names),\n"
+		"                           permissions=5 memory=2621440 (C xenstored's\n"
+		"                           names; memory: bytes of nodes a domain owns,\n"
+		"                           ENOMEM past it),\n"
 		"                           output=2097152 (ours: bytes of watch events\n"
 		"                           queued for a domain; past it, its ring is\n"
 		"                           quarantined)\n"
@@ -83,10 +100,11 @@ struct xsd {
 	struct xs_store st;
 	struct xs_persist *persist; /* NULL with --no-persist */
 	struct event_base *base;
-	struct xs_sock *sock;
+	struct xs_sock *sock, *sock_ro;
 	struct hv *hv;
 	struct xs_ring *ring;
 	const char *socket_path;
+	char *socket_ro_path; /* NULL: none */
 	uint64_t started_ms;
 };
 
@@ -95,6 +113,9 @@ static int xsd_status(void *arg, json_t *obj)
 	struct xsd *x = arg;
 
 	json_object_set_new(obj, "socket", json_string(x->socket_path));
+	if (x->socket_ro_path)
+		json_object_set_new(obj, "socket_ro",
+				    json_string(x->socket_ro_path));
 	json_object_set_new(obj, "nodes",
 			    json_integer((json_int_t)x->st.tree.nnodes));
 	json_object_set_new(obj, "connections",
@@ -134,6 +155,25 @@ static int xsd_stats(void *arg, json_t *obj)
 					    json_integer(
 						    (json_int_t)st->nops[t]));
 	json_object_set_new(obj, "ops", ops);
+	/* quota "memory": bytes each introduced domain's nodes cost */
+	{
+		json_t *mem = json_object();
+		const struct xs_domain *d;
+		char id[16];
+
+		TAILQ_FOREACH(d, &st->domains, link) {
+			snprintf(id, sizeof(id), "%u", d->domid);
+			json_object_set_new(mem, id,
+					    json_integer(
+						    (json_int_t)xs_mem_acct_get(
+							    &st->tree.mem,
+							    d->domid)));
+		}
+		json_object_set_new(obj, "memory", mem);
+		json_object_set_new(obj, "quota_memory",
+				    json_integer((json_int_t)st->quota
+							 .val[XS_Q_MEMORY]));
+	}
 	if (x->persist) {
 		struct xs_persist_stats ps;
 
@@ -171,12 +211,16 @@ int main(int argc, char **argv)
 		{ "quota", required_argument, NULL, 'Q' },
 		{ "no-persist", no_argument, NULL, OPT_NO_PERSIST },
 		{ "fsync", no_argument, NULL, OPT_FSYNC },
+		{ "socket-ro", required_argument, NULL, OPT_SOCKET_RO },
+		{ "socket-output-max", required_argument, NULL, OPT_OUTPUT_MAX },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon_opts o;
 	struct xsd x;
 	struct xs_quota q;
 	struct daemon_run dr;
+	struct xs_sock_opts so = { .out_max = DEFAULT_OUTPUT_MAX };
+	const char *ro_arg = NULL;
 	bool persist = true, want_hv = false, want_fsync = false;
 	int opt, r, rc = EXIT_FAILURE;
 
@@ -222,6 +266,26 @@ int main(int argc, char **argv)
 		case OPT_FSYNC:
 			want_fsync = true;
 			break;
+		case OPT_SOCKET_RO:
+			ro_arg = optarg;
+			break;
+		case OPT_OUTPUT_MAX: {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end ||
+			    optarg[0] == '-' || v > SIZE_MAX / 2) {
+				fprintf(stderr,
+					"xenstored: bad --socket-output-max "
+					"'%s' (bytes)\n",
+					optarg);
+				return 2;
+			}
+			so.out_max = (size_t)v;
+			break;
+		}
 		default:
 			usage(stderr);
 			return 2;
@@ -233,6 +297,14 @@ int main(int argc, char **argv)
 	}
 	if (!x.socket_path || !*x.socket_path)
 		x.socket_path = DEFAULT_SOCKET;
+	if (!ro_arg) {
+		if (asprintf(&x.socket_ro_path, "%s_ro", x.socket_path) < 0)
+			return EXIT_FAILURE;
+	} else if (*ro_arg) {
+		x.socket_ro_path = strdup(ro_arg);
+		if (!x.socket_ro_path)
+			return EXIT_FAILURE;
+	}
 
 	if (daemon_start(&dr, &o) < 0)
 		return EXIT_FAILURE;
@@ -271,10 +343,20 @@ int main(int argc, char **argv)
 			log_errno(LOG_WARNING, r, "not serving dom0's ring");
 	}
 	xs_domains_attach_all(&x.st);
-	x.sock = xs_sock_listen(x.base, &x.st, x.socket_path);
+	x.sock = xs_sock_listen(x.base, &x.st, x.socket_path, &so);
 	if (!x.sock) {
 		log_err("cannot listen on %s", x.socket_path);
 		goto out;
+	}
+	if (x.socket_ro_path) {
+		struct xs_sock_opts ro = so;
+
+		ro.readonly = true;
+		x.sock_ro = xs_sock_listen(x.base, &x.st, x.socket_ro_path, &ro);
+		if (!x.sock_ro) {
+			log_err("cannot listen on %s", x.socket_ro_path);
+			goto out;
+		}
 	}
 	if (daemon_control(&dr, xsd_status, xsd_stats, &x) < 0)
 		goto out;
@@ -288,6 +370,9 @@ int main(int argc, char **argv)
 out:
 	if (x.sock)
 		xs_sock_close(x.sock);
+	if (x.sock_ro)
+		xs_sock_close(x.sock_ro);
+	free(x.socket_ro_path);
 	xs_persist_close(x.persist); /* final snapshot */
 	xs_store_free(&x.st);        /* ring connections too */
 	xs_ring_free(x.ring);

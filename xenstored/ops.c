@@ -242,6 +242,48 @@ static bool unprivileged(const struct xs_conn *c)
 }
 
 /*
+ * The memory quota: an unprivileged caller's change that charges owner
+ * (a domain other than dom0) delta more bytes, past the quota: ENOMEM,
+ * as C xenstored answers. In a transaction the check sees the store as
+ * committed (what the transaction adds is charged when it commits).
+ */
+static int mem_check(const struct xs_req *r, uint32_t owner, long delta)
+{
+	const struct xs_store *st = r->conn->st;
+
+	if (!unprivileged(r->conn) || owner == 0)
+		return 0;
+	return xs_mem_quota_exceeded(&st->quota, &st->tree.mem, owner, delta)
+		       ? -ENOMEM
+		       : 0;
+}
+
+/*
+ * The bytes creating path's missing nodes below its ancestor (whose path
+ * is alen bytes long) charges their owner: each node, and each new name
+ * in its parent's list; the first name is the ancestor's owner's, counted
+ * only if that is the same domain (own_anc).
+ */
+static long create_mem(const char *path, size_t alen, uint32_t vlen,
+		       uint32_t np, bool own_anc)
+{
+	size_t i, start = alen + 1;
+	long total = 0;
+	bool first = true;
+
+	for (i = start; path[i - 1]; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		total += (long)xs_quota_node_mem(i, path[i] ? 0 : vlen, np, 0);
+		if (!first || own_anc)
+			total += (long)(i - start) + 1;
+		first = false;
+		start = i + 1;
+	}
+	return total;
+}
+
+/*
  * Create path and any missing ancestors, inheriting the nearest existing
  * ancestor's permissions (owned by the caller when unprivileged).
  */
@@ -287,6 +329,11 @@ static int create_path(struct xs_req *r, const char *path, const char *value,
 		else if (xs_node_size(vlen, np, 0) >=
 			 st->quota.val[XS_Q_NODE_SIZE])
 			rc = -ENOSPC;
+		else
+			rc = mem_check(r, c->domid,
+				       create_mem(path, alen, vlen, np,
+						  ni.perms[0].domid ==
+							  c->domid));
 	}
 	/* top-down: each new node under the one made before */
 	for (i = alen + 1; rc == 0 && path[i - 1]; i++) {
@@ -445,6 +492,9 @@ static int op_set_perms(struct xs_req *r)
 	rc = -EPERM; /* unprivileged domains may not give nodes away */
 	if (unprivileged(r->conn) && perms[0].domid != ni.perms[0].domid)
 		goto out;
+	rc = mem_check(r, perms[0].domid, ((long)n - (long)ni.nperms) * 8);
+	if (rc)
+		goto out;
 	rc = xs_db_set_perms(st, r->tx, path, perms, n);
 	if (rc == 0)
 		rc = reply_ok(r);
@@ -472,6 +522,9 @@ static int op_write(struct xs_req *r)
 		    xs_node_size(vlen, ni.nperms, ni.childlen) >=
 			    st->quota.val[XS_Q_NODE_SIZE])
 			return -ENOSPC;
+		rc = mem_check(r, ni.perms[0].domid, (long)vlen - (long)ni.vlen);
+		if (rc)
+			return rc;
 		rc = xs_db_set_value(st, r->tx, path, r->data + off, vlen);
 	} else if (rc == -ENOENT) {
 		rc = create_path(r, path, r->data + off, vlen);
@@ -743,6 +796,32 @@ static const struct xs_op op_table[XS_TYPE_COUNT] = {
 	[XS_DIRECTORY_PART] = { "DIRECTORY_PART", op_directory_part, 0 },
 };
 
+/*
+ * What a read-only connection (socket_ro) may send: reads, watches and
+ * transactions (whose writes are refused one by one, so ending one
+ * changes nothing). A list of what is allowed, so that an op added
+ * later is refused until someone says otherwise.
+ */
+static bool op_readonly_ok(uint32_t type)
+{
+	switch (type) {
+	case XS_READ:
+	case XS_DIRECTORY:
+	case XS_DIRECTORY_PART:
+	case XS_GET_PERMS:
+	case XS_WATCH:
+	case XS_UNWATCH:
+	case XS_RESET_WATCHES:
+	case XS_TRANSACTION_START:
+	case XS_TRANSACTION_END:
+	case XS_GET_DOMAIN_PATH:
+	case XS_IS_DOMAIN_INTRODUCED:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* xs_op_name - the wire type's name, "?" if unknown. */
 const char *xs_op_name(uint32_t type)
 {
@@ -771,6 +850,8 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 	if (!op || !op->handler) {
 		rc = -ENOSYS; /* as C xenstored: also WATCH_EVENT, ERROR */
 	} else if ((op->flags & XS_OP_PRIV) && !c->privileged) {
+		rc = -EACCES;
+	} else if (c->readonly && !op_readonly_ok(hdr->type)) {
 		rc = -EACCES;
 	} else {
 		rc = 0;

@@ -2,7 +2,10 @@
  * queue.c - a connection's output: a queue of whole messages. Replies
  * still queued count as outstanding requests; an unprivileged connection
  * at its quota is not read from until replies drain (as C xenstored does,
- * see xs_conn_can_read()).
+ * see xs_conn_can_read()). Watch events are bounded in bytes: a
+ * connection that lets them pile up past its bound is stopped (a ring is
+ * quarantined, a socket client dropped), since nothing paces them but
+ * the writers.
  */
 #include "config.h"
 
@@ -16,6 +19,16 @@
 
 static struct log_ratelimit queue_rl = LOG_RATELIMIT_INIT(5000, 10);
 
+/* Would queueing len more bytes pass the connection's output bound? A
+ * domain's is quota "output"; a socket client's is its out_max (the
+ * transport logs and drops it, see sock.c). */
+static bool conn_over_bound(const struct xs_conn *c, size_t len)
+{
+	size_t max = c->privileged ? c->out_max : c->st->quota.val[XS_Q_OUTPUT];
+
+	return max && c->out_bytes + len > max;
+}
+
 /* xs_conn_queue - queue one message (reply or event). 0 or -ENOMEM. */
 int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
 		  uint32_t tx_id, const void *data, size_t len, bool is_event)
@@ -28,11 +41,15 @@ int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
 		.len = (uint32_t)len,
 	};
 
-	if (is_event && !c->privileged &&
-	    c->out_bytes + sizeof(h) + len > c->st->quota.val[XS_Q_OUTPUT]) {
+	/* a socket client's output may be only in our queue, with room in
+	 * its socket: write it out before judging the client */
+	if (is_event && c->privileged && c != c->st->cur &&
+	    conn_over_bound(c, sizeof(h) + len))
+		(void)xs_conn_flush(c); /* an error: its transport sees it */
+	if (is_event && conn_over_bound(c, sizeof(h) + len)) {
 		/* It does not read what we send: stop it (the transport
 		 * does, from its next turn), never queue without bound. */
-		if (!c->overflow)
+		if (!c->overflow && !c->privileged)
 			LOG_RATELIMITED(&queue_rl, LOG_WARNING, (int)c->domid,
 					NULL,
 					"conn %llu: %zu bytes of replies and "

@@ -8,7 +8,9 @@
  * stops reading from the connection until replies drain. "output" is
  * ours: a domain that does not read its ring while watch events pile up
  * past it is stopped (its ring quarantined), so that it cannot make us
- * queue without bound.
+ * queue without bound. "memory" (C's hard memory quota, ENOMEM as C
+ * gives) bounds the bytes of the nodes a domain owns; the accounting
+ * behind it is at the end of this file.
  */
 #include "config.h"
 
@@ -44,6 +46,9 @@ static const struct {
 	[XS_Q_OUTPUT] = { "output",
 			  "Max. bytes of replies and watch events queued",
 			  2u << 20 },
+	/* C xenstored's hard memory quota (its soft one only logs) */
+	[XS_Q_MEMORY] = { "memory", "Max. bytes of nodes a domain owns",
+			  (2u << 20) + (512u << 10) },
 };
 
 /* xs_quota_defaults - C xenstored's defaults. */
@@ -101,4 +106,59 @@ int xs_quota_parse_arg(struct xs_quota *q, const char *arg)
 	memcpy(name, arg, (size_t)(eq - arg));
 	name[eq - arg] = '\0';
 	return xs_quota_set(q, name, eq + 1);
+}
+
+/* ---- the memory quota's accounting ------------------------------------ */
+
+#define MEM_NDOMIDS 65536
+
+/* xs_quota_node_mem - a node's charge: path, value, permissions (8 bytes
+ * each, as C's records hold them), children's names, and a record
+ * header. */
+size_t xs_quota_node_mem(size_t pathlen, uint32_t vlen, uint32_t nperms,
+			 uint32_t childlen)
+{
+	return pathlen + 1 + vlen + (size_t)nperms * 8 + childlen + 16;
+}
+
+/* xs_mem_acct_add - see quota.h. */
+void xs_mem_acct_add(struct xs_mem_acct *a, uint32_t domid, long delta)
+{
+	uint32_t *b;
+
+	if (domid >= MEM_NDOMIDS || delta == 0)
+		return;
+	if (!a->bytes) {
+		a->bytes = calloc(MEM_NDOMIDS, sizeof(*a->bytes));
+		if (!a->bytes)
+			return;
+	}
+	b = &a->bytes[domid];
+	if (delta < 0)
+		*b = (unsigned long)-delta >= *b ? 0 : *b - (uint32_t)-delta;
+	else
+		*b = (unsigned long)delta >= UINT32_MAX - *b
+			     ? UINT32_MAX
+			     : *b + (uint32_t)delta;
+}
+
+/* xs_mem_acct_get - the bytes domid owns. */
+uint32_t xs_mem_acct_get(const struct xs_mem_acct *a, uint32_t domid)
+{
+	return a->bytes && domid < MEM_NDOMIDS ? a->bytes[domid] : 0;
+}
+
+void xs_mem_acct_free(struct xs_mem_acct *a)
+{
+	free(a->bytes);
+	a->bytes = NULL;
+}
+
+/* xs_mem_quota_exceeded - see quota.h. */
+bool xs_mem_quota_exceeded(const struct xs_quota *q, const struct xs_mem_acct *a,
+			   uint32_t domid, long delta)
+{
+	return delta > 0 &&
+	       (unsigned long)xs_mem_acct_get(a, domid) + (unsigned long)delta >
+		       q->val[XS_Q_MEMORY];
 }

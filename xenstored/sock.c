@@ -5,12 +5,22 @@
  * xenstored; access is controlled by the socket's file mode, 0600). One
  * read(2) fills the connection's read buffer, so pipelined requests cost
  * one system call per batch; replies are written as the loop allows.
+ *
+ * A read-only listener (socket_ro, mode 0660, as C xenstored had it next
+ * to its socket) marks its clients readonly: the dispatcher refuses them
+ * whatever would change the store (EACCES).
+ *
+ * Output bound: a client's queued output is bounded by out_max bytes.
+ * Replies are paced by the client (it is not read from while its output
+ * is past the bound); watch events are not, so one that would pass the
+ * bound drops the client, with a log line naming it (pid and command).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +39,7 @@ struct xs_sock {
 	struct event_base *base;
 	int fd;
 	struct event *ev;
+	struct xs_sock_opts opts;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -36,6 +47,7 @@ struct sock_conn {
 	int fd;
 	struct event *rev, *wev;
 	struct xs_conn *c;
+	pid_t pid; /* the peer's, 0 if unknown */
 };
 
 static ssize_t sock_read(struct xs_conn *c, void *buf, size_t len)
@@ -109,6 +121,8 @@ static int sock_service(struct sock_conn *sc, bool readable)
 		if (rc == 0)
 			rc = xs_conn_flush(c);
 	}
+	if (rc == 0 && c->overflow)
+		rc = -ENOBUFS;
 	if (rc == 0 && c->closing && TAILQ_EMPTY(&c->out))
 		rc = -ECONNRESET;
 	if (rc == 0) {
@@ -116,21 +130,53 @@ static int sock_service(struct sock_conn *sc, bool readable)
 			event_del(sc->wev);
 		else
 			event_add(sc->wev, NULL);
+		/* replies not read: no more requests until they drain (the
+		 * write event brings us back then) */
+		if (c->out_max && c->out_bytes >= c->out_max)
+			event_del(sc->rev);
+		else
+			event_add(sc->rev, NULL);
 	}
 	return rc;
+}
+
+/* "pid 123 (xenstore-watch)" into buf, from SO_PEERCRED at accept. */
+static const char *sock_peer_name(const struct sock_conn *sc, char *buf,
+				  size_t size)
+{
+	char path[64], comm[32] = "?";
+	FILE *f;
+
+	if (!sc->pid)
+		return "pid unknown";
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)sc->pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, size, "pid %d (%s)", (int)sc->pid, comm);
+	return buf;
 }
 
 static void sock_on_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct sock_conn *sc = arg;
 	int rc = sock_service(sc, what & EV_READ);
+	char name[96];
 
-	if (rc < 0) {
-		if (rc != -ECONNRESET && rc != -EPIPE)
-			log_errno(LOG_INFO, rc, "socket connection %llu closed",
-				  (unsigned long long)sc->c->id);
+	if (rc == -ENOBUFS)
+		log_warnx("socket connection %llu, %s: %zu bytes of replies "
+			  "and watch events not read (bound %zu): dropped",
+			  (unsigned long long)sc->c->id,
+			  sock_peer_name(sc, name, sizeof(name)),
+			  sc->c->out_bytes, sc->c->out_max);
+	else if (rc < 0 && rc != -ECONNRESET && rc != -EPIPE)
+		log_errno(LOG_INFO, rc, "socket connection %llu closed",
+			  (unsigned long long)sc->c->id);
+	if (rc < 0)
 		xs_conn_free(sc->c);
-	}
 }
 
 static void sock_on_accept(evutil_socket_t lfd, short what, void *arg)
@@ -150,10 +196,21 @@ static void sock_on_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	sc->fd = fd;
+	{
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+			sc->pid = cred.pid;
+	}
 	sc->rev = event_new(ls->base, fd, EV_READ | EV_PERSIST, sock_on_io, sc);
 	sc->wev = event_new(ls->base, fd, EV_WRITE | EV_PERSIST, sock_on_io, sc);
 	sc->c = sc->rev && sc->wev ? xs_conn_new(ls->st, &sock_ops, sc, 0, true)
 				   : NULL;
+	if (sc->c) {
+		sc->c->readonly = ls->opts.readonly;
+		sc->c->out_max = ls->opts.out_max;
+	}
 	if (!sc->c || event_add(sc->rev, NULL)) {
 		log_warnx("cannot set up a socket connection: out of memory");
 		if (sc->c) {
@@ -171,7 +228,7 @@ static void sock_on_accept(evutil_socket_t lfd, short what, void *arg)
 
 /* xs_sock_listen - see sock.h. */
 struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
-			       const char *path)
+			       const char *path, const struct xs_sock_opts *o)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct xs_sock *ls;
@@ -189,6 +246,8 @@ struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
 	ls->st = st;
 	ls->base = base;
 	ls->fd = -1;
+	if (o)
+		ls->opts = *o;
 	strcpy(ls->path, path);
 	strcpy(sun.sun_path, path);
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -216,7 +275,8 @@ struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
 	}
 	unlink(path);
 	if (bind(ls->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, 0600) < 0 || listen(ls->fd, 128) < 0)
+	    chmod(path, ls->opts.readonly ? 0660 : 0600) < 0 ||
+	    listen(ls->fd, 128) < 0)
 		goto fail;
 	ls->ev = event_new(base, ls->fd, EV_READ | EV_PERSIST, sock_on_accept,
 			   ls);

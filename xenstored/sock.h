@@ -4,6 +4,9 @@
 #ifndef XENSTORED_SOCK_H
 #define XENSTORED_SOCK_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <event2/event.h>
 
 #include "xenstored/conn.h"
@@ -11,13 +14,19 @@
 
 struct xs_sock;
 
+struct xs_sock_opts {
+	bool readonly;  /* socket_ro: clients may read and watch only */
+	size_t out_max; /* bytes of output queued per client, 0: unbounded */
+};
+
 /*
- * xs_sock_listen - listen on path (mode 0600, its directory created, a
- * stale socket replaced, EADDRINUSE if a daemon answers there); every client is a privileged dom0 connection of
- * st. NULL with errno.
+ * xs_sock_listen - listen on path (mode 0600, 0660 when readonly; its
+ * directory created, a stale socket replaced, EADDRINUSE if a daemon
+ * answers there); every client is a privileged dom0 connection of st
+ * with options o (NULL: defaults, all zero). NULL with errno.
  */
 struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
-			       const char *path);
+			       const char *path, const struct xs_sock_opts *o);
 /* xs_sock_close - stop listening and unlink the path (clients stay). */
 void xs_sock_close(struct xs_sock *ls);
 

@@ -13,7 +13,8 @@
  * snapshot reads and conflict detection without copying the tree.
  *
  * Accounting: owned[domid] counts the nodes whose owner (perms[0]) is
- * domid, for the nodes quota.
+ * domid, for the nodes quota; mem the bytes they cost, for the memory
+ * quota (node_mem(), a child's name charged to its parent's owner).
  */
 #include "config.h"
 
@@ -40,6 +41,12 @@ static void account(struct xs_tree *t, uint32_t domid, int delta)
 	if (delta < 0 && t->owned[domid] == 0)
 		return;
 	t->owned[domid] += (uint32_t)delta;
+}
+
+static long node_mem(const struct xs_node *n)
+{
+	return (long)xs_quota_node_mem(strlen(n->path), n->vlen, n->nperms,
+				       n->childlen);
 }
 
 /* xs_tree_owned - nodes owned by domid. */
@@ -111,6 +118,7 @@ int xs_tree_init(struct xs_tree *t)
 	t->root->gen = 1;
 	t->nnodes = 1;
 	account(t, 0, 1);
+	xs_mem_acct_add(&t->mem, 0, node_mem(t->root));
 	return 0;
 }
 
@@ -134,6 +142,7 @@ void xs_tree_free(struct xs_tree *t)
 	xs_hash_free(&t->paths);
 	free(t->owned);
 	t->owned = NULL;
+	xs_mem_acct_free(&t->mem);
 }
 
 /* xs_tree_get - the node at an absolute canonical path, or NULL. */
@@ -218,6 +227,9 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *path,
 	t->nnodes++;
 	t->bytes += strlen(path) + vlen;
 	account(t, perms[0].domid, 1);
+	xs_mem_acct_add(&t->mem, parent->perms[0].domid,
+			(long)strlen(n->name) + 1);
+	xs_mem_acct_add(&t->mem, perms[0].domid, node_mem(n));
 	if (t->hook)
 		t->hook(t->hook_arg, n, XS_CHANGE_WRITE);
 	return n;
@@ -235,6 +247,7 @@ int xs_tree_set_value(struct xs_tree *t, struct xs_node *n, const void *value,
 		memcpy(v, value, vlen);
 	t->bytes += vlen;
 	t->bytes -= n->vlen;
+	xs_mem_acct_add(&t->mem, n->perms[0].domid, (long)vlen - (long)n->vlen);
 	free(n->value);
 	n->value = v;
 	n->vlen = vlen;
@@ -258,9 +271,11 @@ int xs_tree_set_perms(struct xs_tree *t, struct xs_node *n,
 	memcpy(p, perms, nperms * sizeof(*p));
 	account(t, n->perms[0].domid, -1);
 	account(t, p[0].domid, 1);
+	xs_mem_acct_add(&t->mem, n->perms[0].domid, -node_mem(n));
 	free(n->perms);
 	n->perms = p;
 	n->nperms = nperms;
+	xs_mem_acct_add(&t->mem, p[0].domid, node_mem(n));
 	changed(t, n);
 	if (t->hook)
 		t->hook(t->hook_arg, n, XS_CHANGE_WRITE);
@@ -281,6 +296,7 @@ static void rm_subtree(struct xs_tree *t, struct xs_node *n, bool is_root)
 			is_root ? XS_CHANGE_RM_ROOT : XS_CHANGE_RM_CHILD);
 	xs_hash_del(&t->paths, n->path);
 	account(t, n->perms[0].domid, -1);
+	xs_mem_acct_add(&t->mem, n->perms[0].domid, -node_mem(n));
 	t->nnodes--;
 	t->bytes -= strlen(n->path) + n->vlen;
 	node_free(n);
@@ -296,6 +312,8 @@ void xs_tree_rm(struct xs_tree *t, struct xs_node *n)
 	TAILQ_REMOVE(&parent->children, n, sib);
 	parent->nchildren--;
 	parent->childlen -= (uint32_t)strlen(n->name) + 1;
+	xs_mem_acct_add(&t->mem, parent->perms[0].domid,
+			-((long)strlen(n->name) + 1));
 	changed(t, parent);
 	rm_subtree(t, n, true);
 }

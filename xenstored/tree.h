@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include "xenstored/perms.h"
+#include "xenstored/quota.h"
 #include "xenstored/util.h"
 
 struct xs_node {
@@ -41,8 +42,9 @@ typedef void (*xs_tree_hook)(void *arg, const struct xs_node *n,
 struct xs_tree {
 	struct xs_hash paths;
 	struct xs_node *root;
-	uint64_t gen;    /* bumped on every change */
-	uint32_t *owned; /* nodes per owner domid, [65536], lazily */
+	uint64_t gen;           /* bumped on every change */
+	uint32_t *owned;        /* nodes per owner domid, [65536], lazily */
+	struct xs_mem_acct mem; /* bytes per owner domid (quota "memory") */
 	size_t nnodes;
 	size_t bytes; /* values + paths, for memreport */
 	xs_tree_hook hook;
