@@ -424,27 +424,24 @@ static int op_get_perms(struct xs_req *r)
 }
 
 /*
- * The domains a new permission list names. Domains need not exist: as in
- * C xenstored, an entry for a domain we do not know is kept (a domid not
- * yet introduced is how the toolstack prepares a guest's nodes).
- * DOMID_ANY needs the DOMID_ANY feature: C xenstored ignores such an
- * entry from a domain without it, we refuse it (EINVAL) rather than
- * store an entry that GET_PERMS shows and nothing honours. Other
- * reserved ids (DOMID_SELF, DOMID_IO, ...) name no domain: EINVAL.
+ * The domains a new permission list names need not exist: C xenstored
+ * keeps an entry for a domain it does not know (ignoring it), and so do
+ * we (the toolstack prepares a guest's nodes before INTRODUCE, owner
+ * included; C asks the hypervisor whether an unknown owner exists and
+ * says ENOENT, which needs a hypervisor we may not have). DOMID_ANY needs
+ * the DOMID_ANY feature: C ignores such an entry from a domain without
+ * it, we refuse it (EINVAL) rather than store an entry that GET_PERMS
+ * shows and nothing honours.
  */
 static int check_perm_domids(const struct xs_req *r, const struct xs_perm *p,
 			     unsigned n)
 {
 	unsigned i;
 
-	for (i = 0; i < n; i++) {
-		if (p[i].domid == DOMID_ANY) {
-			if (!has_feature(r, XENSTORE_SERVER_FEATURE_DOMID_ANY))
-				return -EINVAL;
-		} else if (p[i].domid >= DOMID_FIRST_RESERVED) {
+	for (i = 0; i < n; i++)
+		if (p[i].domid == DOMID_ANY &&
+		    !has_feature(r, XENSTORE_SERVER_FEATURE_DOMID_ANY))
 			return -EINVAL;
-		}
-	}
 	return 0;
 }
 
