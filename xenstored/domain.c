@@ -32,23 +32,96 @@ struct xs_domain *xs_domain_find(struct xs_store *st, uint32_t domid)
 	return NULL;
 }
 
-static void fire_special(struct xs_store *st, const char *name)
+static struct xs_domain *find_pending(struct xs_store *st, uint32_t domid)
+{
+	struct xs_domain *d;
+
+	TAILQ_FOREACH(d, &st->pending, link)
+		if (d->domid == domid)
+			return d;
+	return NULL;
+}
+
+/* xs_domain_settings - features and quotas of domid, introduced or not. */
+struct xs_domain *xs_domain_settings(struct xs_store *st, uint32_t domid,
+				     bool create)
+{
+	struct xs_domain *d = xs_domain_find(st, domid);
+
+	if (!d)
+		d = find_pending(st, domid);
+	if (d || !create) {
+		if (!d)
+			errno = ENOENT;
+		return d;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->domid = domid;
+	d->target = -1;
+	d->features = XS_SERVER_FEATURES;
+	TAILQ_INSERT_TAIL(&st->pending, d, link);
+	return d;
+}
+
+/* xs_domain_features - the server features of domid's connections. */
+unsigned xs_domain_features(struct xs_store *st, uint32_t domid)
+{
+	struct xs_domain *d = xs_domain_find(st, domid);
+
+	return d ? d->features : XS_SERVER_FEATURES;
+}
+
+/* xs_domain_quota - domid's quota id: its own if XS_SET_QUOTA gave one,
+ * else the global one. */
+unsigned xs_domain_quota(struct xs_store *st, uint32_t domid,
+			 enum xs_quota_id id)
+{
+	struct xs_domain *d = xs_domain_find(st, domid);
+
+	return d && d->quota.val[id] ? d->quota.val[id] : st->quota.val[id];
+}
+
+/* Forget domid's pending settings (it was released, or died). */
+static void drop_pending(struct xs_store *st, uint32_t domid)
+{
+	struct xs_domain *d = find_pending(st, domid);
+
+	if (d) {
+		TAILQ_REMOVE(&st->pending, d, link);
+		free(d);
+	}
+}
+
+/*
+ * Fire the special watch name for domid: watches on name itself (without
+ * a depth) see name, watches on name/<domid> and those on name with a
+ * depth see name/<domid> (docs/misc/xenstore.txt, WATCH).
+ */
+static void fire_special(struct xs_store *st, const char *name, uint32_t domid)
 {
 	struct xs_special *sp = xs_store_special(st, name);
 
 	if (sp)
-		xs_watch_fire(st, name, sp->perms, sp->nperms, NULL, 0, true);
+		xs_watch_fire_special(st, name, domid, sp->perms, sp->nperms);
 	else
-		xs_watch_fire(st, name, &n0, 1, NULL, 0, true);
+		xs_watch_fire_special(st, name, domid, &n0, 1);
 }
 
 static struct xs_domain *domain_add(struct xs_store *st, uint32_t domid,
 				    uint64_t mfn, uint32_t port, int target)
 {
-	struct xs_domain *d = calloc(1, sizeof(*d));
+	struct xs_domain *d = find_pending(st, domid);
 
-	if (!d)
-		return NULL;
+	if (d) {
+		TAILQ_REMOVE(&st->pending, d, link);
+	} else {
+		d = calloc(1, sizeof(*d));
+		if (!d)
+			return NULL;
+		d->features = XS_SERVER_FEATURES;
+	}
 	d->domid = domid;
 	d->mfn = mfn;
 	d->port = port;
@@ -114,7 +187,7 @@ int xs_domain_introduce(struct xs_store *st, uint32_t domid, uint64_t mfn,
 	xs_journal_domain(st, d);
 	log_info_dev((int)domid, NULL, "introduced (gfn %llu, port %u)",
 		     (unsigned long long)mfn, port);
-	fire_special(st, "@introduceDomain");
+	fire_special(st, "@introduceDomain", domid);
 	return 0;
 }
 
@@ -292,7 +365,7 @@ int xs_domain_release(struct xs_store *st, uint32_t domid)
 		return -ENOENT;
 	log_info_dev((int)domid, NULL, "released");
 	domain_drop(st, d);
-	fire_special(st, "@releaseDomain");
+	fire_special(st, "@releaseDomain", domid);
 	return 0;
 }
 
@@ -327,7 +400,8 @@ void xs_domain_died(struct xs_store *st, uint32_t domid)
 	if (xs_journal_flush(st))
 		log_errx("journal write failed: death of d%u not persisted",
 			 domid);
-	fire_special(st, "@releaseDomain");
+	drop_pending(st, domid);
+	fire_special(st, "@releaseDomain", domid);
 }
 
 /* The name of a SHUTDOWN_* reason of <xen/sched.h>, for the log. */
@@ -359,7 +433,7 @@ void xs_domain_shut_down(struct xs_store *st, uint32_t domid,
 		     d ? "" : ", not an introduced domain");
 	if (d)
 		d->shutdown = true; /* XS_RESUME clears it */
-	fire_special(st, "@releaseDomain");
+	fire_special(st, "@releaseDomain", domid);
 }
 
 /* xs_domain_forget - drop a domain quietly (replaying the journal). */
@@ -399,6 +473,10 @@ void xs_domains_free(struct xs_store *st)
 
 	while ((d = TAILQ_FIRST(&st->domains))) {
 		TAILQ_REMOVE(&st->domains, d, link);
+		free(d);
+	}
+	while ((d = TAILQ_FIRST(&st->pending))) {
+		TAILQ_REMOVE(&st->pending, d, link);
 		free(d);
 	}
 	st->ndomains = 0;

@@ -19,7 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdint.h>
+#include <xen/xen.h>
+
 #include "log.h"
+#include "xs-wire-compat.h"
 #include "xenstored/conn.h"
 #include "xenstored/control.h"
 #include "xenstored/domain.h"
@@ -86,7 +90,8 @@ int xs_canonicalize(const struct xs_store *st, uint32_t domid, const char *in,
 		return -EINVAL;
 	if (sscanf(out, "/local/domain/%5u/%n", &dom, &local_off) != 1)
 		local_off = 0;
-	if (len > (size_t)local_off + st->quota.val[XS_Q_PATH_MAX])
+	if (len > (size_t)local_off + xs_domain_quota((struct xs_store *)st,
+						      domid, XS_Q_PATH_MAX))
 		return -EINVAL;
 	return 0;
 }
@@ -164,6 +169,27 @@ static int parse_domid(const char *s, uint32_t *domid)
 static int reply_ok(struct xs_req *r)
 {
 	return xs_buf_addstr(&r->reply, "OK");
+}
+
+static int reply_uint(struct xs_req *r, unsigned long v)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%lu", v);
+	return xs_buf_addstr(&r->reply, s);
+}
+
+/* The caller's quota id (its domain's own, or the global one). */
+static unsigned quota(const struct xs_req *r, enum xs_quota_id id)
+{
+	return xs_domain_quota(r->conn->st, r->conn->domid, id);
+}
+
+/* Does the caller have server feature f (dom0's tools have them all)? */
+static bool has_feature(const struct xs_req *r, unsigned f)
+{
+	return r->conn->privileged ||
+	       (xs_domain_features(r->conn->st, r->conn->domid) & f);
 }
 
 /* ---- node access with C xenstored's errno rules ---------------------- */
@@ -324,10 +350,9 @@ static int create_path(struct xs_req *r, const char *path, const char *value,
 		uint32_t owned = xs_tree_owned(&st->tree, c->domid) +
 				 (r->tx ? r->tx->created : 0);
 
-		if (owned + missing > st->quota.val[XS_Q_NODES])
+		if (owned + missing > quota(r, XS_Q_NODES))
 			rc = -ENOSPC;
-		else if (xs_node_size(vlen, np, 0) >=
-			 st->quota.val[XS_Q_NODE_SIZE])
+		else if (xs_node_size(vlen, np, 0) >= quota(r, XS_Q_NODE_SIZE))
 			rc = -ENOSPC;
 		else
 			rc = mem_check(r, c->domid,
@@ -445,6 +470,28 @@ static int op_get_perms(struct xs_req *r)
 	return xs_perms_format(&r->reply, ni.perms, ni.nperms);
 }
 
+/*
+ * The domains a new permission list names need not exist: C xenstored
+ * keeps an entry for a domain it does not know (ignoring it), and so do
+ * we (the toolstack prepares a guest's nodes before INTRODUCE, owner
+ * included; C asks the hypervisor whether an unknown owner exists and
+ * says ENOENT, which needs a hypervisor we may not have). DOMID_ANY needs
+ * the DOMID_ANY feature: C ignores such an entry from a domain without
+ * it, we refuse it (EINVAL) rather than store an entry that GET_PERMS
+ * shows and nothing honours.
+ */
+static int check_perm_domids(const struct xs_req *r, const struct xs_perm *p,
+			     unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].domid == DOMID_ANY &&
+		    !has_feature(r, XENSTORE_SERVER_FEATURE_DOMID_ANY))
+			return -EINVAL;
+	return 0;
+}
+
 static int op_set_perms(struct xs_req *r)
 {
 	struct xs_store *st = r->conn->st;
@@ -458,13 +505,16 @@ static int op_set_perms(struct xs_req *r)
 	if (n < 2 || r->data[r->len - 1] != '\0')
 		return -EINVAL;
 	n--;
-	if (unprivileged(r->conn) && n > st->quota.val[XS_Q_PERMS])
+	if (unprivileged(r->conn) && n > quota(r, XS_Q_PERMS))
 		return -ENOSPC;
 	off = strlen(r->data) + 1;
 	perms = calloc(n, sizeof(*perms));
 	if (!perms)
 		return -ENOMEM;
 	rc = xs_perms_parse(r->data + off, r->len - off, n, perms);
+	if (rc)
+		goto out;
+	rc = check_perm_domids(r, perms, n);
 	if (rc)
 		goto out;
 	if (r->data[0] == '@') {
@@ -520,7 +570,7 @@ static int op_write(struct xs_req *r)
 	if (rc == 0) {
 		if (unprivileged(r->conn) &&
 		    xs_node_size(vlen, ni.nperms, ni.childlen) >=
-			    st->quota.val[XS_Q_NODE_SIZE])
+			    quota(r, XS_Q_NODE_SIZE))
 			return -ENOSPC;
 		rc = mem_check(r, ni.perms[0].domid, (long)vlen - (long)ni.vlen);
 		if (rc)
@@ -569,20 +619,35 @@ static int op_rm(struct xs_req *r)
 	return rc ? rc : reply_ok(r);
 }
 
+/*
+ * WATCH <path>|<token>|[<depth>|]: the depth (WATCHDEPTH feature) limits
+ * the levels below path that fire the watch; extra data after the token
+ * is ignored without it, as older clients sent some.
+ */
 static int op_watch(struct xs_req *r)
 {
 	char path[PATHBUF];
-	const char *v[2];
+	const char *v[3];
+	unsigned long depth;
 	size_t strip;
-	int rc;
+	int rc, d = -1;
 
 	if (get_strings(r, v, 2))
 		return -EINVAL;
+	if (count_strings(r) == 3 && get_strings(r, v, 3) == 0 &&
+	    r->data[r->len - 1] == '\0') {
+		if (!has_feature(r, XENSTORE_SERVER_FEATURE_WATCHDEPTH) ||
+		    parse_uint(v[2], 0x7fffffffUL, &depth))
+			return -EINVAL;
+		d = (int)depth;
+	}
 	rc = xs_canonicalize(r->conn->st, r->conn->domid, v[0], true, path,
 			     &strip);
 	if (rc)
 		return rc;
-	rc = xs_watch_add(r->conn->st, r->conn, path, v[1], strip);
+	if (unprivileged(r->conn) && r->conn->nwatches >= quota(r, XS_Q_WATCHES))
+		return -E2BIG;
+	rc = xs_watch_add(r->conn->st, r->conn, path, v[1], strip, d);
 	if (rc)
 		return rc;
 	/* path dies with this frame: the initial event uses the watch's copy
@@ -616,7 +681,7 @@ static int op_transaction_start(struct xs_req *r)
 
 	if (r->tx)
 		return -EBUSY;
-	if (unprivileged(c) && c->ntxns >= c->st->quota.val[XS_Q_TRANSACTIONS])
+	if (unprivileged(c) && c->ntxns >= quota(r, XS_Q_TRANSACTIONS))
 		return -ENOSPC;
 	/* ids are per connection, never 0, never one in use */
 	while (c->next_txid == 0 || xs_conn_find_txn(c, c->next_txid))
@@ -747,6 +812,124 @@ static int op_reset_watches(struct xs_req *r)
 	return reply_ok(r);
 }
 
+/* A domid a setting may name: a domain's, not a reserved id. */
+static int parse_setting_domid(const char *s, uint32_t *domid)
+{
+	if (parse_domid(s, domid) || *domid >= DOMID_FIRST_RESERVED)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * GET_FEATURE [<domid>|]: the server features of the caller's domain, or
+ * (dom0 only) of domid. A domain we do not know has every feature we
+ * serve, as it would get when introduced.
+ */
+static int op_get_feature(struct xs_req *r)
+{
+	const struct xs_domain *d;
+	unsigned n = count_strings(r);
+	uint32_t domid;
+
+	if (r->len == 0 || (n == 1 && strcmp(r->data, "") == 0 && r->len == 1))
+		return reply_uint(r, xs_domain_features(r->conn->st,
+							r->conn->domid));
+	if (unprivileged(r->conn))
+		return -EACCES;
+	if (parse_setting_domid(onearg(r), &domid))
+		return -EINVAL;
+	d = xs_domain_settings(r->conn->st, domid, false);
+	return reply_uint(r, d ? d->features : XS_SERVER_FEATURES);
+}
+
+/*
+ * SET_FEATURE <domid>|<value>| (dom0): the features domid will find in
+ * its ring page; only before XS_INTRODUCE (EBUSY after), only features
+ * we serve (EINVAL).
+ */
+static int op_set_feature(struct xs_req *r)
+{
+	struct xs_domain *d;
+	unsigned long f;
+	const char *v[2];
+	uint32_t domid;
+
+	if (count_strings(r) != 2 || get_strings(r, v, 2) ||
+	    parse_setting_domid(v[0], &domid) ||
+	    parse_uint(v[1], 0xffffffffUL, &f))
+		return -EINVAL;
+	if (xs_domain_find(r->conn->st, domid))
+		return -EBUSY;
+	if (f & ~(unsigned long)XS_SERVER_FEATURES)
+		return -EINVAL;
+	d = xs_domain_settings(r->conn->st, domid, true);
+	if (!d)
+		return -ENOMEM;
+	d->features = (unsigned)f;
+	return reply_ok(r);
+}
+
+/*
+ * GET_QUOTA [[<domid>|]<quota>|] (dom0): with no argument the names of
+ * the quotas, separated by blanks; else the global value of one, or the
+ * value that applies to domid. Unknown names: EINVAL.
+ */
+static int op_get_quota(struct xs_req *r)
+{
+	unsigned n = count_strings(r), i;
+	const char *v[2];
+	uint32_t domid;
+	int id;
+
+	if (r->len == 0 || (n == 1 && r->len == 1)) {
+		for (i = 0; i < XS_Q_COUNT; i++)
+			if (xs_buf_add(&r->reply, " ", i > 0) ||
+			    xs_buf_add(&r->reply, xs_quota_name(i),
+				       strlen(xs_quota_name(i))))
+				return -ENOMEM;
+		return xs_buf_add(&r->reply, "", 1);
+	}
+	if (n > 2 || get_strings(r, v, n) || r->data[r->len - 1] != '\0')
+		return -EINVAL;
+	id = xs_quota_id(v[n - 1]);
+	if (id < 0)
+		return -EINVAL;
+	if (n == 1)
+		return reply_uint(r, r->conn->st->quota.val[id]);
+	if (parse_setting_domid(v[0], &domid))
+		return -EINVAL;
+	return reply_uint(r, xs_domain_quota(r->conn->st, domid, id));
+}
+
+/*
+ * SET_QUOTA [<domid>|]<quota>|<value>| (dom0): the global value (the
+ * default of every domain without one of its own), or domid's own (libxl
+ * sends these after INTRODUCE). Values from 1; unknown names: EINVAL.
+ */
+static int op_set_quota(struct xs_req *r)
+{
+	unsigned n = count_strings(r);
+	struct xs_quota *q = &r->conn->st->quota;
+	struct xs_domain *d;
+	const char *v[3];
+	uint32_t domid;
+	int rc;
+
+	if (n < 2 || n > 3 || get_strings(r, v, n) ||
+	    r->data[r->len - 1] != '\0')
+		return -EINVAL;
+	if (n == 3) {
+		if (parse_setting_domid(v[0], &domid))
+			return -EINVAL;
+		d = xs_domain_settings(r->conn->st, domid, true);
+		if (!d)
+			return -ENOMEM;
+		q = &d->quota;
+	}
+	rc = xs_quota_set(q, v[n - 2], v[n - 1]);
+	return rc ? rc : reply_ok(r);
+}
+
 static int op_control(struct xs_req *r)
 {
 	char *argv[16];
@@ -762,7 +945,14 @@ static int op_control(struct xs_req *r)
 	return xs_control(r->conn->st, r->conn, argv, argc, &r->reply);
 }
 
-static const struct xs_op op_table[XS_TYPE_COUNT] = {
+/*
+ * Privilege flags as C xenstored 4.21's wire_funcs: XS_OP_PRIV on CONTROL,
+ * INTRODUCE, RELEASE, IS_DOMAIN_INTRODUCED, RESUME, SET_TARGET,
+ * SET_FEATURE, GET_QUOTA, SET_QUOTA; RESET_WATCHES and GET_FEATURE are
+ * any caller's (a guest resets its own watches at boot; GET_FEATURE
+ * checks a domid argument itself). RESTRICT (20) is gone: ENOSYS.
+ */
+static const struct xs_op op_table[SPLITDRV_XS_TYPE_COUNT] = {
 	[XS_CONTROL] = { "CONTROL", op_control, XS_OP_PRIV | XS_OP_NOTX },
 	[XS_DIRECTORY] = { "DIRECTORY", op_directory, 0 },
 	[XS_READ] = { "READ", op_read, 0 },
@@ -791,9 +981,13 @@ static const struct xs_op op_table[XS_TYPE_COUNT] = {
 	[XS_RESUME] = { "RESUME", op_resume, XS_OP_PRIV | XS_OP_NOTX },
 	[XS_SET_TARGET] = { "SET_TARGET", op_set_target,
 			    XS_OP_PRIV | XS_OP_NOTX | XS_OP_WRITES },
-	[XS_RESET_WATCHES] = { "RESET_WATCHES", op_reset_watches,
-			       XS_OP_PRIV | XS_OP_NOTX },
+	[XS_RESET_WATCHES] = { "RESET_WATCHES", op_reset_watches, XS_OP_NOTX },
 	[XS_DIRECTORY_PART] = { "DIRECTORY_PART", op_directory_part, 0 },
+	[XS_GET_FEATURE] = { "GET_FEATURE", op_get_feature, XS_OP_NOTX },
+	[XS_SET_FEATURE] = { "SET_FEATURE", op_set_feature,
+			     XS_OP_PRIV | XS_OP_NOTX },
+	[XS_GET_QUOTA] = { "GET_QUOTA", op_get_quota, XS_OP_PRIV | XS_OP_NOTX },
+	[XS_SET_QUOTA] = { "SET_QUOTA", op_set_quota, XS_OP_PRIV | XS_OP_NOTX },
 };
 
 /*
@@ -816,16 +1010,24 @@ static bool op_readonly_ok(uint32_t type)
 	case XS_TRANSACTION_END:
 	case XS_GET_DOMAIN_PATH:
 	case XS_IS_DOMAIN_INTRODUCED:
+	case XS_GET_FEATURE:
+	case XS_GET_QUOTA:
 		return true;
 	default:
 		return false;
 	}
 }
 
+/* xs_server_features - the features this xenstored serves a domain. */
+unsigned xs_server_features(void)
+{
+	return XS_SERVER_FEATURES;
+}
+
 /* xs_op_name - the wire type's name, "?" if unknown. */
 const char *xs_op_name(uint32_t type)
 {
-	if (type < XS_TYPE_COUNT && op_table[type].name)
+	if (type < SPLITDRV_XS_TYPE_COUNT && op_table[type].name)
 		return op_table[type].name;
 	return "?";
 }
@@ -843,10 +1045,10 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 
 	st->cur = c;
 	st->nrequests++;
-	if (hdr->type < XS_TYPE_COUNT) {
+	if (hdr->type < SPLITDRV_XS_TYPE_COUNT)
 		op = &op_table[hdr->type];
+	if (hdr->type < XS_TYPE_COUNT) /* the statistics know 4.17's types */
 		st->nops[hdr->type]++;
-	}
 	if (!op || !op->handler) {
 		rc = -ENOSYS; /* as C xenstored: also WATCH_EVENT, ERROR */
 	} else if ((op->flags & XS_OP_PRIV) && !c->privileged) {
@@ -862,7 +1064,8 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr,
 			else if (!c->privileged &&
 				 hdr->type != XS_TRANSACTION_END &&
 				 r.tx->nodes.n >=
-					 st->quota.val[XS_Q_TRANS_NODES])
+					 xs_domain_quota(st, c->domid,
+							 XS_Q_TRANS_NODES))
 				rc = -ENOSPC;
 		}
 		if (rc == 0)

@@ -38,6 +38,13 @@ struct xs_op {
 	unsigned flags;
 };
 
+/*
+ * xs_server_features - the XENSTORE_SERVER_FEATURE_* bits this xenstored
+ * serves (ERROR, WATCHDEPTH, DOMID_ANY): a domain's ring page gets its
+ * struct xs_domain's features, these unless XS_SET_FEATURE took some
+ * away; the ring transport ORs in what it serves itself (RECONNECTION).
+ */
+unsigned xs_server_features(void);
 /* xs_op_name - the wire type's name ("WRITE"), "?" if unknown. */
 const char *xs_op_name(uint32_t type);
 /*

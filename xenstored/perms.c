@@ -5,7 +5,9 @@
  * (read), w (write), b (both). The first entry names the owner, and its
  * letter is the default for every domain not listed. The owner, privileged
  * connections (dom0 tools) and a domain whose XS_SET_TARGET target is the
- * owner have every right. See Xen's docs/misc/xenstore.txt.
+ * owner have every right. An entry naming DOMID_ANY (0x7FF5, Xen 4.21)
+ * matches every domain, as in C xenstored: "b0 r32757" lets every domain
+ * read. See Xen's docs/misc/xenstore.txt.
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xs-wire-compat.h"
 #include "xenstored/perms.h"
 #include "xenstored/util.h"
 
@@ -80,18 +83,23 @@ int xs_perms_format(struct xs_buf *b, const struct xs_perm *p, unsigned n)
 	return 0;
 }
 
+/* Does entry e name the caller (domid, or the domain it targets)? */
+static bool names_caller(const struct xs_perm *e, uint32_t domid, int target)
+{
+	return e->domid == domid || e->domid == DOMID_ANY ||
+	       (target >= 0 && e->domid == (uint32_t)target);
+}
+
 /* xs_perms_for - the rights a caller has on a node with perms p. */
 unsigned xs_perms_for(const struct xs_perm *p, unsigned n, uint32_t domid,
 		      bool privileged, int target)
 {
 	unsigned i;
 
-	if (privileged || n == 0 || p[0].domid == domid ||
-	    (target >= 0 && p[0].domid == (uint32_t)target))
+	if (privileged || n == 0 || names_caller(&p[0], domid, target))
 		return XS_P_READ | XS_P_WRITE | XS_P_OWNER;
 	for (i = 1; i < n; i++)
-		if (p[i].domid == domid ||
-		    (target >= 0 && p[i].domid == (uint32_t)target))
+		if (names_caller(&p[i], domid, target))
 			return p[i].perm;
 	return p[0].perm;
 }

@@ -31,7 +31,8 @@ int xs_perms_format(struct xs_buf *b, const struct xs_perm *p, unsigned n);
  * xs_perms_for - the rights (XS_P_*) a caller has on a node with perms p.
  * privileged callers and the owner (p[0]) get everything, so does a caller
  * whose target domain owns the node; otherwise the first entry naming the
- * caller (or its target) applies, else the default (p[0].perm).
+ * caller (or its target, or DOMID_ANY) applies, else the default
+ * (p[0].perm). An owner of DOMID_ANY gives every domain every right.
  */
 unsigned xs_perms_for(const struct xs_perm *p, unsigned n, uint32_t domid,
 		      bool privileged, int target);

@@ -72,6 +72,20 @@ const char *xs_quota_descr(enum xs_quota_id id)
 	return (unsigned)id < XS_Q_COUNT ? quota_tab[id].descr : NULL;
 }
 
+/* xs_quota_id - the quota called name; "node-permissions" (C xenstored
+ * 4.21's name) is "permissions". -EINVAL if none. */
+int xs_quota_id(const char *name)
+{
+	int i;
+
+	if (strcmp(name, "node-permissions") == 0)
+		return XS_Q_PERMS;
+	for (i = 0; i < XS_Q_COUNT; i++)
+		if (strcmp(name, quota_tab[i].name) == 0)
+			return i;
+	return -EINVAL;
+}
+
 /* xs_quota_set - set by name; value must be 1..2^31-1. 0 or -EINVAL. */
 int xs_quota_set(struct xs_quota *q, const char *name, const char *value)
 {
@@ -85,14 +99,11 @@ int xs_quota_set(struct xs_quota *q, const char *name, const char *value)
 	v = strtoul(value, &end, 10);
 	if (errno || *end || v < 1 || v > 0x7fffffffUL || value[0] == '-')
 		return -EINVAL;
-	for (i = 0; i < XS_Q_COUNT; i++)
-		if (strcmp(name, quota_tab[i].name) == 0) {
-			if (i == XS_Q_PATH_MAX && v > XENSTORE_REL_PATH_MAX)
-				return -EINVAL;
-			q->val[i] = (unsigned)v;
-			return 0;
-		}
-	return -EINVAL;
+	i = xs_quota_id(name);
+	if (i < 0 || (i == XS_Q_PATH_MAX && v > XENSTORE_REL_PATH_MAX))
+		return -EINVAL;
+	q->val[i] = (unsigned)v;
+	return 0;
 }
 
 /* xs_quota_parse_arg - "name=value"; 0 or -EINVAL. */

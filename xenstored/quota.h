@@ -32,6 +32,9 @@ struct xs_quota {
 void xs_quota_defaults(struct xs_quota *q);
 const char *xs_quota_name(enum xs_quota_id id);
 const char *xs_quota_descr(enum xs_quota_id id);
+/* xs_quota_id - the quota called name (also "node-permissions"), or
+ * -EINVAL. */
+int xs_quota_id(const char *name);
 /* xs_quota_set - set by name; value must be >= 1. 0 or -EINVAL. */
 int xs_quota_set(struct xs_quota *q, const char *name, const char *value);
 /* xs_quota_parse_arg - "name=value" (the --quota option). 0 or -EINVAL. */

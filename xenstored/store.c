@@ -46,6 +46,7 @@ int xs_store_init(struct xs_store *st)
 	memset(st, 0, sizeof(*st));
 	TAILQ_INIT(&st->conns);
 	TAILQ_INIT(&st->domains);
+	TAILQ_INIT(&st->pending);
 	xs_quota_defaults(&st->quota);
 	if (xs_tree_init(&st->tree))
 		return -ENOMEM;

@@ -7,6 +7,12 @@
  * subtree's inner nodes each look up their own path only ("exact"), which
  * is how C xenstored reports them.
  *
+ * A watch with a depth (WATCH's optional third argument) fires only for
+ * paths at most that many levels below its own: a watch on /a with depth
+ * 1 fires for /a and /a/b, not /a/b/c. Special nodes have one level below
+ * them, the domid: @releaseDomain/5 is watched on its own, or through
+ * @releaseDomain with a depth of 1 or more (see xs_watch_fire_special).
+ *
  * An event goes to a watch's connection only if that connection may read
  * the node that changed (for a removal: the node as it was) or its parent,
  * as C xenstored decides. An event identical to one still queued for the
@@ -16,6 +22,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,7 +93,7 @@ static void watch_event(struct xs_store *st, struct xs_watch *w,
 
 /* xs_watch_add - register a watch (see xs_watch_initial). */
 int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
-		 const char *token, size_t strip)
+		 const char *token, size_t strip, int depth)
 {
 	struct xs_wpath *wp;
 	struct xs_watch *w;
@@ -94,8 +101,6 @@ int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
 	TAILQ_FOREACH(w, &c->watches, by_conn)
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0)
 			return -EEXIST;
-	if (!c->privileged && c->nwatches >= st->quota.val[XS_Q_WATCHES])
-		return -E2BIG;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -103,6 +108,7 @@ int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
 	w->path = strdup(path);
 	w->token = strdup(token);
 	w->strip = strip;
+	w->depth = depth;
 	wp = xs_hash_get(&st->watches.by_path, path);
 	if (!wp && w->path && w->token) {
 		wp = calloc(1, sizeof(*wp));
@@ -170,7 +176,33 @@ struct fire {
 	const char *path;
 	const struct xs_perm *p, *pp;
 	unsigned np, npp;
+	bool special; /* a special node's event (see xs_watch_fire_special) */
+	bool nodepth; /* ... on the node itself: watches without a depth */
 };
+
+/* How many levels path is below key (a prefix of it, or equal). */
+static int levels_below(const char *key, const char *path)
+{
+	size_t klen = strlen(key);
+	int n = 1;
+
+	if (strcmp(key, path) == 0)
+		return 0;
+	for (path += klen + (klen > 1 || key[0] != '/'); *path; path++)
+		if (*path == '/')
+			n++;
+	return n;
+}
+
+static bool depth_matches(const struct fire *f, const char *key,
+			  const struct xs_watch *w)
+{
+	int n = levels_below(key, f->path);
+
+	if (f->special)
+		return n == 0 ? !f->nodepth || w->depth < 0 : w->depth >= n;
+	return w->depth < 0 || n <= w->depth;
+}
 
 static bool may_see(const struct fire *f, const struct xs_conn *c)
 {
@@ -190,7 +222,7 @@ static void fire_list(struct xs_store *st, const char *key, const struct fire *f
 	if (!wp)
 		return;
 	TAILQ_FOREACH(w, &wp->list, by_path)
-		if (may_see(f, w->conn))
+		if (depth_matches(f, key, w) && may_see(f, w->conn))
 			watch_event(st, w, f->path);
 }
 
@@ -199,7 +231,7 @@ void xs_watch_fire(struct xs_store *st, const char *path,
 		   const struct xs_perm *p, unsigned np,
 		   const struct xs_perm *pp, unsigned npp, bool exact)
 {
-	const struct fire f = { path, p, pp, np, npp };
+	const struct fire f = { path, p, pp, np, npp, false, false };
 	char buf[XENSTORE_ABS_PATH_MAX + 2];
 	size_t len = strlen(path), i;
 
@@ -219,4 +251,21 @@ void xs_watch_fire(struct xs_store *st, const char *path,
 			fire_list(st, buf, &f);
 			buf[i] = save;
 		}
+}
+
+/* xs_watch_fire_special - queue events for the special node name. */
+void xs_watch_fire_special(struct xs_store *st, const char *name,
+			   uint32_t domid, const struct xs_perm *p, unsigned np)
+{
+	char dom[XENSTORE_REL_PATH_MAX + 1];
+	struct fire f = { name, p, NULL, np, 0, true, true };
+
+	if (st->watches.count == 0)
+		return;
+	fire_list(st, name, &f);
+	snprintf(dom, sizeof(dom), "%s/%u", name, domid);
+	f.path = dom;
+	f.nodepth = false;
+	fire_list(st, dom, &f);
+	fire_list(st, name, &f);
 }

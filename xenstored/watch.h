@@ -20,6 +20,7 @@ struct xs_watch {
 	char *path; /* absolute (or @special); hash key of its list */
 	char *token;
 	size_t strip; /* prefix length removed from event paths (relative) */
+	int depth;    /* levels below path that fire it; -1: any */
 	TAILQ_ENTRY(xs_watch) by_path;
 	TAILQ_ENTRY(xs_watch) by_conn;
 };
@@ -34,11 +35,13 @@ int xs_watches_init(struct xs_watches *w);
 void xs_watches_free(struct xs_watches *w);
 /*
  * xs_watch_add - register (path, token) for conn; strip is the length of
- * the domain path prefix for a relative watch (0 otherwise).
- * 0, -EEXIST (same path and token), -E2BIG (quota), -ENOMEM.
+ * the domain path prefix for a relative watch (0 otherwise); depth limits
+ * the levels below path whose changes fire it (-1: any; 0: path only).
+ * The caller checks the watch quota. 0, -EEXIST (same path and token),
+ * -ENOMEM.
  */
 int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
-		 const char *token, size_t strip);
+		 const char *token, size_t strip, int depth);
 /* xs_watch_initial - queue the event a new watch fires once (after the
  * WATCH reply). */
 void xs_watch_initial(struct xs_store *st, struct xs_conn *c, const char *path,
@@ -57,5 +60,14 @@ void xs_watch_del_all(struct xs_store *st, struct xs_conn *c);
 void xs_watch_fire(struct xs_store *st, const char *path,
 		   const struct xs_perm *p, unsigned np,
 		   const struct xs_perm *pp, unsigned npp, bool exact);
+/*
+ * xs_watch_fire_special - queue events for the special node name
+ * ("@releaseDomain") about domid, for connections allowed to read it
+ * (perms p): watches on name without a depth see name; watches on
+ * name/<domid>, and watches on name with a depth of 1 or more, see
+ * name/<domid>.
+ */
+void xs_watch_fire_special(struct xs_store *st, const char *name,
+			   uint32_t domid, const struct xs_perm *p, unsigned np);
 
 #endif /* XENSTORED_WATCH_H */

@@ -84,6 +84,8 @@ struct xs_store {
 	struct xs_special special[2];
 	TAILQ_HEAD(, xs_conn) conns;
 	TAILQ_HEAD(, xs_domain) domains;
+	/* not yet introduced, with XS_SET_FEATURE/SET_QUOTA settings */
+	TAILQ_HEAD(, xs_domain) pending;
 	size_t nconns, ndomains;
 	uint64_t next_conn_id;
 	const struct xs_journal_ops *journal; /* NULL: not persistent */

@@ -6,6 +6,8 @@
 
 #include "check_main.h"
 #include "xenstored/mem-conn.h"
+#include "xenstored/ops.h"
+#include "xs-wire-compat.h"
 
 static struct xs_store st;
 static struct tconn *a, *g;
@@ -268,7 +270,9 @@ END_TEST
 
 START_TEST(unknown_and_reply_only_types_get_enosys)
 {
-	ck_assert_int_eq(t_call(a, XS_TYPE_COUNT, 0, "", 0), -ENOSYS);
+	ck_assert_int_eq(t_call(a, SPLITDRV_XS_TYPE_COUNT, 0, "", 0), -ENOSYS);
+	ck_assert_int_eq(t_call(g, SPLITDRV_XS_TYPE_COUNT, 0, "", 0), -ENOSYS);
+	ck_assert_int_eq(t_call(g, 0xffff, 0, "", 0), -ENOSYS); /* INVALID */
 	ck_assert_int_eq(t_call(a, 0x7fff, 0, "", 0), -ENOSYS);
 	ck_assert_int_eq(t_call(a, XS_WATCH_EVENT, 0, "a\0b\0", 4), -ENOSYS);
 	ck_assert_int_eq(t_call(a, XS_ERROR, 0, "EIO\0", 4), -ENOSYS);
@@ -416,6 +420,252 @@ START_TEST(random_requests_never_crash)
 }
 END_TEST
 
+/*
+ * Which types a guest may send, as C xenstored 4.21's wire_funcs has it:
+ * EACCES before the handler runs for the privileged ones, anything else
+ * for the others (each payload here is valid for its op).
+ */
+START_TEST(guest_privilege_matches_c_xenstored)
+{
+	static const struct {
+		uint32_t type;
+		const char *arg;
+		bool priv;
+	} ops[] = {
+		{ XS_CONTROL, "check", true },
+		{ XS_DIRECTORY, "/", false },
+		{ XS_READ, "/", false },
+		{ XS_GET_PERMS, "/", false },
+		{ XS_INTRODUCE, "9", true },
+		{ XS_RELEASE, "9", true },
+		{ XS_GET_DOMAIN_PATH, "9", false },
+		{ XS_IS_DOMAIN_INTRODUCED, "9", true },
+		{ XS_RESUME, "9", true },
+		{ XS_SET_TARGET, "9", true },
+		{ XS_RESET_WATCHES, "", false },
+		{ XS_GET_FEATURE, "", false },
+		{ XS_SET_FEATURE, "9", true },
+		{ XS_GET_QUOTA, "", true },
+		{ XS_SET_QUOTA, "nodes", true },
+	};
+	size_t i;
+
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/", "n0", "r5", NULL), 0);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		int rc = t_strs(g, ops[i].type, 0, ops[i].arg, NULL);
+
+		if (ops[i].priv)
+			ck_assert_msg(rc == -EACCES, "%s: %d, want EACCES",
+				      xs_op_name(ops[i].type), rc);
+		else
+			ck_assert_msg(rc == 0, "%s: %d",
+				      xs_op_name(ops[i].type), rc);
+	}
+}
+END_TEST
+
+START_TEST(guest_reset_watches_drops_its_watches_and_transactions)
+{
+	struct tconn *other = t_conn(&st, 6, false);
+	uint32_t tx, otx;
+	char v[8];
+
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/", "n0", "b5", "b6", NULL),
+			 0);
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "/w", "mine", NULL), 0);
+	ck_assert_int_eq(t_strs(other, XS_WATCH, 0, "/w", "its", NULL), 0);
+	tx = t_tx_start(g);
+	otx = t_tx_start(other);
+	ck_assert_uint_ne(tx, 0);
+	ck_assert_uint_ne(otx, 0);
+	ck_assert_int_eq(t_write(g, tx, "/w/in-tx", "1"), 0);
+	t_drain_events(g);
+	t_drain_events(other);
+	ck_assert_int_eq(t_strs(g, XS_RESET_WATCHES, 0, "", NULL), 0);
+	ck_assert_str_eq(g->reply.p, "OK");
+	/* its transaction is gone, and what it wrote in it */
+	ck_assert_int_eq(t_tx_end(g, tx, true), -ENOENT);
+	ck_assert_int_eq(t_read(a, 0, "/w/in-tx", v, sizeof(v)), -ENOENT);
+	/* its watch is gone; the other domain's watch and transaction stay */
+	ck_assert_int_eq(t_write(a, 0, "/w", "x"), 0);
+	ck_assert_int_eq(t_nevents(g), 0);
+	ck_assert_int_eq(t_nevents(other), 1);
+	ck_assert_int_eq(t_tx_end(other, otx, true), 0);
+	/* the same watch can be set again */
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "/w", "mine", NULL), 0);
+	t_free(other);
+}
+END_TEST
+
+START_TEST(get_feature_own_and_by_domid)
+{
+	char want[16];
+
+	snprintf(want, sizeof(want), "%u", xs_server_features());
+	ck_assert_uint_eq(xs_server_features(),
+			  XENSTORE_SERVER_FEATURE_ERROR |
+				  XENSTORE_SERVER_FEATURE_WATCHDEPTH |
+				  XENSTORE_SERVER_FEATURE_DOMID_ANY);
+	ck_assert_int_eq(t_call(g, XS_GET_FEATURE, 0, "", 0), 0);
+	ck_assert_str_eq(g->reply.p, want);
+	ck_assert_int_eq(t_strs(g, XS_GET_FEATURE, 0, "", NULL), 0);
+	ck_assert_str_eq(g->reply.p, want);
+	/* a guest may not ask about a domain, not even its own */
+	ck_assert_int_eq(t_strs(g, XS_GET_FEATURE, 0, "5", NULL), -EACCES);
+	ck_assert_int_eq(t_strs(a, XS_GET_FEATURE, 0, "5", NULL), 0);
+	ck_assert_str_eq(a->reply.p, want);
+	ck_assert_int_eq(t_strs(a, XS_GET_FEATURE, 0, "x", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(a, XS_GET_FEATURE, 0, "32757", NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(set_feature_before_introduce_only)
+{
+	struct tconn *g7;
+
+	/* a bit we do not serve (RECONNECTION), garbage, a reserved id */
+	ck_assert_int_eq(t_strs(a, XS_SET_FEATURE, 0, "7", "1", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(a, XS_SET_FEATURE, 0, "7", "2x", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(a, XS_SET_FEATURE, 0, "32752", "2", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(t_strs(a, XS_SET_FEATURE, 0, "7", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(a, XS_SET_FEATURE, 0, "7", "6", NULL), 0);
+	ck_assert_int_eq(t_strs(a, XS_GET_FEATURE, 0, "7", NULL), 0);
+	ck_assert_str_eq(a->reply.p, "6");
+	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "7", "1", "9", NULL), 0);
+	ck_assert_uint_eq(xs_domain_find(&st, 7)->features, 6);
+	ck_assert_int_eq(t_strs(a, XS_SET_FEATURE, 0, "7", "2", NULL), -EBUSY);
+	g7 = t_conn(&st, 7, false);
+	ck_assert_int_eq(t_strs(g7, XS_GET_FEATURE, 0, "", NULL), 0);
+	ck_assert_str_eq(g7->reply.p, "6");
+	/* without DOMID_ANY, a guest may not name it */
+	ck_assert_int_eq(t_write(g7, 0, "n", "1"), -EACCES); /* "/" is n0 */
+	ck_assert_int_eq(t_write(a, 0, "/local/domain/7/n", "1"), 0);
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/local/domain/7/n", "b7",
+				NULL),
+			 0);
+	ck_assert_int_eq(t_strs(g7, XS_SET_PERMS, 0, "n", "n7", "r32757", NULL),
+			 -EINVAL);
+	ck_assert_int_eq(t_strs(g, XS_SET_PERMS, 0, "/local/domain/5", "n5",
+				"r32757", NULL),
+			 -EACCES); /* not its node: its rights come first */
+	t_free(g7);
+	/* release forgets the settings: introduced again, all features */
+	ck_assert_int_eq(t_strs(a, XS_RELEASE, 0, "7", NULL), 0);
+	ck_assert_int_eq(t_strs(a, XS_GET_FEATURE, 0, "7", NULL), 0);
+	ck_assert_uint_eq(strtoul(a->reply.p, NULL, 10), xs_server_features());
+}
+END_TEST
+
+START_TEST(get_quota_lists_names_and_values)
+{
+	ck_assert_int_eq(t_call(a, XS_GET_QUOTA, 0, "", 0), 0);
+	ck_assert_ptr_nonnull(strstr(a->reply.p, "nodes watches transactions"));
+	ck_assert_ptr_nonnull(strstr(a->reply.p, " node-size "));
+	ck_assert_ptr_nonnull(strstr(a->reply.p, " permissions "));
+	ck_assert_int_eq(t_strs(a, XS_GET_QUOTA, 0, "nodes", NULL), 0);
+	ck_assert_str_eq(a->reply.p, "1000");
+	ck_assert_int_eq(t_strs(a, XS_GET_QUOTA, 0, "node-permissions", NULL),
+			 0);
+	ck_assert_str_eq(a->reply.p, "5");
+	ck_assert_int_eq(t_strs(a, XS_GET_QUOTA, 0, "5", "watches", NULL), 0);
+	ck_assert_str_eq(a->reply.p, "128");
+	ck_assert_int_eq(t_strs(a, XS_GET_QUOTA, 0, "no-such", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(a, XS_GET_QUOTA, 0, "memory", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(a, XS_GET_QUOTA, 0, "5", "nodes", "x", NULL),
+			 -EINVAL);
+}
+END_TEST
+
+START_TEST(set_quota_global_and_per_domain)
+{
+	static const char *const bad[][3] = {
+		{ "nodes", "0", NULL }, /* 0 is refused, as C does */
+		{ "nodes", "-1", NULL },   { "nodes", "x", NULL },
+		{ "no-such", "5", NULL },  { "5", "no-such", "5" },
+		{ "32757", "nodes", "5" },
+	};
+	char name[24];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(t_strs(a, XS_SET_QUOTA, 0, bad[i][0], bad[i][1],
+				     bad[i][2], NULL) == -EINVAL,
+			      "SET_QUOTA %s %s %s accepted", bad[i][0],
+			      bad[i][1], bad[i][2] ? bad[i][2] : "");
+	ck_assert_int_eq(t_strs(a, XS_SET_QUOTA, 0, "nodes", "3", NULL), 0);
+	ck_assert_uint_eq(st.quota.val[XS_Q_NODES], 3);
+	/* libxl: INTRODUCE, then the domain's own quota */
+	ck_assert_int_eq(t_strs(a, XS_INTRODUCE, 0, "5", "1", "9", NULL), 0);
+	ck_assert_int_eq(t_strs(a, XS_SET_QUOTA, 0, "5", "nodes", "5", NULL), 0);
+	ck_assert_int_eq(t_strs(a, XS_GET_QUOTA, 0, "5", "nodes", NULL), 0);
+	ck_assert_str_eq(a->reply.p, "5");
+	ck_assert_int_eq(t_strs(a, XS_GET_QUOTA, 0, "nodes", NULL), 0);
+	ck_assert_str_eq(a->reply.p, "3");
+	/* domain 5 may own 5 nodes, another domain 3 */
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/", "n0", "b5", "b6", NULL),
+			 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "/q5-%zu", i);
+		ck_assert_int_eq(t_write(g, 0, name, "1"), 0);
+	}
+	ck_assert_int_eq(t_write(g, 0, "/q5-over", "1"), -ENOSPC);
+	{
+		struct tconn *g6 = t_conn(&st, 6, false);
+
+		for (i = 0; i < 3; i++) {
+			snprintf(name, sizeof(name), "/q6-%zu", i);
+			ck_assert_int_eq(t_write(g6, 0, name, "1"), 0);
+		}
+		ck_assert_int_eq(t_write(g6, 0, "/q6-over", "1"), -ENOSPC);
+		t_free(g6);
+	}
+	/* per-domain watch quota */
+	ck_assert_int_eq(t_strs(a, XS_SET_QUOTA, 0, "5", "watches", "1", NULL),
+			 0);
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "/a", "1", NULL), 0);
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "/b", "2", NULL), -E2BIG);
+}
+END_TEST
+
+/*
+ * As Debian's C xenstored 4.17 answered, run beside ours (the shim of
+ * shared/anchors/xenstored): an entry for a domain nobody introduced, or
+ * a reserved id, is kept. (C also says ENOENT for an owner the
+ * hypervisor does not know; we have no hypervisor to ask here and accept
+ * it, see check_perm_domids.)
+ */
+START_TEST(set_perms_naming_unknown_domains)
+{
+	ck_assert_int_eq(t_write(a, 0, "/p", "1"), 0);
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/p", "n0", "r77", NULL), 0);
+	ck_assert_int_eq(t_strs(a, XS_GET_PERMS, 0, "/p", NULL), 0);
+	ck_assert_mem_eq(a->reply.p, "n0\0r77\0", 8);
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/p", "n0", "r32754", NULL),
+			 0); /* DOMID_IO */
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/p", "n0", "r32757", NULL),
+			 0); /* DOMID_ANY */
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/p", "n78", NULL), 0);
+	ck_assert_int_eq(t_strs(a, XS_GET_PERMS, 0, "/p", NULL), 0);
+	ck_assert_mem_eq(a->reply.p, "n78\0", 4);
+}
+END_TEST
+
+START_TEST(domid_any_lets_every_guest_read)
+{
+	char v[8];
+
+	ck_assert_int_eq(t_write(a, 0, "/pub", "hi"), 0);
+	ck_assert_int_eq(t_read(g, 0, "/pub", v, sizeof(v)), -EACCES);
+	ck_assert_int_eq(t_strs(a, XS_SET_PERMS, 0, "/pub", "n0", "r32757",
+				NULL),
+			 0);
+	ck_assert_int_eq(t_read(g, 0, "/pub", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "hi");
+	ck_assert_int_eq(t_write(g, 0, "/pub", "no"), -EACCES);
+}
+END_TEST
+
 static Suite *ops_suite(void)
 {
 	Suite *s = suite_create("xs_ops");
@@ -440,6 +690,15 @@ static Suite *ops_suite(void)
 	tcase_add_test(tc, short_writes_deliver_whole_messages);
 	tcase_add_test(tc, control_commands);
 	tcase_add_test(tc, random_requests_never_crash);
+	tcase_add_test(tc, guest_privilege_matches_c_xenstored);
+	tcase_add_test(tc,
+		       guest_reset_watches_drops_its_watches_and_transactions);
+	tcase_add_test(tc, get_feature_own_and_by_domid);
+	tcase_add_test(tc, set_feature_before_introduce_only);
+	tcase_add_test(tc, get_quota_lists_names_and_values);
+	tcase_add_test(tc, set_quota_global_and_per_domain);
+	tcase_add_test(tc, set_perms_naming_unknown_domains);
+	tcase_add_test(tc, domid_any_lets_every_guest_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

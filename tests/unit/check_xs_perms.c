@@ -6,6 +6,7 @@
 
 #include "check_main.h"
 #include "xenstored/mem-conn.h"
+#include "xs-wire-compat.h"
 #include "xenstored/perms.h"
 #include "xenstored/util.h"
 
@@ -233,6 +234,36 @@ START_TEST(target_of_released_domain_is_cleared)
 }
 END_TEST
 
+START_TEST(domid_any_entry_matches_every_domain)
+{
+	struct xs_perm p[] = { { 0, XS_P_NONE },
+			       { 7, XS_P_NONE },
+			       { DOMID_ANY, XS_P_READ } };
+	struct xs_perm owner_any[] = { { DOMID_ANY, XS_P_NONE } };
+
+	/* the first entry naming the caller applies: 7's, then ANY's */
+	ck_assert_uint_eq(xs_perms_for(p, 3, 7, false, -1), XS_P_NONE);
+	ck_assert_uint_eq(xs_perms_for(p, 3, 9, false, -1), XS_P_READ);
+	ck_assert_uint_eq(xs_perms_for(p, 2, 9, false, -1), XS_P_NONE);
+	/* an owner of DOMID_ANY: every domain owns it (as C xenstored) */
+	ck_assert_uint_eq(xs_perms_for(owner_any, 1, 9, false, -1),
+			  XS_P_READ | XS_P_WRITE | XS_P_OWNER);
+}
+END_TEST
+
+START_TEST(domid_any_parses_and_formats)
+{
+	struct xs_perm p[1];
+	struct xs_buf b = { 0 };
+
+	ck_assert_int_eq(xs_perms_parse("r32757", 7, 1, p), 0);
+	ck_assert_uint_eq(p[0].domid, DOMID_ANY);
+	ck_assert_int_eq(xs_perms_format(&b, p, 1), 0);
+	ck_assert_str_eq(b.p, "r32757");
+	xs_buf_free(&b);
+}
+END_TEST
+
 static Suite *perms_suite(void)
 {
 	Suite *s = suite_create("xs_perms");
@@ -244,6 +275,8 @@ static Suite *perms_suite(void)
 	tcase_add_test(tc, owner_and_privileged_get_everything);
 	tcase_add_test(tc, listed_domain_gets_its_entry_else_default);
 	tcase_add_test(tc, target_acts_as_its_guest);
+	tcase_add_test(tc, domid_any_entry_matches_every_domain);
+	tcase_add_test(tc, domid_any_parses_and_formats);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("dead_domain");
 	tcase_add_checked_fixture(tc, dead_setup, dead_teardown);

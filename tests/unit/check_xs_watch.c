@@ -194,6 +194,113 @@ START_TEST(introduce_and_release_fire_special_watches)
 }
 END_TEST
 
+START_TEST(depth_limits_the_levels_that_fire)
+{
+	static const struct {
+		const char *depth, *write;
+		bool fires;
+	} cases[] = {
+		{ "0", "/d", true },        { "0", "/d/a", false },
+		{ "1", "/d/a", true },      { "1", "/d/a/b", false },
+		{ "2", "/d/a/b", true },    { "2", "/d/a/b/c", false },
+		{ NULL, "/d/a/b/c", true }, /* no depth: the whole subtree */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tconn *x = t_conn(&st, 0, true);
+
+		ck_assert_int_eq(t_strs(x, XS_WATCH, 0, "/d", "t",
+					cases[i].depth, NULL),
+				 0);
+		t_drain_events(x);
+		ck_assert_int_eq(t_write(a, 0, cases[i].write, "v"), 0);
+		ck_assert_msg(t_nevents(x) == (cases[i].fires ? 1 : 0),
+			      "depth %s, write %s: %d events",
+			      cases[i].depth ? cases[i].depth : "none",
+			      cases[i].write, t_nevents(x));
+		t_free(x);
+		ck_assert_int_eq(t_strs(a, XS_RM, 0, "/d", NULL), 0);
+	}
+}
+END_TEST
+
+START_TEST(depth_on_root_counts_from_the_root)
+{
+	ck_assert_int_eq(t_strs(w, XS_WATCH, 0, "/", "t", "1", NULL), 0);
+	t_drain_events(w);
+	t_write(a, 0, "/top", "1");
+	expect_event(w, "/top", "t");
+	t_write(a, 0, "/top/below", "1");
+	ck_assert_int_eq(t_nevents(w), 0);
+}
+END_TEST
+
+START_TEST(bad_depth_is_einval)
+{
+	ck_assert_int_eq(t_strs(w, XS_WATCH, 0, "/d", "t", "-1", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(w, XS_WATCH, 0, "/d", "t", "x", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(w, XS_WATCH, 0, "/d", "t", "", NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(release_domain_per_domid_and_with_depth)
+{
+	struct tconn *all = t_conn(&st, 0, true), *one = t_conn(&st, 0, true),
+		     *deep = t_conn(&st, 0, true);
+
+	ck_assert_int_eq(t_strs(all, XS_WATCH, 0, "@releaseDomain", "a", NULL),
+			 0);
+	ck_assert_int_eq(t_strs(one, XS_WATCH, 0, "@releaseDomain/3", "o", NULL),
+			 0);
+	ck_assert_int_eq(t_strs(deep, XS_WATCH, 0, "@releaseDomain", "d", "1",
+				NULL),
+			 0);
+	expect_event(one, "@releaseDomain/3", "o"); /* the initial one */
+	t_drain_events(all);
+	t_drain_events(deep);
+	t_strs(a, XS_INTRODUCE, 0, "3", "1", "9", NULL);
+	t_strs(a, XS_INTRODUCE, 0, "4", "1", "9", NULL);
+	ck_assert_int_eq(t_strs(a, XS_RELEASE, 0, "4", NULL), 0);
+	expect_event(all, "@releaseDomain", "a");
+	expect_event(deep, "@releaseDomain/4", "d");
+	ck_assert_int_eq(t_nevents(one), 0);
+	xs_domain_died(&st, 3);
+	expect_event(all, "@releaseDomain", "a");
+	expect_event(deep, "@releaseDomain/3", "d");
+	expect_event(one, "@releaseDomain/3", "o");
+	ck_assert_int_eq(t_nevents(all) + t_nevents(deep) + t_nevents(one), 0);
+	t_free(all);
+	t_free(one);
+	t_free(deep);
+}
+END_TEST
+
+START_TEST(introduce_domain_per_domid)
+{
+	ck_assert_int_eq(t_strs(w, XS_WATCH, 0, "@introduceDomain/7", "i", NULL),
+			 0);
+	t_drain_events(w);
+	t_strs(a, XS_INTRODUCE, 0, "6", "1", "9", NULL);
+	ck_assert_int_eq(t_nevents(w), 0);
+	t_strs(a, XS_INTRODUCE, 0, "7", "1", "9", NULL);
+	expect_event(w, "@introduceDomain/7", "i");
+}
+END_TEST
+
+START_TEST(guest_without_watchdepth_feature_cannot_give_a_depth)
+{
+	struct tconn *g;
+
+	ck_assert_int_eq(t_strs(a, XS_SET_FEATURE, 0, "5", "2", NULL), 0);
+	t_strs(a, XS_INTRODUCE, 0, "5", "1", "9", NULL);
+	g = t_conn(&st, 5, false);
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "x", "t", "1", NULL), -EINVAL);
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "x", "t", NULL), 0);
+	t_free(g);
+}
+END_TEST
+
 START_TEST(shutdown_fires_release_domain_and_keeps_the_domain)
 {
 	struct xs_domain *d;
@@ -286,6 +393,12 @@ static Suite *watch_suite(void)
 	tcase_add_test(tc, relative_watch_reports_relative_path);
 	tcase_add_test(tc, introduce_and_release_fire_special_watches);
 	tcase_add_test(tc, shutdown_fires_release_domain_and_keeps_the_domain);
+	tcase_add_test(tc, depth_limits_the_levels_that_fire);
+	tcase_add_test(tc, depth_on_root_counts_from_the_root);
+	tcase_add_test(tc, bad_depth_is_einval);
+	tcase_add_test(tc, release_domain_per_domid_and_with_depth);
+	tcase_add_test(tc, introduce_domain_per_domid);
+	tcase_add_test(tc, guest_without_watchdepth_feature_cannot_give_a_depth);
 	tcase_add_test(tc, closing_a_connection_drops_its_watches);
 	tcase_add_test(tc, reset_watches_drops_all);
 	tcase_add_test(tc, many_watches_write_touches_only_prefixes);
