@@ -21,6 +21,7 @@
 #include <xen/io/xs_wire.h>
 
 #include "xs-guest.h"
+#include "xs-wire-compat.h"
 
 struct watch_ev {
 	struct watch_ev *next;
@@ -40,6 +41,8 @@ struct xsg {
 
 _Static_assert(sizeof(struct xenstore_domain_interface) <= HV_PAGE_SIZE,
 	       "xenstore interface fits a page");
+
+static void drop_watch_events(struct xsg *x);
 
 struct xsg *xsg_open(struct hv *guest, uint64_t frame, domid_t backend_domid)
 {
@@ -103,14 +106,7 @@ void xsg_close(struct xsg *x)
 {
 	if (!x)
 		return;
-	while (x->watch_head) {
-		struct watch_ev *w = x->watch_head;
-
-		x->watch_head = w->next;
-		free(w->path);
-		free(w->token);
-		free(w);
-	}
+	drop_watch_events(x);
 	hv_evtchn_close(x->ev);
 	free(x);
 }
@@ -134,6 +130,18 @@ void xsg_set_max_chunk(struct xsg *x, uint32_t bytes)
 int xsg_kick(struct xsg *x)
 {
 	return hv_evtchn_notify(x->ev, x->port);
+}
+
+int xsg_port_in_page(struct xsg *x, domid_t backend_domid)
+{
+	int port = hv_evtchn_alloc_unbound(x->ev, backend_domid);
+
+	if (port < 0)
+		return port;
+	x->port = (evtchn_port_t)port;
+	__atomic_store_n(splitdrv_xs_ring_evtchn_port(x->intf), x->port,
+			 __ATOMIC_RELEASE);
+	return 0;
 }
 
 static int errno_of(const char *name)
@@ -424,6 +432,38 @@ int xsg_request(struct xsg *x, uint32_t type, uint32_t tx_id,
 	else
 		free(body);
 	return 0;
+}
+
+static void drop_watch_events(struct xsg *x)
+{
+	while (x->watch_head) {
+		struct watch_ev *w = x->watch_head;
+
+		x->watch_head = w->next;
+		free(w->path);
+		free(w->token);
+		free(w);
+	}
+	x->watch_tail = &x->watch_head;
+}
+
+int xsg_reconnect(struct xsg *x)
+{
+	uint32_t feat =
+		__atomic_load_n(&x->intf->server_features, __ATOMIC_ACQUIRE);
+	int r;
+
+	if (!(feat & XENSTORE_SERVER_FEATURE_RECONNECTION))
+		return -EOPNOTSUPP;
+	drop_watch_events(x);
+	__atomic_store_n(&x->intf->connection, XENSTORE_RECONNECT,
+			 __ATOMIC_RELEASE);
+	r = hv_evtchn_notify(x->ev, x->port);
+	/* Only the connection field means anything until it says so. */
+	while (!r && __atomic_load_n(&x->intf->connection, __ATOMIC_ACQUIRE) !=
+			     XENSTORE_CONNECTED)
+		r = wait_event(x, x->timeout_ms);
+	return r;
 }
 
 static int simple(struct xsg *x, uint32_t type, uint32_t tx, const char *s)

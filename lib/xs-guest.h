@@ -44,6 +44,22 @@ void xsg_set_max_chunk(struct xsg *x, uint32_t bytes);
 int xsg_kick(struct xsg *x);
 
 /*
+ * xsg_port_in_page - what Xen does for a dom0less domain: allocate another
+ * store event channel (unbound, for backend_domid), write it into the
+ * ring page's evtchn_port field and use it from now on. Call before the
+ * domain is introduced. 0 or -errno.
+ */
+int xsg_port_in_page(struct xsg *x, domid_t backend_domid);
+/*
+ * xsg_reconnect - the ring reconnection of xenstore-ring.txt: set
+ * connection = XENSTORE_RECONNECT, notify, wait (up to the timeout) for
+ * xenstored to set it back to XENSTORE_CONNECTED. Watch events queued
+ * here are dropped with the old connection. -EOPNOTSUPP when xenstored
+ * does not offer the feature.
+ */
+int xsg_reconnect(struct xsg *x);
+
+/*
  * xsg_request - one request (type of enum xsd_sockmsg_type, transaction
  * tx_id, payload of len bytes), wait for its reply. *reply (malloc'd,
  * NUL-terminated after *reply_len bytes) may be NULL if not wanted.

@@ -52,4 +52,12 @@
 _Static_assert(SPLITDRV_XS_RING_EVTCHN_PORT_OFFSET == 2076,
 	       "evtchn_port is at offset 2076 of the xenstore ring page");
 
+/* splitdrv_xs_ring_evtchn_port - the evtchn_port field of a ring page
+ * (guest memory: load it once, atomically). */
+static inline uint32_t *
+splitdrv_xs_ring_evtchn_port(struct xenstore_domain_interface *intf)
+{
+	return (uint32_t *)((char *)intf + SPLITDRV_XS_RING_EVTCHN_PORT_OFFSET);
+}
+
 #endif

@@ -44,22 +44,13 @@ struct xs_conn *xs_conn_new(struct xs_store *st, const struct xs_conn_ops *ops,
 void xs_conn_free(struct xs_conn *c)
 {
 	struct xs_store *st = c->st;
-	struct xs_txn *tx;
-	struct xs_msg *m;
 	struct xs_domain *d;
 
 	TAILQ_FOREACH(d, &st->domains, link)
 		if (d->conn == c)
 			d->conn = NULL;
-	xs_watch_del_all(st, c);
-	while ((tx = TAILQ_FIRST(&c->txns))) {
-		TAILQ_REMOVE(&c->txns, tx, link);
-		xs_txn_free(tx);
-	}
-	while ((m = TAILQ_FIRST(&c->out))) {
-		TAILQ_REMOVE(&c->out, m, link);
-		free(m);
-	}
+	xs_conn_drop_session(c);
+	xs_conn_drop_stream(c, false);
 	TAILQ_REMOVE(&st->conns, c, link);
 	st->nconns--;
 	if (st->cur == c)
@@ -67,6 +58,49 @@ void xs_conn_free(struct xs_conn *c)
 	if (c->ops && c->ops->destroy)
 		c->ops->destroy(c);
 	free(c);
+}
+
+/* xs_conn_drop_session - forget the connection's watches and
+ * transactions. */
+void xs_conn_drop_session(struct xs_conn *c)
+{
+	struct xs_txn *tx;
+
+	xs_watch_del_all(c->st, c);
+	while ((tx = TAILQ_FIRST(&c->txns))) {
+		TAILQ_REMOVE(&c->txns, tx, link);
+		xs_txn_free(tx);
+	}
+	c->ntxns = 0;
+}
+
+/*
+ * xs_conn_drop_stream - forget the byte stream's state: a request read in
+ * part (and whatever is buffered after it), a message written in part,
+ * every queued reply, and the queued watch events unless keep_events.
+ * The next byte read starts a header; the next byte written starts one.
+ */
+void xs_conn_drop_stream(struct xs_conn *c, bool keep_events)
+{
+	struct xs_msg *m, *next;
+
+	c->hdr_got = 0;
+	c->in_got = 0;
+	c->rlen = c->roff = 0;
+	for (m = TAILQ_FIRST(&c->out); m; m = next) {
+		next = TAILQ_NEXT(m, link);
+		if (keep_events && m->is_event &&
+		    !(m == TAILQ_FIRST(&c->out) && c->out_off))
+			continue;
+		TAILQ_REMOVE(&c->out, m, link);
+		c->out_bytes -= m->len;
+		if (!m->is_event)
+			c->outstanding--;
+		free(m);
+	}
+	c->out_off = 0;
+	if (!keep_events)
+		c->overflow = false; /* nothing is queued any more */
 }
 
 /* xs_conn_can_read - may input be read now. */

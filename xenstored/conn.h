@@ -92,6 +92,15 @@ struct xs_conn *xs_conn_new(struct xs_store *st, const struct xs_conn_ops *ops,
 			    void *priv, uint32_t domid, bool privileged);
 /* xs_conn_free - drop transactions, watches, queues; destroy transport. */
 void xs_conn_free(struct xs_conn *c);
+/* xs_conn_drop_session - forget the connection's watches and
+ * transactions (a ring reconnection, XS_RESET_WATCHES). */
+void xs_conn_drop_session(struct xs_conn *c);
+/*
+ * xs_conn_drop_stream - forget a request read in part, a message written
+ * in part and every queued reply (and watch event, unless keep_events):
+ * the stream restarts on a message boundary (the ring was reset).
+ */
+void xs_conn_drop_stream(struct xs_conn *c, bool keep_events);
 /*
  * xs_conn_input - read and handle every complete request the transport
  * has (stops while the outstanding-request quota is reached).

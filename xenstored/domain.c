@@ -155,18 +155,23 @@ int xs_domain_introduce(struct xs_store *st, uint32_t domid, uint64_t mfn,
 
 	if (d) {
 		/* re-introduction (xenstored or guest restart): same ring */
+		if (d->conn)
+			return 0; /* its port may be the ring page's */
 		if (d->mfn != mfn || d->port != port) {
 			d->mfn = mfn;
 			d->port = port;
 			xs_journal_domain(st, d);
 		}
-		/* a ring that could not be attached before: try again */
-		if (!d->conn && st->ring.attach) {
+		/* a ring that could not be attached before: try again (the
+		 * page may name another port: journalled as attached) */
+		if (st->ring.attach) {
 			rc = st->ring.attach(st->ring.arg, st, d);
 			if (rc < 0)
 				return rc;
 			if (d->conn)
 				d->conn->target = d->target;
+			if (d->port != port)
+				xs_journal_domain(st, d);
 		}
 		return 0;
 	}
@@ -186,7 +191,7 @@ int xs_domain_introduce(struct xs_store *st, uint32_t domid, uint64_t mfn,
 	}
 	xs_journal_domain(st, d);
 	log_info_dev((int)domid, NULL, "introduced (gfn %llu, port %u)",
-		     (unsigned long long)mfn, port);
+		     (unsigned long long)mfn, d->port);
 	fire_special(st, "@introduceDomain", domid);
 	return 0;
 }

@@ -3,12 +3,16 @@
  *
  * XS_INTRODUCE(domid, gfn, port) attaches a domain: its ring page (a
  * struct xenstore_domain_interface) is mapped by grant
- * (GNTTAB_RESERVED_XENSTORE, as the domain builder seeds it), else by
- * foreign mapping of gfn; its store event channel is bound; a connection
- * is made on the ring. On real Xen, dom0's own ring (/proc/xen/xsd_kva and
- * /proc/xen/xsd_port) is served the same way. The hv layer's domain event
- * stream drives xs_domain_shut_down() and xs_domain_died() (both fire
- * @releaseDomain; only a death drops the domain).
+ * (GNTTAB_RESERVED_XENSTORE, which the domain builder seeds with the
+ * page at gfn; Xen 4.21's xenstored maps only that way), else, where the
+ * hv layer has no grant mapping or the guest seeded no grant 1, by
+ * foreign mapping of gfn; its store event channel is bound (the page's
+ * evtchn_port field when non-zero, as Xen 4.21's xs_wire.h says, else
+ * the INTRODUCE argument); a connection is made on the ring. On real
+ * Xen, dom0's own ring (/proc/xen/xsd_kva and /proc/xen/xsd_port) is
+ * served the same way. The hv layer's domain event stream drives
+ * xs_domain_shut_down() and xs_domain_died() (both fire @releaseDomain;
+ * only a death drops the domain).
  *
  * The page is guest memory. We keep our own copies of the indexes we own
  * (req_cons, rsp_prod) and only ever write those; the guest's indexes
@@ -18,7 +22,22 @@
  *
  * A corrupt ring or a protocol error quarantines that domain only: the
  * error field of its page says why (XENSTORE_ERROR_*), its connection stops
- * being served, and everybody else goes on.
+ * being served, its watches, transactions and queued bytes are dropped
+ * (xenstore-ring.txt, "connection error feature"), and everybody else
+ * goes on.
+ *
+ * Two ways a guest may restart the byte streams (ring_sync()):
+ * - RECONNECTION, which we advertise (C xenstored does not): the guest
+ *   sets connection = XENSTORE_RECONNECT and notifies; we drop the
+ *   stream, the watches and the transactions, zero the indexes, clear the
+ *   error and quarantine, and set connection = XENSTORE_CONNECTED.
+ * - A reset behind our back: Xen's hvmloader, when the server does not
+ *   offer RECONNECTION, zeroes all four indexes (and overwrites the data)
+ *   when it hands over to the OS. The indexes that are ours then read back
+ *   as 0 instead of our copies: a fresh ring, served from 0; the partial
+ *   stream is dropped, the watches and nodes stay (C xenstored, which
+ *   reads every index from the page, carries on the same way). Ours
+ *   rewritten to anything else is a corrupt ring.
  *
  * Worked example of the index check: req_cons (ours) = 5000, the guest
  * writes req_prod = 4000. prod - cons wraps to 4294966296 > 1024: corrupt,
@@ -39,6 +58,7 @@
 
 #include "evtchn/mux.h"
 #include "log.h"
+#include "xs-wire-compat.h"
 #include "xenstored/ring.h"
 #include "xenstored/conn.h"
 #include "xenstored/domain.h"
@@ -50,16 +70,23 @@ enum map_kind {
 	MAP_KVA
 };
 
+/* What every ring is offered (xenstore-ring.txt's feature bitmap) on top
+ * of the domain's own server features (GET/SET_FEATURE): reconnection is
+ * the ring transport's. */
+#define RING_FEATURES XENSTORE_SERVER_FEATURE_RECONNECTION
+
 struct ring_conn {
 	struct xs_ring *r;
 	struct xs_conn *c;
 	uint32_t domid;
+	uint32_t features; /* what the page's server_features says */
 	struct xenstore_domain_interface *intf;
 	enum map_kind kind;
 	evtchn_port_t port;                   /* our local port */
-	XENSTORE_RING_IDX req_cons, rsp_prod; /* ours, never read back */
+	XENSTORE_RING_IDX req_cons, rsp_prod; /* ours, only compared back */
 	bool broken;
-	bool moved; /* bytes consumed or produced since the last notify */
+	bool resync; /* the guest rewrote req_cons or rsp_prod: ring_sync() */
+	bool moved;  /* bytes consumed or produced since the last notify */
 	struct event *kick_ev;
 };
 
@@ -78,6 +105,7 @@ struct xs_ring {
 };
 
 static struct log_ratelimit ring_rl = LOG_RATELIMIT_INIT(5000, 20);
+static struct log_ratelimit reset_rl = LOG_RATELIMIT_INIT(5000, 20);
 
 static void quarantine(struct ring_conn *rc, uint32_t why, const char *what)
 {
@@ -91,13 +119,30 @@ static void quarantine(struct ring_conn *rc, uint32_t why, const char *what)
 	hv_evtchn_notify(rc->r->evt, rc->port);
 }
 
+/*
+ * ours_moved - do the indexes only we write still read back as our copies?
+ * When not, flag it and move nothing: ring_sync() sorts it out between
+ * passes, where the connection's queues may be changed.
+ */
+static bool ours_moved(struct ring_conn *rc)
+{
+	if (!rc->resync &&
+	    __atomic_load_n(&rc->intf->req_cons, __ATOMIC_ACQUIRE) ==
+		    rc->req_cons &&
+	    __atomic_load_n(&rc->intf->rsp_prod, __ATOMIC_ACQUIRE) ==
+		    rc->rsp_prod)
+		return false;
+	rc->resync = true;
+	return true;
+}
+
 static ssize_t ring_read(struct xs_conn *c, void *buf, size_t len)
 {
 	struct ring_conn *rc = c->priv;
 	XENSTORE_RING_IDX prod;
 	uint32_t avail, n, done = 0;
 
-	if (rc->broken)
+	if (rc->broken || ours_moved(rc))
 		return 0;
 	prod = __atomic_load_n(&rc->intf->req_prod, __ATOMIC_ACQUIRE);
 	avail = prod - rc->req_cons;
@@ -130,6 +175,8 @@ static uint32_t rsp_room(struct ring_conn *rc)
 	XENSTORE_RING_IDX cons;
 	uint32_t used;
 
+	if (ours_moved(rc))
+		return 0;
 	cons = __atomic_load_n(&rc->intf->rsp_cons, __ATOMIC_ACQUIRE);
 	used = rc->rsp_prod - cons;
 	if (used > XENSTORE_RING_SIZE) {
@@ -250,6 +297,105 @@ static bool ring_more(struct ring_conn *rc)
 	return !TAILQ_EMPTY(&c->out) && rsp_room(rc) > 0;
 }
 
+/* zero_indexes - both queues empty, from 0, on our side and the page's. */
+static void zero_indexes(struct ring_conn *rc)
+{
+	struct xenstore_domain_interface *intf = rc->intf;
+
+	rc->req_cons = 0;
+	rc->rsp_prod = 0;
+	__atomic_store_n(&intf->req_cons, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&intf->req_prod, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&intf->rsp_cons, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&intf->rsp_prod, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * reconnect - the guest asked for a fresh connection (xenstore-ring.txt,
+ * "The ring reconnection feature"): everything of the connection goes
+ * but the domain's nodes; a quarantined ring is served again.
+ */
+static void reconnect(struct ring_conn *rc)
+{
+	struct xenstore_domain_interface *intf = rc->intf;
+
+	xs_conn_drop_stream(rc->c, false);
+	xs_conn_drop_session(rc->c);
+	zero_indexes(rc);
+	rc->resync = false;
+	rc->broken = false;
+	__atomic_store_n(&intf->error, XENSTORE_ERROR_NONE, __ATOMIC_RELAXED);
+	/* The guest ignores every other field until it sees CONNECTED: the
+	 * indexes and the error are in place before it does. */
+	__atomic_store_n(&intf->connection, XENSTORE_CONNECTED,
+			 __ATOMIC_RELEASE);
+	rc->moved = true; /* notified at the end of this service() */
+	LOG_RATELIMITED(&reset_rl, LOG_INFO, (int)rc->domid, "xenstore",
+			"ring reconnected at the guest's request (watches and "
+			"transactions dropped)");
+}
+
+/*
+ * resync - the guest rewrote req_cons or rsp_prod, which only we write.
+ *
+ * Worked example (hvmloader): it read its last reply; we had req_cons =
+ * 300, rsp_prod = 420. It zeroes the four indexes, fills the data with
+ * 0xff and hands over; the OS's xenbus writes a 40-byte request and
+ * notifies. We read req_cons = 0, req_prod = 40, rsp_cons = 0, rsp_prod
+ * = 0: a fresh ring whose first request is at req[0]. Had it left
+ * rsp_cons = 420 (or req_cons = 7), the ring would be corrupt.
+ */
+static void resync(struct ring_conn *rc)
+{
+	struct xenstore_domain_interface *intf = rc->intf;
+	XENSTORE_RING_IDX req_cons, req_prod, rsp_cons, rsp_prod;
+
+	req_cons = __atomic_load_n(&intf->req_cons, __ATOMIC_ACQUIRE);
+	rsp_cons = __atomic_load_n(&intf->rsp_cons, __ATOMIC_ACQUIRE);
+	rsp_prod = __atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE);
+	req_prod = __atomic_load_n(&intf->req_prod, __ATOMIC_ACQUIRE);
+	rc->resync = false;
+	if (req_cons != 0 || rsp_cons != 0 || rsp_prod != 0 ||
+	    req_prod > XENSTORE_RING_SIZE) {
+		quarantine(rc, XENSTORE_ERROR_RINGIDX,
+			   "server index rewritten by the guest");
+		return;
+	}
+	LOG_RATELIMITED(&reset_rl, LOG_INFO, (int)rc->domid, "xenstore",
+			"ring reset by the guest (indexes zeroed at %u/%u, as "
+			"hvmloader does): served from 0",
+			rc->req_cons, rc->rsp_prod);
+	/* Replies to the old reader go; events of the kept watches stay. */
+	xs_conn_drop_stream(rc->c, true);
+	rc->req_cons = 0;
+	rc->rsp_prod = 0;
+	/* Features are never withdrawn: a guest that zeroed the whole page
+	 * sees them again. */
+	__atomic_store_n(&intf->server_features, rc->features, __ATOMIC_RELAXED);
+}
+
+/*
+ * ring_sync - before a pass: a reconnection asked for, a reset done
+ * behind our back, or a quarantine. False when the ring is not served.
+ */
+static bool ring_sync(struct ring_conn *rc)
+{
+	if (__atomic_load_n(&rc->intf->connection, __ATOMIC_ACQUIRE) ==
+		    XENSTORE_RECONNECT &&
+	    !rc->c->closing)
+		reconnect(rc);
+	if (!rc->broken && ours_moved(rc))
+		resync(rc);
+	return !rc->broken;
+}
+
+/* The ring's error field for a failed pass. */
+static uint32_t error_of(int err)
+{
+	return err == -EPROTO || err == -E2BIG ? XENSTORE_ERROR_PROTO
+					       : XENSTORE_ERROR_COMM;
+}
+
 /* service - run input and output until neither moves, then notify. */
 static void service(struct ring_conn *rc)
 {
@@ -257,7 +403,7 @@ static void service(struct ring_conn *rc)
 	unsigned int passes = 0;
 	int err = 0;
 
-	while (!err && !rc->broken && !c->overflow) {
+	while (ring_sync(rc) && !c->overflow) {
 		if (++passes > 64) {
 			/* a guest that keeps writing: others get a turn */
 			ring_kick(c);
@@ -266,17 +412,21 @@ static void service(struct ring_conn *rc)
 		err = xs_conn_input(c);
 		if (!err)
 			err = xs_conn_flush(c);
-		if (err || c->closing || !ring_more(rc))
+		if (err || c->closing)
+			break;
+		if (!rc->resync && !ring_more(rc))
 			break;
 	}
 	if (c->overflow && !rc->broken)
 		quarantine(rc, XENSTORE_ERROR_COMM,
 			   "watch events past the output quota, not read");
 	if (err && !rc->broken)
-		quarantine(rc,
-			   err == -E2BIG ? XENSTORE_ERROR_PROTO
-					 : XENSTORE_ERROR_COMM,
-			   strerror(-err));
+		quarantine(rc, error_of(err), strerror(-err));
+	if (rc->broken && !c->closing) {
+		/* Nothing more is served: nothing more is kept for it. */
+		xs_conn_drop_stream(c, false);
+		xs_conn_drop_session(c);
+	}
 	if (rc->moved) {
 		rc->moved = false;
 		hv_evtchn_notify(rc->r->evt, rc->port);
@@ -304,7 +454,7 @@ static void ring_on_kick(evutil_socket_t fd, short what, void *arg)
 /* ring_new - wrap an already mapped page and a bound port. */
 static struct ring_conn *ring_new(struct xs_ring *r, uint32_t domid, void *page,
 				  enum map_kind kind, evtchn_port_t port,
-				  bool privileged)
+				  bool privileged, uint32_t features)
 {
 	struct ring_conn *rc = calloc(1, sizeof(*rc));
 
@@ -315,10 +465,13 @@ static struct ring_conn *ring_new(struct xs_ring *r, uint32_t domid, void *page,
 	rc->intf = page;
 	rc->kind = kind;
 	rc->port = port;
+	rc->features = RING_FEATURES | features;
 	/* Resume where the ring is (a restart of ours, or a fresh page). */
 	rc->req_cons = __atomic_load_n(&rc->intf->req_cons, __ATOMIC_ACQUIRE);
 	rc->rsp_prod = __atomic_load_n(&rc->intf->rsp_prod, __ATOMIC_ACQUIRE);
-	rc->intf->server_features = XENSTORE_SERVER_FEATURE_ERROR;
+	/* Offered before a byte is consumed or produced (RECONNECTION). */
+	__atomic_store_n(&rc->intf->server_features, rc->features,
+			 __ATOMIC_RELEASE);
 	rc->kick_ev = event_new(r->base, -1, 0, ring_on_kick, rc);
 	rc->c = xs_conn_new(r->st, &ring_ops, rc, domid, privileged);
 	if (!rc->kick_ev || !rc->c) {
@@ -342,6 +495,7 @@ static int ring_attach(void *arg, struct xs_store *st, struct xs_domain *d)
 	struct ring_conn *rc;
 	enum map_kind kind = MAP_GRANT;
 	void *page = NULL;
+	uint32_t page_port;
 	int port, err;
 
 	(void)st;
@@ -362,6 +516,18 @@ static int ring_attach(void *arg, struct xs_store *st, struct xs_domain *d)
 			      (unsigned long long)d->mfn);
 		return err;
 	}
+	/* Xen 4.21 (xs_wire.h): the page's evtchn_port, filled in by Xen
+	 * for dom0less domains, is the guest's port when non-zero, over the
+	 * INTRODUCE argument. Read once; recorded as the domain's port. */
+	page_port = __atomic_load_n(splitdrv_xs_ring_evtchn_port(page),
+				    __ATOMIC_ACQUIRE);
+	if (page_port && page_port != d->port) {
+		log_info_dev((int)d->domid, "xenstore",
+			     "event channel %u from the ring page (the "
+			     "introduction said %u)",
+			     page_port, d->port);
+		d->port = page_port;
+	}
 	port = hv_evtchn_bind_interdomain(r->evt, (domid_t)d->domid, d->port);
 	if (port < 0) {
 		struct ring_conn tmp = { .r = r, .intf = page, .kind = kind };
@@ -371,7 +537,8 @@ static int ring_attach(void *arg, struct xs_store *st, struct xs_domain *d)
 		unmap(r, &tmp);
 		return port;
 	}
-	rc = ring_new(r, d->domid, page, kind, (evtchn_port_t)port, false);
+	rc = ring_new(r, d->domid, page, kind, (evtchn_port_t)port, false,
+		      d->features);
 	if (!rc) {
 		struct ring_conn tmp = { .r = r, .intf = page, .kind = kind };
 
@@ -467,7 +634,8 @@ int xs_ring_dom0(struct xs_ring *r)
 		munmap(page, HV_PAGE_SIZE);
 		return port;
 	}
-	rc = ring_new(r, 0, page, MAP_KVA, (evtchn_port_t)port, true);
+	rc = ring_new(r, 0, page, MAP_KVA, (evtchn_port_t)port, true,
+		      XS_SERVER_FEATURES);
 	if (!rc) {
 		err = -errno;
 		hv_evtchn_unbind(r->evt, (evtchn_port_t)port);

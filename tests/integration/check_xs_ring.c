@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +80,13 @@ static struct xs_handle *dom0_xs(void)
 	return h;
 }
 
-/* introduce - what libxl does for a new domain, then XS_INTRODUCE. */
-static void introduce(struct xs_handle *h, struct guest *g)
+/*
+ * introduce_port - what libxl does for a new domain, then XS_INTRODUCE
+ * with port, or the guest's HVM_PARAM_STORE_EVTCHN when port is 0. True
+ * when the introduction was accepted.
+ */
+static bool introduce_port(struct xs_handle *h, struct guest *g,
+			   unsigned int port_arg)
 {
 	struct xs_permissions perms[2] = {
 		{ .id = g->domid, .perms = XS_PERM_NONE },
@@ -97,11 +103,19 @@ static void introduce(struct xs_handle *h, struct guest *g)
 	hv_close(dom0);
 	ck_assert(xs_mkdir(h, XBT_NULL, g->path));
 	ck_assert(xs_set_permissions(h, XBT_NULL, g->path, perms, 2));
-	ck_assert_msg(xs_introduce_domain(h, g->domid, pfn, (unsigned)port),
-		      "XS_INTRODUCE: %s", strerror(errno));
+	return xs_introduce_domain(h, g->domid, pfn,
+				   port_arg ? port_arg : (unsigned)port);
 }
 
-static void guest_open(struct guest *g, struct xs_handle *h)
+/* introduce - introduce_port with the guest's own port; must succeed. */
+static void introduce(struct xs_handle *h, struct guest *g)
+{
+	ck_assert_msg(introduce_port(h, g, 0), "XS_INTRODUCE: %s",
+		      strerror(errno));
+}
+
+/* guest_new - a guest with its ring set up, not yet introduced. */
+static void guest_new(struct guest *g)
 {
 	g->hv = lhf_guest(4);
 	g->domid = hv_domid(g->hv);
@@ -109,6 +123,11 @@ static void guest_open(struct guest *g, struct xs_handle *h)
 	ck_assert_msg(g->xs != NULL, "xsg_open: %s", strerror(errno));
 	xsg_set_timeout(g->xs, 5000);
 	snprintf(g->path, sizeof(g->path), "/local/domain/%u", g->domid);
+}
+
+static void guest_open(struct guest *g, struct xs_handle *h)
+{
+	guest_new(g);
 	introduce(h, g);
 }
 
@@ -311,74 +330,100 @@ static struct xenstore_domain_interface *ring_of(struct guest *g)
 	return (void *)((uint8_t *)hv_guest_ram(g->hv, NULL) + HV_PAGE_SIZE);
 }
 
+/* wait_field - until *p == want, or != want when differ (2 s); then *p. */
+static uint32_t wait_field(uint32_t *p, uint32_t want, bool differ)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 200; i++) {
+		v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		if ((v == want) != differ)
+			break;
+		usleep(10000);
+	}
+	return v;
+}
+
 /* wait_error - until xenstored sets the ring's error field (2 s). */
 static uint32_t wait_error(struct xenstore_domain_interface *intf)
 {
-	for (int i = 0; i < 200; i++) {
-		uint32_t e = __atomic_load_n(&intf->error, __ATOMIC_ACQUIRE);
+	return wait_field(&intf->error, XENSTORE_ERROR_NONE, true);
+}
 
-		if (e != XENSTORE_ERROR_NONE)
-			return e;
-		usleep(10000);
-	}
-	return XENSTORE_ERROR_NONE;
+/* assert_served - the guest writes key and reads val back. */
+static void assert_served(struct guest *g, const char *key, const char *val)
+{
+	char *v = NULL;
+	int r = xsg_write(g->xs, 0, key, val);
+
+	ck_assert_msg(r == 0, "d%u: writing %s: %s", g->domid, key,
+		      strerror(-r));
+	ck_assert_int_eq(xsg_read(g->xs, 0, key, &v), 0);
+	ck_assert_str_eq(v, val);
+	free(v);
 }
 
 static void others_still_served(struct xs_handle *h, struct guest *good)
 {
-	char *v = NULL;
-
-	ck_assert_int_eq(xsg_write(good->xs, 0, "still", "fine"), 0);
-	ck_assert_int_eq(xsg_read(good->xs, 0, "still", &v), 0);
-	ck_assert_str_eq(v, "fine");
-	free(v);
+	assert_served(good, "still", "fine");
 	ck_assert(xs_write(h, XBT_NULL, "/tool/after", "ok", 2));
+}
+
+/* A guest about to misbehave, and a well-behaved one beside it. */
+struct bad_pair {
+	struct xs_handle *h;
+	struct guest bad, good;
+	struct xenstore_domain_interface *intf; /* bad's ring */
+};
+
+static void bad_pair_open(struct bad_pair *p)
+{
+	p->h = dom0_xs();
+	guest_open(&p->bad, p->h);
+	guest_open(&p->good, p->h);
+	p->intf = ring_of(&p->bad);
+}
+
+/* bad_pair_close - the good guest and dom0 are still served; close. */
+static void bad_pair_close(struct bad_pair *p)
+{
+	others_still_served(p->h, &p->good);
+	guest_close(&p->good);
+	guest_close(&p->bad);
+	xs_close(p->h);
 }
 
 START_TEST(corrupt_ring_index_quarantines_only_that_guest)
 {
-	struct xs_handle *h = dom0_xs();
-	struct guest bad, good;
-	struct xenstore_domain_interface *intf;
+	struct bad_pair p;
 
-	guest_open(&bad, h);
-	guest_open(&good, h);
-	intf = ring_of(&bad);
+	bad_pair_open(&p);
 	/* A producer index more than a ring ahead of the consumer. */
-	__atomic_store_n(&intf->req_prod, intf->req_cons + 5000,
+	__atomic_store_n(&p.intf->req_prod, p.intf->req_cons + 5000,
 			 __ATOMIC_RELEASE);
-	ck_assert_int_eq(xsg_kick(bad.xs), 0);
-	ck_assert_uint_eq(wait_error(intf), XENSTORE_ERROR_RINGIDX);
-	ck_assert_int_eq(xsg_write(bad.xs, 0, "x", "y"), -EIO);
-	others_still_served(h, &good);
-	guest_close(&good);
-	guest_close(&bad);
-	xs_close(h);
+	ck_assert_int_eq(xsg_kick(p.bad.xs), 0);
+	ck_assert_uint_eq(wait_error(p.intf), XENSTORE_ERROR_RINGIDX);
+	ck_assert_int_eq(xsg_write(p.bad.xs, 0, "x", "y"), -EIO);
+	bad_pair_close(&p);
 }
 END_TEST
 
 START_TEST(oversized_request_quarantines_only_that_guest)
 {
-	struct xs_handle *h = dom0_xs();
-	struct guest bad, good;
-	struct xenstore_domain_interface *intf;
+	struct bad_pair p;
 	struct xsd_sockmsg hdr = { .type = XS_WRITE,
 				   .req_id = 7,
 				   .len = XENSTORE_PAYLOAD_MAX + 1 };
 	XENSTORE_RING_IDX prod;
 
-	guest_open(&bad, h);
-	guest_open(&good, h);
-	intf = ring_of(&bad);
-	prod = intf->req_prod;
-	memcpy(intf->req + MASK_XENSTORE_IDX(prod), &hdr, sizeof(hdr));
-	__atomic_store_n(&intf->req_prod, prod + sizeof(hdr), __ATOMIC_RELEASE);
-	ck_assert_int_eq(xsg_kick(bad.xs), 0);
-	ck_assert_uint_ne(wait_error(intf), XENSTORE_ERROR_NONE);
-	others_still_served(h, &good);
-	guest_close(&good);
-	guest_close(&bad);
-	xs_close(h);
+	bad_pair_open(&p);
+	prod = p.intf->req_prod;
+	memcpy(p.intf->req + MASK_XENSTORE_IDX(prod), &hdr, sizeof(hdr));
+	__atomic_store_n(&p.intf->req_prod, prod + sizeof(hdr),
+			 __ATOMIC_RELEASE);
+	ck_assert_int_eq(xsg_kick(p.bad.xs), 0);
+	ck_assert_uint_eq(wait_error(p.intf), XENSTORE_ERROR_PROTO);
+	bad_pair_close(&p);
 }
 END_TEST
 
@@ -462,22 +507,277 @@ END_TEST
 
 START_TEST(corrupt_reply_consumer_index_quarantines_the_guest)
 {
-	struct xs_handle *h = dom0_xs();
-	struct guest bad, good;
-	struct xenstore_domain_interface *intf;
+	struct bad_pair p;
 
-	guest_open(&bad, h);
-	guest_open(&good, h);
-	intf = ring_of(&bad);
+	bad_pair_open(&p);
 	/* The guest claims to have consumed replies never produced. */
-	__atomic_store_n(&intf->rsp_cons, intf->rsp_prod + 5000,
+	__atomic_store_n(&p.intf->rsp_cons, p.intf->rsp_prod + 5000,
 			 __ATOMIC_RELEASE);
 	/* xenstored reads the request, finds no sane room for the reply */
-	ck_assert_int_eq(xsg_write(bad.xs, 0, "x", "y"), -EIO);
+	ck_assert_int_eq(xsg_write(p.bad.xs, 0, "x", "y"), -EIO);
+	ck_assert_uint_eq(wait_error(p.intf), XENSTORE_ERROR_RINGIDX);
+	bad_pair_close(&p);
+}
+END_TEST
+
+/* wait_u32 - until *p == want (2 s); true if it came. */
+static bool wait_u32(uint32_t *p, uint32_t want)
+{
+	return wait_field(p, want, false) == want;
+}
+
+/* send_partial_header - 10 of a request header's 16 bytes, notified;
+ * returns once xenstored has taken them. */
+static void send_partial_header(struct guest *g)
+{
+	struct xenstore_domain_interface *intf = ring_of(g);
+	struct xsd_sockmsg hdr = { .type = XS_READ, .req_id = 99, .len = 64 };
+	XENSTORE_RING_IDX prod = intf->req_prod;
+
+	for (uint32_t i = 0; i < 10; i++)
+		intf->req[MASK_XENSTORE_IDX(prod + i)] = ((char *)&hdr)[i];
+	__atomic_store_n(&intf->req_prod, prod + 10, __ATOMIC_RELEASE);
+	ck_assert_int_eq(xsg_kick(g->xs), 0);
+	ck_assert_msg(wait_u32(&intf->req_cons, prod + 10),
+		      "xenstored did not take the partial header");
+}
+
+/* Server features every ring is offered, before any byte moves. */
+START_TEST(ring_offers_reconnection_and_the_error_field)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g;
+	uint32_t f;
+
+	guest_open(&g, h);
+	f = __atomic_load_n(&ring_of(&g)->server_features, __ATOMIC_ACQUIRE);
+	ck_assert_uint_eq(f & XENSTORE_SERVER_FEATURE_RECONNECTION,
+			  XENSTORE_SERVER_FEATURE_RECONNECTION);
+	ck_assert_uint_eq(f & XENSTORE_SERVER_FEATURE_ERROR,
+			  XENSTORE_SERVER_FEATURE_ERROR);
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
+/*
+ * Xen's hvmloader, handing over to the OS where the server offers no
+ * reconnection, zeroes the four indexes and overwrites the data (0xff);
+ * a guest may zero the whole page. The ring is served from 0 afterwards,
+ * a request xenstored had read in part is forgotten, and the guest's
+ * watches and nodes stay.
+ */
+static const struct {
+	const char *what;
+	int fill;         /* the data's new bytes */
+	bool whole_page;  /* the feature bitmap and the rest zeroed too */
+	bool partial_req; /* xenstored had read part of a header */
+} resets[] = {
+	{ "hvmloader: data 0xff, indexes 0", 0xff, false, false },
+	{ "whole page zeroed", 0x00, true, false },
+	{ "after a partial request header", 0xff, false, true },
+	{ "whole page, after a partial header", 0x00, true, true },
+};
+
+START_TEST(ring_zeroed_by_the_guest_is_served_from_zero)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g, other;
+	struct xenstore_domain_interface *intf;
+	char *v = NULL, *p = NULL, *t = NULL, path[128];
+
+	guest_open(&g, h);
+	guest_open(&other, h);
+	intf = ring_of(&g);
+	/* some traffic first, so that the indexes are far from 0 */
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(xsg_write(g.xs, 0, "data/before", "1"), 0);
+	ck_assert_int_eq(xsg_watch(g.xs, "data/w", "tokw"), 0);
+	ck_assert_int_eq(xsg_wait_watch(g.xs, &p, &t), 0);
+	free(p);
+	free(t);
+	if (resets[_i].partial_req)
+		send_partial_header(&g);
+	ck_assert_uint_ne(intf->req_cons, 0);
+
+	if (resets[_i].whole_page) {
+		memset(intf, resets[_i].fill, sizeof(*intf));
+	} else {
+		memset(intf->req, resets[_i].fill, sizeof(intf->req));
+		memset(intf->rsp, resets[_i].fill, sizeof(intf->rsp));
+		intf->req_cons = intf->req_prod = 0;
+		intf->rsp_cons = intf->rsp_prod = 0;
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+	ck_assert_msg(xsg_write(g.xs, 0, "data/after", "2") == 0,
+		      "%s: not served after the reset", resets[_i].what);
+	ck_assert_int_eq(xsg_read(g.xs, 0, "data/before", &v), 0);
+	ck_assert_str_eq(v, "1");
+	free(v);
+	ck_assert_uint_eq(intf->error, XENSTORE_ERROR_NONE);
+	ck_assert_uint_ne(intf->server_features &
+				  XENSTORE_SERVER_FEATURE_RECONNECTION,
+			  0);
+	/* the watch registered before the reset still fires */
+	snprintf(path, sizeof(path), "%s/data/w", g.path);
+	ck_assert(xs_write(h, XBT_NULL, path, "x", 1));
+	ck_assert_int_eq(xsg_wait_watch(g.xs, &p, &t), 0);
+	ck_assert_str_eq(t, "tokw");
+	free(p);
+	free(t);
+	others_still_served(h, &other);
+	guest_close(&other);
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
+/*
+ * req_cons and rsp_prod are xenstored's; a guest that rewrites them to
+ * anything but the all-zero reset has a corrupt ring.
+ */
+static const struct {
+	const char *what;
+	uint32_t req_cons_delta; /* added to the page's req_cons ... */
+	bool zero;               /* ... or all four zeroed, then: */
+	uint32_t rsp_cons, req_prod;
+} rewrites[] = {
+	{ "req_cons moved back by 7", (uint32_t)-7, false, 0, 0 },
+	{ "req_cons moved ahead by 3", 3, false, 0, 0 },
+	{ "zeroed but rsp_cons left at 420", 0, true, 420, 0 },
+	{ "zeroed, req_prod past a ring", 0, true, 0, 5000 },
+};
+
+START_TEST(server_index_rewritten_by_the_guest_quarantines_it)
+{
+	struct bad_pair p;
+
+	bad_pair_open(&p);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(xsg_write(p.bad.xs, 0, "data/n", "1"), 0);
+	if (rewrites[_i].zero) {
+		p.intf->req_cons = p.intf->rsp_prod = 0;
+		p.intf->rsp_cons = rewrites[_i].rsp_cons;
+		p.intf->req_prod = rewrites[_i].req_prod;
+	} else {
+		p.intf->req_cons += rewrites[_i].req_cons_delta;
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ck_assert_int_eq(xsg_kick(p.bad.xs), 0);
+	ck_assert_msg(wait_error(p.intf) == XENSTORE_ERROR_RINGIDX,
+		      "%s: not quarantined", rewrites[_i].what);
+	bad_pair_close(&p);
+}
+END_TEST
+
+/*
+ * xenstore-ring.txt's reconnection: partial requests, watches and
+ * transactions go, the nodes stay, the indexes restart at 0.
+ */
+START_TEST(reconnect_drops_watches_and_transactions_not_nodes)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g;
+	struct xenstore_domain_interface *intf;
+	char *v = NULL, *p = NULL, *t = NULL, path[128];
+	uint32_t tx;
+
+	guest_open(&g, h);
+	intf = ring_of(&g);
+	ck_assert_int_eq(xsg_write(g.xs, 0, "data/kept", "yes"), 0);
+	ck_assert_int_eq(xsg_watch(g.xs, "data/w", "tokw"), 0);
+	ck_assert_int_eq(xsg_transaction_start(g.xs, &tx), 0);
+	ck_assert_int_eq(xsg_write(g.xs, tx, "data/tx", "1"), 0);
+	send_partial_header(&g);
+
+	ck_assert_int_eq(xsg_reconnect(g.xs), 0);
+	ck_assert_uint_eq(intf->connection, XENSTORE_CONNECTED);
+	ck_assert_uint_eq(intf->req_cons, 0);
+	ck_assert_uint_eq(intf->req_prod, 0);
+	ck_assert_uint_eq(intf->rsp_cons, 0);
+	ck_assert_uint_eq(intf->rsp_prod, 0);
+
+	ck_assert_int_eq(xsg_read(g.xs, 0, "data/kept", &v), 0);
+	ck_assert_str_eq(v, "yes");
+	free(v);
+	ck_assert_int_eq(xsg_transaction_end(g.xs, tx, 1), -ENOENT);
+	ck_assert_int_eq(xsg_read(g.xs, 0, "data/tx", &v), -ENOENT);
+	/* the old watch is gone: a write under it fires nothing (a later
+	 * watch's own first event comes first otherwise) */
+	snprintf(path, sizeof(path), "%s/data/w", g.path);
+	ck_assert(xs_write(h, XBT_NULL, path, "x", 1));
+	ck_assert_int_eq(xsg_watch(g.xs, "data/other", "tok2"), 0);
+	ck_assert_int_eq(xsg_wait_watch(g.xs, &p, &t), 0);
+	ck_assert_str_eq(t, "tok2");
+	free(p);
+	free(t);
+	ck_assert_int_eq(xsg_next_watch(g.xs, &p, &t), -EAGAIN);
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
+START_TEST(reconnect_serves_a_quarantined_ring_again)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g;
+	struct xenstore_domain_interface *intf;
+
+	guest_open(&g, h);
+	intf = ring_of(&g);
+	__atomic_store_n(&intf->req_prod, intf->req_cons + 5000,
+			 __ATOMIC_RELEASE);
+	ck_assert_int_eq(xsg_kick(g.xs), 0);
 	ck_assert_uint_eq(wait_error(intf), XENSTORE_ERROR_RINGIDX);
-	others_still_served(h, &good);
-	guest_close(&good);
-	guest_close(&bad);
+	ck_assert_int_eq(xsg_reconnect(g.xs), 0);
+	ck_assert_uint_eq(intf->error, XENSTORE_ERROR_NONE);
+	assert_served(&g, "data/again", "ok");
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
+/* A dom0less domain: Xen sets connection = RECONNECT before xenstored
+ * knows it; the introduction connects it. */
+START_TEST(ring_introduced_in_reconnect_state_is_connected)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g;
+	struct xenstore_domain_interface *intf;
+
+	guest_new(&g);
+	intf = ring_of(&g);
+	__atomic_store_n(&intf->connection, XENSTORE_RECONNECT,
+			 __ATOMIC_RELEASE);
+	introduce(h, &g);
+	ck_assert_msg(wait_u32(&intf->connection, XENSTORE_CONNECTED),
+		      "connection still %u", intf->connection);
+	assert_served(&g, "data/x", "1");
+	guest_close(&g);
+	xs_close(h);
+}
+END_TEST
+
+/* Xen 4.21's xs_wire.h: the page's evtchn_port, when non-zero, is the
+ * port, whatever the introduction says. Here the introduction names a
+ * port the guest never allocated: bound, it would fail. */
+START_TEST(page_evtchn_port_wins_over_the_introduced_port)
+{
+	struct xs_handle *h = dom0_xs();
+	struct guest g, plain;
+
+	guest_new(&plain);
+	ck_assert_msg(!introduce_port(h, &plain, 4000),
+		      "an unallocated port was accepted");
+	guest_close(&plain);
+
+	guest_new(&g);
+	ck_assert_int_eq(xsg_port_in_page(g.xs, 0), 0);
+	ck_assert_msg(introduce_port(h, &g, 4000), "XS_INTRODUCE: %s",
+		      strerror(errno));
+	assert_served(&g, "data/p", "page");
+	guest_close(&g);
 	xs_close(h);
 }
 END_TEST
@@ -500,6 +800,16 @@ static Suite *xs_ring_suite(void)
 	tcase_add_test(tc, guest_watch_flood_past_quota_is_refused);
 	tcase_add_test(tc, guest_that_never_reads_its_watch_events_is_stopped);
 	tcase_add_test(tc, corrupt_reply_consumer_index_quarantines_the_guest);
+	tcase_add_test(tc, ring_offers_reconnection_and_the_error_field);
+	tcase_add_loop_test(tc, ring_zeroed_by_the_guest_is_served_from_zero, 0,
+			    sizeof(resets) / sizeof(resets[0]));
+	tcase_add_loop_test(tc,
+			    server_index_rewritten_by_the_guest_quarantines_it,
+			    0, sizeof(rewrites) / sizeof(rewrites[0]));
+	tcase_add_test(tc, reconnect_drops_watches_and_transactions_not_nodes);
+	tcase_add_test(tc, reconnect_serves_a_quarantined_ring_again);
+	tcase_add_test(tc, ring_introduced_in_reconnect_state_is_connected);
+	tcase_add_test(tc, page_evtchn_port_wins_over_the_introduced_port);
 	suite_add_tcase(s, tc);
 	return s;
 }
