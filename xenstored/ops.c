@@ -800,15 +800,7 @@ static int op_set_target(struct xs_req *r)
 
 static int op_reset_watches(struct xs_req *r)
 {
-	struct xs_conn *c = r->conn;
-	struct xs_txn *tx;
-
-	xs_watch_del_all(c->st, c);
-	while ((tx = TAILQ_FIRST(&c->txns))) {
-		TAILQ_REMOVE(&c->txns, tx, link);
-		xs_txn_free(tx);
-	}
-	c->ntxns = 0;
+	xs_conn_drop_session(r->conn);
 	return reply_ok(r);
 }
 
