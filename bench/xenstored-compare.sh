@@ -70,15 +70,9 @@ if [ ! -x "$CLIENT" ]; then
 fi
 [ -x "$OURS" ] || die "$OURS is not built"
 
-ncpu=$(nproc)
-case $PIN in
-same) DCPU=$((ncpu - 1)); CCPU=$DCPU ;;
-split)
-	[ "$ncpu" -ge 2 ] || die "XSBENCH_PIN=split needs two CPUs"
-	DCPU=$((ncpu - 1)); CCPU=$((ncpu - 2)) ;;
-none) DCPU=""; CCPU="" ;;
-*) die "XSBENCH_PIN must be same, split or none" ;;
-esac
+# shellcheck source=bench/xs-daemons.sh
+. "$top/bench/xs-daemons.sh"
+xsd_pin "$PIN" XSBENCH_PIN || exit 1
 CLIENT_RUN=("$CLIENT")
 [ -n "$CCPU" ] && CLIENT_RUN=(taskset -c "$CCPU" "$CLIENT")
 
@@ -88,23 +82,13 @@ PID=([splitdrv]="" [c]="" [ox]="" [floor]="")
 
 # shellcheck disable=SC2317 # cleanup runs from the trap
 cleanup() {
-	local d p _
+	local d
 	trap - EXIT INT TERM
 	for d in c ox; do
-		if [ -n "${PID[$d]}" ] && [ -x "$tmp/anchor/stop-xenstored.sh" ]; then
-			sh "$tmp/anchor/stop-xenstored.sh" "$tmp/$d" >/dev/null 2>&1 || true
-		fi
+		[ -n "${PID[$d]}" ] && xsd_stop_debian "$tmp/$d"
 	done
 	for d in $DAEMONS floor; do
-		p=${PID[$d]}
-		[ -n "$p" ] || continue
-		kill -TERM "$p" 2>/dev/null || continue
-		for _ in $(seq 20); do
-			kill -0 "$p" 2>/dev/null || break
-			[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] && break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null || true
+		xsd_kill "${PID[$d]}"
 	done
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
@@ -122,95 +106,25 @@ name() {
 	esac
 }
 
-# alive PID - the process exists and is not a zombie.
-alive() {
-	[ -n "$1" ] && kill -0 "$1" 2>/dev/null &&
-		[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
-}
+alive() { xsd_alive "$@"; }
 
 # ---- start the three daemons -------------------------------------------
 
-start_splitdrv() {
-	local d=$tmp/splitdrv _
-	mkdir -p "$d"
-	# shellcheck disable=SC2086 # XSBENCH_SPLITDRV_ARGS is a word list
-	"$OURS" --foreground --run-dir "$d" --socket "$d/socket" \
-		--log-level warning $SPLITDRV_ARGS >"$d/log" 2>&1 </dev/null &
-	PID[splitdrv]=$!
-	for _ in $(seq 100); do
-		[ -S "$d/socket" ] && break
-		alive "${PID[splitdrv]}" || break
-		sleep 0.05
-	done
-	if [ ! -S "$d/socket" ]; then
-		WHY[splitdrv]="did not start: $(tail -1 "$d/log" 2>/dev/null)"
-		return 1
-	fi
-	SOCK[splitdrv]=$d/socket
-}
-
-# prepare_anchor - copy the anchor's scripts into $tmp/anchor and build
-# their shim there (never beside the anchor, never in the repo).
-prepare_anchor() {
-	local f
-	for f in run-cxenstored.sh run-oxenstored.sh stop-xenstored.sh \
-		oxenstored.conf shim/xenshim.c; do
-		[ -f "$ANCHOR/$f" ] || { echo "no $ANCHOR/$f"; return 1; }
-	done
-	mkdir -p "$tmp/anchor/shim"
-	cp "$ANCHOR"/run-cxenstored.sh "$ANCHOR"/run-oxenstored.sh \
-		"$ANCHOR"/stop-xenstored.sh "$ANCHOR"/oxenstored.conf "$tmp/anchor/"
-	"${CC:-gcc}" -O2 -fPIC -shared -o "$tmp/anchor/shim/xenshim.so" \
-		"$ANCHOR/shim/xenshim.c" -ldl >"$tmp/anchor/shim.log" 2>&1 ||
-		{ echo "shim does not build: $(head -1 "$tmp/anchor/shim.log")"; return 1; }
-}
-
-# start_debian c|ox - through the anchor's run script.
-start_debian() {
-	local d=$1 script bin out
-	case $d in
-	c) script=run-cxenstored.sh; bin=/usr/lib/xen-4.17/bin/xenstored ;;
-	ox) script=run-oxenstored.sh; bin=/usr/lib/xen-4.17/bin/oxenstored ;;
-	esac
-	if [ ! -x "$bin" ]; then
-		WHY[$d]="no $bin (apt-get install xen-utils-4.17)"
-		return 1
-	fi
-	if [ "$d" = ox ]; then
-		out=$(sh "$tmp/anchor/$script" "$tmp/$d" --no-access-log 2>&1) || true
-	else
-		out=$(sh "$tmp/anchor/$script" "$tmp/$d" 2>&1) || true
-	fi
-	if [ -f "$tmp/$d/pid" ]; then
-		PID[$d]=$(cat "$tmp/$d/pid")
-	fi
-	if [ ! -S "$tmp/$d/socket" ] || ! alive "${PID[$d]}"; then
-		WHY[$d]="did not start: $(printf '%s\n' "$out" | tail -1)"
-		WHY[$d]+="; $(tail -1 "$tmp/$d/stderr.log" 2>/dev/null)"
-		return 1
-	fi
-	SOCK[$d]=$tmp/$d/socket
-}
-
 # start_floor - xs-client serve-floor: no store, "OK" to every request.
 start_floor() {
-	local d=$tmp/floor _
+	local d=$tmp/floor
 	mkdir -p "$d"
 	"$CLIENT" --socket "$d/socket" serve-floor >"$d/log" 2>&1 </dev/null &
 	PID[floor]=$!
-	for _ in $(seq 100); do
-		[ -S "$d/socket" ] && return 0
-		alive "${PID[floor]}" || break
-		sleep 0.05
-	done
-	return 1
+	xsd_wait_socket floor "$d/socket"
 }
 
-start_splitdrv || true
+# shellcheck disable=SC2086 # XSBENCH_SPLITDRV_ARGS is a word list
+xsd_start_splitdrv splitdrv "$tmp/splitdrv" $SPLITDRV_ARGS || true
 start_floor || echo "xenstored-compare: the floor server did not start" >&2
-if reason=$(prepare_anchor); then
-	start_debian c || true
-	start_debian ox || true
+if reason=$(xsd_prepare_anchor); then
+	xsd_start_debian c c "$tmp/c" || true
+	xsd_start_debian ox ox "$tmp/ox" || true
 else
 	WHY[c]=$reason
 	WHY[ox]=$reason
