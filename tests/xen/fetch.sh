@@ -2,7 +2,8 @@
 # tests/xen/fetch.sh - download (apt-get download, never install) and unpack
 # what the real-Xen harness boots: Debian's Xen hypervisor, the Xen tools and
 # the libraries they need, the kernel that linux-image-amd64 points at today,
-# busybox-static and xenstore-utils.
+# busybox-static and xenstore-utils; for HVM guests Xen's device model
+# (qemu-system-xen) and SeaBIOS (seabios).
 #
 # Usage: fetch.sh            (root; needs apt and dpkg-deb)
 # Cache: $SPLITDRV_XEN_CACHE (default /var/tmp/splitdrv-xen):
@@ -42,7 +43,11 @@ fi
 pkgs=(xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils
 	libxenmisc4.17 libxenstore4 libxencall1 libxenevtchn1 libxengnttab1
 	libxenforeignmemory1 libxendevicemodel1 libxentoolcore1 libxentoollog1
-	libxenhypfs1 libyajl2 busybox-static "$kpkg")
+	libxenhypfs1 libyajl2 busybox-static "$kpkg"
+	qemu-system-xen seabios)
+# qemu-system-xen's other libraries (glib, pixman, spice, ...) are those of
+# the host's qemu-system-x86 (a host requirement: the same Depends), its
+# option ROMs (linuxboot*.bin) and keymaps the host's qemu-system-data.
 
 mkdir -p "$cache/debs"
 # apt's download sandbox user must be able to write there.

@@ -124,7 +124,8 @@ cpio_gz() { # ROOT OUTFILE
 
 # scenario_initrd NAME - dom0's initrd for one scenario: the base image
 # plus a second archive with /harness/scenario and the domU's initrd
-# (the domU base plus the scenario's domU.sh).
+# (the domU base plus the scenario's domU.sh); in between, for a scenario
+# whose domU.cfg says type = "hvm", the HVM part (images.sh).
 scenario_initrd() {
 	local name=$1 sdir=$here/scenarios/$1 ov=$out/overlay-$1
 	rm -rf "$ov" "$ov-domU"
@@ -139,7 +140,12 @@ scenario_initrd() {
 		zcat "$out/domU-base.cpio.gz" "$out/domU-$name.cpio.gz" | gzip -1 > "$ov/domu/initrd.gz"
 	fi
 	cpio_gz "$ov" "$out/dom0-$name.cpio.gz"
-	cat "$out/dom0-base.cpio.gz" "$out/dom0-$name.cpio.gz" > "$out/initrd-$name.gz"
+	# An HVM guest's firmware and device model only where one runs: the
+	# other scenarios' dom0 stays small.
+	local hvm=""
+	grep -Eq '^[[:space:]]*type[[:space:]]*=[[:space:]]*"hvm"' "$sdir/domU.cfg" 2>/dev/null &&
+		hvm=$out/dom0-hvm.cpio.gz
+	cat "$out/dom0-base.cpio.gz" $hvm "$out/dom0-$name.cpio.gz" > "$out/initrd-$name.gz"
 }
 
 # boot NAME LOG - Xen + dom0 under qemu (TCG); the serial console to LOG.

@@ -10,6 +10,10 @@
 #     vmlinuz             the Debian kernel (dom0 and domU)
 #     dom0-base.cpio.gz   busybox, modules, Xen tools, splitdrv, harness
 #     domU-base.cpio.gz   busybox, front-end modules, xenstore-utils
+#     dom0-hvm.cpio.gz    what dom0 needs on top of dom0-base to run an HVM
+#                         guest: hvmloader, SeaBIOS, qemu-system-xen (with
+#                         the libraries dom0-base lacks), its option ROMs
+#                         and keymaps; appended only for HVM scenarios
 # A scenario adds its own files as a second cpio appended to these (the
 # kernel unpacks concatenated archives in order): see harness.sh.
 set -euo pipefail
@@ -63,7 +67,10 @@ copy_mods() {
 }
 
 # copy_elf ROOT SRC DST - an executable or library and its shared-library
-# closure (ldd, preferring the staged Xen libraries over the host's).
+# closure (ldd, preferring the staged Xen libraries over the host's); a
+# library already in $HAVE_ROOT (the root this one is unpacked over) is
+# left out.
+HAVE_ROOT=""
 copy_elf() {
 	local root=$1 src=$2 dst=$3 lib base
 	mkdir -p "$root$(dirname "$dst")"
@@ -79,7 +86,10 @@ copy_elf() {
 			"") continue ;;
 			esac
 			base=$(basename "$lib")
-			if [ "$base" = ld-linux-x86-64.so.2 ]; then
+			if [ -n "$HAVE_ROOT" ] && { [ -e "$HAVE_ROOT$LIBDIR/$base" ] ||
+			   [ -e "$HAVE_ROOT/lib64/$base" ]; }; then
+				continue
+			elif [ "$base" = ld-linux-x86-64.so.2 ]; then
 				mkdir -p "$root/lib64"
 				[ -e "$root/lib64/$base" ] || cp -L "$lib" "$root/lib64/$base"
 			else
@@ -159,4 +169,22 @@ install -m 0755 "$here/init-dom0" "$D/init"
 install -m 0644 "$here/dom0-lib.sh" "$D/harness/dom0-lib.sh"
 cp "$OUT/vmlinuz" "$D/domu/vmlinuz"
 cpio_gz "$D" "$OUT/dom0-base.cpio.gz"
-echo "images: kernel $K, dom0 $(du -h "$OUT/dom0-base.cpio.gz" | cut -f1), domU $(du -h "$OUT/domU-base.cpio.gz" | cut -f1)"
+
+# ---------------- dom0, HVM part ----------------
+# libxl builds an HVM guest with hvmloader, hands it SeaBIOS, and runs
+# qemu-system-xen as its device model; with kernel= qemu loads the kernel
+# through fw_cfg with its linuxboot option ROM.
+H=$OUT/root0-hvm
+rm -rf "$H"
+mkdir -p "$H/usr/share/qemu" "$H/usr/share/seabios"
+HAVE_ROOT=$D
+copy_staged "$H" /usr/lib/xen-4.17/boot/hvmloader /usr/libexec/xen-qemu-system-i386
+HAVE_ROOT=""
+cp "$S/usr/share/seabios/bios-256k.bin" "$H/usr/share/seabios/"
+for f in linuxboot.bin linuxboot_dma.bin; do
+	[ -f "/usr/share/qemu/$f" ] || die "no /usr/share/qemu/$f (Debian: qemu-system-data)"
+	cp "/usr/share/qemu/$f" "$H/usr/share/qemu/"
+done
+cp -a /usr/share/qemu/keymaps "$H/usr/share/qemu/"
+cpio_gz "$H" "$OUT/dom0-hvm.cpio.gz"
+echo "images: kernel $K, dom0 $(du -h "$OUT/dom0-base.cpio.gz" | cut -f1) (+ HVM $(du -h "$OUT/dom0-hvm.cpio.gz" | cut -f1)), domU $(du -h "$OUT/domU-base.cpio.gz" | cut -f1)"
