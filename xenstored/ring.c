@@ -513,8 +513,10 @@ static void unblock(struct ring_conn *rc)
 
 	if (rc->broken || c->outstanding || rc->req_pub == rc->req_cons)
 		return;
+	/* the request read in part holds every unpublished byte (and, taken
+	 * back from the slot after a restart, some published ones) */
 	if (s && c->roff == c->rlen &&
-	    c->hdr_got + c->in_got == rc->req_cons - rc->req_pub) {
+	    c->hdr_got + c->in_got >= rc->req_cons - rc->req_pub) {
 		__atomic_store_n(&s->valid, 0, __ATOMIC_RELEASE);
 		memcpy(s->msg, &c->hdr, c->hdr_got);
 		if (c->hdr_got == sizeof(c->hdr))
