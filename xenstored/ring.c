@@ -67,7 +67,10 @@
  * next daemon takes the slot back only if the page's req_cons is that
  * index (else it died before publishing, and reads the request again
  * from the page); a later publish invalidates it; a released domain's
- * slot is cleared.
+ * slot is cleared. The slot also records the span of each reply write:
+ * a kill between publishing req_cons and storing rsp_prod would leave
+ * the guest waiting for a reply that is in the ring, and the next daemon
+ * publishes it (slot_reply()).
  *
  * Worked example: the guest writes a 16-byte WRITE header at 400 and
  * notifies; we read it (req_cons 416 private, 400 published); nothing
@@ -140,9 +143,12 @@ struct ring_slot {
 	uint32_t valid; /* RING_SLOT_VALID, written last */
 	uint32_t pub;   /* the req_cons published with it */
 	uint32_t got;   /* bytes in msg: header, then payload */
+	/* the reply bytes copied to rsp[rsp_from..rsp_to) whose rsp_prod
+	 * store may not have happened (ring_write(), slot_reply()) */
+	uint32_t rsp_from, rsp_to;
 	uint32_t pad;
 	char msg[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
-	char align[8192 - 16 - sizeof(struct xsd_sockmsg) -
+	char align[8192 - 24 - sizeof(struct xsd_sockmsg) -
 		   XENSTORE_PAYLOAD_MAX]; /* a page-aligned slot: mmap */
 };
 _Static_assert(sizeof(struct ring_slot) == 8192, "slot size");
@@ -246,6 +252,14 @@ static void slot_invalidate(struct ring_conn *rc)
 		__atomic_store_n(&rc->slot->valid, 0, __ATOMIC_RELEASE);
 }
 
+/* slot_reset - the ring restarts from 0 (reconnection, reset). */
+static void slot_reset(struct ring_conn *rc)
+{
+	slot_invalidate(rc);
+	if (rc->slot)
+		rc->slot->rsp_from = rc->slot->rsp_to = 0;
+}
+
 /* publish_req_cons - the guest may reuse the request bytes before idx. */
 static void publish_req_cons(struct ring_conn *rc, XENSTORE_RING_IDX idx)
 {
@@ -305,6 +319,13 @@ static ssize_t ring_write(struct xs_conn *c, const void *buf, size_t len)
 		done += chunk;
 	}
 	if (n) {
+		if (rc->slot) {
+			/* answered() may publish req_cons before rsp_prod: a
+			 * kill in between must not lose the reply */
+			rc->slot->rsp_from = rc->rsp_prod;
+			__atomic_store_n(&rc->slot->rsp_to, rc->rsp_prod + n,
+					 __ATOMIC_RELEASE);
+		}
 		answered(rc, c, n);
 		rc->rsp_prod += n;
 		/* The bytes are in the ring before the index says so. */
@@ -405,7 +426,7 @@ static void zero_indexes(struct ring_conn *rc)
 {
 	struct xenstore_domain_interface *intf = rc->intf;
 
-	slot_invalidate(rc);
+	slot_reset(rc);
 	rc->req_cons = rc->req_pub = rc->req_base = 0;
 	rc->rsp_prod = 0;
 	__atomic_store_n(&intf->req_cons, 0, __ATOMIC_RELAXED);
@@ -471,7 +492,7 @@ static void resync(struct ring_conn *rc)
 			rc->req_cons, rc->rsp_prod);
 	/* Replies to the old reader go; events of the kept watches stay. */
 	xs_conn_drop_stream(rc->c, true);
-	slot_invalidate(rc);
+	slot_reset(rc);
 	rc->req_cons = rc->req_pub = rc->req_base = 0;
 	rc->rsp_prod = 0;
 	/* Features are never withdrawn: a guest that zeroed the whole page
@@ -600,6 +621,33 @@ static struct ring_slot *slot_map(struct xs_ring *r, uint32_t domid)
 }
 
 /*
+ * slot_reply - the last daemon copied a reply into the ring and may have
+ * died before its rsp_prod store (after publishing req_cons: the guest
+ * would wait for it forever). The bytes past rsp_prod are ours, untouched
+ * by the guest: publish them. Worked example: slot rsp 420..439, page
+ * rsp_prod 420, rsp_cons 420: rsp_prod = 439, the guest has its reply.
+ */
+static void slot_reply(struct ring_conn *rc)
+{
+	struct ring_slot *s = rc->slot;
+	uint32_t from = s->rsp_from, to = s->rsp_to;
+	XENSTORE_RING_IDX cons;
+
+	if (from != rc->rsp_prod || to == from)
+		return; /* its rsp_prod store happened (or none was due) */
+	cons = __atomic_load_n(&rc->intf->rsp_cons, __ATOMIC_ACQUIRE);
+	if (to - from > XENSTORE_RING_SIZE || to - cons > XENSTORE_RING_SIZE)
+		return;
+	rc->rsp_prod = to;
+	__atomic_store_n(&rc->intf->rsp_prod, to, __ATOMIC_RELEASE);
+	rc->moved = true;
+	log_info_dev((int)rc->domid, "xenstore",
+		     "a reply written when the last daemon died (%u bytes) "
+		     "published",
+		     to - from);
+}
+
+/*
  * slot_attach - map rc's slot; if it holds the request read in part when
  * the last daemon died (its pub is the page's req_cons), take it back
  * into the connection: framing goes on from there.
@@ -612,8 +660,10 @@ static void slot_attach(struct ring_conn *rc)
 	uint32_t got, hdr_got;
 
 	rc->slot = s;
-	if (!s ||
-	    __atomic_load_n(&s->valid, __ATOMIC_ACQUIRE) != RING_SLOT_VALID)
+	if (!s)
+		return;
+	slot_reply(rc);
+	if (__atomic_load_n(&s->valid, __ATOMIC_ACQUIRE) != RING_SLOT_VALID)
 		return;
 	got = s->got;
 	memcpy(&hdr, s->msg, sizeof(hdr));
@@ -642,6 +692,7 @@ static void slot_clear(struct xs_ring *r, uint32_t domid)
 
 	if (s) {
 		__atomic_store_n(&s->valid, 0, __ATOMIC_RELEASE);
+		s->rsp_from = s->rsp_to = 0;
 		munmap(s, sizeof(*s));
 	}
 }

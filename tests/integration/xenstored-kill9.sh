@@ -77,12 +77,38 @@ acked() {
 	grep -c '^ok write' "$D/writer.out"
 }
 
+# progress_dump - true while waiting; on the last look, what the daemon
+# says (for a failure's log)
+progress_dump() {
+	[ "$(date +%s)" -lt "$((_end - 1))" ] && return 0
+	[ -z "${DUMPED:-}" ] || return 0
+	DUMPED=1
+	echo "---- daemon stats: $(xsd_ctl stats 2>&1)"
+	echo "---- writer: $(tail -n 2 "$D/writer.out")"
+	python3 - "$WRITER" <<'PY' 2>&1
+import re, struct, sys
+pid = sys.argv[1]
+for line in open("/proc/%s/maps" % pid):
+    if "loophv-guest-ram" in line:
+        start = int(line.split("-")[0], 16)
+        with open("/proc/%s/mem" % pid, "rb") as m:
+            m.seek(start + 4096 + 2048)
+            print("---- writer's ring: req_cons %d req_prod %d rsp_cons %d rsp_prod %d" %
+                  struct.unpack("<IIII", m.read(16)))
+        break
+PY
+	return 0
+}
+
 kills=0
 while [ $kills -lt "$KILLS" ] && [ "$(acked)" -lt "$NWRITES" ]; do
 	# let the guest get some writes through first
-	before=$(acked)
-	wait_until "[ \$(acked) -ge $((before + 20)) ] ||
-		grep -q '^error' '$D/writer.out'" "the writer makes no progress"
+	want=$(($(acked) + 20))
+	[ $want -le "$NWRITES" ] || want=$NWRITES
+	wait_until \
+		"[ \$(acked) -ge $want ] ||
+		grep -q '^error' '$D/writer.out' || ! progress_dump" \
+		"the writer makes no progress"
 	[ "$(acked)" -lt "$NWRITES" ] || break
 	xsd_crash
 	kills=$((kills + 1))
