@@ -46,6 +46,10 @@ void xs_conn_free(struct xs_conn *c)
 	struct xs_store *st = c->st;
 	struct xs_domain *d;
 
+	/* its watches go with it, not from the journal: a released domain's
+	 * go with its record there (domain_rm), dom0's ring's stay */
+	c->keep_watches = false;
+
 	TAILQ_FOREACH(d, &st->domains, link)
 		if (d->conn == c)
 			d->conn = NULL;
@@ -65,6 +69,15 @@ void xs_conn_free(struct xs_conn *c)
 void xs_conn_drop_session(struct xs_conn *c)
 {
 	struct xs_txn *tx;
+
+	if (c->keep_watches && !TAILQ_EMPTY(&c->watches)) {
+		xs_journal_watch(c->st, 'V', c->domid, NULL);
+		/* outside a request (a ring reset): no reply to wait for */
+		if (c->st->cur != c && xs_journal_flush(c->st))
+			log_errx("d%u: journal write failed: a reset of its "
+				 "watches is not persisted",
+				 c->domid);
+	}
 
 	xs_watch_del_all(c->st, c);
 	while ((tx = TAILQ_FIRST(&c->txns))) {
@@ -86,6 +99,7 @@ void xs_conn_drop_stream(struct xs_conn *c, bool keep_events)
 
 	c->hdr_got = 0;
 	c->in_got = 0;
+	c->in_pos = 0;
 	c->rlen = c->roff = 0;
 	for (m = TAILQ_FIRST(&c->out); m; m = next) {
 		next = TAILQ_NEXT(m, link);

@@ -39,8 +39,9 @@ struct xs_conn_ops {
 struct xs_msg {
 	TAILQ_ENTRY(xs_msg) link;
 	bool is_event;
-	uint32_t len; /* header + payload */
-	char data[];  /* struct xsd_sockmsg then payload */
+	uint32_t len;     /* header + payload */
+	uint64_t req_end; /* a reply: the conn's in_pos after its request */
+	char data[];      /* struct xsd_sockmsg then payload */
 };
 
 struct xs_conn {
@@ -48,16 +49,18 @@ struct xs_conn {
 	void *priv;
 	struct xs_store *st;
 	uint32_t domid;
-	bool privileged; /* dom0 tools (socket) */
-	bool readonly;   /* socket_ro: reads and watches only */
-	int target;      /* domid this connection may act for, -1 */
-	uint64_t id;     /* for logs and memreport */
+	bool privileged;   /* dom0 tools (socket) */
+	bool readonly;     /* socket_ro: reads and watches only */
+	bool keep_watches; /* a ring: its watches are journalled, restored */
+	int target;        /* domid this connection may act for, -1 */
+	uint64_t id;       /* for logs and memreport */
 
 	/* input: the header, then a private copy of the payload */
 	struct xsd_sockmsg hdr;
 	uint32_t hdr_got;
 	char in[XENSTORE_PAYLOAD_MAX + 1]; /* the payload (+ a NUL guard) */
 	uint32_t in_got;
+	uint64_t in_pos; /* input bytes framed since the stream (re)started */
 
 	/* output */
 	TAILQ_HEAD(xs_msg_list, xs_msg) out;

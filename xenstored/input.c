@@ -45,6 +45,7 @@ static ssize_t conn_take(struct xs_conn *c, void *dst, size_t len)
 		n = len;
 	memcpy(dst, c->rbuf + c->roff, n);
 	c->roff += (uint32_t)n;
+	c->in_pos += n;
 	return (ssize_t)n;
 }
 

@@ -338,6 +338,10 @@ int main(int argc, char **argv)
 			log_err("cannot set up the ring transport");
 			goto out;
 		}
+		if (x.persist &&
+		    (r = xs_ring_keep_partials(x.ring, o.run_dir)) < 0)
+			log_errno(LOG_WARNING, r,
+				  "a kill may cut a ring request read in part");
 		if (hv_provider(x.hv) == HV_PROVIDER_XEN &&
 		    (r = xs_ring_dom0(x.ring)) < 0)
 			log_errno(LOG_WARNING, r, "not serving dom0's ring");

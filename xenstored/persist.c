@@ -14,8 +14,10 @@
  * Record: u32 length, u32 CRC-32 of the payload, payload. A payload is a
  * sequence of items: N (node: path, value, permissions: the node's whole
  * state), R (remove path and its subtree), D (domain: domid, gfn, port,
- * target), X (domain released), S (special node's permissions), E (end of
- * snapshot). A transaction's commit is one record, so it is replayed
+ * target), X (domain released, its watches too), S (special node's
+ * permissions), W (a ring connection's watch: domid, path, token, strip,
+ * depth), U (that watch removed), V (all of a domid's watches removed),
+ * E (end of snapshot). A transaction's commit is one record, so it is replayed
  * whole or not at all; a torn last record (crash in the middle of a
  * write) fails its CRC and is cut off.
  *
@@ -42,6 +44,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "xenstored/conn.h"
 #include "xenstored/domain.h"
 #include "xenstored/persist.h"
 #include "xenstored/xenstored.h"
@@ -153,6 +156,47 @@ static int enc_special(struct xs_buf *b, const struct xs_special *sp)
 	return 0;
 }
 
+/* W: domid, path, token, strip, depth; U: domid, path, token; V: domid */
+static int enc_watch(struct xs_buf *b, char kind, uint32_t domid,
+		     const char *path, const char *token, size_t strip,
+		     int depth)
+{
+	if (put_u8(b, (uint8_t)kind) || put_u32(b, domid))
+		return -ENOMEM;
+	if (kind == 'V')
+		return 0;
+	if (put_bytes(b, path, (uint32_t)strlen(path)) ||
+	    put_bytes(b, token, (uint32_t)strlen(token)))
+		return -ENOMEM;
+	if (kind == 'W' &&
+	    (put_u32(b, (uint32_t)strip) || put_u32(b, (uint32_t)depth)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Every watch that survives a restart: those of ring connections, and
+ * those loaded for a ring not attached again (yet). */
+static int enc_watches(struct xs_buf *b, struct xs_store *st)
+{
+	struct xs_saved_watch *s;
+	struct xs_conn *c;
+	struct xs_watch *w;
+
+	TAILQ_FOREACH(c, &st->conns, link) {
+		if (!c->keep_watches)
+			continue;
+		TAILQ_FOREACH(w, &c->watches, by_conn)
+			if (enc_watch(b, 'W', c->domid, w->path, w->token,
+				      w->strip, w->depth))
+				return -ENOMEM;
+	}
+	TAILQ_FOREACH(s, &st->watches.saved, link)
+		if (enc_watch(b, 'W', s->domid, s->path, s->token, s->strip,
+			      s->depth))
+			return -ENOMEM;
+	return 0;
+}
+
 static void pending_failed(struct xs_persist *p)
 {
 	log_errx("persist: out of memory buffering a journal record");
@@ -203,6 +247,17 @@ static void persist_special(void *arg, const struct xs_special *sp)
 		pending_failed(p);
 }
 
+static void persist_watch(void *arg, char kind, uint32_t domid,
+			  const struct xs_watch *w)
+{
+	struct xs_persist *p = arg;
+
+	if (!p->loading &&
+	    enc_watch(&p->pending, kind, domid, w ? w->path : NULL,
+		      w ? w->token : NULL, w ? w->strip : 0, w ? w->depth : 0))
+		pending_failed(p);
+}
+
 static int persist_flush(void *arg)
 {
 	return xs_persist_flush(arg);
@@ -214,6 +269,7 @@ static const struct xs_journal_ops persist_journal = {
 	.domain = persist_domain,
 	.domain_rm = persist_domain_rm,
 	.special = persist_special,
+	.watch = persist_watch,
 	.flush = persist_flush,
 };
 
@@ -338,6 +394,29 @@ static int replay_node(struct xs_store *st, struct rd *r)
 	return rc;
 }
 
+static int replay_watch(struct xs_store *st, struct rd *r, char kind)
+{
+	char path[XENSTORE_ABS_PATH_MAX + 2], token[XENSTORE_PAYLOAD_MAX + 1];
+	uint32_t domid = get_u32(r), strip, depth;
+
+	if (kind == 'V') {
+		if (!r->bad)
+			xs_watch_unsave_all(st, domid);
+		return 0;
+	}
+	if (get_str(r, path, sizeof(path)) || get_str(r, token, sizeof(token)))
+		return -EINVAL;
+	if (kind == 'U') {
+		xs_watch_unsave(st, domid, path, token);
+		return 0;
+	}
+	strip = get_u32(r);
+	depth = get_u32(r);
+	if (r->bad || strip >= strlen(path))
+		return -EINVAL;
+	return xs_watch_save(st, domid, path, token, strip, (int)depth);
+}
+
 /* Apply one record's items; sets *end on an E item. */
 static int replay(struct xs_store *st, const unsigned char *data, size_t len,
 		  bool *end)
@@ -375,10 +454,17 @@ static int replay(struct xs_store *st, const unsigned char *data, size_t len,
 		case 'X': {
 			uint32_t domid = get_u32(&r);
 
-			if (!r.bad)
+			if (!r.bad) {
 				xs_domain_forget(st, domid);
+				xs_watch_unsave_all(st, domid);
+			}
 			break;
 		}
+		case 'W':
+		case 'U':
+		case 'V':
+			rc = replay_watch(st, &r, (char)*kind);
+			break;
 		case 'S': {
 			struct xs_special *sp;
 			struct xs_perm *p;
@@ -563,6 +649,8 @@ int xs_persist_snapshot(struct xs_persist *p)
 	for (i = 0; i < sizeof(st->special) / sizeof(st->special[0]); i++)
 		if (enc_special(&s.b, &st->special[i]))
 			s.rc = -ENOMEM;
+	if (enc_watches(&s.b, st))
+		s.rc = -ENOMEM;
 	if (put_u8(&s.b, 'E'))
 		s.rc = -ENOMEM;
 	snap_flush(&s);

@@ -82,6 +82,7 @@ int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
 		}
 	}
 	m->is_event = is_event;
+	m->req_end = c->in_pos; /* replies are queued while dispatching */
 	m->len = (uint32_t)(sizeof(h) + len);
 	memcpy(m->data, &h, sizeof(h));
 	if (len)

@@ -39,6 +39,48 @@
  *   reads every index from the page, carries on the same way). Ours
  *   rewritten to anything else is a corrupt ring.
  *
+ * Restart (kill -9, then systemd starts us again): the store and the
+ * introduced domains come back from the journal and each ring is mapped
+ * and its port bound again (xs_domains_attach_all()). What was in the
+ * ring then must be served exactly once, so the page's req_cons is the
+ * line between "answered" and "not yet": we copy request bytes as they
+ * come (rc->req_cons, private) but publish req_cons past a request only
+ * in the write that puts its whole reply in the ring (before rsp_prod, so
+ * a guest that sees the reply sees the request consumed, as hvmloader's
+ * ring reset needs). A request whose reply was not written when we died
+ * is still unconsumed in the page: the new daemon reads and runs it
+ * again. Its effect may already be in the journal (a WRITE is journalled
+ * before its reply is queued): running it again is harmless for what a
+ * guest repeats (WRITE, MKDIR, RM, SET_PERMS give the same answer and
+ * state; a WATCH that the journal kept answers OK too).
+ *
+ * A request read in part needs more (unblock()): Linux's xenbus writes
+ * the header, then the payload, and notifies after the payload only if
+ * it finds the header consumed; a request bigger than the ring needs
+ * its first part consumed before the rest can come. So that part must be
+ * published, and a daemon killed then would start in the middle of a
+ * request (tests/integration/xenstored-kill9.sh hit it within 5 kills).
+ * Before publishing it we copy what we read of the request into the
+ * domain's slot of <run-dir>/xenstored.partial, a file we map shared: a
+ * store there is in the page cache at once and survives a kill. Slot:
+ * the req_cons it goes with, the bytes, a valid mark written last. The
+ * next daemon takes the slot back only if the page's req_cons is that
+ * index (else it died before publishing, and reads the request again
+ * from the page); a later publish invalidates it; a released domain's
+ * slot is cleared. The slot also records the span of each reply write:
+ * a kill between publishing req_cons and storing rsp_prod would leave
+ * the guest waiting for a reply that is in the ring, and the next daemon
+ * publishes it (slot_reply()).
+ *
+ * Worked example: the guest writes a 16-byte WRITE header at 400 and
+ * notifies; we read it (req_cons 416 private, 400 published); nothing
+ * else is answered, so slot d = {pub 416, got 16, header}, then req_cons
+ * = 416 on the page. kill -9. The guest adds 20 payload bytes (req_prod
+ * 436) and, having found its header consumed, notifies nobody. The new
+ * daemon maps the ring, finds req_cons 416 = the slot's pub: header
+ * restored, in_pos 16; it reads the 20 bytes, runs the WRITE, and
+ * publishes req_cons 436 with the reply.
+ *
  * Worked example of the index check: req_cons (ours) = 5000, the guest
  * writes req_prod = 4000. prod - cons wraps to 4294966296 > 1024: corrupt,
  * quarantined with XENSTORE_ERROR_RINGIDX. With req_prod = 5100 there are
@@ -51,6 +93,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <stdint.h>
@@ -83,14 +126,35 @@ struct ring_conn {
 	struct xenstore_domain_interface *intf;
 	enum map_kind kind;
 	evtchn_port_t port;                   /* our local port */
-	XENSTORE_RING_IDX req_cons, rsp_prod; /* ours, only compared back */
+	XENSTORE_RING_IDX req_cons, rsp_prod; /* ours: read, written */
+	XENSTORE_RING_IDX req_pub;  /* the page's req_cons: answered up to */
+	XENSTORE_RING_IDX req_base; /* the index of the conn's in_pos 0 */
 	bool broken;
 	bool resync; /* the guest rewrote req_cons or rsp_prod: ring_sync() */
 	bool moved;  /* bytes consumed or produced since the last notify */
 	struct event *kick_ev;
+	struct ring_slot *slot; /* in xenstored.partial; NULL: none */
 };
 
+/* A ring's request read in part, kept across a kill (see "Restart"). */
+#define RING_SLOTS      32768 /* domids below DOMID_FIRST_RESERVED */
+#define RING_SLOT_VALID 0x58535031u
+struct ring_slot {
+	uint32_t valid; /* RING_SLOT_VALID, written last */
+	uint32_t pub;   /* the req_cons published with it */
+	uint32_t got;   /* bytes in msg: header, then payload */
+	/* the reply bytes copied to rsp[rsp_from..rsp_to) whose rsp_prod
+	 * store may not have happened (ring_write(), slot_reply()) */
+	uint32_t rsp_from, rsp_to;
+	uint32_t pad;
+	char msg[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+	char align[8192 - 24 - sizeof(struct xsd_sockmsg) -
+		   XENSTORE_PAYLOAD_MAX]; /* a page-aligned slot: mmap */
+};
+_Static_assert(sizeof(struct ring_slot) == 8192, "slot size");
+
 struct xs_ring {
+	int slot_fd; /* xenstored.partial, -1: none */
 	struct xs_store *st;
 	struct event_base *base;
 	struct hv *hv;
@@ -128,7 +192,7 @@ static bool ours_moved(struct ring_conn *rc)
 {
 	if (!rc->resync &&
 	    __atomic_load_n(&rc->intf->req_cons, __ATOMIC_ACQUIRE) ==
-		    rc->req_cons &&
+		    rc->req_pub &&
 	    __atomic_load_n(&rc->intf->rsp_prod, __ATOMIC_ACQUIRE) ==
 		    rc->rsp_prod)
 		return false;
@@ -160,13 +224,8 @@ static ssize_t ring_read(struct xs_conn *c, void *buf, size_t len)
 		memcpy((char *)buf + done, rc->intf->req + off, chunk);
 		done += chunk;
 	}
-	if (n) {
-		rc->req_cons += n;
-		/* The bytes are copied before the guest may reuse them. */
-		__atomic_store_n(&rc->intf->req_cons, rc->req_cons,
-				 __ATOMIC_RELEASE);
-		rc->moved = true;
-	}
+	/* Not published yet: see "Restart" above (publish_req_cons()). */
+	rc->req_cons += n;
 	return n;
 }
 
@@ -184,6 +243,61 @@ static uint32_t rsp_room(struct ring_conn *rc)
 		return 0;
 	}
 	return XENSTORE_RING_SIZE - used;
+}
+
+/* slot_invalidate - what the slot keeps is no longer this ring's state. */
+static void slot_invalidate(struct ring_conn *rc)
+{
+	if (rc->slot && rc->slot->valid)
+		__atomic_store_n(&rc->slot->valid, 0, __ATOMIC_RELEASE);
+}
+
+/* slot_reset - the ring restarts from 0 (reconnection, reset). */
+static void slot_reset(struct ring_conn *rc)
+{
+	slot_invalidate(rc);
+	if (rc->slot)
+		rc->slot->rsp_from = rc->slot->rsp_to = 0;
+}
+
+/* publish_req_cons - the guest may reuse the request bytes before idx. */
+static void publish_req_cons(struct ring_conn *rc, XENSTORE_RING_IDX idx)
+{
+	if ((int32_t)(idx - rc->req_pub) <= 0)
+		return;
+	rc->req_pub = idx;
+	/* The bytes were copied (ring_read) before the guest may reuse them. */
+	__atomic_store_n(&rc->intf->req_cons, idx, __ATOMIC_RELEASE);
+	rc->moved = true;
+	/* past the request kept in the slot: its state is stale now */
+	if (rc->slot && rc->slot->pub != idx)
+		slot_invalidate(rc);
+}
+
+/*
+ * answered - the n bytes about to be written are the head of c's queue
+ * (xs_conn_flush() writes from there): publish req_cons past the request
+ * of the last reply they complete.
+ */
+static void answered(struct ring_conn *rc, struct xs_conn *c, size_t n)
+{
+	struct xs_msg *m;
+	size_t off = c->out_off;
+	uint64_t end = 0;
+	bool any = false;
+
+	TAILQ_FOREACH(m, &c->out, link) {
+		if (n < m->len - off)
+			break;
+		n -= m->len - off;
+		off = 0;
+		if (!m->is_event) {
+			end = m->req_end;
+			any = true;
+		}
+	}
+	if (any)
+		publish_req_cons(rc, rc->req_base + (XENSTORE_RING_IDX)end);
 }
 
 static ssize_t ring_write(struct xs_conn *c, const void *buf, size_t len)
@@ -205,6 +319,14 @@ static ssize_t ring_write(struct xs_conn *c, const void *buf, size_t len)
 		done += chunk;
 	}
 	if (n) {
+		if (rc->slot) {
+			/* answered() may publish req_cons before rsp_prod: a
+			 * kill in between must not lose the reply */
+			rc->slot->rsp_from = rc->rsp_prod;
+			__atomic_store_n(&rc->slot->rsp_to, rc->rsp_prod + n,
+					 __ATOMIC_RELEASE);
+		}
+		answered(rc, c, n);
 		rc->rsp_prod += n;
 		/* The bytes are in the ring before the index says so. */
 		__atomic_store_n(&rc->intf->rsp_prod, rc->rsp_prod,
@@ -255,6 +377,8 @@ static void ring_destroy(struct xs_conn *c)
 	hv_evtchn_unbind(r->evt, rc->port);
 	unmap(r, rc);
 	event_free(rc->kick_ev);
+	if (rc->slot)
+		munmap(rc->slot, sizeof(*rc->slot));
 	if (r->dom0 == rc)
 		r->dom0 = NULL;
 	free(rc);
@@ -302,7 +426,8 @@ static void zero_indexes(struct ring_conn *rc)
 {
 	struct xenstore_domain_interface *intf = rc->intf;
 
-	rc->req_cons = 0;
+	slot_reset(rc);
+	rc->req_cons = rc->req_pub = rc->req_base = 0;
 	rc->rsp_prod = 0;
 	__atomic_store_n(&intf->req_cons, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&intf->req_prod, 0, __ATOMIC_RELAXED);
@@ -367,7 +492,8 @@ static void resync(struct ring_conn *rc)
 			rc->req_cons, rc->rsp_prod);
 	/* Replies to the old reader go; events of the kept watches stay. */
 	xs_conn_drop_stream(rc->c, true);
-	rc->req_cons = 0;
+	slot_reset(rc);
+	rc->req_cons = rc->req_pub = rc->req_base = 0;
 	rc->rsp_prod = 0;
 	/* Features are never withdrawn: a guest that zeroed the whole page
 	 * sees them again. */
@@ -396,6 +522,34 @@ static uint32_t error_of(int err)
 					       : XENSTORE_ERROR_COMM;
 }
 
+/*
+ * unblock - every complete request is answered, and we read more: the
+ * start of a request. Keep it in the slot, then publish it (see
+ * "Restart" above).
+ */
+static void unblock(struct ring_conn *rc)
+{
+	struct xs_conn *c = rc->c;
+	struct ring_slot *s = rc->slot;
+
+	if (rc->broken || c->outstanding || rc->req_pub == rc->req_cons)
+		return;
+	/* the request read in part holds every unpublished byte (and, taken
+	 * back from the slot after a restart, some published ones) */
+	if (s && c->roff == c->rlen &&
+	    c->hdr_got + c->in_got >= rc->req_cons - rc->req_pub) {
+		__atomic_store_n(&s->valid, 0, __ATOMIC_RELEASE);
+		memcpy(s->msg, &c->hdr, c->hdr_got);
+		if (c->hdr_got == sizeof(c->hdr))
+			memcpy(s->msg + sizeof(c->hdr), c->in, c->in_got);
+		s->got = c->hdr_got + c->in_got;
+		s->pub = rc->req_cons;
+		/* valid last: a kill before it leaves the slot unused */
+		__atomic_store_n(&s->valid, RING_SLOT_VALID, __ATOMIC_RELEASE);
+	}
+	publish_req_cons(rc, rc->req_cons);
+}
+
 /* service - run input and output until neither moves, then notify. */
 static void service(struct ring_conn *rc)
 {
@@ -414,6 +568,7 @@ static void service(struct ring_conn *rc)
 			err = xs_conn_flush(c);
 		if (err || c->closing)
 			break;
+		unblock(rc);
 		if (!rc->resync && !ring_more(rc))
 			break;
 	}
@@ -451,12 +606,114 @@ static void ring_on_kick(evutil_socket_t fd, short what, void *arg)
 	service(arg);
 }
 
+/* slot_map - domid's slot of xenstored.partial, or NULL (none: a crash
+ * then may cut a request read in part, as without the file). */
+static struct ring_slot *slot_map(struct xs_ring *r, uint32_t domid)
+{
+	void *p;
+
+	if (r->slot_fd < 0 || domid >= RING_SLOTS)
+		return NULL;
+	p = mmap(NULL, sizeof(struct ring_slot), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, r->slot_fd,
+		 (off_t)domid * sizeof(struct ring_slot));
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * slot_reply - the last daemon copied a reply into the ring and may have
+ * died before its rsp_prod store (after publishing req_cons: the guest
+ * would wait for it forever). The bytes past rsp_prod are ours, untouched
+ * by the guest: publish them. Worked example: slot rsp 420..439, page
+ * rsp_prod 420, rsp_cons 420: rsp_prod = 439, the guest has its reply.
+ */
+static void slot_reply(struct ring_conn *rc)
+{
+	struct ring_slot *s = rc->slot;
+	uint32_t from = s->rsp_from, to = s->rsp_to;
+	XENSTORE_RING_IDX cons;
+
+	if (from != rc->rsp_prod || to == from)
+		return; /* its rsp_prod store happened (or none was due) */
+	cons = __atomic_load_n(&rc->intf->rsp_cons, __ATOMIC_ACQUIRE);
+	if (to - from > XENSTORE_RING_SIZE || to - cons > XENSTORE_RING_SIZE)
+		return;
+	rc->rsp_prod = to;
+	__atomic_store_n(&rc->intf->rsp_prod, to, __ATOMIC_RELEASE);
+	rc->moved = true;
+	log_info_dev((int)rc->domid, "xenstore",
+		     "a reply written when the last daemon died (%u bytes) "
+		     "published",
+		     to - from);
+}
+
+/*
+ * slot_attach - map rc's slot; if it holds the request read in part when
+ * the last daemon died (its pub is the page's req_cons), take it back
+ * into the connection: framing goes on from there.
+ */
+static void slot_attach(struct ring_conn *rc)
+{
+	struct ring_slot *s = slot_map(rc->r, rc->domid);
+	struct xs_conn *c = rc->c;
+	struct xsd_sockmsg hdr;
+	uint32_t got, hdr_got;
+
+	rc->slot = s;
+	if (!s)
+		return;
+	slot_reply(rc);
+	if (__atomic_load_n(&s->valid, __ATOMIC_ACQUIRE) != RING_SLOT_VALID)
+		return;
+	got = s->got;
+	memcpy(&hdr, s->msg, sizeof(hdr));
+	hdr_got = got < sizeof(hdr) ? got : (uint32_t)sizeof(hdr);
+	if (s->pub != rc->req_pub || got == 0 || got > sizeof(s->msg) ||
+	    (hdr_got == sizeof(hdr) &&
+	     (hdr.len > XENSTORE_PAYLOAD_MAX || got - hdr_got > hdr.len))) {
+		__atomic_store_n(&s->valid, 0, __ATOMIC_RELEASE);
+		return; /* not this ring's state (any more) */
+	}
+	memcpy(&c->hdr, s->msg, hdr_got);
+	c->hdr_got = hdr_got;
+	c->in_got = got - hdr_got;
+	memcpy(c->in, s->msg + sizeof(hdr), c->in_got);
+	c->in_pos = got;
+	rc->req_base = rc->req_pub - got;
+	log_info_dev((int)rc->domid, "xenstore",
+		     "a request read in part (%u bytes) taken back", got);
+}
+
+/* slot_clear - the domain is gone: its slot must not pass to the next
+ * domain with its id. */
+static void slot_clear(struct xs_ring *r, uint32_t domid)
+{
+	struct ring_slot *s = slot_map(r, domid);
+
+	if (s) {
+		__atomic_store_n(&s->valid, 0, __ATOMIC_RELEASE);
+		s->rsp_from = s->rsp_to = 0;
+		munmap(s, sizeof(*s));
+	}
+}
+
+/* restore_watches - a restart: the ring's watches from the journal. */
+static void restore_watches(struct ring_conn *rc)
+{
+	unsigned n = xs_watch_restore(rc->r->st, rc->c);
+
+	if (n)
+		log_info_dev((int)rc->domid, "xenstore",
+			     "%u watches restored (one event each)", n);
+}
+
 /* ring_new - wrap an already mapped page and a bound port. */
 static struct ring_conn *ring_new(struct xs_ring *r, uint32_t domid, void *page,
 				  enum map_kind kind, evtchn_port_t port,
 				  bool privileged, uint32_t features)
 {
 	struct ring_conn *rc = calloc(1, sizeof(*rc));
+	uint32_t txid;
 
 	if (!rc)
 		return NULL;
@@ -468,6 +725,7 @@ static struct ring_conn *ring_new(struct xs_ring *r, uint32_t domid, void *page,
 	rc->features = RING_FEATURES | features;
 	/* Resume where the ring is (a restart of ours, or a fresh page). */
 	rc->req_cons = __atomic_load_n(&rc->intf->req_cons, __ATOMIC_ACQUIRE);
+	rc->req_pub = rc->req_base = rc->req_cons;
 	rc->rsp_prod = __atomic_load_n(&rc->intf->rsp_prod, __ATOMIC_ACQUIRE);
 	/* Offered before a byte is consumed or produced (RECONNECTION). */
 	__atomic_store_n(&rc->intf->server_features, rc->features,
@@ -477,6 +735,10 @@ static struct ring_conn *ring_new(struct xs_ring *r, uint32_t domid, void *page,
 	if (!rc->kick_ev || !rc->c) {
 		if (rc->kick_ev)
 			event_free(rc->kick_ev);
+		if (rc->c) {
+			rc->c->ops = NULL; /* not ring_destroy(): undone here */
+			xs_conn_free(rc->c);
+		}
 		free(rc);
 		errno = ENOMEM;
 		return NULL;
@@ -486,6 +748,14 @@ static struct ring_conn *ring_new(struct xs_ring *r, uint32_t domid, void *page,
 		errno = EBUSY;
 		return NULL;
 	}
+	rc->c->keep_watches = true;
+	/* Transaction ids a guest holds from before a restart of ours must
+	 * not name a transaction of the new daemon's (they get ENOENT): start
+	 * this connection's ids at a random point, not at 1. */
+	if (getrandom(&txid, sizeof(txid), GRND_NONBLOCK) == sizeof(txid))
+		rc->c->next_txid = txid | 0x80000000u;
+	restore_watches(rc);
+	slot_attach(rc);
 	return rc;
 }
 
@@ -549,8 +819,11 @@ static int ring_attach(void *arg, struct xs_store *st, struct xs_domain *d)
 	}
 	d->conn = rc->c;
 	log_info_dev((int)d->domid, "xenstore",
-		     "ring attached (%s, local port %d)",
-		     kind == MAP_GRANT ? "grant" : "foreign map", port);
+		     "ring attached (%s, local port %d; requests %u-%u, "
+		     "replies %u-%u)",
+		     kind == MAP_GRANT ? "grant" : "foreign map", port,
+		     rc->req_pub, rc->intf->req_prod, rc->intf->rsp_cons,
+		     rc->rsp_prod);
 	/* Requests may be waiting already (a restart of ours). */
 	service(rc);
 	return 0;
@@ -559,10 +832,9 @@ static int ring_attach(void *arg, struct xs_store *st, struct xs_domain *d)
 static void ring_detach(void *arg, struct xs_store *st, struct xs_domain *d)
 {
 	/* The connection (and with it the mapping and the port) is freed by
-	 * the store right after this; nothing else to undo. */
-	(void)arg;
+	 * the store right after this; a request kept in part goes. */
 	(void)st;
-	(void)d;
+	slot_clear(arg, d->domid);
 }
 
 /* The hv layer's domain events: a shutdown fires @releaseDomain and keeps
@@ -658,6 +930,7 @@ struct xs_ring *xs_ring_new(struct xs_store *st, struct event_base *base,
 
 	if (!r)
 		return NULL;
+	r->slot_fd = -1;
 	r->st = st;
 	r->base = base;
 	r->hv = hv;
@@ -707,7 +980,33 @@ void xs_ring_free(struct xs_ring *r)
 	hv_foreignmem_close(r->fm);
 	evtchn_mux_free(r->mux);
 	hv_evtchn_close(r->evt);
+	if (r->slot_fd >= 0)
+		close(r->slot_fd);
 	free(r);
+}
+
+int xs_ring_keep_partials(struct xs_ring *r, const char *dir)
+{
+	char path[4096];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/xenstored.partial", dir) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	/* sparse: only the slots of rings that had a request in part */
+	if (ftruncate(fd, (off_t)RING_SLOTS * sizeof(struct ring_slot)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	if (r->slot_fd >= 0)
+		close(r->slot_fd);
+	r->slot_fd = fd;
+	return 0;
 }
 
 uint64_t xs_ring_quarantined(const struct xs_ring *r)

@@ -24,6 +24,13 @@ struct xs_ring *xs_ring_new(struct xs_store *st, struct event_base *base,
 /* xs_ring_dom0 - real Xen: also serve dom0's own ring (/proc/xen/xsd_*).
  * 0 or -errno. */
 int xs_ring_dom0(struct xs_ring *r);
+/*
+ * xs_ring_keep_partials - keep a request read in part, per ring, in
+ * dir/xenstored.partial (mapped shared) so that a daemon started after a
+ * kill goes on with it (ring.c, "Restart"). Call before the first ring is
+ * attached. 0 or -errno (then such a request may be cut by a crash).
+ */
+int xs_ring_keep_partials(struct xs_ring *r, const char *dir);
 /* xs_ring_free - unplug; call after the store dropped its domains. */
 void xs_ring_free(struct xs_ring *r);
 /* xs_ring_quarantined - rings stopped for corruption so far. */

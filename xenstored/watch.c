@@ -38,6 +38,7 @@ struct xs_wpath {
 int xs_watches_init(struct xs_watches *w)
 {
 	w->count = 0;
+	TAILQ_INIT(&w->saved);
 	return xs_hash_init(&w->by_path);
 }
 
@@ -50,8 +51,21 @@ static void wpath_free(void *val, void *arg)
 	free(wp);
 }
 
+static void saved_free(struct xs_saved_watch *s)
+{
+	free(s->path);
+	free(s->token);
+	free(s);
+}
+
 void xs_watches_free(struct xs_watches *w)
 {
+	struct xs_saved_watch *s;
+
+	while ((s = TAILQ_FIRST(&w->saved))) {
+		TAILQ_REMOVE(&w->saved, s, link);
+		saved_free(s);
+	}
 	xs_hash_foreach(&w->by_path, wpath_free, NULL);
 	xs_hash_free(&w->by_path);
 }
@@ -99,8 +113,16 @@ int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
 	struct xs_watch *w;
 
 	TAILQ_FOREACH(w, &c->watches, by_conn)
-		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0)
-			return -EEXIST;
+		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
+			if (!w->restored)
+				return -EEXIST;
+			/* the WATCH replayed after a restart: it was
+			 * registered (journalled) before we died */
+			w->restored = false;
+			TAILQ_REMOVE(&c->watches, w, by_conn);
+			TAILQ_INSERT_TAIL(&c->watches, w, by_conn);
+			return 0;
+		}
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -133,6 +155,8 @@ int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
 	TAILQ_INSERT_TAIL(&c->watches, w, by_conn);
 	c->nwatches++;
 	st->watches.count++;
+	if (c->keep_watches)
+		xs_journal_watch(st, 'W', c->domid, w);
 	return 0;
 }
 
@@ -157,6 +181,8 @@ int xs_watch_del(struct xs_store *st, struct xs_conn *c, const char *path,
 
 	TAILQ_FOREACH(w, &c->watches, by_conn)
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
+			if (c->keep_watches)
+				xs_journal_watch(st, 'U', c->domid, w);
 			watch_free(st, w);
 			return 0;
 		}
@@ -170,6 +196,95 @@ void xs_watch_del_all(struct xs_store *st, struct xs_conn *c)
 
 	while ((w = TAILQ_FIRST(&c->watches)))
 		watch_free(st, w);
+}
+
+static struct xs_saved_watch *saved_find(struct xs_store *st, uint32_t domid,
+					 const char *path, const char *token)
+{
+	struct xs_saved_watch *s;
+
+	TAILQ_FOREACH(s, &st->watches.saved, link)
+		if (s->domid == domid && strcmp(s->path, path) == 0 &&
+		    strcmp(s->token, token) == 0)
+			return s;
+	return NULL;
+}
+
+/* xs_watch_save - a watch of domid's ring, loaded from the journal. */
+int xs_watch_save(struct xs_store *st, uint32_t domid, const char *path,
+		  const char *token, size_t strip, int depth)
+{
+	struct xs_saved_watch *s = saved_find(st, domid, path, token);
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->path = strdup(path);
+		s->token = strdup(token);
+		if (!s->path || !s->token) {
+			saved_free(s);
+			return -ENOMEM;
+		}
+		s->domid = domid;
+		TAILQ_INSERT_TAIL(&st->watches.saved, s, link);
+	}
+	s->strip = strip;
+	s->depth = depth;
+	return 0;
+}
+
+/* xs_watch_unsave - an UNWATCH loaded from the journal. */
+void xs_watch_unsave(struct xs_store *st, uint32_t domid, const char *path,
+		     const char *token)
+{
+	struct xs_saved_watch *s = saved_find(st, domid, path, token);
+
+	if (s) {
+		TAILQ_REMOVE(&st->watches.saved, s, link);
+		saved_free(s);
+	}
+}
+
+/* xs_watch_unsave_all - forget every saved watch of domid. */
+void xs_watch_unsave_all(struct xs_store *st, uint32_t domid)
+{
+	struct xs_saved_watch *s, *next;
+
+	for (s = TAILQ_FIRST(&st->watches.saved); s; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (s->domid == domid) {
+			TAILQ_REMOVE(&st->watches.saved, s, link);
+			saved_free(s);
+		}
+	}
+}
+
+/* xs_watch_restore - hand the saved watches of c's domain to c. */
+unsigned xs_watch_restore(struct xs_store *st, struct xs_conn *c)
+{
+	struct xs_saved_watch *s, *next;
+	struct xs_watch *w;
+	unsigned n = 0;
+
+	for (s = TAILQ_FIRST(&st->watches.saved); s; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (s->domid != c->domid)
+			continue;
+		/* already journalled: not again */
+		c->keep_watches = false;
+		if (xs_watch_add(st, c, s->path, s->token, s->strip,
+				 s->depth) == 0) {
+			w = TAILQ_LAST(&c->watches, xs_watch_list);
+			w->restored = true;
+			watch_event(st, w, w->path);
+			n++;
+		}
+		c->keep_watches = true;
+		TAILQ_REMOVE(&st->watches.saved, s, link);
+		saved_free(s);
+	}
+	return n;
 }
 
 struct fire {

@@ -17,7 +17,8 @@ struct xs_conn;
 
 struct xs_watch {
 	struct xs_conn *conn;
-	char *path; /* absolute (or @special); hash key of its list */
+	bool restored; /* from the journal, not re-registered since */
+	char *path;    /* absolute (or @special); hash key of its list */
 	char *token;
 	size_t strip; /* prefix length removed from event paths (relative) */
 	int depth;    /* levels below path that fire it; -1: any */
@@ -26,9 +27,21 @@ struct xs_watch {
 };
 TAILQ_HEAD(xs_watch_list, xs_watch);
 
+/* A ring connection's watch loaded from the journal, waiting for its
+ * domain's ring to be attached again (xs_watch_restore). */
+struct xs_saved_watch {
+	TAILQ_ENTRY(xs_saved_watch) link;
+	uint32_t domid;
+	size_t strip;
+	int depth;
+	char *path, *token;
+};
+TAILQ_HEAD(xs_saved_watch_list, xs_saved_watch);
+
 struct xs_watches {
 	struct xs_hash by_path; /* path -> struct xs_wpath */
 	size_t count;
+	struct xs_saved_watch_list saved;
 };
 
 int xs_watches_init(struct xs_watches *w);
@@ -51,6 +64,27 @@ int xs_watch_del(struct xs_store *st, struct xs_conn *c, const char *path,
 		 const char *token);
 /* xs_watch_del_all - drop every watch of c (RESET_WATCHES, close). */
 void xs_watch_del_all(struct xs_store *st, struct xs_conn *c);
+
+/*
+ * Watches of ring connections (c->keep_watches) survive a restart: each
+ * WATCH, UNWATCH and reset is journalled, and the snapshot holds them.
+ * Loading puts them on st->watches.saved (these three calls); attaching
+ * the domain's ring hands them to its connection (xs_watch_restore).
+ */
+int xs_watch_save(struct xs_store *st, uint32_t domid, const char *path,
+		  const char *token, size_t strip, int depth);
+void xs_watch_unsave(struct xs_store *st, uint32_t domid, const char *path,
+		     const char *token);
+/* xs_watch_unsave_all - forget domid's saved watches (reset, release). */
+void xs_watch_unsave_all(struct xs_store *st, uint32_t domid);
+/*
+ * xs_watch_restore - register c's domain's saved watches on c, marked
+ * restored (a WATCH for one of them, the request replayed after the
+ * restart, answers OK once instead of EEXIST), and queue one event for
+ * each: events queued when the daemon died were lost, and a spurious
+ * event is allowed (the watcher reads again). Returns how many.
+ */
+unsigned xs_watch_restore(struct xs_store *st, struct xs_conn *c);
 /*
  * xs_watch_fire - queue events for a change of path: to watches on path
  * and (unless exact) on each of its ancestors, for connections allowed to

@@ -74,6 +74,10 @@ struct xs_journal_ops {
 	void (*domain)(void *arg, const struct xs_domain *d);
 	void (*domain_rm)(void *arg, uint32_t domid);
 	void (*special)(void *arg, const struct xs_special *sp);
+	/* a ring connection's watch w of domid: kind 'W' added, 'U'
+	 * removed, 'V' all of domid's removed (w NULL) */
+	void (*watch)(void *arg, char kind, uint32_t domid,
+		      const struct xs_watch *w);
 	int (*flush)(void *arg);
 };
 
@@ -157,6 +161,13 @@ static inline void xs_journal_special(struct xs_store *st,
 {
 	if (st->journal)
 		st->journal->special(st->journal_arg, sp);
+}
+
+static inline void xs_journal_watch(struct xs_store *st, char kind,
+				    uint32_t domid, const struct xs_watch *w)
+{
+	if (st->journal)
+		st->journal->watch(st->journal_arg, kind, domid, w);
 }
 
 /* xs_journal_flush - close the current record; 0 or -errno. */

@@ -355,6 +355,63 @@ static void limit_file_size(rlim_t max)
  * request gets EIO, the journal is not torn, and the change is written
  * with the next record that can be, so disk and memory agree again.
  */
+/* A ring connection's watches (the ring transport sets keep_watches) are
+ * journalled and come back on its connection after a crash, with one
+ * event each; a socket client's do not; a reset is journalled too. */
+START_TEST(ring_watches_survive_a_crash)
+{
+	struct run r;
+	struct tconn *g, *s;
+	char path[64], tok[16];
+
+	start(&r, dir);
+	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "5", "1", "2", NULL), 0);
+	/* the guest's home, its own (events need read permission) */
+	ck_assert_int_eq(t_write(r.a, 0, "/local/domain/5/data", ""), 0);
+	ck_assert_int_eq(t_strs(r.a, XS_SET_PERMS, 0, "/local/domain/5/data",
+				"n5", NULL),
+			 0);
+	g = t_conn(&r.st, 5, false);
+	g->c->keep_watches = true;
+	s = t_conn(&r.st, 0, true);
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "data/w", "t1", NULL), 0);
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "@releaseDomain", "t2", NULL),
+			 0);
+	ck_assert_int_eq(t_strs(g, XS_UNWATCH, 0, "@releaseDomain", "t2", NULL),
+			 0);
+	ck_assert_int_eq(t_strs(s, XS_WATCH, 0, "/sock", "t3", NULL), 0);
+	crash_copy(0);
+	t_free(g);
+	t_free(s);
+	stop(&r, true);
+
+	start(&r, crash);
+	g = t_conn(&r.st, 5, false);
+	g->c->keep_watches = true;
+	ck_assert_uint_eq(xs_watch_restore(&r.st, g->c), 1);
+	ck_assert_uint_eq(r.st.watches.count, 1); /* not the socket's */
+	ck_assert_int_eq(t_event(g, path, sizeof(path), tok, sizeof(tok)), 0);
+	ck_assert_str_eq(path, "data/w");
+	ck_assert_str_eq(tok, "t1");
+	ck_assert_int_eq(t_write(r.a, 0, "/local/domain/5/data/w", "x"), 0);
+	ck_assert_int_eq(t_event(g, path, sizeof(path), tok, sizeof(tok)), 0);
+	ck_assert_str_eq(path, "data/w");
+	/* the WATCH replayed from the ring after the restart: OK, once */
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "data/w", "t1", NULL), 0);
+	ck_assert_int_eq(t_strs(g, XS_WATCH, 0, "data/w", "t1", NULL), -EEXIST);
+	ck_assert_int_eq(t_strs(g, XS_RESET_WATCHES, 0, "", NULL), 0);
+	crash_copy(0);
+	t_free(g);
+	stop(&r, true);
+
+	start(&r, crash);
+	g = t_conn(&r.st, 5, false);
+	ck_assert_uint_eq(xs_watch_restore(&r.st, g->c), 0);
+	t_free(g);
+	stop(&r, true);
+}
+END_TEST
+
 START_TEST(failed_journal_write_is_not_acknowledged)
 {
 	struct run r;
@@ -427,6 +484,7 @@ static Suite *persist_suite(void)
 	tcase_add_test(tc, second_store_on_same_dir_is_refused);
 	tcase_add_test(tc, garbage_files_start_empty_not_crash);
 	tcase_add_test(tc, journal_compacts_into_snapshot);
+	tcase_add_test(tc, ring_watches_survive_a_crash);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("holes");
 	tcase_add_checked_fixture(tc, setup, teardown);
