@@ -209,6 +209,48 @@ static void chan_drop(struct lh_chan *ch, unsigned int e,
 		chan_free(ch);
 }
 
+/*
+ * rebind - bind again a port whose peer (of domain d) closed: as on Xen,
+ * where the survivor of a closed interdomain channel is unbound again for
+ * the closer's domain (a restarted xenstored binds each guest's store
+ * port anew). The survivor keeps its channel (its owner has the bell and
+ * doorbell already); the binder takes the free end, unmasked, and wakes
+ * at once if the survivor notified meanwhile.
+ */
+static int rebind(struct lh_evt_handle *h, struct lh_domain *rd, uint32_t rport)
+{
+	struct lh_domain *d = h->dom;
+	struct lh_port *rp = &rd->ports[rport];
+	struct lh_chan *ch = rp->chan;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	unsigned int e = !rp->end;
+	uint64_t one = 1;
+	int port;
+
+	if (ch->live & (1u << e))
+		return -EINVAL; /* still held: not ours to take */
+	port = alloc_port(d);
+	if (port < 0)
+		return port;
+	__atomic_store_n(&ch->bell->end[e].mask, 0, __ATOMIC_SEQ_CST);
+	ev.data.u64 = (uint32_t)port;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, ch->efd[e], &ev) < 0)
+		return -errno;
+	ch->live |= 1u << e;
+	if (__atomic_load_n(&ch->bell->end[e].pending, __ATOMIC_SEQ_CST) & 1)
+		(void)!write(ch->efd[e], &one, sizeof(one));
+	d->ports[port].owner = h;
+	d->ports[port].remote_domid = rd->domid;
+	d->ports[port].remote_port = rport;
+	d->ports[port].chan = ch;
+	d->ports[port].end = (uint8_t)e;
+	set_state(&d->ports[port], (uint32_t)port, HV_EVTCHN_INTERDOMAIN);
+	rp->remote_port = (uint32_t)port;
+	set_state(rp, rport, HV_EVTCHN_INTERDOMAIN);
+	h->nports++;
+	return port;
+}
+
 int lh_evt_bind(struct lh_server *s, struct lh_evt_handle *h, domid_t rdom,
 		uint32_t rport)
 {
@@ -223,6 +265,9 @@ int lh_evt_bind(struct lh_server *s, struct lh_evt_handle *h, domid_t rdom,
 	if (rport == 0 || rport >= HV_EVTCHN_MAX_PORTS)
 		return -EINVAL;
 	rp = &rd->ports[rport];
+	if (rp->state == HV_EVTCHN_PEER_CLOSED && rp->chan && rp->owner &&
+	    rp->remote_domid == d->domid)
+		return rebind(h, rd, rport);
 	if (rp->state != HV_EVTCHN_UNBOUND)
 		return -EINVAL;
 	if (rp->remote_domid != d->domid)
