@@ -1,6 +1,6 @@
 /*
- * control.c - XS_CONTROL (xenstore-control): check, help, log, memreport,
- * print, quota. Replies are text (memreport: JSON), like C xenstored's.
+ * control.c - XS_CONTROL (xenstore-control): check, help, live-update
+ * (lu.c), log, memreport, print, quota. Replies are text (memreport: JSON), like C xenstored's.
  */
 #include "config.h"
 
@@ -14,6 +14,7 @@
 #include "xenstored/conn.h"
 #include "xenstored/control.h"
 #include "xenstored/domain.h"
+#include "xenstored/lu.h"
 #include "xenstored/xenstored.h"
 
 struct control_cmd {
@@ -258,6 +259,8 @@ static int ctl_quota(struct xs_store *st, struct xs_conn *c, char **argv,
 static const struct control_cmd cmd_table[] = {
 	{ "check", "", ctl_check },
 	{ "help", "", ctl_help },
+	{ "live-update", "[-c <cmdline>] [-F] [-t <timeout>] <file>",
+	  xs_lu_control },
 	{ "log", "on|off|<level>", ctl_log },
 	{ "memreport", "", ctl_memreport },
 	{ "print", "<string>", ctl_print },

@@ -11,11 +11,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -27,6 +29,7 @@
 #include "xenstored/conn.h"
 #include "xenstored/control.h"
 #include "xenstored/domain.h"
+#include "xenstored/lu.h"
 #include "xenstored/ops.h"
 #include "xenstored/persist.h"
 #include "xenstored/ring.h"
@@ -41,6 +44,8 @@
 #define OPT_OUTPUT_MAX     0x2005
 #define DEFAULT_OUTPUT_MAX (16u << 20)
 #define OPT_FSYNC          0x2006
+#define OPT_LIVE_UPDATE    0x2007
+#define LU_STATE_FILE      "xenstored.lu-state"
 
 static void usage(FILE *f)
 {
@@ -78,7 +83,11 @@ static void usage(FILE *f)
 		"      --fsync            sync the journal (fdatasync) before each reply\n"
 		"                         to a change: for a run directory on a disk,\n"
 		"                         where an acknowledged change must survive a\n"
-		"                         host crash (a tmpfs needs none)\n");
+		"                         host crash (a tmpfs needs none)\n"
+		"      --live-update=FILE (set by live update, not by hand) start\n"
+		"                         from the state FILE of the xenstored this\n"
+		"                         process replaces, instead of the snapshot\n"
+		"                         and journal; stays in the foreground\n");
 	daemon_usage_common(f);
 	fprintf(f,
 		"\n"
@@ -89,8 +98,14 @@ static void usage(FILE *f)
 		"                         socket clients do not)\n"
 		"  xenstored.ctl          JSON control socket: status, stats, memreport\n"
 		"\n"
+		"  xenstored.lu-state     a live update's state, while it runs\n"
+		"\n"
 		"Signals: SIGTERM/SIGINT write a snapshot and exit; SIGHUP reopens logs.\n"
-		"XS_CONTROL (xenstore-control): check, help, log, memreport, print, quota.\n"
+		"XS_CONTROL (xenstore-control): check, help, live-update, log, memreport,\n"
+		"print, quota. `xenstore-control live-update /usr/sbin/xenstored` replaces\n"
+		"the running binary: clients and guests keep their connections and\n"
+		"watches (open transactions fail with EAGAIN; without -F it waits for\n"
+		"them).\n"
 		"With --hv, introduced domains are served on their xenstore ring (and, on\n"
 		"Xen, dom0's own ring); without it, XS_INTRODUCE records the domain and\n"
 		"fires @introduceDomain but maps no ring.\n");
@@ -106,7 +121,95 @@ struct xsd {
 	const char *socket_path;
 	char *socket_ro_path; /* NULL: none */
 	uint64_t started_ms;
+	int argc; /* the command line, for a live update's exec */
+	char **argv;
 };
+
+/* Live update's view of our sockets (lu.h). */
+static int xsd_conn_fd(void *arg, const struct xs_conn *c)
+{
+	(void)arg;
+	return xs_sock_conn_fd(c);
+}
+
+static int xsd_listen_fd(void *arg)
+{
+	struct xsd *x = arg;
+
+	return x->sock ? xs_sock_fd(x->sock) : -1;
+}
+
+static void set_cloexec(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFD, on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC);
+}
+
+/* What survives exec: the read-write listening socket and every socket
+ * client (rings are mapped again by the new process). */
+static void xsd_keep_fds(struct xsd *x, bool keep)
+{
+	struct xs_conn *c;
+	int fd;
+
+	if (x->sock)
+		set_cloexec(xs_sock_fd(x->sock), !keep);
+	TAILQ_FOREACH(c, &x->st.conns, link)
+		if ((fd = xs_sock_conn_fd(c)) >= 0)
+			set_cloexec(fd, !keep);
+}
+
+/*
+ * Execute binary with our command line (or cmdline's words, if given)
+ * less any --live-update, plus --live-update=state. Returns -errno if
+ * the exec failed (the fds are ours again then).
+ */
+static int xsd_exec(void *arg, const char *binary, const char *cmdline,
+		    const char *state)
+{
+	struct xsd *x = arg;
+	char **av, *words = NULL, *opt = NULL, *tok, *save;
+	int i, n = 0, err;
+
+	av = calloc((size_t)x->argc + 3 + (cmdline ? strlen(cmdline) : 0),
+		    sizeof(*av));
+	if (!av || asprintf(&opt, "--live-update=%s", state) < 0 ||
+	    (cmdline && !(words = strdup(cmdline)))) {
+		free(av);
+		free(opt);
+		return -ENOMEM;
+	}
+	av[n++] = (char *)binary;
+	if (words) {
+		for (tok = strtok_r(words, " \t", &save); tok;
+		     tok = strtok_r(NULL, " \t", &save))
+			av[n++] = tok;
+	} else {
+		for (i = 1; i < x->argc; i++)
+			if (strncmp(x->argv[i], "--live-update", 13) != 0)
+				av[n++] = x->argv[i];
+	}
+	av[n++] = opt;
+	av[n] = NULL;
+	xsd_keep_fds(x, true);
+	execv(binary, av);
+	err = -errno;
+	xsd_keep_fds(x, false);
+	free(words);
+	free(opt);
+	free(av);
+	return err;
+}
+
+static struct xs_conn *xsd_adopt_sock(void *arg, int fd, bool readonly)
+{
+	struct xsd *x = arg;
+	struct xs_sock *ls = readonly && x->sock_ro ? x->sock_ro : x->sock;
+
+	return ls ? xs_sock_adopt_conn(ls, fd, readonly) : NULL;
+}
 
 static int xsd_status(void *arg, json_t *obj)
 {
@@ -213,6 +316,7 @@ int main(int argc, char **argv)
 		{ "fsync", no_argument, NULL, OPT_FSYNC },
 		{ "socket-ro", required_argument, NULL, OPT_SOCKET_RO },
 		{ "socket-output-max", required_argument, NULL, OPT_OUTPUT_MAX },
+		{ "live-update", required_argument, NULL, OPT_LIVE_UPDATE },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon_opts o;
@@ -220,11 +324,16 @@ int main(int argc, char **argv)
 	struct xs_quota q;
 	struct daemon_run dr;
 	struct xs_sock_opts so = { .out_max = DEFAULT_OUTPUT_MAX };
-	const char *ro_arg = NULL;
+	const char *ro_arg = NULL, *lu_file = NULL;
+	struct xs_lu_state *lus = NULL;
+	char *lu_path = NULL;
+	int lu_listen = -1;
 	bool persist = true, want_hv = false, want_fsync = false;
 	int opt, r, rc = EXIT_FAILURE;
 
 	memset(&x, 0, sizeof(x));
+	x.argc = argc;
+	x.argv = argv;
 	daemon_opts_init(&o, "xenstored");
 	xs_quota_defaults(&q);
 	x.socket_path = getenv("XENSTORED_PATH");
@@ -269,6 +378,9 @@ int main(int argc, char **argv)
 		case OPT_SOCKET_RO:
 			ro_arg = optarg;
 			break;
+		case OPT_LIVE_UPDATE:
+			lu_file = optarg;
+			break;
 		case OPT_OUTPUT_MAX: {
 			char *end;
 			unsigned long long v;
@@ -306,13 +418,33 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 	}
 
+	if (lu_file)
+		o.foreground = 1; /* the process we replace was daemonised */
 	if (daemon_start(&dr, &o) < 0)
 		return EXIT_FAILURE;
 	x.base = dr.base;
 	if (xs_store_init(&x.st))
 		fatalx("out of memory");
 	x.st.quota = q;
-	if (persist && !(x.persist = xs_persist_open(&x.st, o.run_dir))) {
+	if (lu_file) {
+		char err[512];
+
+		lus = xs_lu_read(lu_file, err, sizeof(err));
+		if (!lus) {
+			log_errx("live update: %s", err);
+			goto out;
+		}
+		if (xs_lu_restore_store(&x.st, lus, &lu_listen)) {
+			log_errx("live update: %s: cannot restore the store",
+				 lu_file);
+			goto out;
+		}
+	}
+	if (persist && lus && !(x.persist = xs_persist_adopt(&x.st, o.run_dir))) {
+		log_err("cannot write the store's state in %s", o.run_dir);
+		goto out;
+	}
+	if (persist && !lus && !(x.persist = xs_persist_open(&x.st, o.run_dir))) {
 		if (errno == EBUSY)
 			log_errx("another xenstored uses %s", o.run_dir);
 		else
@@ -346,8 +478,13 @@ int main(int argc, char **argv)
 		    (r = xs_ring_dom0(x.ring)) < 0)
 			log_errno(LOG_WARNING, r, "not serving dom0's ring");
 	}
+	x.st.restoring = lus != NULL;
 	xs_domains_attach_all(&x.st);
-	x.sock = xs_sock_listen(x.base, &x.st, x.socket_path, &so);
+	if (lu_listen >= 0)
+		x.sock = xs_sock_adopt(x.base, &x.st, x.socket_path, lu_listen,
+				       &so);
+	else
+		x.sock = xs_sock_listen(x.base, &x.st, x.socket_path, &so);
 	if (!x.sock) {
 		log_err("cannot listen on %s", x.socket_path);
 		goto out;
@@ -361,6 +498,33 @@ int main(int argc, char **argv)
 			log_err("cannot listen on %s", x.socket_ro_path);
 			goto out;
 		}
+	}
+	if (lus) {
+		struct xs_lu_adopt a = { .adopt_sock = xsd_adopt_sock,
+					 .arg = &x };
+
+		if (xs_lu_restore_conns(&x.st, lus, &a)) {
+			log_errx("live update: %s: cannot restore the "
+				 "connections",
+				 lu_file);
+			goto out;
+		}
+		x.st.restoring = false;
+		unlink(lu_file);
+		log_notice("live update: resumed from %s", lu_file);
+	}
+	{
+		static const struct xs_lu_ops lu_ops = {
+			.conn_fd = xsd_conn_fd,
+			.listen_fd = xsd_listen_fd,
+			.exec = xsd_exec,
+		};
+		struct xs_lu_ops ops = lu_ops;
+
+		ops.arg = &x;
+		if (asprintf(&lu_path, "%s/" LU_STATE_FILE, o.run_dir) < 0 ||
+		    xs_lu_setup(&x.st, &ops, lu_path))
+			fatalx("out of memory");
 	}
 	if (daemon_control(&dr, xsd_status, xsd_stats, &x) < 0)
 		goto out;
@@ -377,6 +541,8 @@ out:
 	if (x.sock_ro)
 		xs_sock_close(x.sock_ro);
 	free(x.socket_ro_path);
+	free(lu_path);
+	xs_lu_state_free(lus);
 	xs_persist_close(x.persist); /* final snapshot */
 	xs_store_free(&x.st);        /* ring connections too */
 	xs_ring_free(x.ring);

@@ -751,8 +751,38 @@ int xs_persist_flush(struct xs_persist *p)
 	return 0;
 }
 
+/* The epoch in path's header (0 if unreadable): what a new one follows. */
+static uint64_t header_epoch(const char *path)
+{
+	char hdr[HDR_SIZE];
+	uint64_t epoch = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, hdr, sizeof(hdr)) == (ssize_t)sizeof(hdr))
+			memcpy(&epoch, hdr + 8, 8);
+		close(fd);
+	}
+	return epoch;
+}
+
+static struct xs_persist *persist_open(struct xs_store *st, const char *dir,
+				       bool load);
+
 /* xs_persist_open - load the state in dir and keep journalling. */
 struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
+{
+	return persist_open(st, dir, true);
+}
+
+/* xs_persist_adopt - see persist.h. */
+struct xs_persist *xs_persist_adopt(struct xs_store *st, const char *dir)
+{
+	return persist_open(st, dir, false);
+}
+
+static struct xs_persist *persist_open(struct xs_store *st, const char *dir,
+				       bool load)
 {
 	struct xs_persist *p = calloc(1, sizeof(*p));
 	uint64_t epoch = 0, jepoch = 0;
@@ -789,6 +819,16 @@ struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
 			return NULL;
 		}
 	}
+	if (!load) {
+		/* the store came in full (a live update): its snapshot
+		 * follows the epoch of the files it replaces */
+		xs_store_set_journal(st, &persist_journal, p);
+		p->epoch = header_epoch(p->db);
+		jepoch = header_epoch(p->jl);
+		if (jepoch > p->epoch)
+			p->epoch = jepoch;
+		goto snapshot;
+	}
 	p->loading = true;
 	xs_store_set_journal(st, &persist_journal, p);
 	off = load_file(st, p->db, DB_MAGIC, &epoch, &end, 0, false);
@@ -807,6 +847,7 @@ struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir)
 			 "(%lld bytes)",
 			 p->db, (unsigned long long)epoch, (long long)off);
 	p->loading = false;
+snapshot:
 	/* start a fresh epoch: a snapshot of what we loaded, empty journal */
 	if (xs_persist_snapshot(p)) {
 		saved = errno;

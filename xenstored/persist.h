@@ -21,6 +21,12 @@ struct xs_persist;
  */
 struct xs_persist *xs_persist_open(struct xs_store *st, const char *dir);
 /*
+ * xs_persist_adopt - as xs_persist_open for a store loaded already (a
+ * live update's new process): nothing is read; st is written as a new
+ * snapshot, the journal restarted. NULL with errno.
+ */
+struct xs_persist *xs_persist_adopt(struct xs_store *st, const char *dir);
+/*
  * xs_persist_set_fsync - sync (fdatasync) the journal after each record,
  * before the request's reply leaves: what a run directory on a disk needs
  * for an acknowledged change to survive a host crash (--fsync).

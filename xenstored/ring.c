@@ -768,7 +768,6 @@ static int ring_attach(void *arg, struct xs_store *st, struct xs_domain *d)
 	uint32_t page_port;
 	int port, err;
 
-	(void)st;
 	if (r->gt)
 		page = hv_gnttab_map_one(r->gt, (domid_t)d->domid,
 					 GNTTAB_RESERVED_XENSTORE, 0);
@@ -824,8 +823,10 @@ static int ring_attach(void *arg, struct xs_store *st, struct xs_domain *d)
 		     kind == MAP_GRANT ? "grant" : "foreign map", port,
 		     rc->req_pub, rc->intf->req_prod, rc->intf->rsp_cons,
 		     rc->rsp_prod);
-	/* Requests may be waiting already (a restart of ours). */
-	service(rc);
+	/* Requests may be waiting already (a restart of ours); after a live
+	 * update, once lu.c put back what was read before (it kicks us). */
+	if (!st->restoring)
+		service(rc);
 	return 0;
 }
 
@@ -916,7 +917,8 @@ int xs_ring_dom0(struct xs_ring *r)
 	}
 	r->dom0 = rc;
 	log_info("serving dom0's own ring (kernel port %lu)", kport);
-	service(rc);
+	if (!r->st->restoring) /* else lu.c kicks it */
+		service(rc);
 	/* Wake dom0's kernel: its xenbus waits for a first event on
 	 * xsd_port before it probes (C xenstored notifies here too). */
 	hv_evtchn_notify(r->evt, (evtchn_port_t)port);

@@ -179,21 +179,14 @@ static void sock_on_io(evutil_socket_t fd, short what, void *arg)
 		xs_conn_free(sc->c);
 }
 
-static void sock_on_accept(evutil_socket_t lfd, short what, void *arg)
+/* A client connection on fd (ours now, closed on failure). */
+static struct xs_conn *sock_conn_add(struct xs_sock *ls, int fd, bool readonly)
 {
-	struct xs_sock *ls = arg;
-	struct sock_conn *sc;
-	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct sock_conn *sc = calloc(1, sizeof(*sc));
 
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept on %s", ls->path);
-		return;
-	}
-	sc = calloc(1, sizeof(*sc));
 	if (!sc) {
 		close(fd);
-		return;
+		return NULL;
 	}
 	sc->fd = fd;
 	{
@@ -208,14 +201,14 @@ static void sock_on_accept(evutil_socket_t lfd, short what, void *arg)
 	sc->c = sc->rev && sc->wev ? xs_conn_new(ls->st, &sock_ops, sc, 0, true)
 				   : NULL;
 	if (sc->c) {
-		sc->c->readonly = ls->opts.readonly;
+		sc->c->readonly = readonly;
 		sc->c->out_max = ls->opts.out_max;
 	}
 	if (!sc->c || event_add(sc->rev, NULL)) {
 		log_warnx("cannot set up a socket connection: out of memory");
 		if (sc->c) {
 			xs_conn_free(sc->c); /* destroys sc */
-			return;
+			return NULL;
 		}
 		if (sc->rev)
 			event_free(sc->rev);
@@ -223,12 +216,53 @@ static void sock_on_accept(evutil_socket_t lfd, short what, void *arg)
 			event_free(sc->wev);
 		close(fd);
 		free(sc);
+		return NULL;
 	}
+	return sc->c;
 }
 
-/* xs_sock_listen - see sock.h. */
-struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
-			       const char *path, const struct xs_sock_opts *o)
+static void sock_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct xs_sock *ls = arg;
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept on %s", ls->path);
+		return;
+	}
+	sock_conn_add(ls, fd, ls->opts.readonly);
+}
+
+/* xs_sock_adopt_conn - see sock.h. */
+struct xs_conn *xs_sock_adopt_conn(struct xs_sock *ls, int fd, bool readonly)
+{
+	struct stat sb;
+
+	if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISSOCK(sb.st_mode) ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		return NULL;
+	return sock_conn_add(ls, fd, readonly);
+}
+
+/* xs_sock_conn_fd - see sock.h. */
+int xs_sock_conn_fd(const struct xs_conn *c)
+{
+	return c->ops == &sock_ops ? ((const struct sock_conn *)c->priv)->fd
+				   : -1;
+}
+
+/* xs_sock_fd - see sock.h. */
+int xs_sock_fd(const struct xs_sock *ls)
+{
+	return ls->fd;
+}
+
+/* Listen on path, or on fd >= 0 (inherited, listening there already). */
+static struct xs_sock *sock_open(struct event_base *base, struct xs_store *st,
+				 const char *path, const struct xs_sock_opts *o,
+				 int fd)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct xs_sock *ls;
@@ -250,6 +284,10 @@ struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
 		ls->opts = *o;
 	strcpy(ls->path, path);
 	strcpy(sun.sun_path, path);
+	if (fd >= 0) {
+		ls->fd = fd;
+		goto listening;
+	}
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -278,6 +316,7 @@ struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
 	    chmod(path, ls->opts.readonly ? 0660 : 0600) < 0 ||
 	    listen(ls->fd, 128) < 0)
 		goto fail;
+listening:
 	ls->ev = event_new(base, ls->fd, EV_READ | EV_PERSIST, sock_on_accept,
 			   ls);
 	if (!ls->ev || event_add(ls->ev, NULL)) {
@@ -294,6 +333,31 @@ fail:
 	free(ls);
 	errno = saved;
 	return NULL;
+}
+
+/* xs_sock_listen - see sock.h. */
+struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
+			       const char *path, const struct xs_sock_opts *o)
+{
+	return sock_open(base, st, path, o, -1);
+}
+
+/* xs_sock_adopt - see sock.h. */
+struct xs_sock *xs_sock_adopt(struct event_base *base, struct xs_store *st,
+			      const char *path, int fd,
+			      const struct xs_sock_opts *o)
+{
+	struct stat sb;
+	int type;
+	socklen_t tlen = sizeof(type);
+
+	if (fstat(fd, &sb) < 0 || !S_ISSOCK(sb.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
+	    type != SOCK_STREAM || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	return sock_open(base, st, path, o, fd);
 }
 
 /* xs_sock_close - see sock.h. */

@@ -27,6 +27,23 @@ struct xs_sock_opts {
  */
 struct xs_sock *xs_sock_listen(struct event_base *base, struct xs_store *st,
 			       const char *path, const struct xs_sock_opts *o);
+/*
+ * xs_sock_adopt - as xs_sock_listen, on fd: a socket listening on path
+ * already, inherited across a live update's exec. NULL with errno.
+ */
+struct xs_sock *xs_sock_adopt(struct event_base *base, struct xs_store *st,
+			      const char *path, int fd,
+			      const struct xs_sock_opts *o);
+/* xs_sock_fd - the listening socket's fd. */
+int xs_sock_fd(const struct xs_sock *ls);
+/*
+ * xs_sock_adopt_conn - a client connection of ls on fd, connected
+ * already (inherited across a live update's exec); readonly as a
+ * socket_ro client. NULL (fd not ours then) on failure.
+ */
+struct xs_conn *xs_sock_adopt_conn(struct xs_sock *ls, int fd, bool readonly);
+/* xs_sock_conn_fd - c's socket fd, -1 if c is no socket client. */
+int xs_sock_conn_fd(const struct xs_conn *c);
 /* xs_sock_close - stop listening and unlink the path (clients stay). */
 void xs_sock_close(struct xs_sock *ls);
 

@@ -11,6 +11,7 @@
 
 #include "xenstored/conn.h"
 #include "xenstored/domain.h"
+#include "xenstored/lu.h"
 #include "xenstored/watch.h"
 #include "xenstored/xenstored.h"
 
@@ -77,6 +78,7 @@ void xs_store_free(struct xs_store *st)
 	while ((c = TAILQ_FIRST(&st->conns)))
 		xs_conn_free(c);
 	xs_domains_free(st);
+	xs_lu_free(st);
 	xs_watches_free(&st->watches);
 	st->tree.hook = NULL;
 	xs_tree_free(&st->tree);

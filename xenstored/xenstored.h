@@ -13,6 +13,7 @@
  *   watch.h    watches indexed by path                         watch.c
  *   conn.h     connections: lifecycle, output, input   conn.c queue.c input.c
  *   domain.h   introduced domains, death and shutdown events   domain.c
+ *   lu.h       live update: the migration stream, exec         lu.c
  *   control.h  XS_CONTROL commands, memreport                  control.c
  *   ops.h      the op table, handlers, path canonicalisation   ops.c
  *   persist.h  snapshot + journal (a journal plug-in)          persist.c
@@ -20,7 +21,7 @@
  *
  * Layering (a file calls only files to its left; see doc/xenstored.md):
  *   util, quota < perms < tree < txn < queue < watch < conn < domain
- *   < control < ops < input < store, persist
+ *   < lu < control < ops < input < store, persist
  * The journal is reached only through st->journal (the inline helpers
  * below), never by name, so no core file depends on persist.c.
  */
@@ -44,6 +45,7 @@ struct xs_store;
 struct xs_conn;
 struct xs_domain;
 struct xs_txn;
+struct xs_lu;
 
 struct xs_special {
 	const char *name; /* "@introduceDomain", "@releaseDomain" */
@@ -99,6 +101,11 @@ struct xs_store {
 	/* creating the missing parents of a written path: their creation
 	 * fires no watch of its own (only the written path does) */
 	bool implicit;
+	/* live update (lu.c): NULL where the daemon offers none */
+	struct xs_lu *lu;
+	/* a live update's new process re-attaches rings: they wait for
+	 * their pending input to be put back before being served */
+	bool restoring;
 	/* statistics */
 	uint64_t nrequests, nerrors, nevents, ntx_commits, ntx_conflicts;
 	uint64_t nops[XS_TYPE_COUNT];
