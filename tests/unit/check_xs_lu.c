@@ -172,9 +172,17 @@ START_TEST(round_trip_keeps_store_sessions_and_pending_input)
 	ck_assert_str_eq(tok, "tokG");
 	ck_assert_int_eq(t_read(g2, 0, "d", v, sizeof(v)), 0);
 	ck_assert_str_eq(v, "h");
-	sock_conn = adopted = NULL;
-	xs_store_free(&b);
-	xs_store_free(&a);
+	{
+		struct tconn *all[] = { sock_conn, g, g2, adopted };
+		size_t i;
+
+		sock_conn = adopted = NULL;
+		xs_store_free(&b);
+		xs_store_free(&a);
+		/* the stores freed the connections; their test ends remain */
+		for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+			t_free(all[i]);
+	}
 }
 END_TEST
 
@@ -344,6 +352,7 @@ START_TEST(failed_updates_answer_why_and_keep_serving)
 	ck_assert_str_eq(r, "OK");
 	ck_assert_int_eq(lu_ctl(a, r, sizeof(r), "-x", NULL), -EINVAL);
 	xs_store_free(&st);
+	t_free(a);
 }
 END_TEST
 
