@@ -50,9 +50,10 @@ void xs_conn_free(struct xs_conn *c)
 	 * go with its record there (domain_rm), dom0's ring's stay */
 	c->keep_watches = false;
 
-	TAILQ_FOREACH(d, &st->domains, link)
-		if (d->conn == c)
-			d->conn = NULL;
+	/* only ring_attach() sets d->conn, to a connection of d->domid */
+	d = xs_domain_find(st, c->domid);
+	if (d && d->conn == c)
+		d->conn = NULL;
 	xs_conn_drop_session(c);
 	xs_conn_drop_stream(c, false);
 	TAILQ_REMOVE(&st->conns, c, link);
@@ -101,6 +102,10 @@ void xs_conn_drop_stream(struct xs_conn *c, bool keep_events)
 	c->in_got = 0;
 	c->in_pos = 0;
 	c->rlen = c->roff = 0;
+	free(c->in);
+	c->in = NULL;
+	free(c->rbuf);
+	c->rbuf = NULL;
 	for (m = TAILQ_FIRST(&c->out); m; m = next) {
 		next = TAILQ_NEXT(m, link);
 		if (keep_events && m->is_event &&
@@ -140,4 +145,20 @@ struct xs_txn *xs_conn_find_txn(struct xs_conn *c, uint32_t id)
 		if (tx->id == id)
 			return tx;
 	return NULL;
+}
+
+/* xs_conn_alloc_in - the payload buffer for the whole header c->hdr. */
+int xs_conn_alloc_in(struct xs_conn *c)
+{
+	if (!c->in && !(c->in = malloc(c->hdr.len + 1)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* xs_conn_alloc_rbuf - the read buffer. */
+int xs_conn_alloc_rbuf(struct xs_conn *c)
+{
+	if (!c->rbuf && !(c->rbuf = malloc(XS_CONN_RBUF)))
+		return -ENOMEM;
+	return 0;
 }

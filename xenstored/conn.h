@@ -55,10 +55,13 @@ struct xs_conn {
 	int target;        /* domid this connection may act for, -1 */
 	uint64_t id;       /* for logs and memreport */
 
-	/* input: the header, then a private copy of the payload */
+	/* input: the header, then a private copy of the payload, in a
+	 * buffer of hdr.len + 1 (a NUL guard) allocated once the header is
+	 * whole and freed with the request: an idle connection (a thousand
+	 * guests' rings) holds no input buffer */
 	struct xsd_sockmsg hdr;
 	uint32_t hdr_got;
-	char in[XENSTORE_PAYLOAD_MAX + 1]; /* the payload (+ a NUL guard) */
+	char *in; /* NULL until hdr is whole (xs_conn_alloc_in()) */
 	uint32_t in_got;
 	uint64_t in_pos; /* input bytes framed since the stream (re)started */
 
@@ -81,13 +84,16 @@ struct xs_conn {
 	bool closing;  /* protocol error or released: drop after flushing */
 	bool overflow; /* watch events past its output bound: stop it */
 
-	/* a read buffer, so that one read(2) serves many small requests */
-	char rbuf[8192];
+	/* a read buffer, so that one read(2) serves many small requests:
+	 * XS_CONN_RBUF bytes while input is buffered, else NULL */
+	char *rbuf;
 	uint32_t rlen, roff;
 	bool drained; /* this input pass's last read was short */
 	uint64_t nreq;
 	TAILQ_ENTRY(xs_conn) link;
 };
+
+#define XS_CONN_RBUF 8192
 
 /* xs_conn_new - a connection on transport ops with private state priv.
  * NULL with errno. */
@@ -118,5 +124,12 @@ int xs_conn_queue(struct xs_conn *c, uint32_t type, uint32_t req_id,
 /* xs_conn_can_read - may input be read now (transport + outstanding). */
 bool xs_conn_can_read(struct xs_conn *c);
 struct xs_txn *xs_conn_find_txn(struct xs_conn *c, uint32_t id);
+/*
+ * xs_conn_alloc_in / xs_conn_alloc_rbuf - the payload buffer for c->hdr
+ * (whole) and the read buffer (XS_CONN_RBUF), if not there yet: for
+ * input put back after a restart or a live update. 0 or -ENOMEM.
+ */
+int xs_conn_alloc_in(struct xs_conn *c);
+int xs_conn_alloc_rbuf(struct xs_conn *c);
 
 #endif /* XENSTORED_CONN_H */

@@ -24,22 +24,47 @@ static const struct xs_perm n0 = { 0, XS_P_NONE };
 /* xs_domain_find - the introduced domain domid, or NULL. */
 struct xs_domain *xs_domain_find(struct xs_store *st, uint32_t domid)
 {
-	struct xs_domain *d;
-
-	TAILQ_FOREACH(d, &st->domains, link)
-		if (d->domid == domid)
-			return d;
-	return NULL;
+	return xs_imap_get(&st->domain_ids, domid);
 }
 
 static struct xs_domain *find_pending(struct xs_store *st, uint32_t domid)
 {
-	struct xs_domain *d;
+	return xs_imap_get(&st->pending_ids, domid);
+}
 
-	TAILQ_FOREACH(d, &st->pending, link)
-		if (d->domid == domid)
-			return d;
-	return NULL;
+/*
+ * The records are on a list (st->domains or st->pending: the order of
+ * introduction, for the journal and memreport) and in a map by domid
+ * (the lookup every request makes); these keep both in step.
+ */
+static int link_domain(struct xs_store *st, struct xs_domain *d)
+{
+	if (xs_imap_put(&st->domain_ids, d->domid, d))
+		return -ENOMEM;
+	TAILQ_INSERT_TAIL(&st->domains, d, link);
+	st->ndomains++;
+	return 0;
+}
+
+static void unlink_domain(struct xs_store *st, struct xs_domain *d)
+{
+	xs_imap_del(&st->domain_ids, d->domid);
+	TAILQ_REMOVE(&st->domains, d, link);
+	st->ndomains--;
+}
+
+static int link_pending(struct xs_store *st, struct xs_domain *d)
+{
+	if (xs_imap_put(&st->pending_ids, d->domid, d))
+		return -ENOMEM;
+	TAILQ_INSERT_TAIL(&st->pending, d, link);
+	return 0;
+}
+
+static void unlink_pending(struct xs_store *st, struct xs_domain *d)
+{
+	xs_imap_del(&st->pending_ids, d->domid);
+	TAILQ_REMOVE(&st->pending, d, link);
 }
 
 /* xs_domain_settings - features and quotas of domid, introduced or not. */
@@ -61,7 +86,11 @@ struct xs_domain *xs_domain_settings(struct xs_store *st, uint32_t domid,
 	d->domid = domid;
 	d->target = -1;
 	d->features = XS_SERVER_FEATURES;
-	TAILQ_INSERT_TAIL(&st->pending, d, link);
+	if (link_pending(st, d)) {
+		free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return d;
 }
 
@@ -89,7 +118,7 @@ static void drop_pending(struct xs_store *st, uint32_t domid)
 	struct xs_domain *d = find_pending(st, domid);
 
 	if (d) {
-		TAILQ_REMOVE(&st->pending, d, link);
+		unlink_pending(st, d);
 		free(d);
 	}
 }
@@ -115,7 +144,7 @@ static struct xs_domain *domain_add(struct xs_store *st, uint32_t domid,
 	struct xs_domain *d = find_pending(st, domid);
 
 	if (d) {
-		TAILQ_REMOVE(&st->pending, d, link);
+		unlink_pending(st, d);
 	} else {
 		d = calloc(1, sizeof(*d));
 		if (!d)
@@ -126,8 +155,10 @@ static struct xs_domain *domain_add(struct xs_store *st, uint32_t domid,
 	d->mfn = mfn;
 	d->port = port;
 	d->target = target;
-	TAILQ_INSERT_TAIL(&st->domains, d, link);
-	st->ndomains++;
+	if (link_domain(st, d)) {
+		free(d); /* its pending settings go: out of memory anyway */
+		return NULL;
+	}
 	return d;
 }
 
@@ -181,8 +212,7 @@ int xs_domain_introduce(struct xs_store *st, uint32_t domid, uint64_t mfn,
 	if (st->ring.attach) {
 		rc = st->ring.attach(st->ring.arg, st, d);
 		if (rc < 0) {
-			TAILQ_REMOVE(&st->domains, d, link);
-			st->ndomains--;
+			unlink_domain(st, d);
 			free(d);
 			return rc;
 		}
@@ -196,38 +226,46 @@ int xs_domain_introduce(struct xs_store *st, uint32_t domid, uint64_t mfn,
 	return 0;
 }
 
-/* Collect the topmost nodes owned by domid (their subtrees go with them). */
-static int collect_owned(struct xs_node *n, uint32_t domid, struct xs_buf *paths)
+/* Is a node above n (not "/") owned by domid? Then n goes with it. */
+static bool owned_above(const struct xs_node *n, uint32_t domid)
 {
-	struct xs_node *c;
+	for (n = n->parent; n && n->parent; n = n->parent)
+		if (n->perms[0].domid == domid)
+			return true;
+	return false;
+}
 
-	if (n->parent && n->perms[0].domid == domid)
-		return xs_buf_addstr(paths, n->path);
-	TAILQ_FOREACH(c, &n->children, sib)
-		if (collect_owned(c, domid, paths))
-			return -ENOMEM;
+/*
+ * The paths of the topmost nodes owned by domid (their subtrees go with
+ * them) and, in a second pass once they are gone, of the nodes whose
+ * permission lists name it past the owner: both from the tree's domain
+ * index, so the cost is the domain's own nodes, not the tree's.
+ */
+static int collect_owned(struct xs_store *st, uint32_t domid,
+			 struct xs_buf *paths)
+{
+	const struct xs_tree_dom *td = xs_tree_dom(&st->tree, domid);
+	const struct xs_node *n;
+
+	if (td)
+		TAILQ_FOREACH(n, &td->own, own_link)
+			if (n->parent && !owned_above(n, domid) &&
+			    xs_buf_addstr(paths, n->path))
+				return -ENOMEM;
 	return 0;
 }
 
-struct listed_ctx {
-	uint32_t domid;
-	struct xs_buf paths;
-	int rc;
-};
-
-/* Collect the nodes whose permission list names domid past the owner. */
-static int collect_listed(const struct xs_node *n, void *arg)
+static int collect_listed(struct xs_store *st, uint32_t domid,
+			  struct xs_buf *paths)
 {
-	struct listed_ctx *l = arg;
-	uint32_t i;
+	const struct xs_tree_dom *td = xs_tree_dom(&st->tree, domid);
+	const struct xs_node_ref *r;
 
-	for (i = 1; i < n->nperms; i++)
-		if (n->perms[i].domid == l->domid) {
-			if (xs_buf_addstr(&l->paths, n->path))
-				l->rc = -ENOMEM;
-			break;
-		}
-	return l->rc;
+	if (td)
+		TAILQ_FOREACH(r, &td->listed, link)
+			if (xs_buf_addstr(paths, r->n->path))
+				return -ENOMEM;
+	return 0;
 }
 
 /* Drop domid's entries (past the owner) from n's permission list. */
@@ -270,14 +308,16 @@ static int unlist(struct xs_store *st, struct xs_node *n, uint32_t domid)
  *     the retry sees the rewritten lists.
  *
  * So the state never names a dead domain, and a new domain with the same
- * id starts with what a fresh domain id has: nothing. The cost is one walk
- * of the tree per domain death, the same order as C's release path
- * (which walks the tree to fix quota accounting).
+ * id starts with what a fresh domain id has: nothing. The tree indexes
+ * nodes by the domains their permissions name (xs_tree_dom()), so the
+ * cost is the dead domain's own nodes and the nodes that list it, not a
+ * walk of the tree per death (C's release path walks the whole tree:
+ * a thousand guests torn down cost a million node visits there).
  */
 static void remove_orphans(struct xs_store *st, uint32_t domid)
 {
-	struct listed_ctx l = { domid, { 0 }, 0 };
 	struct xs_buf paths = { 0 };
+	int rc = 0;
 	struct xs_domain *d;
 	struct xs_conn *c;
 	struct xs_txn *tx;
@@ -285,29 +325,26 @@ static void remove_orphans(struct xs_store *st, uint32_t domid)
 
 	if (domid == 0)
 		return;
-	if (xs_tree_owned(&st->tree, domid) > 0) {
-		if (collect_owned(st->tree.root, domid, &paths))
-			log_warnx_dev((int)domid, NULL,
-				      "out of memory removing orphaned nodes");
-		for (off = 0; off < paths.len;
-		     off += strlen(paths.p + off) + 1) {
-			struct xs_node *n =
-				xs_tree_get(&st->tree, paths.p + off);
+	if (collect_owned(st, domid, &paths))
+		log_warnx_dev((int)domid, NULL,
+			      "out of memory removing orphaned nodes");
+	for (off = 0; off < paths.len; off += strlen(paths.p + off) + 1) {
+		struct xs_node *n = xs_tree_get(&st->tree, paths.p + off);
 
-			if (n)
-				xs_tree_rm(&st->tree, n);
-		}
-		xs_buf_free(&paths);
+		if (n)
+			xs_tree_rm(&st->tree, n);
 	}
-	xs_tree_walk(st->tree.root, collect_listed, &l);
-	for (off = 0; off < l.paths.len; off += strlen(l.paths.p + off) + 1) {
-		struct xs_node *n = xs_tree_get(&st->tree, l.paths.p + off);
+	paths.len = 0;
+	if (collect_listed(st, domid, &paths))
+		rc = -ENOMEM;
+	for (off = 0; off < paths.len; off += strlen(paths.p + off) + 1) {
+		struct xs_node *n = xs_tree_get(&st->tree, paths.p + off);
 
 		if (n && unlist(st, n, domid))
-			l.rc = -ENOMEM;
+			rc = -ENOMEM;
 	}
-	xs_buf_free(&l.paths);
-	if (l.rc)
+	xs_buf_free(&paths);
+	if (rc)
 		log_warnx_dev((int)domid, NULL,
 			      "out of memory: some nodes still name this "
 			      "dead domain in their permissions");
@@ -354,8 +391,7 @@ static void domain_drop(struct xs_store *st, struct xs_domain *d)
 		else
 			xs_conn_free(c);
 	}
-	TAILQ_REMOVE(&st->domains, d, link);
-	st->ndomains--;
+	unlink_domain(st, d);
 	xs_journal_domain_rm(st, d->domid);
 	remove_orphans(st, d->domid);
 	free(d);
@@ -447,8 +483,7 @@ void xs_domain_forget(struct xs_store *st, uint32_t domid)
 	struct xs_domain *d = xs_domain_find(st, domid);
 
 	if (d) {
-		TAILQ_REMOVE(&st->domains, d, link);
-		st->ndomains--;
+		unlink_domain(st, d);
 		free(d);
 	}
 }
@@ -484,5 +519,7 @@ void xs_domains_free(struct xs_store *st)
 		TAILQ_REMOVE(&st->pending, d, link);
 		free(d);
 	}
+	xs_imap_free(&st->domain_ids);
+	xs_imap_free(&st->pending_ids);
 	st->ndomains = 0;
 }

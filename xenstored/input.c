@@ -2,6 +2,8 @@
  * input.c - a connection's input: the xsd_sockmsg framing over any
  * transport. Input goes through a small read buffer into the header and
  * then into a private copy of the payload; only that copy is looked at.
+ * Both buffers exist only while they hold something: a thousand idle
+ * guests' connections hold none (12 KiB each before).
  * A header announcing more than XENSTORE_PAYLOAD_MAX bytes is a protocol
  * violation: the connection is dropped, others go on. Each complete
  * request goes to xs_dispatch() (ops.c).
@@ -33,12 +35,14 @@ static ssize_t conn_take(struct xs_conn *c, void *dst, size_t len)
 		 * us back for whatever arrived since. */
 		if (c->drained)
 			return 0;
-		r = c->ops->read(c, c->rbuf, sizeof(c->rbuf));
+		if (xs_conn_alloc_rbuf(c))
+			return -ENOMEM;
+		r = c->ops->read(c, c->rbuf, XS_CONN_RBUF);
 		if (r <= 0)
 			return r;
 		c->rlen = (uint32_t)r;
 		c->roff = 0;
-		c->drained = (size_t)r < sizeof(c->rbuf);
+		c->drained = (size_t)r < XS_CONN_RBUF;
 	}
 	n = c->rlen - c->roff;
 	if (n > len)
@@ -49,8 +53,7 @@ static ssize_t conn_take(struct xs_conn *c, void *dst, size_t len)
 	return (ssize_t)n;
 }
 
-/* xs_conn_input - read and handle every complete request available. */
-int xs_conn_input(struct xs_conn *c)
+static int conn_input(struct xs_conn *c)
 {
 	ssize_t n;
 
@@ -74,8 +77,9 @@ int xs_conn_input(struct xs_conn *c)
 						XENSTORE_PAYLOAD_MAX);
 				return -EPROTO;
 			}
-			c->in_got =
-				0; /* into c->in: no allocation per request */
+			c->in_got = 0;
+			if (xs_conn_alloc_in(c))
+				return -ENOMEM;
 		}
 		if (c->in_got < c->hdr.len) {
 			n = conn_take(c, c->in + c->in_got,
@@ -91,6 +95,22 @@ int xs_conn_input(struct xs_conn *c)
 		xs_dispatch(c, &c->hdr, c->in);
 		c->hdr_got = 0;
 		c->in_got = 0;
+		free(c->in);
+		c->in = NULL;
 	}
 	return 0;
+}
+
+/* xs_conn_input - read and handle every complete request available; the
+ * read buffer goes when it is empty (most passes end so). */
+int xs_conn_input(struct xs_conn *c)
+{
+	int rc = conn_input(c);
+
+	if (c->roff == c->rlen && c->rbuf) {
+		free(c->rbuf);
+		c->rbuf = NULL;
+		c->rlen = c->roff = 0;
+	}
+	return rc;
 }

@@ -201,7 +201,8 @@ static int put_input(struct xs_buf *b, const struct xs_conn *c, bool cur)
 		if (c->hdr_got == sizeof(c->hdr) && put(b, c->in, c->in_got))
 			return -ENOMEM;
 	}
-	return put(b, c->rbuf + c->roff, c->rlen - c->roff);
+	return c->roff < c->rlen ? put(b, c->rbuf + c->roff, c->rlen - c->roff)
+				 : 0;
 }
 
 static size_t input_len(const struct xs_conn *c, bool cur)
@@ -811,13 +812,19 @@ static int restore_input(struct xs_conn *c, const unsigned char *p, size_t n)
 		if (c->hdr.len > XENSTORE_PAYLOAD_MAX)
 			return -EINVAL;
 		m = n < c->hdr.len ? n : c->hdr.len;
+		if (xs_conn_alloc_in(c))
+			return -ENOMEM;
 		memcpy(c->in, p, m);
 		c->in_got = (uint32_t)m;
 		p += m;
 		n -= m;
 	}
-	if (n > sizeof(c->rbuf))
+	if (n > XS_CONN_RBUF)
 		return -EINVAL;
+	if (n == 0)
+		return 0;
+	if (xs_conn_alloc_rbuf(c))
+		return -ENOMEM;
 	memcpy(c->rbuf, p, n);
 	c->roff = 0;
 	c->rlen = (uint32_t)n;

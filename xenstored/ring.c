@@ -675,9 +675,15 @@ static void slot_attach(struct ring_conn *rc)
 		return; /* not this ring's state (any more) */
 	}
 	memcpy(&c->hdr, s->msg, hdr_got);
+	if (hdr_got == sizeof(hdr) && xs_conn_alloc_in(c)) {
+		log_warnx_dev((int)rc->domid, "xenstore",
+			      "out of memory: a request read in part is lost");
+		return;
+	}
 	c->hdr_got = hdr_got;
 	c->in_got = got - hdr_got;
-	memcpy(c->in, s->msg + sizeof(hdr), c->in_got);
+	if (c->in_got)
+		memcpy(c->in, s->msg + sizeof(hdr), c->in_got);
 	c->in_pos = got;
 	rc->req_base = rc->req_pub - got;
 	log_info_dev((int)rc->domid, "xenstore",

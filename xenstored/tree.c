@@ -27,20 +27,135 @@
 
 #include "xenstored/tree.h"
 
-#define NDOMIDS 65536
-
-static void account(struct xs_tree *t, uint32_t domid, int delta)
+static struct xs_tree_dom *tree_dom(struct xs_tree *t, uint32_t domid)
 {
-	if (domid >= NDOMIDS)
-		return;
-	if (!t->owned) {
-		t->owned = calloc(NDOMIDS, sizeof(*t->owned));
-		if (!t->owned)
-			return;
+	struct xs_tree_dom *d = xs_imap_get(&t->doms, domid);
+
+	if (d)
+		return d;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	TAILQ_INIT(&d->own);
+	TAILQ_INIT(&d->listed);
+	if (xs_imap_put(&t->doms, domid, d)) {
+		free(d);
+		return NULL;
 	}
-	if (delta < 0 && t->owned[domid] == 0)
-		return;
-	t->owned[domid] += (uint32_t)delta;
+	return d;
+}
+
+static void tree_dom_put(struct xs_tree *t, uint32_t domid,
+			 struct xs_tree_dom *d)
+{
+	if (!d->owned && TAILQ_EMPTY(&d->own) && TAILQ_EMPTY(&d->listed)) {
+		xs_imap_del(&t->doms, domid);
+		free(d);
+	}
+}
+
+/*
+ * index_prepare - make the records of every domain perms names, and the
+ * refs array index_link() fills (NULL when none is needed). 0 or
+ * -ENOMEM (a record made here then stays, empty and harmless).
+ */
+static int index_prepare(struct xs_tree *t, const struct xs_perm *perms,
+			 uint32_t nperms, struct xs_node_ref **refs)
+{
+	uint32_t owner = perms[0].domid, i, k = 0;
+
+	*refs = NULL;
+	for (i = 0; i < nperms; i++) {
+		if (i > 0 && perms[i].domid != 0 && perms[i].domid != owner)
+			k++;
+		if ((i == 0 || perms[i].domid != 0) &&
+		    !tree_dom(t, perms[i].domid))
+			return -ENOMEM;
+	}
+	if (k && !(*refs = malloc(k * sizeof(**refs))))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * index_link - put n (its perms set, index_prepare() done) in the domain
+ * index: counted for its owner, on its owner's list and, through a ref
+ * each, on the list of every other domain its perms name (dom0 is never
+ * released: counted only).
+ */
+static void index_link(struct xs_tree *t, struct xs_node *n,
+		       struct xs_node_ref *refs)
+{
+	uint32_t owner = n->perms[0].domid, i, j, k = 0;
+	struct xs_tree_dom *d = xs_imap_get(&t->doms, owner);
+
+	d->owned++;
+	if (owner != 0)
+		TAILQ_INSERT_TAIL(&d->own, n, own_link);
+	for (i = 1; i < n->nperms; i++) {
+		uint32_t dom = n->perms[i].domid;
+
+		if (dom == 0 || dom == owner)
+			continue;
+		for (j = 0; j < k && refs[j].domid != dom; j++)
+			;
+		if (j < k)
+			continue; /* named twice: one ref */
+		refs[k].n = n;
+		refs[k].domid = dom;
+		d = xs_imap_get(&t->doms, dom);
+		TAILQ_INSERT_TAIL(&d->listed, &refs[k], link);
+		k++;
+	}
+	n->refs = refs;
+	n->nrefs = k;
+}
+
+static int index_node(struct xs_tree *t, struct xs_node *n)
+{
+	struct xs_node_ref *refs;
+
+	if (index_prepare(t, n->perms, n->nperms, &refs))
+		return -ENOMEM;
+	index_link(t, n, refs);
+	return 0;
+}
+
+/* unindex_node - take n out of the domain index (before its perms go);
+ * records left empty are freed, unless keep. */
+static void unindex_node(struct xs_tree *t, struct xs_node *n, bool keep)
+{
+	uint32_t owner = n->perms[0].domid, i;
+	struct xs_tree_dom *d = xs_imap_get(&t->doms, owner);
+
+	d->owned--;
+	if (owner != 0)
+		TAILQ_REMOVE(&d->own, n, own_link);
+	if (!keep)
+		tree_dom_put(t, owner, d);
+	for (i = 0; i < n->nrefs; i++) {
+		d = xs_imap_get(&t->doms, n->refs[i].domid);
+		TAILQ_REMOVE(&d->listed, &n->refs[i], link);
+		if (!keep)
+			tree_dom_put(t, n->refs[i].domid, d);
+	}
+	free(n->refs);
+	n->refs = NULL;
+	n->nrefs = 0;
+}
+
+/* Free the records of perms' domains that nothing uses any more. */
+static void index_put(struct xs_tree *t, const struct xs_perm *perms,
+		      uint32_t nperms)
+{
+	uint32_t i;
+
+	for (i = 0; i < nperms; i++) {
+		struct xs_tree_dom *d = xs_imap_get(&t->doms, perms[i].domid);
+
+		if (d)
+			tree_dom_put(t, perms[i].domid, d);
+	}
 }
 
 static long node_mem(const struct xs_node *n)
@@ -52,7 +167,15 @@ static long node_mem(const struct xs_node *n)
 /* xs_tree_owned - nodes owned by domid. */
 uint32_t xs_tree_owned(const struct xs_tree *t, uint32_t domid)
 {
-	return (t->owned && domid < NDOMIDS) ? t->owned[domid] : 0;
+	const struct xs_tree_dom *d = xs_imap_get(&t->doms, domid);
+
+	return d ? d->owned : 0;
+}
+
+/* xs_tree_dom - what the tree holds about domid, or NULL. */
+const struct xs_tree_dom *xs_tree_dom(const struct xs_tree *t, uint32_t domid)
+{
+	return xs_imap_get(&t->doms, domid);
 }
 
 /* xs_node_size - what the node-size quota counts: value, children names
@@ -113,11 +236,14 @@ int xs_tree_init(struct xs_tree *t)
 			node_free(t->root);
 		return -ENOMEM;
 	}
+	if (index_node(t, t->root)) {
+		xs_tree_free(t);
+		return -ENOMEM;
+	}
 	t->root->name = ""; /* "/" has no last component */
 	t->gen = 1;
 	t->root->gen = 1;
 	t->nnodes = 1;
-	account(t, 0, 1);
 	xs_mem_acct_add(&t->mem, 0, node_mem(t->root));
 	return 0;
 }
@@ -130,7 +256,14 @@ static void free_subtree(struct xs_node *n)
 		TAILQ_REMOVE(&n->children, c, sib);
 		free_subtree(c);
 	}
+	free(n->refs);
 	node_free(n);
+}
+
+static void free_dom(void *val, void *arg)
+{
+	(void)arg;
+	free(val);
 }
 
 /* xs_tree_free - free every node; the hook is not called. */
@@ -140,8 +273,8 @@ void xs_tree_free(struct xs_tree *t)
 		free_subtree(t->root);
 	t->root = NULL;
 	xs_hash_free(&t->paths);
-	free(t->owned);
-	t->owned = NULL;
+	xs_imap_foreach(&t->doms, free_dom, NULL);
+	xs_imap_free(&t->doms);
 	xs_mem_acct_free(&t->mem);
 }
 
@@ -213,7 +346,13 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *path,
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (index_node(t, n)) {
+		node_free(n);
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (xs_hash_put(&t->paths, n->path, n)) {
+		unindex_node(t, n, false);
 		node_free(n);
 		errno = ENOMEM;
 		return NULL;
@@ -226,7 +365,6 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *path,
 	changed(t, n);
 	t->nnodes++;
 	t->bytes += strlen(path) + vlen;
-	account(t, perms[0].domid, 1);
 	xs_mem_acct_add(&t->mem, parent->perms[0].domid,
 			(long)strlen(n->name) + 1);
 	xs_mem_acct_add(&t->mem, perms[0].domid, node_mem(n));
@@ -261,20 +399,29 @@ int xs_tree_set_value(struct xs_tree *t, struct xs_node *n, const void *value,
 int xs_tree_set_perms(struct xs_tree *t, struct xs_node *n,
 		      const struct xs_perm *perms, uint32_t nperms)
 {
-	struct xs_perm *p;
+	struct xs_node_ref *refs;
+	struct xs_perm *p, *old;
+	uint32_t oldn;
 
 	if (nperms == 0)
 		return -EINVAL;
 	p = malloc(nperms * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	if (index_prepare(t, perms, nperms, &refs)) {
+		free(p);
+		return -ENOMEM;
+	}
 	memcpy(p, perms, nperms * sizeof(*p));
-	account(t, n->perms[0].domid, -1);
-	account(t, p[0].domid, 1);
 	xs_mem_acct_add(&t->mem, n->perms[0].domid, -node_mem(n));
-	free(n->perms);
+	unindex_node(t, n, true);
+	old = n->perms;
+	oldn = n->nperms;
 	n->perms = p;
 	n->nperms = nperms;
+	index_link(t, n, refs);
+	index_put(t, old, oldn);
+	free(old);
 	xs_mem_acct_add(&t->mem, p[0].domid, node_mem(n));
 	changed(t, n);
 	if (t->hook)
@@ -295,7 +442,7 @@ static void rm_subtree(struct xs_tree *t, struct xs_node *n, bool is_root)
 		t->hook(t->hook_arg, n,
 			is_root ? XS_CHANGE_RM_ROOT : XS_CHANGE_RM_CHILD);
 	xs_hash_del(&t->paths, n->path);
-	account(t, n->perms[0].domid, -1);
+	unindex_node(t, n, false);
 	xs_mem_acct_add(&t->mem, n->perms[0].domid, -node_mem(n));
 	t->nnodes--;
 	t->bytes -= strlen(n->path) + n->vlen;

@@ -25,8 +25,32 @@ struct xs_node {
 	uint32_t vlen;
 	struct xs_perm *perms;
 	uint32_t nperms; /* >= 1; perms[0] is the owner and the default */
+	uint32_t nrefs;  /* entries of refs */
 	uint64_t gen;    /* store generation when value, perms or children
 			  * last changed */
+	/* the domain index (xs_tree_domain_nodes()): on its owner's list,
+	 * and one ref on the list of each other domain its perms name */
+	TAILQ_ENTRY(xs_node) own_link;
+	struct xs_node_ref *refs;
+};
+
+/* n's permissions name domid past the owner (the domain index). */
+struct xs_node_ref {
+	struct xs_node *n;
+	uint32_t domid;
+	TAILQ_ENTRY(xs_node_ref) link;
+};
+
+/*
+ * What the tree holds about one domain id: how many nodes it owns and,
+ * unless it is dom0 (never released), those nodes and the nodes whose
+ * permissions name it past the owner, so that releasing a domain visits
+ * its own nodes only, never the whole tree.
+ */
+struct xs_tree_dom {
+	uint32_t owned;
+	TAILQ_HEAD(, xs_node) own;
+	TAILQ_HEAD(, xs_node_ref) listed;
 };
 
 enum xs_change {
@@ -43,7 +67,7 @@ struct xs_tree {
 	struct xs_hash paths;
 	struct xs_node *root;
 	uint64_t gen;           /* bumped on every change */
-	uint32_t *owned;        /* nodes per owner domid, [65536], lazily */
+	struct xs_imap doms;    /* domid -> struct xs_tree_dom */
 	struct xs_mem_acct mem; /* bytes per owner domid (quota "memory") */
 	size_t nnodes;
 	size_t bytes; /* values + paths, for memreport */
@@ -74,6 +98,8 @@ int xs_tree_set_perms(struct xs_tree *t, struct xs_node *n,
 void xs_tree_rm(struct xs_tree *t, struct xs_node *n);
 /* xs_tree_owned - nodes owned by domid. */
 uint32_t xs_tree_owned(const struct xs_tree *t, uint32_t domid);
+/* xs_tree_dom - what the tree holds about domid, or NULL (nothing). */
+const struct xs_tree_dom *xs_tree_dom(const struct xs_tree *t, uint32_t domid);
 /* xs_node_size - the size C xenstored's node-size quota counts. */
 size_t xs_node_size(uint32_t vlen, uint32_t nperms, uint32_t childlen);
 /* xs_tree_walk - preorder walk; stops and returns fn's value if nonzero. */

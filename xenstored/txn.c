@@ -54,18 +54,19 @@ struct xs_tnode {
 	uint32_t vlen;
 	struct xs_perm *perms;
 	uint32_t nperms;
-	char **kids;
-	uint32_t nkids, kcap, childlen;
+	/* the children's names in the transaction's view, in order, indexed
+	 * (a directory of a thousand domains is looked up by name, O(1)) */
+	struct xs_names kids;
+	/* a child of the tree's node left the view (XS_RM, or the node
+	 * re-created): apply() must look for the tree's children to drop */
+	bool kids_removed;
 };
 
 static void tnode_clear_kids(struct xs_tnode *tn)
 {
-	uint32_t i;
-
-	for (i = 0; i < tn->nkids; i++)
-		free(tn->kids[i]);
-	tn->nkids = 0;
-	tn->childlen = 0;
+	if (tn->kids.n)
+		tn->kids_removed = true;
+	xs_names_clear(&tn->kids);
 }
 
 static void tnode_free(void *val, void *arg)
@@ -73,8 +74,7 @@ static void tnode_free(void *val, void *arg)
 	struct xs_tnode *tn = val;
 
 	(void)arg;
-	tnode_clear_kids(tn);
-	free(tn->kids);
+	xs_names_clear(&tn->kids);
 	free(tn->value);
 	free(tn->perms);
 	free(tn->path);
@@ -83,35 +83,13 @@ static void tnode_free(void *val, void *arg)
 
 static int tnode_add_kid(struct xs_tnode *tn, const char *name)
 {
-	char *k;
-
-	if (tn->nkids == tn->kcap) {
-		uint32_t cap = tn->kcap ? tn->kcap * 2 : 8;
-		char **nk = realloc(tn->kids, cap * sizeof(*nk));
-
-		if (!nk)
-			return -ENOMEM;
-		tn->kids = nk;
-		tn->kcap = cap;
-	}
-	k = strdup(name);
-	if (!k)
-		return -ENOMEM;
-	tn->kids[tn->nkids++] = k;
-	tn->childlen += (uint32_t)strlen(name) + 1;
-	return 0;
+	return xs_names_add(&tn->kids, name, strlen(name));
 }
 
-static int tnode_find_kid(const struct xs_tnode *tn, const char *name,
+static bool tnode_has_kid(const struct xs_tnode *tn, const char *name,
 			  size_t len)
 {
-	uint32_t i;
-
-	for (i = 0; i < tn->nkids; i++)
-		if (strncmp(tn->kids[i], name, len) == 0 &&
-		    tn->kids[i][len] == '\0')
-			return (int)i;
-	return -1;
+	return xs_names_find(&tn->kids, name, len);
 }
 
 static int set_value(char **dst, uint32_t *dlen, const void *v, uint32_t len)
@@ -199,8 +177,7 @@ static bool tree_visible(struct xs_txn *tx, const char *path)
 			const char *end = strchr(comp, '/');
 			size_t clen = end ? (size_t)(end - comp) : strlen(comp);
 
-			return ptn->exists &&
-			       tnode_find_kid(ptn, comp, clen) >= 0;
+			return ptn->exists && tnode_has_kid(ptn, comp, clen);
 		}
 		if (slash == buf)
 			return true;
@@ -289,7 +266,7 @@ int xs_db_get(struct xs_store *st, struct xs_txn *tx, const char *path,
 		ni->vlen = tn->vlen;
 		ni->perms = tn->perms;
 		ni->nperms = tn->nperms;
-		ni->childlen = tn->childlen;
+		ni->childlen = tn->kids.childlen;
 		ni->gen = tn->base_gen;
 		return 0;
 	}
@@ -309,14 +286,15 @@ int xs_db_children(struct xs_store *st, struct xs_txn *tx, const char *path,
 				return -ENOMEM;
 	} else {
 		struct xs_tnode *tn = tx_node(st, tx, path);
-		uint32_t i;
+		uint32_t off = 0;
+		const char *k;
 
 		if (!tn)
 			return -ENOMEM;
 		if (!tn->exists)
 			return -ENOENT;
-		for (i = 0; i < tn->nkids; i++)
-			if (xs_buf_addstr(out, tn->kids[i]))
+		while ((k = xs_names_next(&tn->kids, &off)))
+			if (xs_buf_addstr(out, k))
 				return -ENOMEM;
 	}
 	return 0;
@@ -350,7 +328,9 @@ int xs_db_create(struct xs_store *st, struct xs_txn *tx, const char *path,
 	tnode_clear_kids(tn);
 	tn->exists = true;
 	tn->modified = tn->wrote_value = tn->wrote_perms = true;
-	tn->kids_changed = true; /* a new node: no children of an old one */
+	/* a new node: no children of an old one (the tree may hold one
+	 * there that the transaction removed above) */
+	tn->kids_changed = tn->kids_removed = true;
 	tn->implicit = st->implicit;
 	ptn->modified = ptn->kids_changed = true;
 	tx->created++;
@@ -428,7 +408,6 @@ int xs_db_rm(struct xs_store *st, struct xs_txn *tx, const char *path)
 	struct xs_tnode *tn, *ptn;
 	struct hide_ctx h = { path, strlen(path) };
 	const char *name = strrchr(path, '/') + 1;
-	int k;
 
 	if (strcmp(path, "/") == 0)
 		return -EINVAL;
@@ -452,15 +431,8 @@ int xs_db_rm(struct xs_store *st, struct xs_txn *tx, const char *path)
 	tnode_clear_kids(tn);
 	tn->exists = false;
 	tn->modified = true;
-	k = tnode_find_kid(ptn, name, strlen(name));
-	if (k >= 0) {
-		ptn->childlen -= (uint32_t)strlen(ptn->kids[k]) + 1;
-		free(ptn->kids[k]);
-		memmove(&ptn->kids[k], &ptn->kids[k + 1],
-			(ptn->nkids - (uint32_t)k - 1) * sizeof(char *));
-		ptn->nkids--;
-	}
-	ptn->modified = ptn->kids_changed = true;
+	xs_names_del(&ptn->kids, name, strlen(name));
+	ptn->modified = ptn->kids_changed = ptn->kids_removed = true;
 	return 0;
 }
 
@@ -519,10 +491,12 @@ static int apply(struct xs_store *st, struct xs_tnode *tn)
 		return -ENOMEM;
 	if (tn->wrote_value && xs_tree_set_value(t, n, tn->value, tn->vlen))
 		return -ENOMEM;
-	if (tn->kids_changed)
+	/* only a removal can drop a child: adding to a directory of a
+	 * thousand does not look at the thousand */
+	if (tn->kids_changed && tn->kids_removed)
 		for (c = TAILQ_FIRST(&n->children); c; c = next) {
 			next = TAILQ_NEXT(c, sib);
-			if (tnode_find_kid(tn, c->name, strlen(c->name)) < 0)
+			if (!tnode_has_kid(tn, c->name, strlen(c->name)))
 				xs_tree_rm(t, c);
 		}
 	return 0;
@@ -621,7 +595,7 @@ static int commit_quota(struct xs_store *st, struct xs_txn *tx,
 			continue; /* counted at its parent */
 		t = xs_tree_get(&st->tree, tn->path);
 		stays = t && tree_visible(tx, tn->path);
-		size = xs_node_size(tn->vlen, tn->nperms, tn->childlen);
+		size = xs_node_size(tn->vlen, tn->nperms, tn->kids.childlen);
 		if (size >= st->quota.val[XS_Q_NODE_SIZE] &&
 		    (!stays ||
 		     size > xs_node_size(t->vlen, t->nperms, t->childlen)))
@@ -633,10 +607,10 @@ static int commit_quota(struct xs_store *st, struct xs_txn *tx,
 		if (tn->wrote_perms)
 			net += (int64_t)(tn->perms[0].domid == domid) -
 			       (int64_t)(t->perms[0].domid == domid);
-		if (tn->kids_changed)
+		if (tn->kids_changed && tn->kids_removed)
 			TAILQ_FOREACH(ch, &t->children, sib)
-				if (tnode_find_kid(tn, ch->name,
-						   strlen(ch->name)) < 0)
+				if (!tnode_has_kid(tn, ch->name,
+						   strlen(ch->name)))
 					net -= subtree_owned(ch, domid);
 	}
 	nodes = xs_tree_owned(&st->tree, domid);

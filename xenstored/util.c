@@ -206,3 +206,265 @@ void xs_buf_free(struct xs_buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 }
+
+/* ---- the integer-keyed map ------------------------------------------ */
+
+#define IMAP_MIN_CAP 16
+
+static size_t imap_home(const struct xs_imap *m, uint32_t key)
+{
+	uint32_t h = key * 0x9e3779b1u;
+
+	return (h ^ (h >> 16)) & (m->cap - 1);
+}
+
+static size_t imap_slot(const struct xs_imap *m, uint32_t key)
+{
+	size_t i = imap_home(m, key);
+
+	while (m->e[i].val && m->e[i].key != key)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+/* xs_imap_get - value under key, NULL if none. */
+void *xs_imap_get(const struct xs_imap *m, uint32_t key)
+{
+	return m->cap ? m->e[imap_slot(m, key)].val : NULL;
+}
+
+static int imap_grow(struct xs_imap *m)
+{
+	struct xs_imap old = *m;
+	size_t i;
+
+	m->cap = old.cap ? old.cap * 2 : IMAP_MIN_CAP;
+	m->e = calloc(m->cap, sizeof(*m->e));
+	if (!m->e) {
+		*m = old;
+		return -ENOMEM;
+	}
+	for (i = 0; i < old.cap; i++)
+		if (old.e[i].val)
+			m->e[imap_slot(m, old.e[i].key)] = old.e[i];
+	free(old.e);
+	return 0;
+}
+
+/* xs_imap_put - set key to val (non-NULL), replacing; 0 or -ENOMEM. */
+int xs_imap_put(struct xs_imap *m, uint32_t key, void *val)
+{
+	size_t i;
+
+	/* load at most one half: short probe sequences */
+	if ((m->n + 1) * 2 > m->cap && imap_grow(m))
+		return -ENOMEM;
+	i = imap_slot(m, key);
+	if (!m->e[i].val)
+		m->n++;
+	m->e[i].key = key;
+	m->e[i].val = val;
+	return 0;
+}
+
+/*
+ * xs_imap_del - remove key; returns its value or NULL. Backward shift:
+ * each entry after the hole that may move into it (its home is not in
+ * the cyclic span (hole, entry]) does, until an empty slot, so lookups
+ * never meet a gap before their key.
+ */
+void *xs_imap_del(struct xs_imap *m, uint32_t key)
+{
+	size_t mask = m->cap - 1, i, j, k;
+	void *val;
+
+	if (!m->cap)
+		return NULL;
+	i = imap_slot(m, key);
+	val = m->e[i].val;
+	if (!val)
+		return NULL;
+	for (j = i;;) {
+		j = (j + 1) & mask;
+		if (!m->e[j].val)
+			break;
+		k = imap_home(m, m->e[j].key);
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue; /* at or past its home: stays */
+		m->e[i] = m->e[j];
+		i = j;
+	}
+	m->e[i].val = NULL;
+	m->n--;
+	return val;
+}
+
+/* xs_imap_foreach - call fn on every value; fn may not modify m. */
+void xs_imap_foreach(const struct xs_imap *m, void (*fn)(void *val, void *arg),
+		     void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		if (m->e[i].val)
+			fn(m->e[i].val, arg);
+}
+
+/* xs_imap_free - free the table (not the values); reusable after. */
+void xs_imap_free(struct xs_imap *m)
+{
+	free(m->e);
+	m->e = NULL;
+	m->cap = m->n = 0;
+}
+
+/* ---- the set of names ------------------------------------------------ */
+
+#define NAMES_GONE UINT32_MAX
+
+static uint32_t names_hash(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	while (len--) {
+		h ^= (unsigned char)*p++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* The index slot holding name, or UINT32_MAX. */
+static uint32_t names_slot(const struct xs_names *s, const char *name,
+			   size_t len)
+{
+	uint32_t mask = s->icap - 1, i;
+
+	if (!s->icap)
+		return UINT32_MAX;
+	for (i = names_hash(name, len) & mask; s->idx[i]; i = (i + 1) & mask) {
+		const char *q;
+
+		if (s->idx[i] == NAMES_GONE)
+			continue;
+		q = s->buf + s->idx[i] - 1;
+		if (strncmp(q, name, len) == 0 && q[len] == '\0')
+			return i;
+	}
+	return UINT32_MAX;
+}
+
+/* Put offset off (of a name not present) into the index. */
+static void names_index(struct xs_names *s, uint32_t off)
+{
+	const char *p = s->buf + off;
+	uint32_t mask = s->icap - 1, i;
+
+	for (i = names_hash(p, strlen(p)) & mask;
+	     s->idx[i] && s->idx[i] != NAMES_GONE; i = (i + 1) & mask)
+		;
+	if (!s->idx[i])
+		s->used++;
+	s->idx[i] = off + 1;
+}
+
+/* Pack the names (dropping holes) and index them in icap slots. */
+static int names_rebuild(struct xs_names *s, uint32_t icap)
+{
+	uint32_t *idx = calloc(icap, sizeof(*idx));
+	uint32_t off = 0, to = 0;
+	const char *p;
+
+	if (!idx)
+		return -ENOMEM;
+	free(s->idx);
+	s->idx = idx;
+	s->icap = icap;
+	s->used = 0;
+	while ((p = xs_names_next(s, &off))) {
+		size_t l = strlen(p) + 1;
+
+		memmove(s->buf + to, p, l);
+		names_index(s, to);
+		to += (uint32_t)l;
+	}
+	s->len = to;
+	return 0;
+}
+
+/* xs_names_find - is the name of len bytes present? */
+bool xs_names_find(const struct xs_names *s, const char *name, size_t len)
+{
+	return names_slot(s, name, len) != UINT32_MAX;
+}
+
+/* xs_names_add - append name (must not be present); 0 or -ENOMEM. */
+int xs_names_add(struct xs_names *s, const char *name, size_t len)
+{
+	if (s->len + len + 1 > s->cap) {
+		uint32_t cap = s->cap ? s->cap : 64;
+		char *b;
+
+		while (cap < s->len + len + 1)
+			cap *= 2;
+		b = realloc(s->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		s->buf = b;
+		s->cap = cap;
+	}
+	/* at most a quarter full with tombstones, else rebuild bigger */
+	if ((s->used + 1) * 4 > s->icap) {
+		uint32_t icap = 16;
+
+		while (icap < (s->n + 1) * 4)
+			icap *= 2;
+		if (names_rebuild(s, icap))
+			return -ENOMEM;
+	}
+	memcpy(s->buf + s->len, name, len);
+	s->buf[s->len + len] = '\0';
+	names_index(s, s->len);
+	s->len += (uint32_t)len + 1;
+	s->n++;
+	s->childlen += (uint32_t)len + 1;
+	return 0;
+}
+
+/* xs_names_del - remove name; true if it was present. */
+bool xs_names_del(struct xs_names *s, const char *name, size_t len)
+{
+	uint32_t i = names_slot(s, name, len);
+
+	if (i == UINT32_MAX)
+		return false;
+	memset(s->buf + s->idx[i] - 1, 0, len);
+	s->idx[i] = NAMES_GONE;
+	s->n--;
+	s->childlen -= (uint32_t)len + 1;
+	/* more holes than names: pack (a failed rebuild keeps the holes) */
+	if (s->len > 256 && s->len - s->childlen > s->childlen)
+		(void)names_rebuild(s, s->icap);
+	return true;
+}
+
+/* xs_names_clear - no names (keeps nothing allocated). */
+void xs_names_clear(struct xs_names *s)
+{
+	free(s->buf);
+	free(s->idx);
+	memset(s, 0, sizeof(*s));
+}
+
+/* xs_names_next - iterate: *off starts at 0; the next name or NULL. */
+const char *xs_names_next(const struct xs_names *s, uint32_t *off)
+{
+	const char *p;
+
+	while (*off < s->len && s->buf[*off] == '\0')
+		(*off)++;
+	if (*off >= s->len)
+		return NULL;
+	p = s->buf + *off;
+	*off += (uint32_t)strlen(p) + 1;
+	return p;
+}

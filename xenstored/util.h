@@ -4,6 +4,7 @@
 #ifndef XENSTORED_UTIL_H
 #define XENSTORED_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,61 @@ void *xs_hash_del(struct xs_hash *h, const char *key);
 void xs_hash_foreach(const struct xs_hash *h, void (*fn)(void *val, void *arg),
 		     void *arg);
 uint32_t xs_hash_str(const char *s);
+
+/*
+ * An integer-keyed map (domain ids): open addressing, linear probing,
+ * deletion by backward shift, so a lookup is O(1) with no tombstones.
+ * Keys are any uint32_t; values non-NULL.
+ */
+struct xs_imap_ent {
+	uint32_t key;
+	void *val; /* NULL: an empty slot */
+};
+
+struct xs_imap {
+	struct xs_imap_ent *e;
+	size_t cap; /* power of two, or 0 before the first put */
+	size_t n;
+};
+
+/* xs_imap_get - value under key, NULL if none. */
+void *xs_imap_get(const struct xs_imap *m, uint32_t key);
+/* xs_imap_put - set key to val (non-NULL), replacing; 0 or -ENOMEM. */
+int xs_imap_put(struct xs_imap *m, uint32_t key, void *val);
+/* xs_imap_del - remove key; returns its value or NULL. */
+void *xs_imap_del(struct xs_imap *m, uint32_t key);
+/* xs_imap_foreach - call fn on every value; fn may not modify m. */
+void xs_imap_foreach(const struct xs_imap *m, void (*fn)(void *val, void *arg),
+		     void *arg);
+/* xs_imap_free - free the table (not the values); reusable after. */
+void xs_imap_free(struct xs_imap *m);
+
+/*
+ * A set of names in insertion order (a node's children inside a
+ * transaction): the names are packed "a\0b\0" in one buffer, a removed one
+ * blanked to NULs (compacted when half the buffer is holes), and an open
+ * addressing index of offsets makes find, add and del O(1) (expected).
+ */
+struct xs_names {
+	char *buf;
+	uint32_t len, cap; /* bytes used (holes included), allocated */
+	uint32_t *idx;     /* offset + 1 of a name; 0 empty, UINT32_MAX gone */
+	uint32_t icap;     /* power of two, or 0 */
+	uint32_t n;        /* names */
+	uint32_t used;     /* idx slots not empty (names + tombstones) */
+	uint32_t childlen; /* sum of strlen(name) + 1 over the names */
+};
+
+/* xs_names_find - is the name of len bytes (no NUL needed) present? */
+bool xs_names_find(const struct xs_names *s, const char *name, size_t len);
+/* xs_names_add - append name (must not be present); 0 or -ENOMEM. */
+int xs_names_add(struct xs_names *s, const char *name, size_t len);
+/* xs_names_del - remove name; true if it was present. */
+bool xs_names_del(struct xs_names *s, const char *name, size_t len);
+/* xs_names_clear - no names (keeps nothing allocated). */
+void xs_names_clear(struct xs_names *s);
+/* xs_names_next - iterate: *off starts at 0; the next name or NULL. */
+const char *xs_names_next(const struct xs_names *s, uint32_t *off);
 
 /* growable byte buffer */
 

@@ -92,6 +92,8 @@ struct xs_store {
 	TAILQ_HEAD(, xs_domain) domains;
 	/* not yet introduced, with XS_SET_FEATURE/SET_QUOTA settings */
 	TAILQ_HEAD(, xs_domain) pending;
+	/* the same records by domid (domain.c): O(1) per request */
+	struct xs_imap domain_ids, pending_ids;
 	size_t nconns, ndomains;
 	uint64_t next_conn_id;
 	const struct xs_journal_ops *journal; /* NULL: not persistent */
