@@ -129,6 +129,70 @@ START_TEST(owner_accounting_follows_perms)
 }
 END_TEST
 
+
+static unsigned own_len(uint32_t domid)
+{
+	const struct xs_tree_dom *d = xs_tree_dom(&t, domid);
+	const struct xs_node *n;
+	unsigned k = 0;
+
+	if (d)
+		TAILQ_FOREACH(n, &d->own, own_link)
+			k++;
+	return k;
+}
+
+static unsigned listed_len(uint32_t domid)
+{
+	const struct xs_tree_dom *d = xs_tree_dom(&t, domid);
+	const struct xs_node_ref *r;
+	unsigned k = 0;
+
+	if (d)
+		TAILQ_FOREACH(r, &d->listed, link)
+			k++;
+	return k;
+}
+
+/* The domain index that a release walks instead of the tree: a node is
+ * on its owner's list and on the list of each other domain its perms
+ * name (once, however often named), follows SET_PERMS, leaves on
+ * removal; an unused domain has no record. */
+START_TEST(domain_index_follows_perms_and_removal)
+{
+	const struct xs_perm p5r7[] = { { 5, XS_P_NONE },
+					{ 7, XS_P_READ },
+					{ 7, XS_P_WRITE },
+					{ 0, XS_P_READ } };
+	const struct xs_perm p0r5[] = { { 0, XS_P_NONE }, { 5, XS_P_READ } };
+	struct xs_node *a, *b;
+
+	a = xs_tree_create(&t, "/a", NULL, 0, p5r7, 4);
+	b = xs_tree_create(&t, "/a/b", NULL, 0, p0r5, 2);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(own_len(5), 1);
+	ck_assert_uint_eq(listed_len(5), 1);
+	ck_assert_uint_eq(listed_len(7), 1); /* named twice, listed once */
+	ck_assert_uint_eq(listed_len(0), 0); /* dom0: counted only */
+	ck_assert_uint_eq(own_len(0), 0);
+	ck_assert_uint_eq(xs_tree_owned(&t, 0), 2);
+	ck_assert_uint_eq(a->nrefs, 1);
+	/* SET_PERMS moves it */
+	ck_assert_int_eq(xs_tree_set_perms(&t, a, p0r5, 2), 0);
+	ck_assert_uint_eq(own_len(5), 0);
+	ck_assert_uint_eq(listed_len(5), 2);
+	ck_assert_ptr_null(xs_tree_dom(&t, 7));
+	ck_assert_int_eq(xs_tree_set_perms(&t, b, &own5, 1), 0);
+	ck_assert_uint_eq(own_len(5), 1);
+	ck_assert_uint_eq(listed_len(5), 1);
+	/* removal takes the subtree out */
+	xs_tree_rm(&t, a);
+	ck_assert_ptr_null(xs_tree_dom(&t, 5));
+	ck_assert_uint_eq(xs_tree_owned(&t, 0), 1);
+}
+END_TEST
+
 static int count_cb(const struct xs_node *n, void *arg)
 {
 	(*(int *)arg)++;
@@ -167,6 +231,7 @@ static Suite *tree_suite(void)
 	tcase_add_test(tc, nearest_finds_deepest_existing);
 	tcase_add_test(tc, owner_accounting_follows_perms);
 	tcase_add_test(tc, many_children_lookup_and_walk);
+	tcase_add_test(tc, domain_index_follows_perms_and_removal);
 	suite_add_tcase(s, tc);
 	return s;
 }

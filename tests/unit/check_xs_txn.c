@@ -296,6 +296,93 @@ START_TEST(no_whole_tree_copy)
 }
 END_TEST
 
+
+/* The case where the tree keeps a node the transaction removed above and
+ * created again untouched below: rm /m, write /m/x (never read before),
+ * so /m/x is new in the transaction's view and /m/x/kid of the tree must
+ * go with the old /m/x at commit. */
+START_TEST(recreated_grandchild_drops_tree_children)
+{
+	uint32_t tx;
+	char v[16];
+
+	ck_assert_int_eq(t_write(a, 0, "/m/x/kid", "k"), 0);
+	tx = t_tx_start(a);
+	ck_assert_int_eq(t_strs(a, XS_RM, tx, "/m", NULL), 0);
+	ck_assert_int_eq(t_write(a, tx, "/m/x", "fresh"), 0);
+	ck_assert_int_eq(t_read(a, tx, "/m/x/kid", v, sizeof(v)), -ENOENT);
+	ck_assert_int_eq(t_tx_end(a, tx, true), 0);
+	ck_assert_int_eq(t_read(a, 0, "/m/x", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "fresh");
+	ck_assert_int_eq(t_read(a, 0, "/m/x/kid", v, sizeof(v)), -ENOENT);
+}
+END_TEST
+
+/* Count the names of a DIRECTORY reply; *has: whether name is one. */
+static unsigned dir_count(struct tconn *t, const char *name, bool *has)
+{
+	unsigned n = 0;
+	size_t off;
+
+	*has = false;
+	for (off = 0; off < t->reply.len; off += strlen(t->reply.p + off) + 1) {
+		n++;
+		if (strcmp(t->reply.p + off, name) == 0)
+			*has = true;
+	}
+	return n;
+}
+
+/* A directory of a thousand (the domains under /local/domain) inside a
+ * transaction: its view lists what the transaction added and not what it
+ * removed, and the commit applies exactly that. */
+START_TEST(many_children_view_and_commit)
+{
+	char path[32], v[16];
+	uint32_t tx;
+	bool has;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "/d/%d/name", i);
+		ck_assert_int_eq(t_write(a, 0, path, "g"), 0);
+	}
+	tx = t_tx_start(a);
+	for (i = 0; i < 1000; i += 3) {
+		snprintf(path, sizeof(path), "/d/%d", i);
+		ck_assert_int_eq(t_strs(a, XS_RM, tx, path, NULL), 0);
+	}
+	ck_assert_int_eq(t_write(a, tx, "/d/new", "n"), 0);
+	ck_assert_int_eq(t_strs(a, XS_DIRECTORY, tx, "/d", NULL), 0);
+	ck_assert_uint_eq(dir_count(a, "new", &has), 1000 - 334 + 1);
+	ck_assert(has);
+	ck_assert_int_eq(t_strs(a, XS_DIRECTORY, tx, "/d", NULL), 0);
+	dir_count(a, "3", &has);
+	ck_assert(!has);
+	/* outside: unchanged */
+	ck_assert_int_eq(t_strs(b, XS_DIRECTORY, 0, "/d", NULL), 0);
+	ck_assert_uint_eq(dir_count(b, "new", &has), 1000);
+	ck_assert(!has);
+	/* a removed child is gone in the view, its subtree too */
+	ck_assert_int_eq(t_read(a, tx, "/d/3/name", v, sizeof(v)), -ENOENT);
+	ck_assert_int_eq(t_read(a, tx, "/d/4/name", v, sizeof(v)), 0);
+	ck_assert_int_eq(t_tx_end(a, tx, true), 0);
+	ck_assert_int_eq(t_strs(b, XS_DIRECTORY, 0, "/d", NULL), 0);
+	ck_assert_uint_eq(dir_count(b, "new", &has), 1000 - 334 + 1);
+	ck_assert(has);
+	ck_assert_int_eq(t_read(b, 0, "/d/3/name", v, sizeof(v)), -ENOENT);
+	ck_assert_int_eq(t_read(b, 0, "/d/999/name", v, sizeof(v)), -ENOENT);
+	ck_assert_int_eq(t_read(b, 0, "/d/998/name", v, sizeof(v)), 0);
+	/* adding to the big directory keeps every other child */
+	tx = t_tx_start(a);
+	ck_assert_int_eq(t_write(a, tx, "/d/another", "n"), 0);
+	ck_assert_int_eq(t_tx_end(a, tx, true), 0);
+	ck_assert_int_eq(t_strs(b, XS_DIRECTORY, 0, "/d", NULL), 0);
+	ck_assert_uint_eq(dir_count(b, "another", &has), 1000 - 334 + 2);
+	ck_assert(has);
+}
+END_TEST
+
 static Suite *txn_suite(void)
 {
 	Suite *s = suite_create("xs_txn");
@@ -315,6 +402,8 @@ static Suite *txn_suite(void)
 	tcase_add_test(tc, unknown_id_is_enoent_and_nesting_is_ebusy);
 	tcase_add_test(tc, commit_fires_watches_once_per_change);
 	tcase_add_test(tc, no_whole_tree_copy);
+	tcase_add_test(tc, recreated_grandchild_drops_tree_children);
+	tcase_add_test(tc, many_children_view_and_commit);
 	suite_add_tcase(s, tc);
 	return s;
 }
