@@ -50,8 +50,9 @@ void xs_conn_free(struct xs_conn *c)
 	 * go with its record there (domain_rm), dom0's ring's stay */
 	c->keep_watches = false;
 
-	/* only ring_attach() sets d->conn, to a connection of d->domid */
-	d = xs_domain_find(st, c->domid);
+	/* only ring_attach() sets d->conn, to a connection of d->domid
+	 * (the map itself: domain.c calls us, not the other way) */
+	d = xs_imap_get(&st->domain_ids, c->domid);
 	if (d && d->conn == c)
 		d->conn = NULL;
 	xs_conn_drop_session(c);

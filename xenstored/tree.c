@@ -185,27 +185,51 @@ size_t xs_node_size(uint32_t vlen, uint32_t nperms, uint32_t childlen)
 	return (size_t)vlen + childlen + (size_t)nperms * 4 + 16;
 }
 
+/* The value of every node whose value is empty (never written to). */
+static char empty_value[1];
+
+static char *value_dup(const void *value, uint32_t vlen)
+{
+	char *v;
+
+	if (!vlen)
+		return empty_value;
+	v = malloc(vlen);
+	if (v)
+		memcpy(v, value, vlen);
+	return v;
+}
+
+static void value_free(char *v)
+{
+	if (v != empty_value)
+		free(v);
+}
+
 static struct xs_node *node_alloc(const char *path, const void *value,
 				  uint32_t vlen, const struct xs_perm *perms,
 				  uint32_t nperms)
 {
-	struct xs_node *n = calloc(1, sizeof(*n));
+	size_t plen = strlen(path) + 1;
+	struct xs_node *n = calloc(1, sizeof(*n) + plen);
 
 	if (!n)
 		return NULL;
 	TAILQ_INIT(&n->children);
-	n->path = strdup(path);
-	n->value = malloc(vlen ? vlen : 1);
-	n->perms = malloc(nperms * sizeof(*perms));
-	if (!n->path || !n->value || !n->perms) {
-		free(n->path);
-		free(n->value);
-		free(n->perms);
+	memcpy(n->pathbuf, path, plen);
+	n->path = n->pathbuf;
+	n->value = value_dup(value, vlen);
+	n->perms = nperms <= XS_NODE_INL_PERMS
+			   ? n->perm_inl
+			   : malloc(nperms * sizeof(*perms));
+	if (!n->value || !n->perms) {
+		if (n->value)
+			value_free(n->value);
+		if (n->perms != n->perm_inl)
+			free(n->perms);
 		free(n);
 		return NULL;
 	}
-	if (vlen)
-		memcpy(n->value, value, vlen);
 	n->vlen = vlen;
 	memcpy(n->perms, perms, nperms * sizeof(*perms));
 	n->nperms = nperms;
@@ -215,9 +239,9 @@ static struct xs_node *node_alloc(const char *path, const void *value,
 
 static void node_free(struct xs_node *n)
 {
-	free(n->path);
-	free(n->value);
-	free(n->perms);
+	value_free(n->value);
+	if (n->perms != n->perm_inl)
+		free(n->perms);
 	free(n);
 }
 
@@ -377,16 +401,14 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *path,
 int xs_tree_set_value(struct xs_tree *t, struct xs_node *n, const void *value,
 		      uint32_t vlen)
 {
-	char *v = malloc(vlen ? vlen : 1);
+	char *v = value_dup(value, vlen);
 
 	if (!v)
 		return -ENOMEM;
-	if (vlen)
-		memcpy(v, value, vlen);
 	t->bytes += vlen;
 	t->bytes -= n->vlen;
 	xs_mem_acct_add(&t->mem, n->perms[0].domid, (long)vlen - (long)n->vlen);
-	free(n->value);
+	value_free(n->value);
 	n->value = v;
 	n->vlen = vlen;
 	changed(t, n);
@@ -399,29 +421,34 @@ int xs_tree_set_value(struct xs_tree *t, struct xs_node *n, const void *value,
 int xs_tree_set_perms(struct xs_tree *t, struct xs_node *n,
 		      const struct xs_perm *perms, uint32_t nperms)
 {
+	struct xs_perm *p = NULL, *old = n->perms;
+	struct xs_perm oldinl[XS_NODE_INL_PERMS];
 	struct xs_node_ref *refs;
-	struct xs_perm *p, *old;
-	uint32_t oldn;
+	uint32_t oldn = n->nperms;
 
 	if (nperms == 0)
 		return -EINVAL;
-	p = malloc(nperms * sizeof(*p));
-	if (!p)
+	if (nperms > XS_NODE_INL_PERMS && !(p = malloc(nperms * sizeof(*p))))
 		return -ENOMEM;
 	if (index_prepare(t, perms, nperms, &refs)) {
 		free(p);
 		return -ENOMEM;
 	}
-	memcpy(p, perms, nperms * sizeof(*p));
 	xs_mem_acct_add(&t->mem, n->perms[0].domid, -node_mem(n));
 	unindex_node(t, n, true);
-	old = n->perms;
-	oldn = n->nperms;
+	if (old == n->perm_inl) { /* overwritten below: keep a copy */
+		memcpy(oldinl, old, oldn * sizeof(*old));
+		old = oldinl;
+	}
+	if (!p)
+		p = n->perm_inl;
+	memmove(p, perms, nperms * sizeof(*p));
 	n->perms = p;
 	n->nperms = nperms;
 	index_link(t, n, refs);
 	index_put(t, old, oldn);
-	free(old);
+	if (old != oldinl)
+		free(old);
 	xs_mem_acct_add(&t->mem, p[0].domid, node_mem(n));
 	changed(t, n);
 	if (t->hook)

@@ -13,15 +13,23 @@
 #include "xenstored/quota.h"
 #include "xenstored/util.h"
 
+/* permission entries kept inside the node (most nodes: owner + one) */
+#define XS_NODE_INL_PERMS 2
+
+/*
+ * A node is one allocation with its path (and its permissions when they
+ * are few); the value is a second one, none for an empty value: a
+ * thousand guests' nodes cost what their data does, plus little.
+ */
 struct xs_node {
-	char *path;       /* absolute, owned; the hash key */
+	char *path;       /* absolute; the hash key; in pathbuf */
 	const char *name; /* last component, points into path */
 	struct xs_node *parent;
 	TAILQ_HEAD(, xs_node) children; /* in creation order */
 	TAILQ_ENTRY(xs_node) sib;
 	uint32_t nchildren;
 	uint32_t childlen; /* sum of strlen(child name) + 1 */
-	char *value;
+	char *value;       /* vlen bytes; a shared "" when vlen is 0 */
 	uint32_t vlen;
 	struct xs_perm *perms;
 	uint32_t nperms; /* >= 1; perms[0] is the owner and the default */
@@ -32,6 +40,8 @@ struct xs_node {
 	 * and one ref on the list of each other domain its perms name */
 	TAILQ_ENTRY(xs_node) own_link;
 	struct xs_node_ref *refs;
+	struct xs_perm perm_inl[XS_NODE_INL_PERMS]; /* perms, if they fit */
+	char pathbuf[];
 };
 
 /* n's permissions name domid past the owner (the domain index). */

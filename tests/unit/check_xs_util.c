@@ -11,7 +11,7 @@
 #include "xenstored/util.h"
 
 /* A value for key k that is never NULL and tells keys apart. */
-#define VAL(k) ((void *)(uintptr_t)((k) * 2 + 1))
+#define VAL(k) ((void *)(uintptr_t)((k)*2 + 1))
 
 START_TEST(imap_put_get_del_many)
 {
@@ -55,11 +55,13 @@ START_TEST(imap_delete_inside_probe_runs)
 
 	for (round = 0; round < 50; round++) {
 		for (k = 0; k < 7; k++) /* 7 in 16 slots: long runs */
-			ck_assert_int_eq(xs_imap_put(&m, k + round * 13, VAL(k)), 0);
+			ck_assert_int_eq(xs_imap_put(&m, k + round * 13, VAL(k)),
+					 0);
 		ck_assert_ptr_eq(xs_imap_del(&m, 3 + round * 13), VAL(3));
 		for (k = 0; k < 7; k++)
 			if (k == 3)
-				ck_assert_ptr_null(xs_imap_get(&m, k + round * 13));
+				ck_assert_ptr_null(
+					xs_imap_get(&m, k + round * 13));
 			else
 				ck_assert_ptr_eq(xs_imap_get(&m, k + round * 13),
 						 VAL(k));
@@ -135,7 +137,8 @@ START_TEST(names_many_delete_and_readd)
 	/* compacted: the holes did not stay */
 	ck_assert_uint_le(s.len, 2 * s.childlen);
 	for (i = 0; i < 100; i++)
-		expect_len += (uint32_t)snprintf(name, sizeof(name), "%u", i * 10) + 1;
+		expect_len +=
+			(uint32_t)snprintf(name, sizeof(name), "%u", i * 10) + 1;
 	ck_assert_uint_eq(s.childlen, expect_len);
 	while ((p = xs_names_next(&s, &off))) {
 		int v = atoi(p);
