@@ -31,8 +31,9 @@
 #include "xenstored/xenstored.h"
 
 struct xs_wpath {
-	char *path;
+	char *path; /* pathbuf: the hash key */
 	struct xs_watch_list list;
+	char pathbuf[];
 };
 
 int xs_watches_init(struct xs_watches *w)
@@ -47,7 +48,6 @@ static void wpath_free(void *val, void *arg)
 	struct xs_wpath *wp = val;
 
 	(void)arg;
-	free(wp->path);
 	free(wp);
 }
 
@@ -84,8 +84,6 @@ static void watch_free(struct xs_store *st, struct xs_watch *w)
 	TAILQ_REMOVE(&w->conn->watches, w, by_conn);
 	w->conn->nwatches--;
 	st->watches.count--;
-	free(w->path);
-	free(w->token);
 	free(w);
 }
 
@@ -111,6 +109,7 @@ int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
 {
 	struct xs_wpath *wp;
 	struct xs_watch *w;
+	size_t pl, tl;
 
 	TAILQ_FOREACH(w, &c->watches, by_conn)
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
@@ -123,31 +122,29 @@ int xs_watch_add(struct xs_store *st, struct xs_conn *c, const char *path,
 			TAILQ_INSERT_TAIL(&c->watches, w, by_conn);
 			return 0;
 		}
-	w = calloc(1, sizeof(*w));
+	pl = strlen(path) + 1;
+	tl = strlen(token) + 1;
+	w = calloc(1, sizeof(*w) + pl + tl);
 	if (!w)
 		return -ENOMEM;
 	w->conn = c;
-	w->path = strdup(path);
-	w->token = strdup(token);
+	w->path = memcpy(w->strs, path, pl);
+	w->token = memcpy(w->strs + pl, token, tl);
 	w->strip = strip;
 	w->depth = depth;
 	wp = xs_hash_get(&st->watches.by_path, path);
-	if (!wp && w->path && w->token) {
-		wp = calloc(1, sizeof(*wp));
+	if (!wp) {
+		wp = calloc(1, sizeof(*wp) + pl);
 		if (wp) {
 			TAILQ_INIT(&wp->list);
-			wp->path = strdup(path);
-			if (!wp->path ||
-			    xs_hash_put(&st->watches.by_path, wp->path, wp)) {
-				free(wp->path);
+			wp->path = memcpy(wp->pathbuf, path, pl);
+			if (xs_hash_put(&st->watches.by_path, wp->path, wp)) {
 				free(wp);
 				wp = NULL;
 			}
 		}
 	}
-	if (!wp || !w->path || !w->token) {
-		free(w->path);
-		free(w->token);
+	if (!wp) {
 		free(w);
 		return -ENOMEM;
 	}

@@ -18,12 +18,13 @@ struct xs_conn;
 struct xs_watch {
 	struct xs_conn *conn;
 	bool restored; /* from the journal, not re-registered since */
-	char *path;    /* absolute (or @special); hash key of its list */
-	char *token;
-	size_t strip; /* prefix length removed from event paths (relative) */
-	int depth;    /* levels below path that fire it; -1: any */
+	char *path;    /* absolute (or @special); in strs */
+	char *token;   /* in strs */
+	size_t strip;  /* prefix length removed from event paths (relative) */
+	int depth;     /* levels below path that fire it; -1: any */
 	TAILQ_ENTRY(xs_watch) by_path;
 	TAILQ_ENTRY(xs_watch) by_conn;
+	char strs[]; /* path and token: one allocation per watch */
 };
 TAILQ_HEAD(xs_watch_list, xs_watch);
 
