@@ -226,8 +226,11 @@ page and event channel (XS_INTRODUCE'd, permission and quota checks on); every
 rings without Xen. ring/C and ring/ox therefore compare transports too; sock/C is
 like for like. Latencies: one op at a time from one client process, so they are
 an idle daemon's that holds N guests; memory: the daemon's VmRSS (anon: RssAnon)
-after the step minus before the first guest, over the guests (ring RSS includes
-each mapped ring page).
+after the step minus before the first guest, over the guests. The ring column's
+RSS counts 12 KiB per guest of shared pages that C's socket clients do not have:
+the guest's ring page, which a ring daemon maps on Xen too, and two pages of the
+loopback hypervisor's own (the guest's grant-table frame, read to map the ring,
+and its event channel's doorbell); its anon RSS leaves them out.
 EOF
 rc=0
 for k in $CONFIGS; do
