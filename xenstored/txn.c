@@ -81,9 +81,16 @@ static void tnode_free(void *val, void *arg)
 	free(tn);
 }
 
+/* Add name to tn's children. Already there only when the two copies were
+ * made at different times around another commit (the transaction then
+ * fails with EAGAIN anyway): listed once all the same. */
 static int tnode_add_kid(struct xs_tnode *tn, const char *name)
 {
-	return xs_names_add(&tn->kids, name, strlen(name));
+	size_t len = strlen(name);
+
+	if (xs_names_find(&tn->kids, name, len))
+		return 0;
+	return xs_names_add(&tn->kids, name, len);
 }
 
 static bool tnode_has_kid(const struct xs_tnode *tn, const char *name,
