@@ -185,6 +185,18 @@ size_t xs_node_size(uint32_t vlen, uint32_t nperms, uint32_t childlen)
 	return (size_t)vlen + childlen + (size_t)nperms * 4 + 16;
 }
 
+static struct xs_node *node_of(struct xs_hlink *l)
+{
+	return l ? (struct xs_node *)((char *)l -
+				      offsetof(struct xs_node, hlink))
+		 : NULL;
+}
+
+static const char *node_key(const struct xs_hlink *l)
+{
+	return node_of((struct xs_hlink *)l)->path;
+}
+
 /* The value of every node whose value is empty (never written to). */
 static char empty_value[1];
 
@@ -251,15 +263,14 @@ int xs_tree_init(struct xs_tree *t)
 	static const struct xs_perm n0 = { 0, XS_P_NONE };
 
 	memset(t, 0, sizeof(*t));
-	if (xs_hash_init(&t->paths))
+	if (xs_ihash_init(&t->paths, node_key))
 		return -ENOMEM;
 	t->root = node_alloc("/", NULL, 0, &n0, 1);
-	if (!t->root || xs_hash_put(&t->paths, t->root->path, t->root)) {
-		xs_hash_free(&t->paths);
-		if (t->root)
-			node_free(t->root);
+	if (!t->root) {
+		xs_ihash_free(&t->paths);
 		return -ENOMEM;
 	}
+	xs_ihash_put(&t->paths, &t->root->hlink);
 	if (index_node(t, t->root)) {
 		xs_tree_free(t);
 		return -ENOMEM;
@@ -296,7 +307,7 @@ void xs_tree_free(struct xs_tree *t)
 	if (t->root)
 		free_subtree(t->root);
 	t->root = NULL;
-	xs_hash_free(&t->paths);
+	xs_ihash_free(&t->paths);
 	xs_imap_foreach(&t->doms, free_dom, NULL);
 	xs_imap_free(&t->doms);
 	xs_mem_acct_free(&t->mem);
@@ -305,7 +316,7 @@ void xs_tree_free(struct xs_tree *t)
 /* xs_tree_get - the node at an absolute canonical path, or NULL. */
 struct xs_node *xs_tree_get(const struct xs_tree *t, const char *path)
 {
-	return xs_hash_get(&t->paths, path);
+	return node_of(xs_ihash_get(&t->paths, path));
 }
 
 /* xs_tree_nearest - the deepest existing node on path (at least "/"). */
@@ -320,7 +331,7 @@ struct xs_node *xs_tree_nearest(const struct xs_tree *t, const char *path)
 		return t->root;
 	memcpy(buf, path, len + 1);
 	for (;;) {
-		n = xs_hash_get(&t->paths, buf);
+		n = node_of(xs_ihash_get(&t->paths, buf));
 		if (n)
 			return n;
 		slash = strrchr(buf, '/');
@@ -349,7 +360,7 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *path,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (xs_hash_get(&t->paths, path)) {
+	if (xs_ihash_get(&t->paths, path)) {
 		errno = EEXIST;
 		return NULL;
 	}
@@ -360,7 +371,7 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *path,
 	}
 	memcpy(pbuf, path, plen);
 	pbuf[plen] = '\0';
-	parent = xs_hash_get(&t->paths, pbuf);
+	parent = node_of(xs_ihash_get(&t->paths, pbuf));
 	if (!parent) {
 		errno = ENOENT;
 		return NULL;
@@ -375,12 +386,7 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *path,
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (xs_hash_put(&t->paths, n->path, n)) {
-		unindex_node(t, n, false);
-		node_free(n);
-		errno = ENOMEM;
-		return NULL;
-	}
+	xs_ihash_put(&t->paths, &n->hlink);
 	n->parent = parent;
 	TAILQ_INSERT_TAIL(&parent->children, n, sib);
 	parent->nchildren++;
@@ -468,7 +474,7 @@ static void rm_subtree(struct xs_tree *t, struct xs_node *n, bool is_root)
 	if (t->hook)
 		t->hook(t->hook_arg, n,
 			is_root ? XS_CHANGE_RM_ROOT : XS_CHANGE_RM_CHILD);
-	xs_hash_del(&t->paths, n->path);
+	xs_ihash_del(&t->paths, n->path);
 	unindex_node(t, n, false);
 	xs_mem_acct_add(&t->mem, n->perms[0].domid, -node_mem(n));
 	t->nnodes--;

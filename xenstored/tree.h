@@ -22,8 +22,9 @@
  * thousand guests' nodes cost what their data does, plus little.
  */
 struct xs_node {
-	char *path;       /* absolute; the hash key; in pathbuf */
-	const char *name; /* last component, points into path */
+	char *path;            /* absolute; the hash key; in pathbuf */
+	struct xs_hlink hlink; /* in the tree's table of paths */
+	const char *name;      /* last component, points into path */
 	struct xs_node *parent;
 	TAILQ_HEAD(, xs_node) children; /* in creation order */
 	TAILQ_ENTRY(xs_node) sib;
@@ -74,7 +75,7 @@ typedef void (*xs_tree_hook)(void *arg, const struct xs_node *n,
 			     enum xs_change what);
 
 struct xs_tree {
-	struct xs_hash paths;
+	struct xs_ihash paths; /* of xs_node.hlink, by path */
 	struct xs_node *root;
 	uint64_t gen;           /* bumped on every change */
 	struct xs_imap doms;    /* domid -> struct xs_tree_dom */

@@ -42,77 +42,97 @@ int xs_hash_init(struct xs_hash *h)
 	return 0;
 }
 
+#define ENT(l) ((struct xs_hash_ent *)(l)) /* link is its first member */
+
 /* xs_hash_free - free the table and its entries, not the values. */
 void xs_hash_free(struct xs_hash *h)
 {
 	size_t i;
-	struct xs_hash_ent *e, *next;
+	struct xs_hlink *l, *next;
 
 	if (!h->b)
 		return;
 	for (i = 0; i < h->nbuckets; i++)
-		for (e = h->b[i]; e; e = next) {
-			next = e->next;
-			free(e);
+		for (l = h->b[i]; l; l = next) {
+			next = l->next;
+			free(ENT(l));
 		}
 	free(h->b);
 	h->b = NULL;
 	h->n = h->nbuckets = 0;
 }
 
-static struct xs_hash_ent **hash_slot(const struct xs_hash *h, const char *key,
-				      uint32_t hv)
+static const char *ent_key(const struct xs_hlink *l)
 {
-	struct xs_hash_ent **pe = &h->b[hv & (h->nbuckets - 1)];
+	return ((const struct xs_hash_ent *)l)->key;
+}
 
-	for (; *pe; pe = &(*pe)->next)
-		if ((*pe)->hv == hv && strcmp((*pe)->key, key) == 0)
+/* The link to key's entry in buckets b (or to the NULL ending its chain);
+ * key_of names a link's key. Both tables look up through here. */
+static struct xs_hlink **
+links_slot(struct xs_hlink **b, size_t nb,
+	   const char *(*key_of)(const struct xs_hlink *), const char *key,
+	   uint32_t hv)
+{
+	struct xs_hlink **pl = &b[hv & (nb - 1)];
+
+	for (; *pl; pl = &(*pl)->next)
+		if ((*pl)->hv == hv && strcmp(key_of(*pl), key) == 0)
 			break;
-	return pe;
+	return pl;
+}
+
+static struct xs_hlink **hash_slot(const struct xs_hash *h, const char *key,
+				   uint32_t hv)
+{
+	return links_slot(h->b, h->nbuckets, ent_key, key, hv);
 }
 
 /* xs_hash_get - value stored under key, NULL if none. */
 void *xs_hash_get(const struct xs_hash *h, const char *key)
 {
-	struct xs_hash_ent **pe = hash_slot(h, key, xs_hash_str(key));
+	struct xs_hlink *l = *hash_slot(h, key, xs_hash_str(key));
 
-	return *pe ? (*pe)->val : NULL;
+	return l ? ENT(l)->val : NULL;
 }
 
-static void hash_grow(struct xs_hash *h)
+/*
+ * links_add - chain l (its hv set) into the buckets *pb of *pnb, first
+ * doubling them when n links are there already (a failed doubling keeps
+ * the longer chains: still correct). Both tables grow through here.
+ */
+static void links_add(struct xs_hlink ***pb, size_t *pnb, size_t n,
+		      struct xs_hlink *l)
 {
-	size_t nb = h->nbuckets * 2, i;
-	struct xs_hash_ent **b = calloc(nb, sizeof(*b));
-	struct xs_hash_ent *e, *next;
+	size_t nb = *pnb * 2, i;
+	struct xs_hlink **b, *e, *next;
 
-	if (!b)
-		return; /* keep the longer chains; still correct */
-	for (i = 0; i < h->nbuckets; i++)
-		for (e = h->b[i]; e; e = next) {
-			next = e->next;
-			e->next = b[e->hv & (nb - 1)];
-			b[e->hv & (nb - 1)] = e;
-		}
-	free(h->b);
-	h->b = b;
-	h->nbuckets = nb;
+	if (n >= *pnb && (b = calloc(nb, sizeof(*b)))) {
+		for (i = 0; i < *pnb; i++)
+			for (e = (*pb)[i]; e; e = next) {
+				next = e->next;
+				e->next = b[e->hv & (nb - 1)];
+				b[e->hv & (nb - 1)] = e;
+			}
+		free(*pb);
+		*pb = b;
+		*pnb = nb;
+	}
+	l->next = (*pb)[l->hv & (*pnb - 1)];
+	(*pb)[l->hv & (*pnb - 1)] = l;
 }
 
 /* xs_hash_put - add key (must not be present); 0 or -ENOMEM. */
 int xs_hash_put(struct xs_hash *h, const char *key, void *val)
 {
 	struct xs_hash_ent *e = malloc(sizeof(*e));
-	uint32_t hv = xs_hash_str(key);
 
 	if (!e)
 		return -ENOMEM;
-	if (h->n >= h->nbuckets)
-		hash_grow(h);
-	e->hv = hv;
+	e->link.hv = xs_hash_str(key);
 	e->key = key;
 	e->val = val;
-	e->next = h->b[hv & (h->nbuckets - 1)];
-	h->b[hv & (h->nbuckets - 1)] = e;
+	links_add(&h->b, &h->nbuckets, h->n, &e->link);
 	h->n++;
 	return 0;
 }
@@ -120,15 +140,15 @@ int xs_hash_put(struct xs_hash *h, const char *key, void *val)
 /* xs_hash_del - remove key; returns its value or NULL. */
 void *xs_hash_del(struct xs_hash *h, const char *key)
 {
-	struct xs_hash_ent **pe = hash_slot(h, key, xs_hash_str(key));
-	struct xs_hash_ent *e = *pe;
+	struct xs_hlink **pl = hash_slot(h, key, xs_hash_str(key));
+	struct xs_hlink *l = *pl;
 	void *val;
 
-	if (!e)
+	if (!l)
 		return NULL;
-	*pe = e->next;
-	val = e->val;
-	free(e);
+	*pl = l->next;
+	val = ENT(l)->val;
+	free(ENT(l));
 	h->n--;
 	return val;
 }
@@ -138,11 +158,11 @@ void xs_hash_foreach(const struct xs_hash *h, void (*fn)(void *val, void *arg),
 		     void *arg)
 {
 	size_t i;
-	struct xs_hash_ent *e;
+	struct xs_hlink *l;
 
 	for (i = 0; i < h->nbuckets; i++)
-		for (e = h->b[i]; e; e = e->next)
-			fn(e->val, arg);
+		for (l = h->b[i]; l; l = l->next)
+			fn(ENT(l)->val, arg);
 }
 
 static int buf_reserve(struct xs_buf *b, size_t more)
@@ -205,6 +225,62 @@ void xs_buf_free(struct xs_buf *b)
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
+}
+
+/* ---- the intrusive hash table ----------------------------------------- */
+
+/* xs_ihash_init - empty table; 0 or -ENOMEM. */
+int xs_ihash_init(struct xs_ihash *h,
+		  const char *(*key)(const struct xs_hlink *l))
+{
+	h->b = calloc(HASH_MIN_BUCKETS, sizeof(*h->b));
+	if (!h->b)
+		return -ENOMEM;
+	h->nbuckets = HASH_MIN_BUCKETS;
+	h->n = 0;
+	h->key = key;
+	return 0;
+}
+
+/* xs_ihash_free - free the table (the values keep their links). */
+void xs_ihash_free(struct xs_ihash *h)
+{
+	free(h->b);
+	h->b = NULL;
+	h->n = h->nbuckets = 0;
+}
+
+static struct xs_hlink **ihash_slot(const struct xs_ihash *h, const char *key,
+				    uint32_t hv)
+{
+	return links_slot(h->b, h->nbuckets, h->key, key, hv);
+}
+
+/* xs_ihash_get - the link whose key is key, NULL if none. */
+struct xs_hlink *xs_ihash_get(const struct xs_ihash *h, const char *key)
+{
+	return *ihash_slot(h, key, xs_hash_str(key));
+}
+
+/* xs_ihash_put - add l (its key must not be present). */
+void xs_ihash_put(struct xs_ihash *h, struct xs_hlink *l)
+{
+	l->hv = xs_hash_str(h->key(l));
+	links_add(&h->b, &h->nbuckets, h->n, l);
+	h->n++;
+}
+
+/* xs_ihash_del - unlink the link whose key is key; it, or NULL. */
+struct xs_hlink *xs_ihash_del(struct xs_ihash *h, const char *key)
+{
+	struct xs_hlink **pl = ihash_slot(h, key, xs_hash_str(key));
+	struct xs_hlink *l = *pl;
+
+	if (l) {
+		*pl = l->next;
+		h->n--;
+	}
+	return l;
 }
 
 /* ---- the integer-keyed map ------------------------------------------ */

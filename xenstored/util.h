@@ -8,15 +8,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct xs_hash_ent {
-	struct xs_hash_ent *next;
+/* A link in a hash chain: of an xs_hash entry, or inside a value that an
+ * xs_ihash links (below). */
+struct xs_hlink {
+	struct xs_hlink *next;
 	uint32_t hv;
+};
+
+struct xs_hash_ent {
+	struct xs_hlink link;
 	const char *key; /* borrowed from the value: must outlive the entry */
 	void *val;
 };
 
 struct xs_hash {
-	struct xs_hash_ent **b;
+	struct xs_hlink **b;
 	size_t nbuckets; /* power of two */
 	size_t n;
 };
@@ -35,6 +41,30 @@ void *xs_hash_del(struct xs_hash *h, const char *key);
 void xs_hash_foreach(const struct xs_hash *h, void (*fn)(void *val, void *arg),
 		     void *arg);
 uint32_t xs_hash_str(const char *s);
+
+/*
+ * An intrusive string-keyed hash table (the tree's nodes by path): the
+ * link lives in the value, whose key the table asks for through key(),
+ * so an entry costs no allocation of its own.
+ */
+struct xs_ihash {
+	struct xs_hlink **b;
+	size_t nbuckets; /* power of two */
+	size_t n;
+	const char *(*key)(const struct xs_hlink *l);
+};
+
+/* xs_ihash_init - empty table; 0 or -ENOMEM. */
+int xs_ihash_init(struct xs_ihash *h,
+		  const char *(*key)(const struct xs_hlink *l));
+/* xs_ihash_free - free the table (the values keep their links). */
+void xs_ihash_free(struct xs_ihash *h);
+/* xs_ihash_get - the link whose key is key, NULL if none. */
+struct xs_hlink *xs_ihash_get(const struct xs_ihash *h, const char *key);
+/* xs_ihash_put - add l (its key must not be present). */
+void xs_ihash_put(struct xs_ihash *h, struct xs_hlink *l);
+/* xs_ihash_del - unlink the link whose key is key; it, or NULL. */
+struct xs_hlink *xs_ihash_del(struct xs_ihash *h, const char *key);
 
 /*
  * An integer-keyed map (domain ids): open addressing, linear probing,

@@ -73,6 +73,54 @@ START_TEST(imap_delete_inside_probe_runs)
 }
 END_TEST
 
+struct item {
+	struct xs_hlink link;
+	char key[16];
+};
+
+static const char *item_key(const struct xs_hlink *l)
+{
+	return ((const struct item *)l)->key;
+}
+
+/* The intrusive table of the tree's paths: grows, finds, unlinks without
+ * freeing what it links. */
+START_TEST(ihash_put_get_del_many)
+{
+	static struct item items[3000];
+	struct xs_ihash h;
+	char key[16];
+	unsigned i;
+
+	ck_assert_int_eq(xs_ihash_init(&h, item_key), 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(items[i].key, sizeof(items[i].key), "/k/%u", i);
+		xs_ihash_put(&h, &items[i].link);
+	}
+	ck_assert_uint_eq(h.n, 3000);
+	ck_assert_uint_ge(h.nbuckets, 2048); /* it grew */
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "/k/%u", i);
+		ck_assert_ptr_eq(xs_ihash_get(&h, key), &items[i].link);
+	}
+	ck_assert_ptr_null(xs_ihash_get(&h, "/k/3000"));
+	for (i = 0; i < 3000; i += 2) {
+		snprintf(key, sizeof(key), "/k/%u", i);
+		ck_assert_ptr_eq(xs_ihash_del(&h, key), &items[i].link);
+	}
+	ck_assert_ptr_null(xs_ihash_del(&h, "/k/0"));
+	ck_assert_uint_eq(h.n, 1500);
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "/k/%u", i);
+		if (i % 2)
+			ck_assert_ptr_eq(xs_ihash_get(&h, key), &items[i].link);
+		else
+			ck_assert_ptr_null(xs_ihash_get(&h, key));
+	}
+	xs_ihash_free(&h);
+}
+END_TEST
+
 static unsigned count_names(const struct xs_names *s, char *first,
 			    size_t firstlen)
 {
@@ -179,6 +227,7 @@ static Suite *util_suite(void)
 
 	tcase_add_test(tc, imap_put_get_del_many);
 	tcase_add_test(tc, imap_delete_inside_probe_runs);
+	tcase_add_test(tc, ihash_put_get_del_many);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("names");
 	tcase_add_test(tc, names_keep_order_and_find_by_name);
