@@ -112,14 +112,17 @@ unsigned xs_domain_quota(struct xs_store *st, uint32_t domid,
 	return d && d->quota.val[id] ? d->quota.val[id] : st->quota.val[id];
 }
 
-/* Forget domid's pending settings (it was released, or died). */
-static void drop_pending(struct xs_store *st, uint32_t domid)
+/* Forget domid's pending settings (it was released, or died); journal
+ * it unless replaying (the journal holds the settings, see persist.c). */
+static void drop_pending(struct xs_store *st, uint32_t domid, bool journal)
 {
 	struct xs_domain *d = find_pending(st, domid);
 
 	if (d) {
 		unlink_pending(st, d);
 		free(d);
+		if (journal)
+			xs_journal_domain_rm(st, domid);
 	}
 }
 
@@ -437,11 +440,11 @@ void xs_domain_died(struct xs_store *st, uint32_t domid)
 		 * must not pass to the next domain given its id either */
 		remove_orphans(st, domid);
 	}
+	drop_pending(st, domid, true);
 	/* not inside a request: journal now */
 	if (xs_journal_flush(st))
 		log_errx("journal write failed: death of d%u not persisted",
 			 domid);
-	drop_pending(st, domid);
 	fire_special(st, "@releaseDomain", domid);
 }
 
@@ -477,7 +480,8 @@ void xs_domain_shut_down(struct xs_store *st, uint32_t domid,
 	fire_special(st, "@releaseDomain", domid);
 }
 
-/* xs_domain_forget - drop a domain quietly (replaying the journal). */
+/* xs_domain_forget - drop a domain and its pending settings quietly
+ * (replaying the journal). */
 void xs_domain_forget(struct xs_store *st, uint32_t domid)
 {
 	struct xs_domain *d = xs_domain_find(st, domid);
@@ -486,6 +490,7 @@ void xs_domain_forget(struct xs_store *st, uint32_t domid)
 		unlink_domain(st, d);
 		free(d);
 	}
+	drop_pending(st, domid, false);
 }
 
 /* xs_domains_attach_all - attach the rings of restored domains. */

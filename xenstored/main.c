@@ -456,6 +456,10 @@ int main(int argc, char **argv)
 		xs_persist_set_fsync(x.persist, want_fsync);
 	else if (want_fsync)
 		log_warnx("--fsync without a journal (--no-persist): ignored");
+	/* rings attached from here on (dom0's too) wait for
+	 * xs_lu_restore_conns to kick them: their requests must not run
+	 * before the watches and transactions they may name are back */
+	x.st.restoring = lus != NULL;
 	if (want_hv) {
 		struct hv_open_opts ho = { .provider = o.hv,
 					   .run_dir = o.run_dir };
@@ -478,7 +482,6 @@ int main(int argc, char **argv)
 		    (r = xs_ring_dom0(x.ring)) < 0)
 			log_errno(LOG_WARNING, r, "not serving dom0's ring");
 	}
-	x.st.restoring = lus != NULL;
 	xs_domains_attach_all(&x.st);
 	if (lu_listen >= 0)
 		x.sock = xs_sock_adopt(x.base, &x.st, x.socket_path, lu_listen,

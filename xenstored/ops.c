@@ -858,6 +858,7 @@ static int op_set_feature(struct xs_req *r)
 	if (!d)
 		return -ENOMEM;
 	d->features = (unsigned)f;
+	xs_journal_settings(r->conn->st, d);
 	return reply_ok(r);
 }
 
@@ -902,7 +903,7 @@ static int op_set_quota(struct xs_req *r)
 {
 	unsigned n = count_strings(r);
 	struct xs_quota *q = &r->conn->st->quota;
-	struct xs_domain *d;
+	struct xs_domain *d = NULL;
 	const char *v[3];
 	uint32_t domid;
 	int rc;
@@ -919,7 +920,11 @@ static int op_set_quota(struct xs_req *r)
 		q = &d->quota;
 	}
 	rc = xs_quota_set(q, v[n - 2], v[n - 1]);
-	return rc ? rc : reply_ok(r);
+	if (rc)
+		return rc;
+	if (d)
+		xs_journal_settings(r->conn->st, d);
+	return reply_ok(r);
 }
 
 static int op_control(struct xs_req *r)

@@ -14,7 +14,9 @@
  * Record: u32 length, u32 CRC-32 of the payload, payload. A payload is a
  * sequence of items: N (node: path, value, permissions: the node's whole
  * state), R (remove path and its subtree), D (domain: domid, gfn, port,
- * target), X (domain released, its watches too), S (special node's
+ * target), X (domain released, its watches and settings too), F (a
+ * domain's XS_SET_FEATURE / XS_SET_QUOTA settings, introduced or not:
+ * domid, features, its own quotas by name), S (special node's
  * permissions), W (a ring connection's watch: domid, path, token, strip,
  * depth), U (that watch removed), V (all of a domid's watches removed),
  * E (end of snapshot). A transaction's commit is one record, so it is replayed
@@ -147,6 +149,28 @@ static int enc_domain(struct xs_buf *b, const struct xs_domain *d)
 	return 0;
 }
 
+/* F: domid, features, then its own quotas (those set) by name */
+static int enc_settings(struct xs_buf *b, const struct xs_domain *d)
+{
+	uint32_t n = 0;
+	int id;
+
+	for (id = 0; id < XS_Q_COUNT; id++)
+		n += d->quota.val[id] != 0;
+	if (put_u8(b, 'F') || put_u32(b, d->domid) || put_u32(b, d->features) ||
+	    put_u32(b, n))
+		return -ENOMEM;
+	for (id = 0; id < XS_Q_COUNT; id++) {
+		const char *name = xs_quota_name(id);
+
+		if (d->quota.val[id] &&
+		    (put_bytes(b, name, (uint32_t)strlen(name)) ||
+		     put_u32(b, d->quota.val[id])))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int enc_special(struct xs_buf *b, const struct xs_special *sp)
 {
 	if (put_u8(b, 'S') ||
@@ -247,6 +271,14 @@ static void persist_special(void *arg, const struct xs_special *sp)
 		pending_failed(p);
 }
 
+static void persist_settings(void *arg, const struct xs_domain *d)
+{
+	struct xs_persist *p = arg;
+
+	if (!p->loading && enc_settings(&p->pending, d))
+		pending_failed(p);
+}
+
 static void persist_watch(void *arg, char kind, uint32_t domid,
 			  const struct xs_watch *w)
 {
@@ -269,6 +301,7 @@ static const struct xs_journal_ops persist_journal = {
 	.domain = persist_domain,
 	.domain_rm = persist_domain_rm,
 	.special = persist_special,
+	.settings = persist_settings,
 	.watch = persist_watch,
 	.flush = persist_flush,
 };
@@ -394,6 +427,36 @@ static int replay_node(struct xs_store *st, struct rd *r)
 	return rc;
 }
 
+/* F: the whole settings of a domain, introduced or not (yet); quota
+ * names this binary does not know are skipped */
+static int replay_settings(struct xs_store *st, struct rd *r)
+{
+	uint32_t domid = get_u32(r), features = get_u32(r), n = get_u32(r), i;
+	struct xs_quota q = { { 0 } };
+	struct xs_domain *d;
+
+	for (i = 0; i < n && !r->bad; i++) {
+		char name[64];
+		uint32_t v;
+		int id;
+
+		if (get_str(r, name, sizeof(name)))
+			return -EINVAL;
+		v = get_u32(r);
+		id = xs_quota_id(name);
+		if (id >= 0)
+			q.val[id] = v;
+	}
+	if (r->bad)
+		return -EINVAL;
+	d = xs_domain_settings(st, domid, true);
+	if (!d)
+		return -ENOMEM;
+	d->features = features;
+	d->quota = q;
+	return 0;
+}
+
 static int replay_watch(struct xs_store *st, struct rd *r, char kind)
 {
 	char path[XENSTORE_ABS_PATH_MAX + 2], token[XENSTORE_PAYLOAD_MAX + 1];
@@ -460,6 +523,9 @@ static int replay(struct xs_store *st, const unsigned char *data, size_t len,
 			}
 			break;
 		}
+		case 'F':
+			rc = replay_settings(st, &r);
+			break;
 		case 'W':
 		case 'U':
 		case 'V':
@@ -626,6 +692,30 @@ static int snap_node(const struct xs_node *n, void *arg)
 	return s->rc;
 }
 
+/* fsync the directory that holds path; 0 or -errno. */
+static int sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 /* xs_persist_snapshot - write a snapshot and restart the journal. */
 int xs_persist_snapshot(struct xs_persist *p)
 {
@@ -633,7 +723,7 @@ int xs_persist_snapshot(struct xs_persist *p)
 	struct snap_ctx s = { -1, { 0 }, 0, 0 };
 	struct xs_domain *d;
 	size_t i;
-	int jfd;
+	int jfd, rc;
 
 	if (p->jfd >= 0)
 		xs_persist_flush(p);
@@ -644,7 +734,10 @@ int xs_persist_snapshot(struct xs_persist *p)
 	if (s.rc == 0)
 		xs_tree_walk(st->tree.root, snap_node, &s);
 	TAILQ_FOREACH(d, &st->domains, link)
-		if (enc_domain(&s.b, d))
+		if (enc_domain(&s.b, d) || enc_settings(&s.b, d))
+			s.rc = -ENOMEM;
+	TAILQ_FOREACH(d, &st->pending, link)
+		if (enc_settings(&s.b, d))
 			s.rc = -ENOMEM;
 	for (i = 0; i < sizeof(st->special) / sizeof(st->special[0]); i++)
 		if (enc_special(&s.b, &st->special[i]))
@@ -667,6 +760,17 @@ int xs_persist_snapshot(struct xs_persist *p)
 			  p->db);
 		return s.rc;
 	}
+	/*
+	 * With --fsync the rename too must survive a power cut: it is in
+	 * the directory, synced apart. The new snapshot is in place either
+	 * way (a failure here is not the snapshot's: the journal must move
+	 * to its epoch all the same, or the next load ignores the journal).
+	 */
+	if (p->fsync && (rc = sync_dir(p->db)) < 0)
+		log_errno(LOG_WARNING, rc,
+			  "persist: cannot sync the directory "
+			  "of %s",
+			  p->db);
 	/* the snapshot holds everything: restart the journal at its epoch */
 	p->epoch++;
 	jfd = open(p->jl, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,

@@ -76,6 +76,9 @@ struct xs_journal_ops {
 	void (*domain)(void *arg, const struct xs_domain *d);
 	void (*domain_rm)(void *arg, uint32_t domid);
 	void (*special)(void *arg, const struct xs_special *sp);
+	/* XS_SET_FEATURE / XS_SET_QUOTA changed d's settings (d introduced
+	 * or pending) */
+	void (*settings)(void *arg, const struct xs_domain *d);
 	/* a ring connection's watch w of domid: kind 'W' added, 'U'
 	 * removed, 'V' all of domid's removed (w NULL) */
 	void (*watch)(void *arg, char kind, uint32_t domid,
@@ -170,6 +173,13 @@ static inline void xs_journal_special(struct xs_store *st,
 {
 	if (st->journal)
 		st->journal->special(st->journal_arg, sp);
+}
+
+static inline void xs_journal_settings(struct xs_store *st,
+				       const struct xs_domain *d)
+{
+	if (st->journal)
+		st->journal->settings(st->journal_arg, d);
 }
 
 static inline void xs_journal_watch(struct xs_store *st, char kind,

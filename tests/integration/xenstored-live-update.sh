@@ -5,14 +5,18 @@
 #     then a watch that only a write after the updates can fire, then more
 #     writes and reads),
 #   - a dom0 socket client holds a watch (xenstore-watch),
-#   - another dom0 client holds a transaction open (raw protocol).
+#   - another dom0 client holds a transaction open (raw protocol),
+#   - dom0 clients watch @introduceDomain and @releaseDomain (as xl and
+#     xenconsoled do).
 # Checked: without -F the update waits for the transaction (BUSY until the
 # client's timeout), with -F it goes ahead and that transaction's commit
 # answers EAGAIN; a missing binary fails and the old daemon serves on;
 # after two updates (exec keeps the pid: the log says "resumed" twice and
 # the state file is gone) the guest's every operation said ok, every
 # value it wrote is there, and the watches of the guest and of the dom0
-# client fire for writes made after the updates.
+# client fire for writes made after the updates, and a second guest
+# introduced and released after the updates fires @introduceDomain and
+# @releaseDomain for the dom0 clients that watched them before.
 set -u
 . "$top_srcdir/tests/integration/xenstored-common.sh"
 
@@ -21,7 +25,10 @@ LOOPGUEST="$top_builddir/tools/loopguest"
 SPLITCTL="$top_builddir/tools/splitctl"
 LHV_PID=
 GUEST_PID=
+GUEST2_PID=
 WATCH_PID=
+INTRO_PID=
+REL_PID=
 TX_PID=
 for b in "$LOOPHVD" "$LOOPGUEST" "$SPLITCTL"; do
 	[ -x "$b" ] || fail "$b not built"
@@ -37,7 +44,7 @@ for c in /usr/lib/xen-*/bin/xenstore-control; do [ -x "$c" ] && XSCTL=$c; done
 XSD_ABS=$(cd "$(dirname "$XSD")" && pwd)/$(basename "$XSD")
 
 lu_cleanup() {
-	for p in $GUEST_PID $WATCH_PID $TX_PID $XSD_PID $LHV_PID; do
+	for p in $GUEST_PID $GUEST2_PID $INTRO_PID $REL_PID $WATCH_PID $TX_PID $XSD_PID $LHV_PID; do
 		kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	XSD_PID=
@@ -64,6 +71,13 @@ xenstore-write /lu/x 0 || fail "xenstore-write"
 xenstore-watch /lu >"$D/watch.out" 2>&1 &
 WATCH_PID=$!
 wait_until '[ -s "$D/watch.out" ]' "xenstore-watch: no initial event"
+# the special watches xl and xenconsoled hold on the dom0 socket
+xenstore-watch @introduceDomain >"$D/intro.out" 2>&1 &
+INTRO_PID=$!
+xenstore-watch @releaseDomain >"$D/release.out" 2>&1 &
+REL_PID=$!
+wait_until '[ -s "$D/intro.out" ] && [ -s "$D/release.out" ]' \
+	"xenstore-watch @introduceDomain/@releaseDomain: no initial event"
 
 # a dom0 client holding a transaction: started, then committed when
 # $D/commit appears; prints the commit's reply
@@ -184,5 +198,26 @@ for i in 0 $((N / 2)) $((N - 1)); do
 done
 [ "$(xenstore-ls "/local/domain/$DOMID/data" | grep -c '^w')" -eq $N ] ||
 	fail "guest's nodes lost"
+
+# a guest introduced and released after the updates: the special watches
+# the dom0 clients set before them fire (xenconsoled waits on the first
+# to serve a new guest's console, xl on the second)
+intro_before=$(grep -c '^@introduceDomain' "$D/intro.out")
+rel_before=$(grep -c '^@releaseDomain' "$D/release.out")
+"$LOOPGUEST" --run-dir "$D" --name lu2 --timeout 20 --hold \
+	-x "write data/x 1" >"$D/guest2.out" 2>"$D/guest2.log" &
+GUEST2_PID=$!
+wait_until 'grep -q "^domid [0-9]*$" "$D/guest2.out"' "guest 2: no domid"
+DOMID2=$(sed -n 's/^domid \([0-9]*\)$/\1/p' "$D/guest2.out")
+"$SPLITCTL" --run-dir "$D" --hv loop introduce "$DOMID2" lu2 \
+	>>"$D/splitctl.log" 2>&1 || fail "splitctl introduce $DOMID2"
+wait_until 'grep -q "^ok write data/x" "$D/guest2.out"' "guest 2 not served"
+wait_until '[ "$(grep -c "^@introduceDomain" "$D/intro.out")" -gt "$intro_before" ]' \
+	"@introduceDomain did not fire after the live updates"
+"$SPLITCTL" --run-dir "$D" --hv loop release "$DOMID2" \
+	>>"$D/splitctl.log" 2>&1 || fail "splitctl release $DOMID2"
+wait_until '[ "$(grep -c "^@releaseDomain" "$D/release.out")" -gt "$rel_before" ]' \
+	"@releaseDomain did not fire after the live updates"
 echo "PASS: two live updates while a guest wrote over its ring (its" \
-	"write $during to $done_by of $N), a dom0 watch, a transaction"
+	"write $during to $done_by of $N), a dom0 watch, a transaction," \
+	"@introduceDomain and @releaseDomain after them"

@@ -76,6 +76,20 @@ static void write_raw(const void *p, size_t n)
 	close(fd);
 }
 
+/* Free the old store a and the new one b; the stores free the
+ * connections, the test ends in all[] remain. */
+static void free_stores(struct xs_store *a, struct xs_store *b,
+			struct tconn **all, size_t n)
+{
+	size_t i;
+
+	sock_conn = adopted = NULL;
+	xs_store_free(b);
+	xs_store_free(a);
+	for (i = 0; i < n; i++)
+		t_free(all[i]);
+}
+
 START_TEST(round_trip_keeps_store_sessions_and_pending_input)
 {
 	struct xs_store a, b;
@@ -174,14 +188,59 @@ START_TEST(round_trip_keeps_store_sessions_and_pending_input)
 	ck_assert_str_eq(v, "h");
 	{
 		struct tconn *all[] = { sock_conn, g, g2, adopted };
-		size_t i;
 
-		sock_conn = adopted = NULL;
-		xs_store_free(&b);
-		xs_store_free(&a);
-		/* the stores freed the connections; their test ends remain */
-		for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-			t_free(all[i]);
+		free_stores(&a, &b, all, sizeof(all) / sizeof(all[0]));
+	}
+}
+END_TEST
+
+/* xl and xenconsoled watch @introduceDomain and @releaseDomain on the
+ * dom0 socket: both fire after a live update, with their tokens. */
+START_TEST(special_watches_fire_after_the_update)
+{
+	struct xs_store a, b;
+	struct xs_lu_state *s;
+	struct xs_lu_adopt ad = { .adopt_sock = fake_adopt };
+	char err[256], path[64], tok[64];
+	int lfd;
+
+	ck_assert_int_eq(xs_store_init(&a), 0);
+	sock_conn = t_conn(&a, 0, true);
+	ck_assert_int_eq(t_strs(sock_conn, XS_WATCH, 0, "@introduceDomain",
+				"domlist", NULL),
+			 0);
+	ck_assert_int_eq(t_strs(sock_conn, XS_WATCH, 0, "@releaseDomain", "rel",
+				NULL),
+			 0);
+	t_drain_events(sock_conn);
+	ck_assert_int_eq(write_state(&a, NULL), 0);
+	s = xs_lu_read(state, err, sizeof(err));
+	ck_assert_msg(s != NULL, "read: %s", err);
+	ck_assert_int_eq(xs_store_init(&b), 0);
+	ck_assert_int_eq(xs_lu_restore_store(&b, s, &lfd), 0);
+	adopt_store = &b;
+	ck_assert_int_eq(xs_lu_restore_conns(&b, s, &ad), 0);
+	xs_lu_state_free(s);
+	ck_assert_ptr_nonnull(adopted);
+	t_drain_events(adopted);
+	ck_assert_uint_eq(adopted->c->nwatches, 2);
+
+	ck_assert_int_eq(t_strs(adopted, XS_INTRODUCE, 0, "9", "1234", "7",
+				NULL),
+			 0);
+	ck_assert_int_eq(t_event(adopted, path, sizeof(path), tok, sizeof(tok)),
+			 0);
+	ck_assert_str_eq(path, "@introduceDomain");
+	ck_assert_str_eq(tok, "domlist");
+	ck_assert_int_eq(t_strs(adopted, XS_RELEASE, 0, "9", NULL), 0);
+	ck_assert_int_eq(t_event(adopted, path, sizeof(path), tok, sizeof(tok)),
+			 0);
+	ck_assert_str_eq(path, "@releaseDomain");
+	ck_assert_str_eq(tok, "rel");
+	{
+		struct tconn *all[] = { sock_conn, adopted };
+
+		free_stores(&a, &b, all, sizeof(all) / sizeof(all[0]));
 	}
 }
 END_TEST
@@ -363,6 +422,7 @@ static Suite *lu_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, round_trip_keeps_store_sessions_and_pending_input);
+	tcase_add_test(tc, special_watches_fire_after_the_update);
 	tcase_add_test(tc, malformed_streams_are_refused_with_a_reason);
 	tcase_add_test(tc, failed_updates_answer_why_and_keep_serving);
 	suite_add_tcase(s, tc);

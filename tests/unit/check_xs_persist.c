@@ -147,6 +147,10 @@ START_TEST(crash_keeps_every_acknowledged_change)
 	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "4", "1", "2", NULL), 0);
 	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "6", "1", "2", NULL), 0);
 	ck_assert_int_eq(t_strs(r.a, XS_RELEASE, 0, "6", NULL), 0);
+	/* settings of a domain that died before it was introduced */
+	ck_assert_int_eq(t_strs(r.a, XS_SET_QUOTA, 0, "8", "nodes", "4", NULL),
+			 0);
+	xs_domain_died(&r.st, 8);
 	crash_copy(0);
 	stop(&r, true);
 
@@ -469,6 +473,102 @@ START_TEST(fsync_journal_keeps_every_change)
 }
 END_TEST
 
+/* XS_SET_FEATURE / XS_SET_QUOTA of a domain, introduced or not yet, come
+ * back after a crash (journal) and a clean restart (snapshot); a released
+ * domain's settings do not. */
+static void check_settings(struct xs_store *st)
+{
+	struct xs_domain *d = xs_domain_settings(st, 7, false);
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(d->features, XENSTORE_SERVER_FEATURE_ERROR);
+	ck_assert_uint_eq(d->quota.val[XS_Q_NODES], 55);
+	ck_assert_uint_eq(d->quota.val[XS_Q_WATCHES], 0);
+	ck_assert_uint_eq(xs_domain_quota(st, 5, XS_Q_WATCHES), 9);
+	ck_assert_ptr_null(xs_domain_settings(st, 6, false));
+	ck_assert_ptr_null(xs_domain_settings(st, 8, false));
+}
+
+START_TEST(domain_settings_survive_crash_and_restart)
+{
+	struct run r;
+	char f[16];
+
+	/* 7: pending settings; 5: its own quota once introduced; 6 and 8:
+	 * settings gone with the domain (released; died, never introduced) */
+	static const struct {
+		uint32_t type;
+		const char *a[3];
+	} steps[] = {
+		{ XS_SET_FEATURE, { "7", NULL } }, /* feature: f below */
+		{ XS_SET_QUOTA, { "7", "nodes", "55" } },
+		{ XS_INTRODUCE, { "5", "777", "3" } },
+		{ XS_SET_QUOTA, { "5", "watches", "9" } },
+		{ XS_SET_QUOTA, { "6", "nodes", "3" } },
+		{ XS_INTRODUCE, { "6", "778", "4" } },
+		{ XS_RELEASE, { "6", NULL } },
+		{ XS_SET_QUOTA, { "8", "nodes", "4" } },
+	};
+	size_t i;
+
+	snprintf(f, sizeof(f), "%u", (unsigned)XENSTORE_SERVER_FEATURE_ERROR);
+	start(&r, dir);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		const char *a1 =
+			steps[i].type == XS_SET_FEATURE ? f : steps[i].a[1];
+
+		ck_assert_msg(t_strs(r.a, steps[i].type, 0, steps[i].a[0], a1,
+				     a1 ? steps[i].a[2] : NULL, NULL) == 0,
+			      "step %zu", i);
+	}
+	xs_domain_died(&r.st, 8);
+	crash_copy(0);
+	stop(&r, true);
+
+	start(&r, crash);
+	check_settings(&r.st);
+	/* the pending settings are what domain 7 gets when introduced */
+	ck_assert_int_eq(t_strs(r.a, XS_INTRODUCE, 0, "7", "779", "5", NULL), 0);
+	ck_assert_uint_eq(xs_domain_features(&r.st, 7),
+			  XENSTORE_SERVER_FEATURE_ERROR);
+	ck_assert_uint_eq(xs_domain_quota(&r.st, 7, XS_Q_NODES), 55);
+	stop(&r, false);
+
+	start(&r, dir); /* the snapshot of the clean stop */
+	check_settings(&r.st);
+	stop(&r, true);
+}
+END_TEST
+
+/* --fsync: the snapshot's rename is made durable (its directory synced). */
+static int dir_fsyncs;
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+int __wrap_fsync(int fd)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode))
+		dir_fsyncs++;
+	return __real_fsync(fd);
+}
+
+START_TEST(fsync_snapshot_syncs_its_directory)
+{
+	struct run r;
+
+	start(&r, dir);
+	ck_assert_int_eq(t_write(r.a, 0, "/f", "1"), 0);
+	dir_fsyncs = 0;
+	ck_assert_int_eq(xs_persist_snapshot(r.p), 0);
+	ck_assert_int_eq(dir_fsyncs, 0); /* without --fsync: not asked for */
+	xs_persist_set_fsync(r.p, true);
+	ck_assert_int_eq(xs_persist_snapshot(r.p), 0);
+	ck_assert_int_ge(dir_fsyncs, 1);
+	stop(&r, true);
+}
+END_TEST
+
 static Suite *persist_suite(void)
 {
 	Suite *s = suite_create("xs_persist");
@@ -491,6 +591,8 @@ static Suite *persist_suite(void)
 	tcase_add_test(tc, dead_domains_acl_entries_stay_gone_after_crash);
 	tcase_add_test(tc, failed_journal_write_is_not_acknowledged);
 	tcase_add_test(tc, fsync_journal_keeps_every_change);
+	tcase_add_test(tc, domain_settings_survive_crash_and_restart);
+	tcase_add_test(tc, fsync_snapshot_syncs_its_directory);
 	suite_add_tcase(s, tc);
 	return s;
 }

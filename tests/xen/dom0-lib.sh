@@ -189,6 +189,52 @@ domu_ends() {
 	domu_cleaned "$id" "$secs" $img $bk
 }
 
+# xs_writer_keys ID - how many nodes data/k<i> the guest writer
+# (xs_write_loop in the domU) has written so far.
+xs_writer_keys() { xenstore-list "/local/domain/$1/data" 2>/dev/null | grep -c '^k'; }
+
+# xs_writer_check NAME ID - stop the domU's xs_write_loop (data/stop), wait
+# for its script, then check that every write it saw acknowledged
+# (data/acked) is in the store with its value: mark dom0-acked-writes-kept.
+xs_writer_check() {
+	local name=$1 id=$2 acked missing
+	xenstore-write "/local/domain/$id/data/stop" 1 || fail "dom0 write data/stop"
+	domu_wait_done "$name" "$id" 300 || return 1
+	domu_console "$name"
+	acked=$(xenstore-read "/local/domain/$id/data/acked") || { fail "no data/acked"; return 1; }
+	xenstore-ls -f "/local/domain/$id/data" > /run/data.ls 2>&1
+	missing=$(awk -v n="$acked" -v p="/local/domain/$id/data/k" '
+		index($0, p) == 1 { split(substr($0, length(p) + 1), a, " = "); v[a[1]] = a[2] }
+		END { for (i = 1; i <= n; i++) if (v[i] != "\"" i "\"") { print i; c++; if (c > 5) break } }' /run/data.ls)
+	[ -z "$missing" ] ||
+		{ fail "acknowledged writes missing or wrong: k$(echo $missing | sed 's/ /, k/g')"; return 1; }
+	mark "dom0-acked-writes-kept ($acked)"
+}
+
+# ring_watch_start PATH - a watch of dom0's kernel on PATH (created empty),
+# over dom0's own ring (libxenstore uses the xenbus device when
+# XENSTORED_PATH names it, not the socket); waits for its first event.
+# Output in /run/ring-watch.out, pid in RING_WATCH_PID.
+ring_watch_start() {
+	xenstore-write "$1" "" || { fail "dom0 write $1"; return 1; }
+	XENSTORED_PATH=/dev/xen/xenbus xenstore-watch "$1" > /run/ring-watch.out 2>&1 &
+	RING_WATCH_PID=$!
+	wait_for 20 grep -q . /run/ring-watch.out ||
+		{ fail "dom0's ring watch did not fire on registration"; return 1; }
+}
+
+# ring_watch_kept PATH - a write under PATH fires the watch of
+# ring_watch_start: mark dom0-ring-watch-kept; the watch is stopped.
+ring_watch_kept() {
+	local rc=0
+	xenstore-write "$1/ping" 1 || fail "dom0 write $1/ping"
+	wait_for 30 grep -q "^$1/ping" /run/ring-watch.out &&
+		mark "dom0-ring-watch-kept" ||
+		{ fail "dom0's ring watch is gone: $(cat /run/ring-watch.out)"; rc=1; }
+	kill "$RING_WATCH_PID" 2>/dev/null
+	return $rc
+}
+
 # xs_logged ID REASON - our xenstored logged domain ID's shutdown (and so
 # fired @releaseDomain for it). Nothing to check with Debian's (--xs xen).
 xs_logged() {

@@ -12,9 +12,6 @@ for XSD in /usr/local/sbin/xenstored /usr/sbin/xenstored; do
 done
 ARGS=$(grep -v '^#' /harness/scenario/xenstored-args)
 
-# keys N - how many nodes the guest has under data/
-keys() { xenstore-list "/local/domain/$1/data" 2>/dev/null | grep -c '^k'; }
-
 # restart_xenstored N - SIGKILL, a second of nothing (the guest's write
 # waits in its ring), start again, wait until the socket serves.
 restart_xenstored() {
@@ -39,24 +36,20 @@ restart_xenstored() {
 	mark "dom0-restart-$1 (pid $(cat /run/xenstored.pid))"
 }
 
-# A watch of dom0's kernel, over dom0's own ring (libxenstore uses the
-# xenbus device when XENSTORED_PATH names it, not the socket).
-xenstore-write /restart-watch "" || fail "dom0 write /restart-watch"
-XENSTORED_PATH=/dev/xen/xenbus xenstore-watch /restart-watch > /run/ring-watch.out 2>&1 &
-rw=$!
-wait_for 20 grep -q . /run/ring-watch.out || fail "dom0's ring watch did not fire on registration"
+# A watch of dom0's kernel, over dom0's own ring
+ring_watch_start /restart-watch
 
 domu_create w1 || exit 1
 id=$DOMID
 wait_for 240 sh -c "[ \$(xenstore-list /local/domain/$id/data 2>/dev/null | grep -c '^k') -ge 5 ]" ||
 	{ domu_console w1; fail "the guest did not start writing"; exit 1; }
-mark "dom0-writer-running ($(keys $id) writes)"
+mark "dom0-writer-running ($(xs_writer_keys $id) writes)"
 
 ok=1
 for r in 1 2 3; do
 	sleep 3
 	restart_xenstored $r || exit 1
-	n=$(keys "$id")
+	n=$(xs_writer_keys "$id")
 	wait_for 120 sh -c "[ \$(xenstore-list /local/domain/$id/data 2>/dev/null | grep -c '^k') -ge $((n + 3)) ]" ||
 		{ fail "the guest's writes did not go on after restart $r ($n keys)"; ok=0; break; }
 done
@@ -67,25 +60,10 @@ d0=$(grep -c "serving dom0's own ring" /var/log/xenstored.log)
 	mark "dom0-served-after-restarts (d$id's ring attached $n times, dom0's $d0)" ||
 	{ fail "rings attached: d$id $n times, dom0 $d0 times (want 4)"; ok=0; }
 
-xenstore-write /local/domain/$id/data/stop 1 || fail "dom0 write data/stop"
-domu_wait_done w1 "$id" 300 || ok=0
-domu_console w1
-
-# every write the guest saw acknowledged is in the store
-acked=$(xenstore-read /local/domain/$id/data/acked) || { fail "no data/acked"; exit 1; }
-xenstore-ls -f /local/domain/$id/data > /run/data.ls 2>&1
-missing=$(awk -v n="$acked" -v p="/local/domain/$id/data/k" '
-	index($0, p) == 1 { split(substr($0, length(p) + 1), a, " = "); v[a[1]] = a[2] }
-	END { for (i = 1; i <= n; i++) if (v[i] != "\"" i "\"") { print i; c++; if (c > 5) break } }' /run/data.ls)
-[ -z "$missing" ] && mark "dom0-acked-writes-kept ($acked)" ||
-	{ fail "acknowledged writes missing or wrong: k$(echo $missing | sed 's/ /, k/g')"; ok=0; }
+xs_writer_check w1 "$id" || ok=0
 
 # dom0's kernel watch was restored with its ring: a write fires it
-xenstore-write /restart-watch/ping 1 || fail "dom0 write /restart-watch/ping"
-wait_for 30 grep -q '^/restart-watch/ping' /run/ring-watch.out &&
-	mark "dom0-ring-watch-kept" ||
-	{ fail "dom0's ring watch is gone: $(cat /run/ring-watch.out)"; ok=0; }
-kill $rw 2>/dev/null
+ring_watch_kept /restart-watch || ok=0
 
 domu_destroy w1 || exit 1
 domu_gone w1 30 || exit 1
