@@ -140,6 +140,20 @@ xenstore-rm $FE/2 || fail "rm frontend"
 $SPLITCTL network-detach 5 2 >/dev/null || fail "detach without frontend"
 gone $BE/2
 
+# doc/netback-modules.md's recipe, word for word
+DOC="$top_srcdir/doc/netback-modules.md"
+. "$top_srcdir/tests/integration/doc-recipe.sh"
+N=5
+run_recipe network-attach >"$D/recipe.out" 2>&1 ||
+	fail "recipe network-attach: $(cat "$D/recipe.out")"
+grep -q "^attaching vif 0 of domain 5: mac 00:16:3e:00:00:2a, bridge xenbr0" \
+	"$D/recipe.out" || fail "recipe attach: $(cat "$D/recipe.out")"
+grep -Eq "^0 +0 +00:16:3e:00:00:2a +0 +1 " "$D/recipe.out" ||
+	fail "recipe list: $(cat "$D/recipe.out")"
+grep -q "^detached vif 0 of domain 5" "$D/recipe.out" ||
+	fail "recipe detach: $(cat "$D/recipe.out")"
+gone $BE/0 $FE/0
+
 # 7. The timeout path: nobody takes the device within --wait 1: exit 1,
 # says so, and removes what it wrote.
 $SPLITCTL --wait 1 network-attach 5 >"$D/t.out" 2>"$D/t.err" &&
