@@ -14,6 +14,9 @@
  *                                 /local/domain/DOMID and its backend dirs
  *   monitor [--once]              the toolstack's part when a domain dies
  *                                 (splitctl-monitor.c)
+ *   block-attach/-detach/-list    a guest's disks, as xl does
+ *   network-attach/-detach/-list  a guest's NICs, as xl does
+ *                                 (splitctl-net.c)
  *   status DAEMON                 JSON status of a daemon's control socket
  *   stats DAEMON                  JSON stats (DAEMON: loophvd, xenstored, ...)
  *
@@ -44,7 +47,7 @@
 
 static struct hv_open_opts hvo = { .provider = HV_PROVIDER_AUTO };
 static const char *run_dir;
-static int wait_s = 20;
+int splitctl_wait_s = 20;
 
 static void usage(FILE *f)
 {
@@ -80,6 +83,17 @@ static void usage(FILE *f)
 		"                          (one that never connected: just remove it)\n"
 		"  block-list DOMID         the domain's disks: backend state, target and\n"
 		"                          blkback's per-device stats\n"
+		"  network-attach DOMID [mac=MAC] [bridge=BR] [rate=RATE] [script=S]\n"
+		"                 [ip=IPS] [backend=DOMID] [vifname=NAME] [type=vif]\n"
+		"                          add a NIC as xl does (libxl's vif nodes, one\n"
+		"                          transaction): mac defaults to a random\n"
+		"                          00:16:3e:xx:xx:xx, bridge to xenbr0 (bridge=\n"
+		"                          with no name: none), rate as xl's RATE[@INTERVAL]\n"
+		"                          (10Mb/s, 1MB/s@20ms); waits, as block-attach,\n"
+		"                          for netback and then the guest's netfront\n"
+		"  network-detach DOMID DEVID|MAC  close the NIC as libxl does, remove it\n"
+		"  network-list DOMID      the domain's NICs: devid, backend, MAC, state,\n"
+		"                          event channel, ring refs, backend path\n"
 		"  status DAEMON           the daemon's JSON status (loophvd, xenstored,\n"
 		"                          blkback, ...) from RUN_DIR/DAEMON.ctl\n"
 		"  stats DAEMON            the daemon's JSON statistics\n"
@@ -88,7 +102,10 @@ static void usage(FILE *f)
 		"      --run-dir=DIR       run directory of the daemons (default\n"
 		"                          $SPLITDRV_RUN_DIR, else /run/splitdrv)\n"
 		"      --hv=loop|xen|auto  hypervisor provider (default auto)\n"
-		"      --wait=SEC          block-attach/detach: how long to wait\n"
+		"      --wait=SEC          attach/detach: how long to wait for the\n"
+		"                          backend (default 20)\n"
+		"      --no-wait           attach/detach: write the nodes, do not wait\n"
+		"                          (as --wait=0)\n"
 		"  -h, --help              this help\n"
 		"  -V, --version           version\n"
 		"\n"
@@ -277,16 +294,24 @@ int splitctl_release(struct xs_handle *xs, domid_t domid)
 	return rc;
 }
 
-static int cmd_release(domid_t domid)
+/* splitctl_xs_open - xenstored, or NULL after a message. */
+struct xs_handle *splitctl_xs_open(void)
 {
 	struct xs_handle *xs = xs_open(0);
-	int rc;
 
-	if (!xs) {
+	if (!xs)
 		fprintf(stderr, "splitctl: cannot reach xenstored: %s\n",
 			strerror(errno));
+	return xs;
+}
+
+static int cmd_release(domid_t domid)
+{
+	struct xs_handle *xs = splitctl_xs_open();
+	int rc;
+
+	if (!xs)
 		return 1;
-	}
 	rc = splitctl_release(xs, domid) ? 1 : 0;
 	xs_close(xs);
 	return rc;
@@ -376,33 +401,33 @@ static void on_interrupt(int sig)
 	interrupted = 1;
 }
 
-/*
- * The outcome of a wait for the backend: reached (0), or why not. An
- * "error" node carries Linux's xenbus_dev_error shape, "<errno> <what>".
- */
-enum wait_end {
-	WAIT_OK = 0,
-	WAIT_ERROR,  /* the backend wrote "error" (in *err) */
-	WAIT_CLOSED, /* it closed (state 5 or 6) without saying why */
-	WAIT_GONE,   /* the backend directory vanished */
-	WAIT_TIMEOUT,
-	WAIT_INTERRUPTED,
-};
+/* splitctl_catch_interrupts - SIGINT/SIGTERM end a wait (no SA_RESTART:
+ * usleep returns), so that the caller can undo what it wrote. */
+void splitctl_catch_interrupts(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 /*
- * wait_state - until the backend's state is want (or, with at_least, any
+ * splitctl_wait_state - until the backend's state is want (or, with at_least, any
  * of want..Connected: a fast frontend may take it past want before we
  * look), an error key shows up (*err, to free), the device closes, or
- * wait_s passes. Progress on stderr.
+ * splitctl_wait_s passes. Progress on stderr.
  */
-static enum wait_end wait_state(struct xs_handle *xs, const char *be, int want,
-				int at_least, const char *what, char **err)
+enum splitctl_wait_end splitctl_wait_state(struct xs_handle *xs, const char *be,
+					   int want, int at_least,
+					   const char *what, char **err)
 {
-	enum wait_end end = WAIT_TIMEOUT;
+	enum splitctl_wait_end end = WAIT_TIMEOUT;
 	int printed = 0;
 
 	*err = NULL;
-	for (int i = 0; i < wait_s * 10; i++) {
+	for (int i = 0; i < splitctl_wait_s * 10; i++) {
 		int s = splitctl_state(xs, XBT_NULL, be);
 
 		if (s == want || (at_least && s >= want && s <= 4)) {
@@ -443,10 +468,10 @@ static enum wait_end wait_state(struct xs_handle *xs, const char *be, int want,
 }
 
 /*
- * error_words - an "error" node's "<errno> <what>" as words: the errno's
+ * splitctl_error_words - an "error" node's "<errno> <what>" as words: the errno's
  * text, then what the backend says it was doing, into buf.
  */
-static void error_words(const char *err, char *buf, size_t len)
+void splitctl_error_words(const char *err, char *buf, size_t len)
 {
 	char *end;
 	long e = strtol(err, &end, 10);
@@ -510,12 +535,12 @@ static int check_target(const char *target, int writable, char *buf, size_t len,
 }
 
 /*
- * check_domain - the guest exists: it has its xenstore home and, when the
+ * splitctl_check_domain - the guest exists: it has its xenstore home and, when the
  * hypervisor answers, the hypervisor knows it and it is not on its way
  * out. 0, or -1 with *why in buf.
  */
-static int check_domain(struct xs_handle *xs, domid_t domid, char *buf,
-			size_t len)
+int splitctl_check_domain(struct xs_handle *xs, domid_t domid, char *buf,
+			  size_t len)
 {
 	struct hv_open_opts o = hvo;
 	struct hv_domain_info info;
@@ -591,12 +616,12 @@ static int request_close(struct xs_handle *xs, const char *be)
 }
 
 /*
- * close_backend - libxl's way to take a device from a backend that drives
+ * splitctl_close_backend - libxl's way to take a device from a backend that drives
  * it (state InitWait..Closing): online=0, state Closing, then up to
  * timeout_s for Closed. Removing the directories under a backend that is
  * still on the way would have it write its state back into them.
  */
-static void close_backend(struct xs_handle *xs, const char *be, int timeout_s)
+void splitctl_close_backend(struct xs_handle *xs, const char *be, int timeout_s)
 {
 	int s;
 
@@ -613,8 +638,8 @@ static void close_backend(struct xs_handle *xs, const char *be, int timeout_s)
 	}
 }
 
-/* remove_device - the backend and frontend directories, in one go. */
-static int remove_device(struct xs_handle *xs, const char *be, const char *fe)
+/* splitctl_remove_device - the backend and frontend directories, in one go. */
+int splitctl_remove_device(struct xs_handle *xs, const char *be, const char *fe)
 {
 	for (int tries = 0; tries < 10; tries++) {
 		xs_transaction_t t = xs_transaction_start(xs);
@@ -647,12 +672,10 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 	};
 	const char *target = args[0], *vdev = args[1], *mode = "w",
 		   *btype = "vbd", *why = NULL;
-	char fe[128], be[128], key[192], val[320], whybuf[512], *err = NULL;
+	char fe[128], be[128], key[192], val[320], whybuf[512];
 	unsigned long devid;
 	struct xs_handle *xs;
-	struct sigaction sa;
 	xs_transaction_t t;
-	enum wait_end end;
 	int ok = 1;
 
 	if (vdev_to_devid(vdev, &devid)) {
@@ -698,7 +721,7 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 		       strerror(errno));
 		return 1;
 	}
-	if (check_domain(xs, domid, val, sizeof(val))) {
+	if (splitctl_check_domain(xs, domid, val, sizeof(val))) {
 		CANNOT("%s", val);
 		xs_close(xs);
 		return 1;
@@ -762,78 +785,102 @@ static int cmd_block_attach(domid_t domid, char **args, int nargs)
 			return 1;
 		}
 	}
-	if (!wait_s) {
+	if (!splitctl_wait_s) {
 		printf("attaching %s (devid %lu) of domain %u: %s, mode %s "
 		       "(--wait 0: not waiting for the backend)\n",
 		       vdev, devid, domid, target, mode);
 		xs_close(xs);
 		return 0;
 	}
-	/* From here on, a failure removes what was written: a retry, or
-	 * the next valid attach, finds a clean slate. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_interrupt; /* no SA_RESTART: usleep returns */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* InitWait: blkback took it; Connected: the frontend too */
-	end = wait_state(xs, be, 2, 1, "blkback", &err);
-	if (end == WAIT_OK)
-		end = wait_state(xs, be, 4, 0, "frontend", &err);
-	switch (end) {
-	case WAIT_OK:
+	snprintf(whybuf, sizeof(whybuf), "cannot attach %s to domain %u as %s",
+		 target, domid, vdev);
+	snprintf(key, sizeof(key), "splitctl block-detach %u %s", domid, vdev);
+	if (splitctl_attach_wait(xs, be, fe, "blkback", "blkfront", whybuf,
+				 key) == 0)
 		printf("attached %s (devid %lu) of domain %u: %s, mode %s: "
 		       "connected\n",
 		       vdev, devid, domid, target, mode);
-		xs_close(xs);
+	else
+		ok = 0;
+#undef CANNOT
+	xs_close(xs);
+	return ok ? 0 : 1;
+}
+
+/*
+ * splitctl_attach_wait - after an attach wrote be and fe: wait (up to
+ * splitctl_wait_s each) for the backend (daemon) to take the device
+ * (InitWait, or further) and then for the frontend to connect. 0 when
+ * Connected. Otherwise says why on stderr, after "splitctl: " and what
+ * (e.g. "cannot attach X to domain 5 as xvdb"), closes and removes both
+ * directories (undo, e.g. "splitctl block-detach 5 xvdb", is what the
+ * user runs if that fails) and returns 1.
+ */
+int splitctl_attach_wait(struct xs_handle *xs, const char *be, const char *fe,
+			 const char *daemon, const char *frontend,
+			 const char *what, const char *undo)
+{
+	enum splitctl_wait_end end;
+	char why[512], *err = NULL;
+
+	/* From here on, a failure removes what was written: a retry, or
+	 * the next valid attach, finds a clean slate. */
+	splitctl_catch_interrupts();
+	/* InitWait: the backend took it; Connected: the frontend too */
+	end = splitctl_wait_state(xs, be, 2, 1, daemon, &err);
+	if (end == WAIT_OK)
+		end = splitctl_wait_state(xs, be, 4, 0, "frontend", &err);
+	switch (end) {
+	case WAIT_OK:
 		return 0;
 	case WAIT_ERROR:
-		error_words(err, val, sizeof(val));
-		CANNOT("%s", val);
+		splitctl_error_words(err, why, sizeof(why));
 		break;
 	case WAIT_CLOSED:
-		CANNOT("the device closed before it connected (see blkback's "
-		       "log)");
+		snprintf(why, sizeof(why),
+			 "the device closed before it connected (see %s's "
+			 "log)",
+			 daemon);
 		break;
 	case WAIT_GONE:
-		CANNOT("%s was removed while it connected", be);
+		snprintf(why, sizeof(why), "%s was removed while it connected",
+			 be);
 		break;
 	case WAIT_TIMEOUT:
 		if (splitctl_state(xs, XBT_NULL, be) >= 2)
-			CANNOT("the guest's frontend did not connect within %d s "
-			       "(is the guest running its blkfront? --wait SEC "
-			       "waits longer)",
-			       wait_s);
+			snprintf(why, sizeof(why),
+				 "the guest's frontend did not connect within "
+				 "%d s (is the guest running its %s? --wait "
+				 "SEC waits longer)",
+				 splitctl_wait_s, frontend);
 		else
-			CANNOT("blkback did not take the device within %d s "
-			       "(is blkback running? splitctl status blkback)",
-			       wait_s);
+			snprintf(why, sizeof(why),
+				 "%s did not take the device within %d s (is "
+				 "%s running? splitctl status %s)",
+				 daemon, splitctl_wait_s, daemon, daemon);
 		break;
 	case WAIT_INTERRUPTED:
-		CANNOT("interrupted");
+		snprintf(why, sizeof(why), "interrupted");
 		break;
 	}
-#undef CANNOT
+	fprintf(stderr, "splitctl: %s: %s\n", what, why);
 	free(err);
-	close_backend(xs, be, 5);
-	if (remove_device(xs, be, fe) < 0)
-		fprintf(stderr,
-			"splitctl: removing %s and %s: %s (splitctl "
-			"block-detach %u %s)\n",
-			be, fe, strerror(errno), domid, vdev);
+	splitctl_close_backend(xs, be, 5);
+	if (splitctl_remove_device(xs, be, fe) < 0)
+		fprintf(stderr, "splitctl: removing %s and %s: %s (%s)\n", be,
+			fe, strerror(errno), undo);
 	else
 		fprintf(stderr, "splitctl: removed %s and %s\n", be, fe);
-	xs_close(xs);
 	return 1;
 }
 
 static int cmd_block_detach(domid_t domid, const char *vdev)
 {
 	unsigned long devid;
-	char be[128], fe[128], path[160];
+	char be[128], fe[128];
 	struct xs_handle *xs;
-	char *bepath, *err = NULL;
-	enum wait_end end;
-	int rc = 0, s;
+	char *bepath;
+	int rc;
 
 	if (vdev_to_devid(vdev, &devid)) {
 		fprintf(stderr, "splitctl: '%s' is not a virtual device name\n",
@@ -866,21 +913,38 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 		}
 	}
 	free(bepath);
-	/* A device that never connected (blkback gave up on it: Closed,
-	 * or an error) has nothing to close: remove it. */
+	rc = splitctl_detach(xs, be, fe, vdev, domid, "blkback", 0);
+	xs_close(xs);
+	return rc;
+}
+
+/*
+ * splitctl_detach - libxl's removal of a device: one that never connected
+ * (its backend gave up: Closed, or an error; with untaken_too, also one
+ * no backend took yet) is just removed; otherwise online=0 and Closing,
+ * up to splitctl_wait_s for Closed, then its directories are removed
+ * (also when the wait ends). name says which device in messages, daemon
+ * which backend. 0, or 1 after a message.
+ */
+int splitctl_detach(struct xs_handle *xs, const char *be, const char *fe,
+		    const char *name, domid_t domid, const char *daemon,
+		    int untaken_too)
+{
+	enum splitctl_wait_end end;
+	char path[160], *err;
+	int rc = 0, s;
+
 	s = splitctl_state(xs, XBT_NULL, be);
 	err = splitctl_read(xs, XBT_NULL, "%s/error", be);
-	if (s == 6 || s < 0 || (err && *err)) {
+	if (s == 6 || s < 0 || (err && *err) || (untaken_too && s < 2)) {
 		free(err);
-		if (remove_device(xs, be, fe) < 0) {
+		if (splitctl_remove_device(xs, be, fe) < 0) {
 			fprintf(stderr, "splitctl: removing %s: %s\n", be,
 				strerror(errno));
-			xs_close(xs);
 			return 1;
 		}
 		printf("detached %s of domain %u (it was not connected)\n",
-		       vdev, domid);
-		xs_close(xs);
+		       name, domid);
 		return 0;
 	}
 	free(err);
@@ -889,26 +953,25 @@ static int cmd_block_detach(domid_t domid, const char *vdev)
 		fprintf(stderr, "splitctl: asking %s to close: %s\n", be,
 			strerror(errno));
 	/* gone meanwhile (someone removed it): closed all the same */
-	if (wait_s &&
-	    (end = wait_state(xs, be, 6, 0, "close", &err)) != WAIT_OK &&
+	if (splitctl_wait_s &&
+	    (end = splitctl_wait_state(xs, be, 6, 0, "close", &err)) != WAIT_OK &&
 	    end != WAIT_GONE) {
 		if (end == WAIT_ERROR) {
-			error_words(err, path, sizeof(path));
+			splitctl_error_words(err, path, sizeof(path));
 			fprintf(stderr, "splitctl: closing %s: %s\n", be, path);
 		} else {
 			fprintf(stderr,
 				"splitctl: %s did not close within %d s "
-				"(is blkback running?)\n",
-				be, wait_s);
+				"(is %s running?)\n",
+				be, splitctl_wait_s, daemon);
 		}
 		free(err);
 		fprintf(stderr, "splitctl: removing the device anyway\n");
 		rc = 1;
 	}
-	remove_device(xs, be, fe);
+	splitctl_remove_device(xs, be, fe);
 	if (!rc)
-		printf("detached %s of domain %u\n", vdev, domid);
-	xs_close(xs);
+		printf("detached %s of domain %u\n", name, domid);
 	return rc;
 }
 
@@ -1008,6 +1071,7 @@ int main(int argc, char **argv)
 		{ "run-dir", required_argument, NULL, 'd' },
 		{ "hv", required_argument, NULL, 'H' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "no-wait", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -1031,12 +1095,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'w':
-			wait_s = atoi(optarg);
-			if (wait_s < 0 || wait_s > 3600) {
+			splitctl_wait_s = atoi(optarg);
+			if (splitctl_wait_s < 0 || splitctl_wait_s > 3600) {
 				fprintf(stderr,
 					"splitctl: --wait: 0..3600 seconds\n");
 				return 2;
 			}
+			break;
+		case 'n':
+			splitctl_wait_s = 0;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1086,6 +1153,21 @@ int main(int argc, char **argv)
 		if (parse_domid(argv[0], &domid))
 			return 2;
 		return cmd_block_list(domid);
+	}
+	if (!strcmp(cmd, "network-attach") && argc >= 1) {
+		if (parse_domid(argv[0], &domid))
+			return 2;
+		return splitctl_network_attach(domid, argv + 1, argc - 1);
+	}
+	if (!strcmp(cmd, "network-detach") && argc == 2) {
+		if (parse_domid(argv[0], &domid))
+			return 2;
+		return splitctl_network_detach(domid, argv[1]);
+	}
+	if (!strcmp(cmd, "network-list") && argc == 1) {
+		if (parse_domid(argv[0], &domid))
+			return 2;
+		return splitctl_network_list(domid);
 	}
 	if ((!strcmp(cmd, "status") || !strcmp(cmd, "stats")) && argc == 1)
 		return cmd_ctl(argv[0], cmd);
