@@ -121,6 +121,13 @@ static int vif_probe(struct xbe_device *d)
 			     vif->bridge);
 	snprintf(vif->ifname, sizeof(vif->ifname), "vif%u.%u", d->fdomid,
 		 d->devid);
+	/* TUNSETIFF on an existing TAP would add a queue to it */
+	if (if_nametoindex(vif->ifname) != 0) {
+		r = -EEXIST;
+		xbe_error(d, r, "%s exists already (another backend's?)",
+			  vif->ifname);
+		goto fail;
+	}
 	r = netbk_tap_open(vif->ifname);
 	if (r < 0) {
 		xbe_error(d, r, "creating the TAP %s", vif->ifname);
