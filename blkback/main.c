@@ -69,33 +69,14 @@ static void usage(FILE *f)
 		"reopens the log.\n");
 }
 
-static void add_dev(struct xbe_device *d, void *arg)
-{
-	json_array_append_new(arg, blkbk_vbd_json(d));
-}
-
+/* status_fn - every device with its state and stats (status and stats
+ * answer the same) */
 static int status_fn(void *arg, json_t *obj)
 {
 	struct blkbk *bk = arg;
-	json_t *devs = json_array();
 
-	xbe_foreach(bk->h.xbe, add_dev, devs);
-	json_object_set_new(obj, "hv",
-			    json_string(hv_provider_name(hv_provider(bk->h.hv))));
-	json_object_set_new(obj, "backend-domid",
-			    json_integer(bk->cfg.backend_domid));
-	json_object_set_new(obj, "type", json_string(bk->cfg.type));
-	json_object_set_new(obj, "devices", devs);
-	return 0;
-}
-
-static int stats_fn(void *arg, json_t *obj)
-{
-	struct blkbk *bk = arg;
-	json_t *devs = json_array();
-
-	xbe_foreach(bk->h.xbe, add_dev, devs);
-	json_object_set_new(obj, "devices", devs);
+	xbe_host_devices(&bk->h, obj, bk->cfg.backend_domid, bk->cfg.type,
+			 blkbk_vbd_json);
 	return 0;
 }
 
@@ -189,7 +170,7 @@ int main(int argc, char **argv)
 	if (xbe_host_open(&bk.h, dr.base, &o, bk.cfg.backend_domid, bk.cfg.type,
 			  &blkbk_vbd_ops, &bk, "disks") < 0)
 		goto out;
-	if (daemon_control(&dr, status_fn, stats_fn, &bk) < 0)
+	if (daemon_control(&dr, status_fn, status_fn, &bk) < 0)
 		goto out;
 	log_notice("serving /local/domain/%u/backend/%s (hv %s)",
 		   bk.cfg.backend_domid, bk.cfg.type,

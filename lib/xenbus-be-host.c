@@ -107,3 +107,28 @@ void xbe_host_close(struct xbe_host *h)
 	hv_close(h->hv);
 	memset(h, 0, sizeof(*h));
 }
+
+struct dev_list {
+	json_t *arr;
+	json_t *(*dev_json)(struct xbe_device *);
+};
+
+static void add_dev(struct xbe_device *d, void *arg)
+{
+	struct dev_list *l = arg;
+
+	json_array_append_new(l->arr, l->dev_json(d));
+}
+
+void xbe_host_devices(struct xbe_host *h, json_t *obj, domid_t backend_domid,
+		      const char *type, json_t *(*dev_json)(struct xbe_device *))
+{
+	struct dev_list l = { json_array(), dev_json };
+
+	xbe_foreach(h->xbe, add_dev, &l);
+	json_object_set_new(obj, "hv",
+			    json_string(hv_provider_name(hv_provider(h->hv))));
+	json_object_set_new(obj, "backend-domid", json_integer(backend_domid));
+	json_object_set_new(obj, "type", json_string(type));
+	json_object_set_new(obj, "devices", l.arr);
+}

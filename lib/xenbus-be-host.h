@@ -17,6 +17,8 @@
 #ifndef SPLITDRV_XENBUS_BE_HOST_H
 #define SPLITDRV_XENBUS_BE_HOST_H
 
+#include <jansson.h>
+
 #include "daemon.h"
 #include "evtchn/mux.h"
 #include "xenbus-be.h"
@@ -44,6 +46,14 @@ int xbe_host_open(struct xbe_host *h, struct event_base *base,
 		  const struct daemon_opts *o, domid_t backend_domid,
 		  const char *type, const struct xbe_driver_ops *ops, void *arg,
 		  const char *what);
+/*
+ * xbe_host_devices - what a backend's status and stats answer: "hv",
+ * "backend-domid", "type" and "devices", an array of dev_json(d) (a new
+ * reference each) for every device.
+ */
+void xbe_host_devices(struct xbe_host *h, json_t *obj, domid_t backend_domid,
+		      const char *type,
+		      json_t *(*dev_json)(struct xbe_device *));
 /* xbe_host_close - every device removed (xbe_free), then the rest. */
 void xbe_host_close(struct xbe_host *h);
 

@@ -52,23 +52,14 @@ static void usage(FILE *f)
 		"Signals: SIGTERM/SIGINT stop (vifs disconnect), SIGHUP reopens the log.\n");
 }
 
-static void add_vif(struct xbe_device *d, void *arg)
-{
-	json_array_append_new(arg, netbk_vif_json(d));
-}
-
+/* status_fn - every device with its state and stats (status and stats
+ * answer the same) */
 static int status_fn(void *arg, json_t *obj)
 {
 	struct netbk *nb = arg;
-	json_t *vifs = json_array();
 
-	xbe_foreach(nb->h.xbe, add_vif, vifs);
-	json_object_set_new(obj, "hv",
-			    json_string(hv_provider_name(hv_provider(nb->h.hv))));
-	json_object_set_new(obj, "backend-domid",
-			    json_integer(nb->cfg.backend_domid));
-	json_object_set_new(obj, "type", json_string(nb->cfg.type));
-	json_object_set_new(obj, "devices", vifs);
+	xbe_host_devices(&nb->h, obj, nb->cfg.backend_domid, nb->cfg.type,
+			 netbk_vif_json);
 	return 0;
 }
 
