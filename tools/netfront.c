@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,17 +90,12 @@ static uint64_t now_ms(void)
 static int xs_ulong(struct netfront *nf, const char *dir, const char *key,
 		    unsigned long *v)
 {
-	char path[192], *s, *end;
-	int r;
+	unsigned long long ull;
+	int r = xsg_read_ulong(nf->xs, 0, dir, key, &ull);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	r = xsg_read(nf->xs, 0, path, &s);
-	if (r < 0)
-		return r;
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	r = !*s || *end || errno ? -EINVAL : 0;
-	free(s);
+	if (r == 0 && ull > ULONG_MAX)
+		r = -EINVAL;
+	*v = (unsigned long)ull;
 	return r;
 }
 
@@ -111,20 +107,8 @@ static int be_flag(struct netfront *nf, const char *key)
 	return xs_ulong(nf, nf->info.backend, key, &v) == 0 && v == 1;
 }
 
-static int fe_printf(struct netfront *nf, uint32_t tx, const char *key,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fe_printf(struct netfront *nf, uint32_t tx, const char *key,
-		     const char *fmt, ...)
-{
-	char path[192], val[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", nf->fe, key);
-	return xsg_write(nf->xs, tx, path, val);
-}
+#define fe_printf(nf, tx, key, ...)                                            \
+	xsg_printf((nf)->xs, tx, (nf)->fe, key, __VA_ARGS__)
 
 static int stopping(const struct netfront *nf)
 {
