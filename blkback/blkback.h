@@ -11,7 +11,7 @@
 #include "blkback/common.h"
 #include "evtchn/mux.h"
 #include "hv.h"
-#include "xenbus-be.h"
+#include "xenbus-be-host.h"
 
 struct blkbk_config {
 	domid_t backend_domid;   /* whose backend/ directory we serve */
@@ -26,15 +26,7 @@ struct blkbk_config {
 /* The daemon: one event loop, one set of hv handles shared by devices. */
 struct blkbk {
 	struct blkbk_config cfg;
-	struct event_base *base;
-	struct hv *hv;
-	struct hv_gnttab *gnttab;
-	struct hv_evtchn *evtchn;
-	struct evtchn_mux *mux;
-	struct xs_handle *xs;
-	struct xbe *xbe;
-	struct hv_domains *doms; /* death events; NULL when unavailable */
-	struct event *dom_ev;
+	struct xbe_host h; /* hv, gnttab, evtchn, mux, xs, xbe, deaths */
 };
 
 extern const struct xbe_driver_ops blkbk_vbd_ops;

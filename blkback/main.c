@@ -69,93 +69,15 @@ static void usage(FILE *f)
 		"reopens the log.\n");
 }
 
-static void add_dev(struct xbe_device *d, void *arg)
-{
-	json_array_append_new(arg, blkbk_vbd_json(d));
-}
-
+/* status_fn - every device with its state and stats (status and stats
+ * answer the same) */
 static int status_fn(void *arg, json_t *obj)
 {
 	struct blkbk *bk = arg;
-	json_t *devs = json_array();
 
-	xbe_foreach(bk->xbe, add_dev, devs);
-	json_object_set_new(obj, "hv",
-			    json_string(hv_provider_name(hv_provider(bk->hv))));
-	json_object_set_new(obj, "backend-domid",
-			    json_integer(bk->cfg.backend_domid));
-	json_object_set_new(obj, "type", json_string(bk->cfg.type));
-	json_object_set_new(obj, "devices", devs);
+	xbe_host_devices(&bk->h, obj, bk->cfg.backend_domid, bk->cfg.type,
+			 blkbk_vbd_json);
 	return 0;
-}
-
-static int stats_fn(void *arg, json_t *obj)
-{
-	struct blkbk *bk = arg;
-	json_t *devs = json_array();
-
-	xbe_foreach(bk->xbe, add_dev, devs);
-	json_object_set_new(obj, "devices", devs);
-	return 0;
-}
-
-/*
- * on_domain_event - the hypervisor's domain events. A dead frontend
- * domain's devices are torn down at once (rings, grants, persistent
- * grants, ports, backing file), as Linux's blkback does when its frontend
- * vanishes: nothing of a dead guest stays mapped or open here, whatever
- * its xenstore nodes still say. The devices leave xenstore when the
- * toolstack removes their backend directories. SHUTDOWN is the
- * toolstack's business (it may restart the guest): nothing to do.
- */
-static void on_domain_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct blkbk *bk = arg;
-	struct hv_domain_event ev;
-	int r;
-
-	(void)fd;
-	(void)what;
-	while ((r = hv_domains_next_event(bk->doms, &ev)) == 0) {
-		unsigned int n;
-
-		if (ev.kind != HV_DOMAIN_DEAD)
-			continue;
-		n = xbe_domain_dead(bk->xbe, ev.domid);
-		if (n)
-			log_info_dev(ev.domid, NULL,
-				     "domain dead: %u device(s) "
-				     "released",
-				     n);
-	}
-	if (r == -EPIPE) {
-		log_errx("the hypervisor connection is gone: no more domain "
-			 "death events (a dead guest's disks are released when "
-			 "the toolstack removes them)");
-		event_del(bk->dom_ev);
-	} else if (r != -EAGAIN) {
-		log_errno(LOG_WARNING, r,
-			  "domain events (a dead guest's disks "
-			  "may wait for the toolstack)");
-	}
-}
-
-/* watch_domains - subscribe to domain events; a failure only costs the
- * early teardown of dead guests' devices, so it is a warning. */
-static void watch_domains(struct blkbk *bk)
-{
-	bk->doms = hv_domains_open(bk->hv);
-	if (!bk->doms) {
-		log_warn("domain events unavailable: a dead guest's disks are "
-			 "released only when the toolstack removes them");
-		return;
-	}
-	bk->dom_ev = event_new(bk->base, hv_domains_fd(bk->doms),
-			       EV_READ | EV_PERSIST, on_domain_event, bk);
-	if (!bk->dom_ev || event_add(bk->dom_ev, NULL) < 0)
-		fatalx("event_new for domain events failed");
-	/* events queued before the event was added */
-	event_active(bk->dom_ev, EV_READ, 0);
 }
 
 static int parse_uint_opt(const char *name, const char *s, unsigned long min,
@@ -191,9 +113,8 @@ int main(int argc, char **argv)
 				     .max_ring_order = BLKBK_MAX_RING_ORDER } };
 	struct daemon_opts o;
 	struct daemon_run dr;
-	struct hv_open_opts ho;
 	unsigned long v;
-	int opt, rc = EXIT_FAILURE;
+	int opt, r, rc = EXIT_FAILURE;
 
 	daemon_opts_init(&o, "blkback");
 	while ((opt = getopt_long(argc, argv, DAEMON_COMMON_SHORTOPTS, longopts,
@@ -235,21 +156,9 @@ int main(int argc, char **argv)
 			bk.cfg.no_discard = 1;
 			continue;
 		}
-		switch (daemon_parse_common(&o, opt, optarg)) {
-		case 1:
-			continue;
-		case DAEMON_PARSE_HELP:
-			usage(stdout);
-			return 0;
-		case DAEMON_PARSE_VERSION:
-			printf("blkback (splitdrv) %s\n", PACKAGE_VERSION);
-			return 0;
-		case -1:
-			return 2;
-		default:
-			usage(stderr);
-			return 2;
-		}
+		r = daemon_common_opt(&o, opt, optarg, usage);
+		if (r >= 0)
+			return r;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "blkback: unexpected argument '%s'\n",
@@ -258,60 +167,26 @@ int main(int argc, char **argv)
 	}
 	if (daemon_start(&dr, &o) < 0)
 		return EXIT_FAILURE;
-	bk.base = dr.base;
-	ho.provider = o.hv;
-	ho.run_dir = o.run_dir;
-	bk.hv = hv_open(&ho);
-	if (!bk.hv) {
-		log_err("cannot open the hypervisor (%s)",
-			hv_provider_name(o.hv));
+	if (xbe_host_open(&bk.h, dr.base, &o, bk.cfg.backend_domid, bk.cfg.type,
+			  &blkbk_vbd_ops, &bk, "disks") < 0)
 		goto out;
-	}
-	bk.gnttab = hv_gnttab_open(bk.hv);
-	bk.evtchn = hv_evtchn_open(bk.hv);
-	if (!bk.gnttab || !bk.evtchn) {
-		log_err("grant table / event channel handles");
-		goto out;
-	}
-	bk.mux = evtchn_mux_new(bk.base, bk.evtchn);
-	bk.xs = xs_open(0);
-	if (!bk.mux || !bk.xs) {
-		log_err("cannot reach xenstored");
-		goto out;
-	}
-	bk.xbe = xbe_new(bk.base, bk.xs, bk.cfg.backend_domid, bk.cfg.type,
-			 &blkbk_vbd_ops, &bk);
-	if (!bk.xbe) {
-		log_err("watching backend/%s", bk.cfg.type);
-		goto out;
-	}
-	watch_domains(&bk);
-	if (daemon_control(&dr, status_fn, stats_fn, &bk) < 0)
+	if (daemon_control(&dr, status_fn, status_fn, &bk) < 0)
 		goto out;
 	log_notice("serving /local/domain/%u/backend/%s (hv %s)",
 		   bk.cfg.backend_domid, bk.cfg.type,
-		   hv_provider_name(hv_provider(bk.hv)));
+		   hv_provider_name(hv_provider(bk.h.hv)));
 	if (daemon_serve(&dr, "serving") == 0)
 		rc = EXIT_SUCCESS;
 out:
 	/* Devices are freed by xbe_free(); I/O in flight was given the loop's
 	 * last turn above. */
-	if (bk.dom_ev)
-		event_free(bk.dom_ev);
-	hv_domains_close(bk.doms);
-	xbe_free(bk.xbe);
+	xbe_host_close(&bk.h); /* devices removed: xbe_free() */
 	/* opens still under way were cancelled by xbe_free(): wait for their
 	 * workers (each bounded by its timeout) */
 	if (blkbk_backing_open_pending())
 		log_info("waiting for %u backing open(s) to give up",
 			 blkbk_backing_open_pending());
 	blkbk_backing_open_drain();
-	if (bk.xs)
-		xs_close(bk.xs);
-	evtchn_mux_free(bk.mux);
-	hv_evtchn_close(bk.evtchn);
-	hv_gnttab_close(bk.gnttab);
-	hv_close(bk.hv);
 	daemon_finish(&dr); /* control socket, signals, loop, lock */
 	return rc;
 }

@@ -184,7 +184,7 @@ static int vbd_probe(struct xbe_device *d)
 	blkbk_params_desc(&v->params, v->desc, sizeof(v->desc));
 	/* A storage server may be slow: the open goes on in the background
 	 * and the loop keeps serving everybody else (vbd_on_open). */
-	v->job = blkbk_backing_open_async(bk->base, &v->params, v->readonly,
+	v->job = blkbk_backing_open_async(bk->h.base, &v->params, v->readonly,
 					  VBD_OPEN_TIMEOUT_MS, vbd_on_open, v);
 	if (!v->job) {
 		r = -errno;
@@ -311,7 +311,7 @@ static int vbd_connect(struct xbe_device *d)
 		/* lost (its NBD server went away) since the last connect:
 		 * it is reopened in the background, never in the loop */
 		if (!v->job)
-			v->job = blkbk_backing_open_async(bk->base, &v->params,
+			v->job = blkbk_backing_open_async(bk->h.base, &v->params,
 							  v->readonly,
 							  VBD_OPEN_TIMEOUT_MS,
 							  vbd_on_reopen, v);
@@ -321,10 +321,10 @@ static int vbd_connect(struct xbe_device *d)
 			  v->desc);
 		return -EAGAIN;
 	}
-	cfg.base = bk->base;
-	cfg.gnttab = bk->gnttab;
-	cfg.evtchn = bk->evtchn;
-	cfg.mux = bk->mux;
+	cfg.base = bk->h.base;
+	cfg.gnttab = bk->h.gnttab;
+	cfg.evtchn = bk->h.evtchn;
+	cfg.mux = bk->h.mux;
 	cfg.domid = d->fdomid;
 	cfg.name = d->name;
 	cfg.backing = v->backing;

@@ -116,6 +116,26 @@ int daemon_parse_common(struct daemon_opts *o, int opt, const char *optarg)
 	}
 }
 
+int daemon_common_opt(struct daemon_opts *o, int opt, const char *optarg,
+		      void (*usage)(FILE *f))
+{
+	switch (daemon_parse_common(o, opt, optarg)) {
+	case 1:
+		return -1;
+	case DAEMON_PARSE_HELP:
+		usage(stdout);
+		return 0;
+	case DAEMON_PARSE_VERSION:
+		printf("%s (splitdrv) %s\n", daemon_prog(o), PACKAGE_VERSION);
+		return 0;
+	case -1:
+		return 2;
+	default:
+		usage(stderr);
+		return 2;
+	}
+}
+
 /* daemon_usage_common - the common options' lines of --help. */
 void daemon_usage_common(FILE *f)
 {

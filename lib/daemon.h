@@ -79,6 +79,15 @@ int daemon_parse_common(struct daemon_opts *o, int opt, const char *optarg);
 	{                                                                       \
 		"version", no_argument, NULL, 'V'                               \
 	}
+/*
+ * daemon_common_opt - daemon_parse_common() and what a main() does with
+ * its answer: -1 when opt was a common option now applied (go on
+ * parsing); otherwise the exit status to return at once: 0 after -h
+ * (usage(stdout)) or -V ("<progname> (splitdrv) <version>"), 2 after a
+ * bad value (named on stderr) or an unknown option (usage(stderr)).
+ */
+int daemon_common_opt(struct daemon_opts *o, int opt, const char *optarg,
+		      void (*usage)(FILE *f));
 /* daemon_usage_common - print the common options' help to f. */
 void daemon_usage_common(FILE *f);
 /* daemon_opts_init - defaults: background, LOG_INFO, stderr,

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -609,4 +610,34 @@ int xsg_wait_watch(struct xsg *x, char **path, char **token)
 		if (r)
 			return r;
 	}
+}
+
+int xsg_read_ulong(struct xsg *x, uint32_t tx, const char *dir, const char *key,
+		   unsigned long long *val)
+{
+	char path[256], *s, *end;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	r = xsg_read(x, tx, path, &s);
+	if (r < 0)
+		return r;
+	errno = 0;
+	*val = strtoull(s, &end, 10);
+	r = (!*s || *end || errno) ? -EINVAL : 0;
+	free(s);
+	return r;
+}
+
+int xsg_printf(struct xsg *x, uint32_t tx, const char *dir, const char *key,
+	       const char *fmt, ...)
+{
+	char path[256], val[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	return xsg_write(x, tx, path, val);
 }

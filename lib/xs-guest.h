@@ -82,6 +82,13 @@ int xsg_transaction_start(struct xsg *x, uint32_t *tx);
 /* xsg_transaction_end - commit (or abort); -EAGAIN when it conflicted. */
 int xsg_transaction_end(struct xsg *x, uint32_t tx, int commit);
 int xsg_get_domain_path(struct xsg *x, domid_t domid, char **path);
+/* xsg_read_ulong - dir/key as an unsigned decimal number: 0, the read's
+ * -errno, or -EINVAL when it is not one. */
+int xsg_read_ulong(struct xsg *x, uint32_t tx, const char *dir, const char *key,
+		   unsigned long long *val);
+/* xsg_printf - write dir/key = the formatted value (up to 63 chars). */
+int xsg_printf(struct xsg *x, uint32_t tx, const char *dir, const char *key,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
  * xsg_next_watch - a queued watch event (path and token malloc'd, the

@@ -1219,21 +1219,9 @@ int main(int argc, char **argv)
 			s.priv_uid = (uid_t)v;
 			continue;
 		}
-		switch (daemon_parse_common(&o, opt, optarg)) {
-		case 1:
-			continue;
-		case DAEMON_PARSE_HELP:
-			usage(stdout);
-			return 0;
-		case DAEMON_PARSE_VERSION:
-			printf("loophvd (splitdrv) %s\n", PACKAGE_VERSION);
-			return 0;
-		case -1:
-			return 2;
-		default:
-			usage(stderr);
-			return 2;
-		}
+		r = daemon_common_opt(&o, opt, optarg, usage);
+		if (r >= 0)
+			return r;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "loophvd: unexpected argument '%s'\n",

@@ -164,18 +164,7 @@ static int close_timeout_ms(const struct blkfront *bf)
 static int xs_read_uint(struct blkfront *bf, const char *dir, const char *key,
 			unsigned long long *val)
 {
-	char path[192], *s = NULL, *end;
-	int r;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
-	r = xsg_read(bf->xs, 0, path, &s);
-	if (r < 0)
-		return r;
-	errno = 0;
-	*val = strtoull(s, &end, 10);
-	r = (!*s || *end || errno) ? -EINVAL : 0;
-	free(s);
-	return r;
+	return xsg_read_ulong(bf->xs, 0, dir, key, val);
 }
 
 /* be_uint - a backend key as an unsigned number, def when absent or bad */
@@ -199,20 +188,8 @@ static int be_state(struct blkfront *bf)
 	return v > XenbusStateReconfigured ? XenbusStateClosed : (int)v;
 }
 
-static int fe_write(struct blkfront *bf, uint32_t tx, const char *key,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fe_write(struct blkfront *bf, uint32_t tx, const char *key,
-		    const char *fmt, ...)
-{
-	char path[192], val[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", bf->fe, key);
-	return xsg_write(bf->xs, tx, path, val);
-}
+#define fe_write(bf, tx, key, ...)                                             \
+	xsg_printf((bf)->xs, tx, (bf)->fe, key, __VA_ARGS__)
 
 static int set_state(struct blkfront *bf, enum xenbus_state s)
 {

@@ -4,7 +4,7 @@
  * frontend whose disk it exports over NBD.
  *
  *   loopguest [--run-dir DIR] [--name NAME] [--mem MIB] [--hold]
- *             [-x "OP ARGS"]... [--disk VDEV --nbd SOCKET]
+ *             [-x "OP ARGS"]... [--disk VDEV --nbd SOCKET | --nic HANDLE]
  *
  * It prints "domid N" first, then runs each -x operation over its ring in
  * order (they wait until a toolstack has introduced the domain), printing
@@ -15,7 +15,10 @@
  * sectors, nbd SOCKET"; when the toolstack detaches the disk it prints
  * "disk VDEV detached" and waits for the next attach, until SIGTERM; an
  * attach the backend fails prints "error disk VDEV: ..." and is waited out
- * the same way.
+ * the same way. --nic HANDLE does the same for vif HANDLE with netfront
+ * (tools/netfront.c): the guest's interface is a TAP (--nic-tap, in the
+ * process's network namespace), "nic HANDLE connected: IFNAME ..." once
+ * traffic flows, "nic HANDLE detached" when the toolstack took it away.
  */
 #include "config.h"
 
@@ -33,9 +36,11 @@
 #include "log.h"
 #include "tools/blkfront.h"
 #include "tools/nbd-server.h"
+#include "tools/netfront.h"
 #include "xs-guest.h"
 
-#define STORE_FRAME 1 /* the guest's xenstore page, a reserved frame */
+#define IFNAMSIZ_   16 /* <net/if.h>'s IFNAMSIZ */
+#define STORE_FRAME 1  /* the guest's xenstore page, a reserved frame */
 
 static volatile sig_atomic_t stop;
 
@@ -82,6 +87,18 @@ static void usage(FILE *f)
 		"      --pool=PAGES     granted data pages per queue (default 1024)\n"
 		"      --no-persistent  do not use persistent grants\n"
 		"      --no-indirect    do not use indirect segments\n"
+		"      --nic=HANDLE     after the operations, wait for the toolstack to\n"
+		"                       attach vif HANDLE, connect to its backend as\n"
+		"                       Linux's netfront does (scatter-gather, checksum\n"
+		"                       and GSO offload, multi-queue, split event\n"
+		"                       channels, as far as the backend offers them) and\n"
+		"                       carry the guest's traffic through a TAP in this\n"
+		"                       process's network namespace, until SIGTERM\n"
+		"      --nic-tap=NAME   the guest's TAP (default eth0)\n"
+		"      --nic-queues=N   ask for up to N queues (default 1, 1..8)\n"
+		"      --nic-no-sg, --nic-no-gso, --nic-no-csum, --nic-no-split\n"
+		"                       do not use scatter-gather / GSO / checksum\n"
+		"                       offload / split event channels\n"
 		"  -v, --verbose        log negotiation and NBD clients (to stderr)\n"
 		"  -h, --help           this help\n"
 		"\n"
@@ -360,6 +377,99 @@ static int serve_disk(struct hv *hv, struct xsg *xs, const char *vdev,
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* --nic: netfront behind a TAP                                        */
+/* ------------------------------------------------------------------ */
+
+struct nic_serve {
+	struct event_base *base;
+	struct xsg *xs;
+	struct netfront *nf;
+	int detached;
+};
+
+/* nic_on_tick - SIGTERM, and the backend closing the vif (watches) */
+static void nic_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct nic_serve *sv = arg;
+	char *path, *token;
+
+	(void)fd;
+	(void)what;
+	while (!stop && xsg_next_watch(sv->xs, &path, &token) == 0) {
+		if (netfront_on_watch(sv->nf, path, token) == 1)
+			sv->detached = 1;
+		free(path);
+		free(token);
+	}
+	if (stop || sv->detached)
+		event_base_loopbreak(sv->base);
+}
+
+/* serve_nic - attach, carry traffic; again after each detach. 0 when
+ * stopped by a signal, 1 on failure. */
+static int serve_nic(struct hv *hv, struct xsg *xs, uint32_t handle,
+		     const struct netfront_opts *no)
+{
+	struct nic_serve sv = { .xs = xs };
+	struct timeval tv = { 0, 100000 };
+	struct event *tick;
+	int rc = 0;
+
+	sv.base = event_base_new();
+	tick = sv.base ? event_new(sv.base, -1, EV_PERSIST, nic_on_tick, &sv)
+		       : NULL;
+	if (!tick)
+		return 1;
+	while (!stop) {
+		const struct netfront_info *in;
+		struct netfront_stats st;
+
+		sv.nf = netfront_connect(hv, xs, sv.base, handle, no);
+		if (!sv.nf) {
+			if (errno != EINTR) {
+				printf("error nic %u: %s\n", handle,
+				       strerror(errno));
+				rc = 1;
+			}
+			break;
+		}
+		in = netfront_info(sv.nf);
+		printf("nic %u connected: %s %02x:%02x:%02x:%02x:%02x:%02x, "
+		       "%u queue(s)%s%s%s%s\n",
+		       handle, in->ifname, in->mac[0], in->mac[1], in->mac[2],
+		       in->mac[3], in->mac[4], in->mac[5], in->nr_queues,
+		       in->split ? ", split" : "", in->sg ? ", sg" : "",
+		       in->gso ? ", gso" : "", in->csum ? ", csum" : "");
+		fflush(stdout);
+		sv.detached = 0;
+		event_add(tick, &tv);
+		event_base_dispatch(sv.base);
+		event_del(tick);
+		netfront_get_stats(sv.nf, &st);
+		log_info("nic %u: tx %llu packets %llu bytes %llu errors "
+			 "(%llu ring full), rx %llu packets %llu bytes "
+			 "(%llu gso) %llu errors",
+			 handle, (unsigned long long)st.tx_packets,
+			 (unsigned long long)st.tx_bytes,
+			 (unsigned long long)st.tx_errors,
+			 (unsigned long long)st.tx_ring_full,
+			 (unsigned long long)st.rx_packets,
+			 (unsigned long long)st.rx_bytes,
+			 (unsigned long long)st.rx_gso,
+			 (unsigned long long)st.rx_errors);
+		netfront_free(sv.nf);
+		sv.nf = NULL;
+		if (!sv.detached)
+			break;
+		printf("nic %u detached\n", handle);
+		fflush(stdout);
+	}
+	event_free(tick);
+	event_base_free(sv.base);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -376,6 +486,13 @@ int main(int argc, char **argv)
 		{ "pool", required_argument, NULL, 'P' },
 		{ "no-persistent", no_argument, NULL, 'p' },
 		{ "no-indirect", no_argument, NULL, 'i' },
+		{ "nic", required_argument, NULL, 0x100 },
+		{ "nic-tap", required_argument, NULL, 0x101 },
+		{ "nic-queues", required_argument, NULL, 0x102 },
+		{ "nic-no-sg", no_argument, NULL, 0x103 },
+		{ "nic-no-gso", no_argument, NULL, 0x104 },
+		{ "nic-no-csum", no_argument, NULL, 0x105 },
+		{ "nic-no-split", no_argument, NULL, 0x106 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -389,6 +506,8 @@ int main(int argc, char **argv)
 	struct blkfront_opts bo = { .max_ring_order = -1U };
 	const char *disk = NULL, *sock = NULL;
 	uint32_t devid = 0;
+	struct netfront_opts no = { .max_queues = 1 };
+	long nic = -1;
 	unsigned long v;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct hv *hv;
@@ -460,6 +579,40 @@ int main(int argc, char **argv)
 		case 'i':
 			bo.no_indirect = 1;
 			break;
+		case 0x100:
+		case 0x102:
+			v = strtoul(optarg, NULL, 10);
+			if ((opt == 0x100 && v > 0xffff) ||
+			    (opt == 0x102 &&
+			     (v < 1 || v > NETFRONT_MAX_QUEUES))) {
+				fprintf(stderr, "loopguest: bad --%s\n",
+					opt == 0x100 ? "nic" : "nic-queues");
+				return 2;
+			}
+			if (opt == 0x100)
+				nic = (long)v;
+			else
+				no.max_queues = (unsigned int)v;
+			break;
+		case 0x101:
+			if (strlen(optarg) >= IFNAMSIZ_ || !*optarg) {
+				fprintf(stderr, "loopguest: bad --nic-tap\n");
+				return 2;
+			}
+			no.ifname = optarg;
+			break;
+		case 0x103:
+			no.no_sg = 1;
+			break;
+		case 0x104:
+			no.no_gso = 1;
+			break;
+		case 0x105:
+			no.no_csum = 1;
+			break;
+		case 0x106:
+			no.no_split = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -476,13 +629,17 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
+	if (disk && nic >= 0) {
+		fprintf(stderr, "loopguest: --disk or --nic, not both\n");
+		return 2;
+	}
 	if (!disk != !sock) {
 		fprintf(stderr, "loopguest: --disk and --nbd go together\n");
 		return 2;
 	}
 	log_open("loopguest", LOG_TO_STDERR);
 	log_set_level(verbose ? LOG_DEBUG : LOG_WARNING);
-	if (disk) {
+	if (disk || nic >= 0) {
 		/* room for the pools of granted pages of each queue */
 		cfg.grant_frames = 32;
 		if (!mem_set)
@@ -514,6 +671,12 @@ int main(int argc, char **argv)
 		bo.timeout_ms = 30000;
 		bo.xs_timeout_ms = timeout * 1000;
 		if (serve_disk(hv, x, disk, devid, sock, &bo))
+			failed = 1;
+	}
+	if (nic >= 0 && !stop) {
+		no.stop = &stop;
+		no.xs_timeout_ms = timeout * 1000;
+		if (serve_nic(hv, x, (uint32_t)nic, &no))
 			failed = 1;
 	}
 	while (hold && !stop)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# daemon-single-instance.sh - a second loophvd, xenstored or blkback on the
+# daemon-single-instance.sh - a second loophvd, xenstored, blkback or netback on the
 # run directory of a live one refuses to start: it exits non-zero, names
 # the live one (pid, lock file) and the next step, and touches nothing of
 # it: the sockets keep their inodes and clients are still served. A dead
@@ -8,15 +8,17 @@ set -u
 . "$top_srcdir/tests/integration/xenstored-common.sh"
 LOOPHVD="$top_builddir/loophv/loophvd"
 BLKBACK="$top_builddir/blkback/blkback"
+NETBACK="$top_builddir/netback/netback"
 SPLITCTL="$top_builddir/tools/splitctl"
-for b in "$LOOPHVD" "$BLKBACK" "$SPLITCTL"; do
+for b in "$LOOPHVD" "$BLKBACK" "$NETBACK" "$SPLITCTL"; do
 	[ -x "$b" ] || fail "$b not built"
 done
 LHV_PID=
 BK_PID=
+NB_PID=
 
 si_cleanup() {
-	for p in $BK_PID $XSD_PID $LHV_PID; do
+	for p in $NB_PID $BK_PID $XSD_PID $LHV_PID; do
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -79,6 +81,8 @@ start_loophvd
 xsd_start --hv=loop
 launch blkback "$D/blkback.log" "$BLKBACK" --foreground --hv=loop --run-dir "$D"
 BK_PID=$LAUNCHED_PID
+launch netback "$D/netback.log" "$NETBACK" --foreground --hv=loop --run-dir "$D"
+NB_PID=$LAUNCHED_PID
 
 second loophvd "$LHV_PID" "$D/loophvd.sock $D/loophvd.ctl" -- \
 	"$LOOPHVD" --foreground --run-dir "$D"
@@ -106,6 +110,10 @@ second blkback "$BK_PID" "$D/blkback.ctl" -- \
 	fail "blkback.ctl no longer serves"
 grep -q "another blkback" "$D/blkback.log" &&
 	fail "the second blkback's message is in the first one's log"
+second netback "$NB_PID" "$D/netback.ctl" -- \
+	"$NETBACK" --foreground --hv=loop --run-dir "$D"
+"$SPLITCTL" --run-dir "$D" status netback >/dev/null ||
+	fail "netback.ctl no longer serves"
 
 # A killed loophvd leaves its lock file and sockets: a new one takes over.
 kill -9 "$LHV_PID"

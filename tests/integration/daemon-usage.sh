@@ -6,8 +6,9 @@ set -u
 XSD="$top_builddir/xenstored/xenstored"
 LOOPHVD="$top_builddir/loophv/loophvd"
 BLKBACK="$top_builddir/blkback/blkback"
+NETBACK="$top_builddir/netback/netback"
 SPLITCTL="$top_builddir/tools/splitctl"
-for b in "$XSD" "$LOOPHVD" "$BLKBACK" "$SPLITCTL"; do
+for b in "$XSD" "$LOOPHVD" "$BLKBACK" "$NETBACK" "$SPLITCTL"; do
 	[ -x "$b" ] || { echo "FAIL: $b not built"; exit 1; }
 done
 D=$(mktemp -d /tmp/daemon-usage.XXXXXX) || exit 1
@@ -43,7 +44,7 @@ expect() {
 	echo "ok: $what: exit $got"
 }
 
-for b in "$XSD" "$LOOPHVD" "$BLKBACK"; do
+for b in "$XSD" "$LOOPHVD" "$BLKBACK" "$NETBACK"; do
 	n=$(basename "$b")
 	expect 2 "$n unknown option" "$b" -F --no-such-option
 	expect 2 "$n bad --log-level" "$b" -F --log-level=loud
@@ -55,6 +56,8 @@ done
 expect 2 "xenstored bad --quota" "$XSD" -F --quota=nodes=0
 expect 2 "loophvd bad --priv-uid" "$LOOPHVD" -F --priv-uid=x
 expect 2 "blkback bad --max-queues" "$BLKBACK" -F --max-queues=0
+expect 2 "netback bad --max-queues" "$NETBACK" -F --max-queues=17
+expect 2 "netback bad --type" "$NETBACK" -F --type=a/b
 
 expect 2 "splitctl unknown option" "$SPLITCTL" --no-such-option domains
 expect 2 "splitctl no command" "$SPLITCTL"
